@@ -1,0 +1,1 @@
+"""Developer tools, never deployed: the local Functions host, the LINE simulator, the chat."""

@@ -1,0 +1,1 @@
+"""The desk's application package: domain, services, adapters and entry points."""

@@ -1,0 +1,229 @@
+"""DocumentStore on Azure Cosmos DB (NoSQL API) through `azure-cosmos`.
+
+- One CosmosClient per process, created on first use, never at import time.
+- With a key (emulators, tests) the database and containers are created when missing. With
+  Entra ID (managed identity in Azure) the data-plane role cannot create them: infrastructure
+  code provisions them, and a missing one is a ConfigurationError that names it.
+- Per-item TTL is switched on for containers this code creates (`default_ttl=-1`): documents
+  with a `ttl` field expire for free; `purge_expired` has nothing to do.
+- The SDK retries 429s itself (9 times, up to 30 s by default). The desk has a 1-2 s budget
+  on the webhook path, so the retry window is shortened to fit it; what still fails becomes
+  StoreUnavailable and the event is left for LINE's redelivery.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.errors import (
+    AlreadyExists,
+    ConfigurationError,
+    PreconditionFailed,
+    StoreUnavailable,
+)
+from shared.services.ports import PARTITION_KEYS, Document
+
+if TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy
+
+T = TypeVar("T")
+
+
+class CosmosStore:
+    """A DocumentStore backed by one Cosmos DB database with one container per record family."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        database: str,
+        *,
+        key: str | None = None,
+        verify_tls: bool = True,
+        max_retry_seconds: int = 2,
+    ) -> None:
+        self._endpoint = endpoint
+        self._database_name = database
+        self._key = key
+        self._verify_tls = verify_tls
+        self._max_retry_seconds = max_retry_seconds
+        self._lock = threading.Lock()
+        self._containers: dict[str, ContainerProxy] = {}
+
+    # -- DocumentStore -------------------------------------------------------------------
+
+    def read(self, container: str, partition: str, doc_id: str) -> Document | None:
+        """Point read (1 RU per KB); None when absent."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError  # noqa: PLC0415
+
+        proxy = self._container(container)
+        try:
+            return self._guard(lambda: dict(proxy.read_item(doc_id, partition_key=partition)))
+        except CosmosResourceNotFoundError:
+            return None
+
+    def create(self, container: str, doc: Document) -> Document:
+        """Insert; AlreadyExists on Cosmos DB's 409."""
+        from azure.cosmos.exceptions import CosmosResourceExistsError  # noqa: PLC0415
+
+        proxy = self._container(container)
+        _check_key(container, doc)
+        try:
+            return self._guard(lambda: dict(proxy.create_item(_strip(doc))))
+        except CosmosResourceExistsError:
+            raise AlreadyExists(f"document already exists in {container}") from None
+
+    def upsert(self, container: str, doc: Document) -> Document:
+        """Insert or overwrite."""
+        proxy = self._container(container)
+        _check_key(container, doc)
+        return self._guard(lambda: dict(proxy.upsert_item(_strip(doc))))
+
+    def replace(self, container: str, doc: Document, *, etag: str) -> Document:
+        """Overwrite with If-Match: Cosmos DB's 412 (or 404) becomes PreconditionFailed."""
+        from azure.core import MatchConditions  # noqa: PLC0415
+        from azure.cosmos.exceptions import (  # noqa: PLC0415
+            CosmosAccessConditionFailedError,
+            CosmosResourceNotFoundError,
+        )
+
+        proxy = self._container(container)
+        _check_key(container, doc)
+        try:
+            return self._guard(
+                lambda: dict(
+                    proxy.replace_item(
+                        doc["id"],
+                        _strip(doc),
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                )
+            )
+        except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+            raise PreconditionFailed(f"document in {container} changed or is gone") from None
+
+    def delete(self, container: str, partition: str, doc_id: str) -> bool:
+        """Remove one document; False on Cosmos DB's 404."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError  # noqa: PLC0415
+
+        proxy = self._container(container)
+        try:
+            self._guard(lambda: proxy.delete_item(doc_id, partition_key=partition))
+        except CosmosResourceNotFoundError:
+            return False
+        return True
+
+    def query_partition(
+        self, container: str, partition: str, *, doc_type: str | None = None
+    ) -> list[Document]:
+        """A single-partition query (the partition key is in the SQL and the request)."""
+        field = PARTITION_KEYS[container]
+        sql = f"SELECT * FROM c WHERE c.{field} = @partition"  # noqa: S608 -- field is a constant
+        parameters: list[dict[str, Any]] = [{"name": "@partition", "value": partition}]
+        if doc_type is not None:
+            sql += " AND c.type = @type"
+            parameters.append({"name": "@type", "value": doc_type})
+        proxy = self._container(container)
+        docs = self._guard(
+            lambda: [
+                dict(item)
+                for item in proxy.query_items(sql, parameters=parameters, partition_key=partition)
+            ]
+        )
+        return sorted(docs, key=lambda d: str(d["id"]))
+
+    def purge_expired(self) -> int:
+        """Nothing to do: Cosmos DB expires documents with a `ttl` by itself."""
+        return 0
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _container(self, name: str) -> ContainerProxy:
+        with self._lock:
+            if not self._containers:
+                self._containers = self._connect()
+            return self._containers[name]
+
+    def _connect(self) -> dict[str, ContainerProxy]:
+        from azure.cosmos import CosmosClient, PartitionKey  # noqa: PLC0415
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError  # noqa: PLC0415
+
+        credential: Any
+        if self._key:
+            credential = self._key
+        else:
+            from azure.identity import DefaultAzureCredential  # noqa: PLC0415
+
+            credential = DefaultAzureCredential()
+        client = CosmosClient(
+            self._endpoint,
+            credential=credential,
+            connection_verify=self._verify_tls,
+            retry_total=9,
+            retry_backoff_max=self._max_retry_seconds,
+            connection_timeout=5,
+        )
+        if self._key:
+            database = self._guard(
+                lambda: client.create_database_if_not_exists(self._database_name)
+            )
+            created: dict[str, ContainerProxy] = {}
+            for name, field in PARTITION_KEYS.items():
+                key = PartitionKey(path=f"/{field}")
+                created[name] = self._guard(
+                    functools.partial(
+                        database.create_container_if_not_exists, name, key, default_ttl=-1
+                    )
+                )
+            return created
+        database = client.get_database_client(self._database_name)
+        containers = {name: database.get_container_client(name) for name in PARTITION_KEYS}
+        for name, proxy in containers.items():
+            try:
+                self._guard(proxy.read)
+            except CosmosResourceNotFoundError:
+                raise ConfigurationError(
+                    f"Cosmos DB container {self._database_name}/{name} does not exist; "
+                    "provision it (partition key /"
+                    f"{PARTITION_KEYS[name]}, TTL on) with the infrastructure code"
+                ) from None
+        return containers
+
+    def _guard(self, operation: Callable[[], T]) -> T:
+        """Run an SDK call; throttling, timeouts and transport errors become StoreUnavailable."""
+        from azure.core.exceptions import AzureError  # noqa: PLC0415
+        from azure.cosmos.exceptions import (  # noqa: PLC0415
+            CosmosAccessConditionFailedError,
+            CosmosHttpResponseError,
+            CosmosResourceExistsError,
+            CosmosResourceNotFoundError,
+        )
+
+        try:
+            return operation()
+        except (
+            CosmosResourceNotFoundError,
+            CosmosResourceExistsError,
+            CosmosAccessConditionFailedError,
+        ):
+            raise
+        except CosmosHttpResponseError as exc:
+            raise StoreUnavailable(f"Cosmos DB answered HTTP {exc.status_code}") from None
+        except AzureError as exc:
+            raise StoreUnavailable(f"Cosmos DB unreachable: {type(exc).__name__}") from None
+
+
+def _check_key(container: str, doc: Document) -> None:
+    field = PARTITION_KEYS[container]
+    if not isinstance(doc.get(field), str) or not doc.get(field):
+        raise ValueError(f"a {container} document needs a string {field}")
+    if not isinstance(doc.get("id"), str) or not doc.get("id"):
+        raise ValueError("a document needs a string id")
+
+
+def _strip(doc: Document) -> Document:
+    """The document without system properties, which Cosmos DB sets itself."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}

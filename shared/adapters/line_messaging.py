@@ -1,0 +1,109 @@
+"""LineMessenger over line-bot-sdk v3's Messaging API client.
+
+One ApiClient (one urllib3 connection pool) per process, created on first use: importing
+`linebot.v3.messaging` alone takes most of a second, which must not happen at import time
+of `function_app`. SDK exceptions are converted into the desk's LineApiError family here;
+their text (which quotes LINE's response) never reaches a log.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from shared.domain.messages import OutboundMessage, TextMessage, check_batch
+from shared.errors import LineApiError, ReplyTokenRejected
+
+
+class LineApiClient:
+    """Replies and pushes through LINE (or whatever `base_url` points at: the simulator)."""
+
+    def __init__(self, access_token: str, base_url: str, timeout_seconds: float) -> None:
+        self._access_token = access_token
+        self._base_url = base_url
+        self._timeout = timeout_seconds
+        self._lock = threading.Lock()
+        self._api: Any = None
+
+    def warm_up(self) -> None:
+        """Import the SDK and build the client now rather than on the first message."""
+        self._messaging_api()
+
+    def reply(self, reply_token: str, messages: tuple[OutboundMessage, ...]) -> None:
+        """Answer with a reply token; ReplyTokenRejected when LINE refuses the token."""
+        from linebot.v3.messaging import ReplyMessageRequest  # noqa: PLC0415
+
+        check_batch(messages)
+        request = ReplyMessageRequest(
+            reply_token=reply_token, messages=[_to_sdk(m) for m in messages]
+        )
+        self._call("reply", lambda api: api.reply_message(request, _request_timeout=self._timeout))
+
+    def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
+        """Push to one user; LINE's 409 for a repeated retry key means it was already sent."""
+        from linebot.v3.messaging import PushMessageRequest  # noqa: PLC0415
+
+        check_batch(messages)
+        request = PushMessageRequest(to=user_id, messages=[_to_sdk(m) for m in messages])
+        self._call(
+            "push",
+            lambda api: api.push_message(
+                request, x_line_retry_key=retry_key, _request_timeout=self._timeout
+            ),
+            accepted_statuses=frozenset({409}),
+        )
+
+    def _messaging_api(self) -> Any:
+        with self._lock:
+            if self._api is None:
+                from linebot.v3.messaging import (  # noqa: PLC0415
+                    ApiClient,
+                    Configuration,
+                    MessagingApi,
+                )
+
+                configuration = Configuration(host=self._base_url, access_token=self._access_token)
+                # Retrying is the caller's decision (push retry keys make it safe); urllib3's
+                # own three silent retries would blow LINE's webhook time budget.
+                configuration.retries = 0
+                self._api = MessagingApi(ApiClient(configuration))
+            return self._api
+
+    def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> None:
+        from linebot.v3.messaging.exceptions import ApiException  # noqa: PLC0415
+
+        api = self._messaging_api()
+        try:
+            call(api)
+        except ApiException as exc:
+            status = int(exc.status) if exc.status else None
+            if status in accepted_statuses:
+                return
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
+            if what == "reply" and status == 400 and "reply token" in str(body).lower():
+                raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None
+            raise LineApiError(
+                f"LINE {what} failed with HTTP {status}", http_status=status
+            ) from None
+        except Exception as exc:  # urllib3 raises a zoo of connection and timeout errors
+            raise LineApiError(f"LINE {what} failed: {type(exc).__name__}") from None
+
+
+def _to_sdk(message: OutboundMessage) -> Any:
+    from linebot.v3 import messaging as sdk  # noqa: PLC0415
+
+    if isinstance(message, TextMessage):
+        quick_reply = None
+        if message.quick_replies:
+            quick_reply = sdk.QuickReply(
+                items=[
+                    sdk.QuickReplyItem(
+                        action=sdk.PostbackAction(
+                            label=button.label, data=button.data, displayText=button.display_text
+                        )
+                    )
+                    for button in message.quick_replies
+                ]
+            )
+        return sdk.TextMessage(text=message.text, quickReply=quick_reply)
+    raise TypeError(f"no LINE model for {type(message).__name__}")

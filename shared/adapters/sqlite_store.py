@@ -1,0 +1,213 @@
+"""DocumentStore on SQLite (standard library): the embedded default for `make run` and tests.
+
+It mirrors the Cosmos DB adapter's semantics (partitioned ids, ETags, per-item TTL) so the
+same contract tests hold for both. One connection per process, serialised by a lock: SQLite
+allows one writer at a time anyway, and the desk's operations are single-row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.errors import AlreadyExists, PreconditionFailed, StoreUnavailable
+from shared.services.ports import PARTITION_KEYS, Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    container  TEXT NOT NULL,
+    partition  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    etag       TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (container, partition, id)
+);
+CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at)
+    WHERE expires_at IS NOT NULL;
+"""
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteStore:
+    """A DocumentStore in one SQLite file (or `:memory:`)."""
+
+    def __init__(self, path: str, clock: Callable[[], datetime] = _system_now) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store cannot be opened: {type(exc).__name__}") from None
+
+    def close(self) -> None:
+        """Close the connection (tests; a Functions worker keeps it for its lifetime)."""
+        with self._lock:
+            self._db.close()
+
+    # -- DocumentStore -------------------------------------------------------------------
+
+    def read(self, container: str, partition: str, doc_id: str) -> Document | None:
+        """Point read; None when absent or expired."""
+        row = self._one(
+            "SELECT body, etag, ts FROM documents WHERE container = ? AND partition = ? AND id = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)",
+            (container, partition, doc_id, self._now()),
+        )
+        return None if row is None else _document(row)
+
+    def create(self, container: str, doc: Document) -> Document:
+        """Insert; AlreadyExists when a live document has that id (an expired one is replaced)."""
+        partition, doc_id = _key(container, doc)
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM documents WHERE container = ? AND partition = ? AND id = ?"
+                " AND expires_at IS NOT NULL AND expires_at <= ?",
+                (container, partition, doc_id, self._now()),
+            )
+            try:
+                return self._write(db, "INSERT", container, doc)
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(f"document already exists in {container}") from None
+
+    def upsert(self, container: str, doc: Document) -> Document:
+        """Insert or overwrite."""
+        with self._transaction() as db:
+            return self._write(db, "INSERT OR REPLACE", container, doc)
+
+    def replace(self, container: str, doc: Document, *, etag: str) -> Document:
+        """Overwrite only if the stored ETag is still `etag`."""
+        partition, doc_id = _key(container, doc)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT etag FROM documents WHERE container = ? AND partition = ? AND id = ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (container, partition, doc_id, self._now()),
+            ).fetchone()
+            if row is None or row[0] != etag:
+                raise PreconditionFailed(f"document in {container} changed or is gone")
+            return self._write(db, "INSERT OR REPLACE", container, doc)
+
+    def delete(self, container: str, partition: str, doc_id: str) -> bool:
+        """Remove one document; False when it was not there."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM documents WHERE container = ? AND partition = ? AND id = ?",
+                (container, partition, doc_id),
+            )
+            return cursor.rowcount > 0
+
+    def query_partition(
+        self, container: str, partition: str, *, doc_type: str | None = None
+    ) -> list[Document]:
+        """Every live document of one partition, optionally of one `type`, ordered by id."""
+        sql = (
+            "SELECT body, etag, ts FROM documents WHERE container = ? AND partition = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+        )
+        params: tuple[Any, ...] = (container, partition, self._now())
+        if doc_type is not None:
+            sql += " AND json_extract(body, '$.type') = ?"
+            params += (doc_type,)
+        with self._lock:
+            rows = self._guard(lambda: self._db.execute(sql + " ORDER BY id", params).fetchall())
+        return [_document(row) for row in rows]
+
+    def purge_expired(self) -> int:
+        """Delete expired rows (Cosmos DB does this itself; SQLite needs the housekeeping timer)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM documents WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (self._now(),),
+            )
+            return cursor.rowcount
+
+    def count(self) -> int:
+        """How many rows the file holds, expired or not (tests: "nothing was stored")."""
+        row = self._one("SELECT COUNT(*) FROM documents", ())
+        return int(row[0]) if row else 0
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    def _write(self, db: sqlite3.Connection, verb: str, container: str, doc: Document) -> Document:
+        partition, doc_id = _key(container, doc)
+        now = self._now()
+        ttl = doc.get("ttl")
+        expires_at = now + ttl if isinstance(ttl, int) and ttl > 0 else None
+        stored = {k: v for k, v in doc.items() if not k.startswith("_")}
+        etag = uuid.uuid4().hex
+        db.execute(
+            f"{verb} INTO documents (container, partition, id, body, etag, ts, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                container,
+                partition,
+                doc_id,
+                json.dumps(stored, ensure_ascii=False),
+                etag,
+                int(now),
+                expires_at,
+            ),
+        )
+        return {**stored, "_etag": etag, "_ts": int(now)}
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._guard(lambda: self._db.execute(sql, params).fetchone())
+
+    def _guard(self, operation: Callable[[], Any]) -> Any:
+        try:
+            return operation()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store failed: {type(exc).__name__}") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE .. COMMIT under the store's lock; any failure rolls back."""
+        with self._lock:
+            self._guard(lambda: self._db.execute("BEGIN IMMEDIATE"))
+            try:
+                yield self._db
+            except sqlite3.OperationalError as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreUnavailable(f"SQLite store failed: {type(exc).__name__}") from None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+def _key(container: str, doc: Document) -> tuple[str, str]:
+    field = PARTITION_KEYS[container]
+    partition, doc_id = doc.get(field), doc.get("id")
+    if not isinstance(partition, str) or not partition:
+        raise ValueError(f"a {container} document needs a string {field}")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise ValueError("a document needs a string id")
+    return partition, doc_id
+
+
+def _document(row: tuple[str, str, int]) -> Document:
+    body: Document = json.loads(row[0])
+    body["_etag"] = row[1]
+    body["_ts"] = row[2]
+    return body

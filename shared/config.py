@@ -1,0 +1,151 @@
+"""One frozen Settings object, built lazily from environment variables.
+
+Nothing here runs at import time: the Functions host imports `function_app` before any
+setting may be readable, and an import error would leave it with zero functions. A bad
+setting is reported on the first invocation instead, as a `ConfigurationError` naming it.
+
+Precedence is environment > `local.settings.json` > defaults. The Functions host (and the
+devtools host) load `local.settings.json` into the environment, so this module only reads
+the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.errors import ConfigurationError
+
+LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
+
+# Values that mean "nobody filled this in". Accepted in local development only.
+_PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
+
+_DEV_SECRETS = {
+    "LINE_CHANNEL_SECRET": "local-dev-channel-secret",
+    "LINE_CHANNEL_ACCESS_TOKEN": "local-dev-access-token",
+    "DESK_HASH_KEY": "local-dev-hash-key",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the desk reads; see the README's settings table."""
+
+    environment: str
+    line_channel_secret: str
+    line_channel_access_token: str
+    line_api_base_url: str
+    line_data_api_base_url: str
+    line_timeout_seconds: float
+    cosmos_endpoint: str | None
+    cosmos_key: str | None
+    cosmos_database: str
+    cosmos_verify_tls: bool
+    sqlite_path: str
+    hash_key: str
+    event_ttl_seconds: int
+
+    @property
+    def is_local(self) -> bool:
+        """True in local development, where placeholder secrets are tolerated."""
+        return self.environment.lower() in LOCAL_ENVIRONMENTS
+
+    @property
+    def store_kind(self) -> str:
+        """`cosmos` when an endpoint is configured, otherwise the embedded `sqlite`."""
+        return "cosmos" if self.cosmos_endpoint else "sqlite"
+
+
+def _is_placeholder(value: str) -> bool:
+    return not value.strip() or value.strip().lower().startswith(_PLACEHOLDER_PREFIXES)
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false")
+
+
+def _parse_number(name: str, raw: str, *, minimum: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum:g}")
+    return value
+
+
+def settings_from(env: Mapping[str, str]) -> Settings:
+    """Build and validate Settings from a mapping of variables (the environment in production)."""
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    environment = get("DESK_ENVIRONMENT") or get("AZURE_FUNCTIONS_ENVIRONMENT") or "Production"
+    local = environment.lower() in LOCAL_ENVIRONMENTS
+
+    problems: list[str] = []
+    secrets: dict[str, str] = {}
+    for name, dev_value in _DEV_SECRETS.items():
+        value = get(name)
+        if local:
+            secrets[name] = value or dev_value
+        elif _is_placeholder(value):
+            problems.append(f"{name} is missing or a placeholder")
+        else:
+            secrets[name] = value
+    if problems:
+        raise ConfigurationError(
+            "settings refused outside local development: " + "; ".join(problems)
+        )
+
+    return Settings(
+        environment=environment,
+        line_channel_secret=secrets["LINE_CHANNEL_SECRET"],
+        line_channel_access_token=secrets["LINE_CHANNEL_ACCESS_TOKEN"],
+        line_api_base_url=get("LINE_API_BASE_URL", "https://api.line.me").rstrip("/"),
+        line_data_api_base_url=get("LINE_DATA_API_BASE_URL", "https://api-data.line.me").rstrip(
+            "/"
+        ),
+        line_timeout_seconds=_parse_number(
+            "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "5"), minimum=0.1
+        ),
+        cosmos_endpoint=get("COSMOS_ENDPOINT") or None,
+        cosmos_key=get("COSMOS_KEY") or None,
+        cosmos_database=get("COSMOS_DATABASE", "desk") or "desk",
+        cosmos_verify_tls=_parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true")),
+        sqlite_path=get("DESK_SQLITE_PATH", ".desk/desk.sqlite3") or ".desk/desk.sqlite3",
+        hash_key=secrets["DESK_HASH_KEY"],
+        event_ttl_seconds=int(
+            _parse_number(
+                "DESK_EVENT_TTL_SECONDS", get("DESK_EVENT_TTL_SECONDS", "604800"), minimum=60
+            )
+        ),
+    )
+
+
+_lock = threading.Lock()
+_cached: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process's Settings, read from the environment on first use."""
+    global _cached  # noqa: PLW0603 -- one Settings per process is the point
+    with _lock:
+        if _cached is None:
+            _cached = settings_from(os.environ)
+        return _cached
+
+
+def reset_settings() -> None:
+    """Forget the cached Settings (tests and the devtools host change the environment)."""
+    global _cached  # noqa: PLW0603
+    with _lock:
+        _cached = None

@@ -1,0 +1,1 @@
+"""Pure logic and dataclasses: no azure.*, no linebot.*, no I/O."""

@@ -1,0 +1,142 @@
+"""The desk's own model of LINE webhook events, converted from line-bot-sdk at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """Where an event came from: a one-to-one chat, a group or a multi-person room."""
+
+    USER = "user"
+    GROUP = "group"
+    ROOM = "room"
+
+
+class MediaKind(StrEnum):
+    """Message kinds whose content the desk never downloads."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The sender. `user_id` may be absent in groups when the user has not consented to LINE."""
+
+    kind: SourceKind
+    user_id: str | None
+    chat_id: str | None = None
+
+    @property
+    def is_one_to_one(self) -> bool:
+        """True when the desk may consult: a user writing to the account directly."""
+        return self.kind is SourceKind.USER and self.user_id is not None
+
+    @property
+    def partition(self) -> str:
+        """The id under which this source's records are kept (the user, else the chat)."""
+        return self.user_id or self.chat_id or "unknown"
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """What every webhook event carries."""
+
+    event_id: str
+    event_type: str
+    timestamp_ms: int
+    source: Source
+    is_redelivery: bool = False
+    standby: bool = False
+    reply_token: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowEvent:
+    """The user added the account as a friend, or unblocked it."""
+
+    meta: EventMeta
+    is_unblocked: bool = False
+
+
+@dataclass(frozen=True)
+class UnfollowEvent:
+    """The user blocked the account."""
+
+    meta: EventMeta
+
+
+@dataclass(frozen=True)
+class TextMessageEvent:
+    """A text message."""
+
+    meta: EventMeta
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StickerMessageEvent:
+    """A sticker: the desk keeps only the fact that one was sent."""
+
+    meta: EventMeta
+    message_id: str
+
+
+@dataclass(frozen=True)
+class MediaMessageEvent:
+    """An image, video, audio clip or file: refused, never downloaded (policy §8(4))."""
+
+    meta: EventMeta
+    message_id: str
+    kind: MediaKind
+
+
+@dataclass(frozen=True)
+class OtherMessageEvent:
+    """A location or any message kind the desk does not handle."""
+
+    meta: EventMeta
+    message_id: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PostbackEvent:
+    """A button press carrying `data` (and, for pickers, `params`)."""
+
+    meta: EventMeta
+    data: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class UnsendEvent:
+    """The user unsent an earlier message."""
+
+    meta: EventMeta
+    message_id: str
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """An event type the desk does not act on (join, beacon, or one LINE added later)."""
+
+    meta: EventMeta
+
+
+Event = (
+    FollowEvent
+    | UnfollowEvent
+    | TextMessageEvent
+    | StickerMessageEvent
+    | MediaMessageEvent
+    | OtherMessageEvent
+    | PostbackEvent
+    | UnsendEvent
+    | OtherEvent
+)

@@ -1,0 +1,12 @@
+"""Keyed pseudonyms for LINE user ids: what logs, metrics and audit records may name."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def pseudonym(key: str, user_id: str) -> str:
+    """A stable keyed hash of a user id (16 hex characters), useless without the key."""
+    digest = hmac.new(key.encode("utf-8"), user_id.encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:16]

@@ -1,0 +1,43 @@
+"""The one place where results and errors become HTTP responses."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import azure.functions as func
+
+from shared.errors import DeskError
+from shared.logsafe import describe
+
+log = logging.getLogger("desk.http")
+
+
+def json_response(payload: Any, status: int = 200) -> func.HttpResponse:
+    """A JSON response (UTF-8, Japanese kept readable)."""
+    return func.HttpResponse(
+        json.dumps(payload, ensure_ascii=False),
+        status_code=status,
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def error_response(exc: DeskError) -> func.HttpResponse:
+    """`{"error": {"code", "message"}}` with the status the error class names."""
+    return json_response({"error": {"code": exc.code, "message": exc.message}}, exc.status)
+
+
+def respond(operation: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """Run an entry point's work; map the desk's errors, and anything else to a bare 500."""
+    try:
+        return operation()
+    except DeskError as exc:
+        level = logging.ERROR if exc.status >= 500 else logging.INFO
+        log.log(level, "request refused status=%d %s", exc.status, describe(exc))
+        return error_response(exc)
+    except Exception as exc:
+        log.error("request failed %s", describe(exc))
+        return json_response({"error": {"code": "internal", "message": "internal error"}}, 500)

@@ -1,0 +1,16 @@
+"""Timer triggers. Timers are at-least-once and may overlap: their work must be idempotent."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.services.housekeeping import run_housekeeping
+from shared.wiring import get_desk
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+
+
+@bp.timer_trigger(schedule="%HOUSEKEEPING_SCHEDULE%", arg_name="timer", run_on_startup=False)
+def housekeeping(timer: func.TimerRequest) -> None:
+    """Expire old event receipts in stores without native TTL (hourly by default)."""
+    run_housekeeping(get_desk().store)

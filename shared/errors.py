@@ -1,0 +1,126 @@
+"""The desk's one error hierarchy. `shared.entrypoints.http` maps it to HTTP, and nothing else does.
+
+    DeskError                      500 internal          base; never raised itself
+    ├── RequestError               400 bad_request       the caller sent something we refuse
+    │   ├── SignatureError         401 invalid_signature x-line-signature missing or wrong
+    │   ├── MalformedPayload       400 malformed_payload body is not a LINE webhook payload
+    │   ├── PayloadTooLarge        413 payload_too_large body over the size LINE ever sends
+    │   └── ValidationError        400 invalid_request   a field is wrong (admin API)
+    ├── AuthorizationError         403 forbidden          authenticated, but not allowed
+    ├── NotFoundError              404 not_found
+    ├── ConflictError              409 conflict
+    │   ├── AlreadyExists          409 conflict          create of an id that is there
+    │   └── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
+    ├── ConfigurationError         500 configuration     a setting is missing or refused
+    └── DependencyError            503 unavailable       Cosmos DB or LINE failed; retry later
+        ├── StoreUnavailable       503                   the store did not answer or throttled
+        └── LineApiError           503                   LINE refused or did not answer
+            └── ReplyTokenRejected 503                   the reply token is used or expired
+
+Messages never carry personal data (message text, display names, raw LINE user ids): they end
+up in logs and in HTTP answers.
+"""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    """Base of every error the desk raises on purpose."""
+
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(DeskError):
+    """The caller sent something the desk refuses."""
+
+    status = 400
+    code = "bad_request"
+
+
+class SignatureError(RequestError):
+    """The webhook's x-line-signature is missing or does not match the body."""
+
+    status = 401
+    code = "invalid_signature"
+
+
+class MalformedPayload(RequestError):
+    """The body is signed correctly but is not a LINE webhook payload."""
+
+    code = "malformed_payload"
+
+
+class PayloadTooLarge(RequestError):
+    """The body is larger than any LINE webhook payload."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class ValidationError(RequestError):
+    """A request field is missing or has a wrong value."""
+
+    code = "invalid_request"
+
+
+class AuthorizationError(DeskError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFoundError(DeskError):
+    """The named thing does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class ConflictError(DeskError):
+    """The request conflicts with the current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class AlreadyExists(ConflictError):
+    """A create named an id that is already stored."""
+
+
+class PreconditionFailed(ConflictError):
+    """An optimistic-concurrency write lost: the stored ETag changed."""
+
+
+class ConfigurationError(DeskError):
+    """A setting is missing, malformed or refused in this environment."""
+
+    code = "configuration"
+
+
+class DependencyError(DeskError):
+    """A service the desk depends on failed; the operation may succeed if retried."""
+
+    status = 503
+    code = "unavailable"
+
+
+class StoreUnavailable(DependencyError):
+    """The store throttled, timed out or could not be reached."""
+
+
+class LineApiError(DependencyError):
+    """The LINE Messaging API refused a call or did not answer."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class ReplyTokenRejected(LineApiError):
+    """LINE refused the reply token (used, expired or unknown): fall back to a push."""

@@ -1,0 +1,21 @@
+"""Describing failures for logs without leaking personal data.
+
+An unexpected exception's message may quote whatever it was handed (a message text, a user
+id), so logs name its type and where it was raised, never its message or arguments. Our own
+errors (`DeskError`) are written never to carry personal data, so their messages are kept.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from shared.errors import DeskError
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message` for the desk's errors, `Type at file:line` for anything else."""
+    if isinstance(exc, DeskError):
+        return f"{type(exc).__name__}: {exc.message}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"

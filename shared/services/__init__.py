@@ -1,0 +1,1 @@
+"""Use cases. Ports (store, LINE, clock) come in as arguments."""

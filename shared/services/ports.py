@@ -1,0 +1,86 @@
+"""The ports the services depend on. Adapters implement them; tests pass hand-written fakes.
+
+Documents are plain JSON-able dicts. Each container has one partition-key field, and everything
+that belongs to one LINE user lives in the `users` container under `userId`, so reading a user's
+state is a point read and erasing a user touches one logical partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.domain.events import Event
+from shared.domain.messages import OutboundMessage
+
+Document = dict[str, Any]
+
+USERS = "users"
+"""Per-user records, partitioned by `/userId`."""
+DESK = "desk"
+"""Desk-wide records (policies, service status, audit), partitioned by `/pk`."""
+
+PARTITION_KEYS: dict[str, str] = {USERS: "userId", DESK: "pk"}
+
+
+class DocumentStore(Protocol):
+    """A partitioned JSON document store with Cosmos DB's semantics.
+
+    Writes return the stored document with a fresh `_etag`. A document with an integer `ttl`
+    (seconds) is gone that long after its last write, as with Cosmos DB's per-item TTL.
+    """
+
+    def read(self, container: str, partition: str, doc_id: str) -> Document | None:
+        """Point read; None when absent or expired."""
+        ...
+
+    def create(self, container: str, doc: Document) -> Document:
+        """Insert; raises AlreadyExists when the id is taken in that partition."""
+        ...
+
+    def upsert(self, container: str, doc: Document) -> Document:
+        """Insert or overwrite."""
+        ...
+
+    def replace(self, container: str, doc: Document, *, etag: str) -> Document:
+        """Overwrite only if the stored `_etag` still equals `etag` (else PreconditionFailed)."""
+        ...
+
+    def delete(self, container: str, partition: str, doc_id: str) -> bool:
+        """Remove one document; False when it was not there."""
+        ...
+
+    def query_partition(
+        self, container: str, partition: str, *, doc_type: str | None = None
+    ) -> list[Document]:
+        """Every live document of one partition (optionally of one `type`), ordered by id."""
+        ...
+
+    def purge_expired(self) -> int:
+        """Physically remove expired documents where the back end does not (0 where it does)."""
+        ...
+
+
+class LineMessenger(Protocol):
+    """The slice of the LINE Messaging API the desk uses."""
+
+    def reply(self, reply_token: str, messages: tuple[OutboundMessage, ...]) -> None:
+        """Answer with a reply token (free); ReplyTokenRejected when LINE refuses the token."""
+        ...
+
+    def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
+        """Push to a user (counts against the quota); a repeated retry key is a success."""
+        ...
+
+
+class EventDecoder(Protocol):
+    """Turns a raw webhook request into events, refusing anything not signed by LINE."""
+
+    def decode(self, body: bytes, signature: str | None) -> list[Event]:
+        """Verify the signature over the raw body, then parse; SignatureError/MalformedPayload."""
+        ...
+
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware (UTC)."""

@@ -1,0 +1,1 @@
+"""User-facing text: the Japanese message catalogue (data, not code)."""

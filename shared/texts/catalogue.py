@@ -1,0 +1,33 @@
+"""The message catalogue: every string a LINE user sees comes from a JSON file in this folder."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+class Catalogue:
+    """Looks up a message by key and fills its `{placeholders}`."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self._entries = entries
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every message key (not the catalogue's own `_comment`)."""
+        return frozenset(k for k in self._entries if not k.startswith("_"))
+
+    def text(self, key: str, **params: Any) -> str:
+        """The message `key` with `desk_name` and `params` substituted; KeyError if unknown."""
+        template = self._entries[key]
+        return template.format(desk_name=self._entries.get("desk_name", ""), **params)
+
+
+@cache
+def load_catalogue(language: str = "ja") -> Catalogue:
+    """The catalogue for `language`, read once per process."""
+    raw = resources.files("shared.texts").joinpath(f"{language}.json").read_text("utf-8")
+    entries: dict[str, str] = json.loads(raw)
+    return Catalogue(entries)

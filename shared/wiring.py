@@ -1,0 +1,95 @@
+"""The composition root: builds the desk's services from Settings, once per process, lazily.
+
+Nothing is built at import time. The first invocation builds the store and the LINE client
+(the expensive part: SDK imports, connection pools) and every later one reuses them, as
+Cosmos DB's and LINE's guidance ask (one client per process).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from shared.adapters.clock import system_clock
+from shared.adapters.line_messaging import LineApiClient
+from shared.adapters.line_webhook import LineWebhookDecoder
+from shared.config import Settings, get_settings
+from shared.services.answering import Answerer
+from shared.services.conversation import Conversation
+from shared.services.ports import Clock, DocumentStore, LineMessenger
+from shared.services.records import EventReceipts, Users
+from shared.services.webhook import WebhookService
+from shared.texts.catalogue import load_catalogue
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Everything an entry point may call."""
+
+    settings: Settings
+    store: DocumentStore
+    webhook: WebhookService
+
+
+def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
+    """Cosmos DB when COSMOS_ENDPOINT is set, otherwise the embedded SQLite file."""
+    if settings.cosmos_endpoint:
+        from shared.adapters.cosmos_store import CosmosStore  # noqa: PLC0415
+
+        return CosmosStore(
+            settings.cosmos_endpoint,
+            settings.cosmos_database,
+            key=settings.cosmos_key,
+            verify_tls=settings.cosmos_verify_tls,
+        )
+    from shared.adapters.sqlite_store import SqliteStore  # noqa: PLC0415
+
+    return SqliteStore(settings.sqlite_path, clock=clock)
+
+
+def build_desk(
+    settings: Settings,
+    store: DocumentStore,
+    messenger: LineMessenger,
+    clock: Clock = system_clock,
+) -> Desk:
+    """Wire the services over the given ports (tests and benchmarks pass their own)."""
+    conversation = Conversation(
+        users=Users(store),
+        answerer=Answerer(messenger),
+        texts=load_catalogue(),
+        clock=clock,
+    )
+    webhook = WebhookService(
+        decoder=LineWebhookDecoder(settings.line_channel_secret),
+        receipts=EventReceipts(store, settings.event_ttl_seconds),
+        conversation=conversation,
+        hash_key=settings.hash_key,
+    )
+    return Desk(settings=settings, store=store, webhook=webhook)
+
+
+_lock = threading.Lock()
+_desk: Desk | None = None
+
+
+def get_desk() -> Desk:
+    """The process's Desk, built on first use from the environment's Settings."""
+    global _desk  # noqa: PLW0603 -- one set of clients per process is the point
+    with _lock:
+        if _desk is None:
+            settings = get_settings()
+            messenger = LineApiClient(
+                settings.line_channel_access_token,
+                settings.line_api_base_url,
+                settings.line_timeout_seconds,
+            )
+            _desk = build_desk(settings, build_store(settings), messenger)
+        return _desk
+
+
+def reset_desk() -> None:
+    """Forget the process's Desk (tests that change settings)."""
+    global _desk  # noqa: PLW0603
+    with _lock:
+        _desk = None
