@@ -1,6 +1,9 @@
 """LineMessenger over line-bot-sdk v3's Messaging API client.
 
-One ApiClient (one urllib3 connection pool) per process, created on first use: importing
+Calls skip the SDK's parsing of LINE's answer (`_preload_content=False`): once LINE has
+accepted a message, nothing about its answer's shape may turn the send into a failure (and
+so into a second send). One ApiClient (one urllib3 connection pool) per process, created on
+first use: importing
 `linebot.v3.messaging` alone takes most of a second, which must not happen at import time
 of `function_app`. SDK exceptions are converted into the desk's LineApiError family here;
 their text (which quotes LINE's response) never reaches a log.
@@ -37,7 +40,12 @@ class LineApiClient:
         request = ReplyMessageRequest(
             reply_token=reply_token, messages=[_to_sdk(m) for m in messages]
         )
-        self._call("reply", lambda api: api.reply_message(request, _request_timeout=self._timeout))
+        self._call(
+            "reply",
+            lambda api: api.reply_message_with_http_info(
+                request, _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
 
     def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
         """Push to one user; LINE's 409 for a repeated retry key means it was already sent."""
@@ -47,8 +55,11 @@ class LineApiClient:
         request = PushMessageRequest(to=user_id, messages=[_to_sdk(m) for m in messages])
         self._call(
             "push",
-            lambda api: api.push_message(
-                request, x_line_retry_key=retry_key, _request_timeout=self._timeout
+            lambda api: api.push_message_with_http_info(
+                request,
+                x_line_retry_key=retry_key,
+                _request_timeout=self._timeout,
+                _preload_content=False,
             ),
             accepted_statuses=frozenset({409}),
         )
@@ -79,7 +90,7 @@ class LineApiClient:
             status = int(exc.status) if exc.status else None
             if status in accepted_statuses:
                 return
-            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
             if what == "reply" and status == 400 and "reply token" in str(body).lower():
                 raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None
             raise LineApiError(

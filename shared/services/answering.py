@@ -7,7 +7,7 @@ import uuid
 
 from shared.domain.events import EventMeta
 from shared.domain.messages import OutboundMessage, check_batch
-from shared.errors import ReplyTokenRejected
+from shared.errors import LineApiError, ReplyTokenRejected
 from shared.services.ports import LineMessenger
 
 log = logging.getLogger("desk.answering")
@@ -39,6 +39,10 @@ class Answerer:
                 self._messenger.reply(meta.reply_token, messages)
             except ReplyTokenRejected:
                 log.info("reply token refused; falling back to push")
+            except LineApiError as exc:
+                # LINE did not take the reply (5xx, timeout): the push's retry key keeps a
+                # second attempt, by us now or by LINE's redelivery, from sending twice.
+                log.warning("reply failed (%s); falling back to push", exc.http_status)
             else:
                 return "reply"
         self._messenger.push(user_id, messages, retry_key_for(meta.event_id))

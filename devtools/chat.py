@@ -1,0 +1,116 @@
+"""Chat with the running desk as a LINE user, in the terminal (`make chat`).
+
+It drives the LINE simulator's control API (started by `make run`): what you type is sent as
+a signed webhook event, and what the desk sends back (replies and pushes) is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import urllib.request
+from typing import Any
+
+HELP = """Type a message and press Enter to send it. Commands:
+  /follow            add the desk as a friend      /unblock     unblock the desk
+  /unfollow          block the desk                /sticker     send a sticker
+  /image | /video | /audio | /file                 send media (the desk should refuse it)
+  /postback DATA     press a button carrying DATA
+  /redeliver         have LINE redeliver your last event
+  /user NAME         become another user           /help        this text
+  (empty line)       show what the desk sent since  /quit        leave"""
+
+
+class Chat:
+    """A terminal user of the LINE simulator."""
+
+    def __init__(self, simulator: str, user: str) -> None:
+        self.base = simulator.rstrip("/")
+        self.user = user
+        self.seen = 0
+        self.last_event: str | None = None
+        self.lock = threading.Lock()
+
+    def call(self, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a user action to the simulator."""
+        data = json.dumps(payload or {}).encode()
+        url = f"{self.base}/_sim/users/{self.user}/{action}"
+        request = urllib.request.Request(url, data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            result: dict[str, Any] = json.loads(response.read())
+        if result.get("eventIds"):
+            self.last_event = result["eventIds"][-1]
+        if result.get("status") not in (None, 200):
+            print(f"  (the desk answered HTTP {result['status']}; LINE would redeliver)")
+        return result
+
+    def show_new(self) -> None:
+        """Print messages the desk sent since the last look."""
+        url = f"{self.base}/_sim/users/{self.user}/inbox?since={self.seen}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            messages = json.loads(response.read())["messages"]
+        with self.lock:
+            for item in messages:
+                message = item["message"]
+                text = message.get("text") or message.get("altText") or json.dumps(message)
+                print(f"\n[desk via {item['via']}] {text}")
+                for chip in (message.get("quickReply") or {}).get("items", []):
+                    action = chip.get("action", {})
+                    print(f"    [{action.get('label')}] -> /postback {action.get('data')}")
+            self.seen += len(messages)
+
+    def command(self, line: str) -> bool:
+        """Act on one typed line; False to quit."""
+        word, _, rest = line.partition(" ")
+        if not line.startswith("/"):
+            self.call("say", {"text": line})
+        elif word == "/quit":
+            return False
+        elif word == "/help":
+            print(HELP)
+        elif word == "/follow":
+            self.call("follow")
+        elif word == "/unblock":
+            self.call("follow", {"unblocked": True})
+        elif word == "/unfollow":
+            self.call("unfollow")
+        elif word == "/sticker":
+            self.call("sticker")
+        elif word in {"/image", "/video", "/audio", "/file"}:
+            self.call("media", {"kind": word[1:]})
+        elif word == "/postback":
+            self.call("postback", {"data": rest})
+        elif word == "/redeliver" and self.last_event:
+            self.call("redeliver", {"eventId": self.last_event})
+        elif word == "/user" and rest:
+            self.user, self.seen = rest.strip(), 0
+            print(f"  you are now {self.user}")
+        else:
+            print("  unknown command; /help lists them")
+        self.show_new()
+        return True
+
+
+def main() -> None:
+    """Read lines until /quit or end of input."""
+    parser = argparse.ArgumentParser(description="Chat with the local desk as a LINE user.")
+    parser.add_argument("--simulator", default="http://127.0.0.1:7072")
+    parser.add_argument("--user", default="you")
+    options = parser.parse_args()
+    chat = Chat(options.simulator, options.user)
+    print(HELP)
+    print(f"You are {chat.user}. Start with /follow.")
+    try:
+        while True:
+            line = input("> ").strip()
+            if not line:
+                chat.show_new()
+            elif not chat.command(line):
+                break
+    except (EOFError, KeyboardInterrupt):
+        print()
+
+
+if __name__ == "__main__":
+    main()

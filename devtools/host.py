@@ -1,0 +1,419 @@
+"""A local Functions host: serves `function_app`'s registered functions as `func start` would.
+
+What it reproduces of the real host, because the desk relies on it:
+- HTTP routes under the `routePrefix` of host.json (`api`), route templates (`{id}`,
+  `{id:int}`, `{id?}`, `{*rest}`), methods (405 otherwise), auth levels: `function` routes
+  need DESK_FUNCTION_KEY (or the master key), `admin` routes DESK_MASTER_KEY, sent as
+  `x-functions-key` or `?code=` (401 otherwise);
+- timer functions on their NCRONTAB schedules (`%SETTING%` resolved from the environment, in
+  WEBSITE_TIME_ZONE or TZ, else UTC) and on `POST /admin/functions/{name}` with the master key
+  (answered 202 once the run has finished, so scripts and tests need no polling);
+- settings: `local.settings.json` (or the sample) loaded into the environment, which wins.
+
+Start it with `python -m devtools.host --port 7071` (add `--linesim 7072` for the LINE
+simulator in the same process, as `make run` does). It prints one line beginning with
+"ready" once it serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+from devtools.ncrontab import Schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("devtools.host")
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None) -> Path | None:
+    """Copy `Values` of local.settings.json (else the sample) into the environment, which wins."""
+    target = os.environ if environ is None else environ
+    for name in ("local.settings.json", "local.settings.sample.json"):
+        path = root / name
+        if path.is_file():
+            values = json.loads(path.read_text("utf-8")).get("Values", {})
+            for key, value in values.items():
+                target.setdefault(key, str(value))
+            return path
+    return None
+
+
+def compile_route(template: str) -> re.Pattern[str]:
+    """A case-insensitive regex for an ASP.NET-style route template."""
+    pattern = ""
+    for literal, param in re.findall(r"([^{]*)(\{[^}]*\})?", template):
+        pattern += re.escape(literal)
+        if not param:
+            continue
+        inner = param[1:-1]
+        catch_all = inner.startswith("*")
+        name, _, constraint = inner.lstrip("*").partition(":")
+        optional = name.endswith("?")
+        name = name.rstrip("?")
+        if catch_all:
+            body = ".*"
+        elif constraint == "int":
+            body = r"-?\d+"
+        elif constraint == "guid":
+            body = r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}"
+        else:
+            body = r"[^/]+"
+        group = f"(?P<{name}>{body})"
+        if optional and pattern.endswith("/"):
+            pattern = pattern[:-1] + f"(?:/{group})?"
+        else:
+            pattern += group + ("?" if optional else "")
+    return re.compile(f"^{pattern}/?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HttpFunction:
+    """One HTTP-triggered function as the host routes it."""
+
+    name: str
+    route: str
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    auth_level: str
+    arg_name: str
+    call: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class TimerFunction:
+    """One timer-triggered function."""
+
+    name: str
+    schedule: Schedule | None
+    problem: str | None
+    arg_name: str
+    call: Callable[..., Any]
+
+
+def _resolve_setting(expression: str) -> str:
+    """`%NAME%` becomes the value of the setting NAME, as the real host resolves bindings."""
+
+    def lookup(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            raise KeyError(match.group(1))
+        return value
+
+    return re.sub(r"%([^%]+)%", lookup, expression)
+
+
+class LocalHost:
+    """Routes requests and timer runs to a FunctionApp's functions."""
+
+    def __init__(self, app: Any, route_prefix: str, function_key: str, master_key: str) -> None:
+        self.prefix = route_prefix.strip("/")
+        self.function_key = function_key
+        self.master_key = master_key
+        self.http: list[HttpFunction] = []
+        self.timers: dict[str, TimerFunction] = {}
+        default_auth = _enum_value(getattr(app, "_auth_level", "function"))
+        for function in app.get_functions():
+            trigger = function.get_trigger()
+            call = function.get_user_function()
+            if trigger.type == "httpTrigger":
+                methods = trigger.methods or [
+                    "GET",
+                    "POST",
+                    "PUT",
+                    "PATCH",
+                    "DELETE",
+                    "HEAD",
+                    "OPTIONS",
+                ]
+                self.http.append(
+                    HttpFunction(
+                        name=function.get_function_name(),
+                        route=trigger.route or function.get_function_name(),
+                        pattern=compile_route(trigger.route or function.get_function_name()),
+                        methods=frozenset(_enum_value(m).upper() for m in methods),
+                        auth_level=_enum_value(trigger.auth_level or default_auth).lower(),
+                        arg_name=trigger.name,
+                        call=call,
+                    )
+                )
+            elif trigger.type == "timerTrigger":
+                self.timers[function.get_function_name()] = self._timer(function, trigger, call)
+
+    @staticmethod
+    def _timer(function: Any, trigger: Any, call: Callable[..., Any]) -> TimerFunction:
+        name = function.get_function_name()
+        try:
+            schedule, problem = Schedule.parse(_resolve_setting(trigger.schedule)), None
+        except KeyError as missing:
+            schedule, problem = None, f"app setting {missing.args[0]} is not set"
+        except ValueError as error:
+            schedule, problem = None, str(error)
+        if problem:
+            log.error("timer %s disabled: %s", name, problem)
+        return TimerFunction(name, schedule, problem, trigger.name, call)
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """Answer one request as the Functions host would."""
+        url = urlsplit(target)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        lowered = {k.lower(): v for k, v in headers.items()}
+        key = lowered.get("x-functions-key") or query.get("code")
+        path = url.path.strip("/")
+        admin = re.fullmatch(r"admin/functions/([^/]+)", path)
+        if admin and method == "POST":
+            if key != self.master_key:
+                return _text(401, "")
+            return self.run_timer(admin.group(1))
+        if not path.startswith(self.prefix + "/") and path != self.prefix:
+            return _text(404, "")
+        route_path = path[len(self.prefix) :].strip("/")
+        matched = [(f, m) for f in self.http if (m := f.pattern.match(route_path))]
+        if not matched:
+            return _text(404, "")
+        allowed = [(f, m) for f, m in matched if method in f.methods]
+        if not allowed:
+            return _text(405, "")
+        function, match = allowed[0]
+        if not self._authorised(function.auth_level, key):
+            return _text(401, "")
+        return self._invoke_http(function, method, target, lowered, query, match, body)
+
+    def _authorised(self, level: str, key: str | None) -> bool:
+        if level == "anonymous":
+            return True
+        if level == "function":
+            return key in (self.function_key, self.master_key)
+        return key == self.master_key
+
+    def _invoke_http(
+        self,
+        function: HttpFunction,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        query: dict[str, str],
+        match: re.Match[str],
+        body: bytes,
+    ) -> Response:
+        import azure.functions as func  # noqa: PLC0415
+
+        request = func.HttpRequest(
+            method=method,
+            url=f"http://localhost{target}",
+            headers=headers,
+            params=query,
+            route_params={k: v for k, v in match.groupdict().items() if v is not None},
+            body=body,
+        )
+        try:
+            response = _call(function.call, {function.arg_name: request})
+        except Exception:
+            log.error("function %s failed:\n%s", function.name, _traceback_without_values())
+            return _text(500, "")
+        if response is None:
+            return 204, {}, b""
+        out_headers = {k: v for k, v in response.headers.items()}
+        if response.mimetype:
+            charset = f"; charset={response.charset}" if response.charset else ""
+            out_headers["Content-Type"] = response.mimetype + charset
+        return response.status_code, out_headers, response.get_body() or b""
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def run_timer(self, name: str, *, past_due: bool = False) -> Response:
+        """Run a timer function now (the host's admin endpoint): 202 when it ran, 404 if unknown."""
+        from azure.functions.timer import TimerRequest  # noqa: PLC0415
+
+        timer = next((t for n, t in self.timers.items() if n.lower() == name.lower()), None)
+        if timer is None:
+            return _text(404, "")
+        started = time.perf_counter()
+        try:
+            _call(timer.call, {timer.arg_name: TimerRequest(past_due=past_due)})
+        except Exception:
+            log.error("timer %s failed:\n%s", timer.name, _traceback_without_values())
+            return _text(500, "")
+        log.info("timer %s ran in %.0f ms", timer.name, (time.perf_counter() - started) * 1000)
+        return 202, {}, b""
+
+    def run_schedules(self, stop: threading.Event, zone: ZoneInfo) -> None:
+        """Fire each timer at its next scheduled time until `stop` is set."""
+        due = {
+            name: timer.schedule.next_after(datetime.now(zone))
+            for name, timer in self.timers.items()
+            if timer.schedule is not None
+        }
+        while due and not stop.is_set():
+            name = min(due, key=due.__getitem__)
+            wait = (due[name] - datetime.now(zone)).total_seconds()
+            if wait > 0 and stop.wait(wait):
+                return
+            self.run_timer(name)
+            schedule = self.timers[name].schedule
+            assert schedule is not None
+            due[name] = schedule.next_after(datetime.now(zone))
+
+
+def _call(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    if inspect.iscoroutinefunction(function):
+        return asyncio.run(function(**kwargs))
+    return function(**kwargs)
+
+
+def _traceback_without_values() -> str:
+    """Frames only: the exception's message may carry personal data, even locally."""
+    exc_type, _, tb = sys.exc_info()
+    frames = "".join(traceback.format_tb(tb))
+    return f"{frames}{exc_type.__name__ if exc_type else 'Exception'}"
+
+
+def _enum_value(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _text(status: int, text: str) -> Response:
+    return status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
+
+
+class HostServer(ThreadingHTTPServer):
+    """A threaded HTTP/1.1 server whose `host` is set once the app has been imported."""
+
+    daemon_threads = True
+    host: LocalHost | None = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    server: HostServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Request lines are logged by `_serve` without query strings (keys live there)."""
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.server.host
+        if host is None:
+            status, headers, payload = _text(503, "starting")
+        else:
+            status, headers, payload = host.handle(
+                self.command, self.path, dict(self.headers), body
+            )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        log.info(
+            "%s %s -> %d in %.1f ms",
+            self.command,
+            urlsplit(self.path).path,
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the desk locally until interrupted."""
+    parser = argparse.ArgumentParser(description="Serve function_app like `func start`.")
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument(
+        "--linesim",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also run the LINE simulator on PORT and point the desk at it",
+    )
+    parser.add_argument("--no-timers", action="store_true", help="run timers only on demand")
+    parser.add_argument("--app", default="function_app", help="module holding `app`")
+    options = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("azure", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings_file = load_local_settings()
+    os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
+
+    server = HostServer((options.address, options.port), _Handler)
+    port = server.server_address[1]
+    sim_url = None
+    if options.linesim is not None:
+        from devtools.linesim import LineSimulator  # noqa: PLC0415
+
+        sim = LineSimulator(
+            os.environ.get("LINE_CHANNEL_SECRET", "local-dev-channel-secret"),
+            os.environ.get("LINE_CHANNEL_ACCESS_TOKEN", "local-dev-access-token"),
+            f"http://{options.address}:{port}/api/line/webhook",
+        )
+        sim_url = sim.start(options.address, options.linesim)
+        os.environ["LINE_API_BASE_URL"] = sim_url
+        os.environ["LINE_DATA_API_BASE_URL"] = sim_url
+
+    sys.path.insert(0, str(ROOT))
+    app = importlib.import_module(options.app).app
+    host_json = json.loads((ROOT / "host.json").read_text("utf-8"))
+    prefix = host_json.get("extensions", {}).get("http", {}).get("routePrefix", "api")
+    host = LocalHost(
+        app,
+        prefix,
+        os.environ.get("DESK_FUNCTION_KEY", "local-function-key"),
+        os.environ.get("DESK_MASTER_KEY", "local-master-key"),
+    )
+    server.host = host
+
+    stop = threading.Event()
+    if not options.no_timers:
+        zone = ZoneInfo(os.environ.get("WEBSITE_TIME_ZONE") or os.environ.get("TZ") or "UTC")
+        threading.Thread(target=host.run_schedules, args=(stop, zone), daemon=True).start()
+
+    base = f"http://{options.address}:{port}"
+    source = settings_file.name if settings_file else "environment"
+    print(f"ready {base} settings={source}", flush=True)
+    for function in host.http:
+        methods = ",".join(sorted(function.methods))
+        print(f"  {methods} {base}/{prefix}/{function.route} [{function.auth_level}]")
+    for timer in host.timers.values():
+        print(f"  timer {timer.name}: {timer.problem or 'scheduled'}")
+    if sim_url:
+        print(f"LINE simulator on {sim_url}. Chat with the desk: make chat", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

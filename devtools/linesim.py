@@ -1,0 +1,622 @@
+"""A LINE simulator for local runs and tests: LINE's two sides, on loopback.
+
+- The fake Messaging API (`/v2/bot/...`) answers the desk's replies and pushes like LINE does,
+  records every call, and enforces LINE's rules: the bearer token, 1-5 messages per call,
+  texts of at most 5,000 characters, single-use reply tokens that expire, and push retry keys
+  (`X-Line-Retry-Key`: a UUID; a repeat of an accepted key gets 409).
+- The user side (`SimUser`) builds events as LINE sends them (`webhookEventId`,
+  `deliveryContext`, `timestamp`, `source`), signs them with the channel secret and posts them
+  to the desk's webhook, and can redeliver an event.
+- A small control API (`/_sim/...`) lets another process (`make chat`) act as a user.
+
+Run alone: `python -m devtools.linesim --port 7072 --webhook http://127.0.0.1:7071/api/line/webhook`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+MAX_QUICK_REPLY_ITEMS = 13
+MESSAGE_TYPES = {
+    "text",
+    "sticker",
+    "image",
+    "video",
+    "audio",
+    "location",
+    "imagemap",
+    "template",
+    "flex",
+}
+_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_ids = itertools.count(100_000_000_000_000)
+
+
+def user_id_for(name: str) -> str:
+    """A LINE-shaped user id (U + 32 hex) derived from a readable name."""
+    if _USER_ID.match(name):
+        return name
+    return "U" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The x-line-signature LINE would send for `body`."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class ApiCall:
+    """One call the desk made to the fake Messaging API."""
+
+    endpoint: str
+    status: int
+    body: Any
+    retry_key: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Delivered:
+    """A message that reached (or would have reached) a user's phone."""
+
+    user_id: str
+    via: str
+    message: dict[str, Any]
+    delivered: bool = True
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Delivery:
+    """What the webhook answered when a simulated user sent something."""
+
+    status: int
+    body: bytes
+    events: list[dict[str, Any]]
+
+    @property
+    def event_ids(self) -> list[str]:
+        """The `webhookEventId` of each event sent."""
+        return [e["webhookEventId"] for e in self.events]
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict[str, Any]
+    retry_after: int | None
+
+
+class LineSimulator:
+    """The fake Messaging API plus the user side, sharing one record of the conversation."""
+
+    def __init__(
+        self,
+        channel_secret: str,
+        access_token: str,
+        webhook_url: str | None = None,
+        *,
+        reply_token_ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.channel_secret = channel_secret
+        self.access_token = access_token
+        self.webhook_url = webhook_url
+        self.reply_token_ttl = reply_token_ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.reset()
+
+    # -- state ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every call, token, key, inbox and injected failure."""
+        with self._lock:
+            self.calls: list[ApiCall] = []
+            self.delivered: list[Delivered] = []
+            self.unfollowed: set[str] = set()
+            self.events_sent: dict[str, dict[str, Any]] = {}
+            self._reply_tokens: dict[str, tuple[str, float, bool]] = {}
+            self._retry_keys: dict[str, str] = {}
+            self._failures: dict[str, list[_Failure]] = {}
+            self._contents: dict[str, bytes] = {}
+
+    def inbox(self, user: str) -> list[Delivered]:
+        """Messages the desk sent to `user` (a name or a user id), in order."""
+        user_id = user_id_for(user)
+        with self._lock:
+            return [d for d in self.delivered if d.user_id == user_id]
+
+    def texts(self, user: str) -> list[str]:
+        """Just the texts of `inbox(user)`."""
+        return [d.message.get("text", "") for d in self.inbox(user)]
+
+    def calls_to(self, endpoint: str) -> list[ApiCall]:
+        """The recorded calls to one endpoint (`reply`, `push`, `profile`, ...)."""
+        with self._lock:
+            return [c for c in self.calls if c.endpoint == endpoint]
+
+    def fail_next(
+        self,
+        endpoint: str,
+        status: int,
+        *,
+        times: int = 1,
+        message: str = "simulated failure",
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next `times` calls to `endpoint` fail with `status`."""
+        with self._lock:
+            queue = self._failures.setdefault(endpoint, [])
+            queue.extend(_Failure(status, {"message": message}, retry_after) for _ in range(times))
+
+    def expire_reply_tokens(self) -> None:
+        """Age every issued reply token past LINE's validity."""
+        with self._lock:
+            self._reply_tokens = {
+                token: (user, issued - self.reply_token_ttl - 1, used)
+                for token, (user, issued, used) in self._reply_tokens.items()
+            }
+
+    def user(self, name: str) -> SimUser:
+        """The user side for `name` (a readable name or a LINE user id)."""
+        return SimUser(self, user_id_for(name))
+
+    # -- server -----------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the fake API in a background thread; returns its base URL."""
+        simulator = self
+
+        class Handler(_SimHandler):
+            sim = simulator
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        """Where the fake API listens."""
+        assert self._server is not None, "simulator not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # -- the Messaging API ------------------------------------------------------------------
+
+    def api(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one Messaging API request like LINE would."""
+        endpoint, handler = self._route(method, path)
+        if handler is None:
+            return _json(404, {"message": "Not found"})
+        if headers.get("authorization") != f"Bearer {self.access_token}":
+            return self._record(endpoint, 401, {"message": "Authentication failed"}, None)
+        with self._lock:
+            queue = self._failures.get(endpoint)
+            failure = queue.pop(0) if queue else None
+        if failure is not None:
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            status, hdrs, payload = self._record(endpoint, failure.status, failure.body, None)
+            return status, {**hdrs, **extra}, payload
+        return handler(path, headers, body)
+
+    def _route(self, method: str, path: str) -> tuple[str, Any]:
+        table: list[tuple[str, str, str, Any]] = [
+            ("POST", r"^/v2/bot/message/reply$", "reply", self._reply),
+            ("POST", r"^/v2/bot/message/push$", "push", self._push),
+            ("GET", r"^/v2/bot/profile/[^/]+$", "profile", self._profile),
+            ("POST", r"^/v2/bot/chat/loading/start$", "loading", self._loading),
+            ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
+        ]
+        for verb, pattern, endpoint, handler in table:
+            if verb == method and re.match(pattern, path):
+                return endpoint, handler
+        return "unknown", None
+
+    def _record(
+        self, endpoint: str, status: int, body: Any, retry_key: str | None, request: Any = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.calls.append(ApiCall(endpoint, status, request, retry_key))
+        return _json(status, body)
+
+    def _reply(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        request, problem = _parse_messages_request(raw)
+        if problem:
+            return self._record("reply", 400, {"message": problem}, None, request)
+        token = request.get("replyToken")
+        with self._lock:
+            entry = self._reply_tokens.get(token) if isinstance(token, str) else None
+            valid = (
+                entry is not None
+                and not entry[2]
+                and self._clock() - entry[1] <= self.reply_token_ttl
+            )
+            if valid and entry is not None:
+                self._reply_tokens[token] = (entry[0], entry[1], True)
+                for message in request["messages"]:
+                    self.delivered.append(Delivered(entry[0], "reply", message))
+        if not valid:
+            return self._record("reply", 400, {"message": "Invalid reply token"}, None, request)
+        return self._record("reply", 200, _sent(request), None, request)
+
+    def _push(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        retry_key = headers.get("x-line-retry-key")
+        request, problem = _parse_messages_request(raw)
+        if not problem and not _USER_ID.match(str(request.get("to", ""))):
+            problem = "The property, 'to', in the request body is invalid"
+        if not problem and retry_key is not None:
+            try:
+                uuid.UUID(retry_key)
+            except ValueError:
+                problem = "The retry key is invalid"
+        if problem:
+            return self._record("push", 400, {"message": problem}, retry_key, request)
+        request_id = uuid.uuid4().hex
+        with self._lock:
+            accepted = self._retry_keys.get(retry_key) if retry_key else None
+            if accepted is None:
+                if retry_key:
+                    self._retry_keys[retry_key] = request_id
+                to = request["to"]
+                for message in request["messages"]:
+                    self.delivered.append(
+                        Delivered(to, "push", message, delivered=to not in self.unfollowed)
+                    )
+        if accepted is not None:
+            status, hdrs, payload = self._record(
+                "push", 409, {"message": "The retry key is already accepted"}, retry_key, request
+            )
+            return status, {**hdrs, "x-line-accepted-request-id": accepted}, payload
+        status, hdrs, payload = self._record("push", 200, _sent(request), retry_key, request)
+        return status, {**hdrs, "x-line-request-id": request_id}, payload
+
+    def _profile(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        user_id = path.rsplit("/", 1)[-1]
+        if not _USER_ID.match(user_id) or user_id in self.unfollowed:
+            return self._record("profile", 404, {"message": "Not found"}, None)
+        return self._record(
+            "profile", 200, {"userId": user_id, "displayName": "シミュレーター"}, None
+        )
+
+    def _loading(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        return self._record("loading", 202, {}, None)
+
+    def _content(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        message_id = path.split("/")[-2]
+        with self._lock:
+            content = self._contents.get(message_id)
+            self.calls.append(ApiCall("content", 200 if content else 404, None))
+        if content is None:
+            return _json(404, {"message": "Not found"})
+        return 200, {"Content-Type": "application/octet-stream"}, content
+
+    # -- the user side ----------------------------------------------------------------------
+
+    def issue_reply_token(self, user_id: str) -> str:
+        """A fresh reply token bound to `user_id`."""
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._reply_tokens[token] = (user_id, self._clock(), False)
+        return token
+
+    def post_events(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        signature: str | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Delivery:
+        """Sign and post events to the desk's webhook (or post exactly `body`/`signature`)."""
+        assert self.webhook_url, "no webhook URL configured"
+        raw = (
+            body
+            if body is not None
+            else json.dumps(
+                {"destination": "Udeadbeefdeadbeefdeadbeefdeadbeef", "events": events},
+                ensure_ascii=False,
+            ).encode()
+        )
+        sent_headers = {"Content-Type": "application/json; charset=utf-8"}
+        sent_headers["x-line-signature"] = (
+            signature if signature is not None else sign(self.channel_secret, raw)
+        )
+        sent_headers.update(headers or {})
+        request = urllib.request.Request(
+            self.webhook_url, data=raw, headers=sent_headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Delivery(response.status, response.read(), events)
+        except urllib.error.HTTPError as error:
+            return Delivery(error.code, error.read(), events)
+
+    def _event(
+        self, user_id: str, event_type: str, *, reply: bool = True, **fields: Any
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "type": event_type,
+            "mode": "active",
+            "timestamp": int(time.time() * 1000),
+            "source": {"type": "user", "userId": user_id},
+            "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
+            "deliveryContext": {"isRedelivery": False},
+            **fields,
+        }
+        if reply:
+            event["replyToken"] = self.issue_reply_token(user_id)
+        with self._lock:
+            self.events_sent[event["webhookEventId"]] = event
+        return event
+
+    def redeliver(self, event_id: str) -> Delivery:
+        """Post an earlier event again, as LINE's webhook redelivery does."""
+        with self._lock:
+            original = self.events_sent[event_id]
+        again = {**original, "deliveryContext": {"isRedelivery": True}}
+        return self.post_events([again])
+
+
+class SimUser:
+    """One LINE user talking to the desk."""
+
+    def __init__(self, sim: LineSimulator, user_id: str) -> None:
+        self.sim = sim
+        self.user_id = user_id
+
+    def event(self, event_type: str, *, reply: bool = True, **fields: Any) -> dict[str, Any]:
+        """Build (without sending) one event from this user."""
+        return self.sim._event(self.user_id, event_type, reply=reply, **fields)
+
+    def send(self, *events: dict[str, Any]) -> Delivery:
+        """Post events in one webhook call."""
+        return self.sim.post_events(list(events))
+
+    def follow(self, *, unblocked: bool = False) -> Delivery:
+        """Add the account as a friend (or unblock it)."""
+        with self.sim._lock:
+            self.sim.unfollowed.discard(self.user_id)
+        return self.send(self.event("follow", follow={"isUnblocked": unblocked}))
+
+    def unfollow(self) -> Delivery:
+        """Block the account."""
+        with self.sim._lock:
+            self.sim.unfollowed.add(self.user_id)
+        return self.send(self.event("unfollow", reply=False))
+
+    def say(self, text: str) -> Delivery:
+        """Send a text message."""
+        message = {
+            "type": "text",
+            "id": str(next(_ids)),
+            "text": text,
+            "quoteToken": uuid.uuid4().hex,
+        }
+        return self.send(self.event("message", message=message))
+
+    def sticker(self) -> Delivery:
+        """Send a sticker."""
+        message = {
+            "type": "sticker",
+            "id": str(next(_ids)),
+            "packageId": "446",
+            "stickerId": "1988",
+            "stickerResourceType": "STATIC",
+            "quoteToken": uuid.uuid4().hex,
+        }
+        return self.send(self.event("message", message=message))
+
+    def media(self, kind: str = "image") -> Delivery:
+        """Send an image, video, audio clip or file (its content is held by the data API)."""
+        message_id = str(next(_ids))
+        message: dict[str, Any] = {"type": kind, "id": message_id}
+        if kind in {"image", "video", "audio"}:
+            message["contentProvider"] = {"type": "line"}
+        if kind in {"video", "audio"}:
+            message["duration"] = 1000
+        if kind == "file":
+            message.update(fileName="document.pdf", fileSize=1234)
+        with self.sim._lock:
+            self.sim._contents[message_id] = b"\x89PNG fake content"
+        return self.send(self.event("message", message=message))
+
+    def postback(self, data: str) -> Delivery:
+        """Press a button that sends `data`."""
+        return self.send(self.event("postback", postback={"data": data}))
+
+    def unsend(self, message_id: str) -> Delivery:
+        """Unsend an earlier message."""
+        return self.send(self.event("unsend", reply=False, unsend={"messageId": message_id}))
+
+    def redeliver(self, delivery: Delivery) -> Delivery:
+        """Have LINE redeliver the first event of an earlier delivery."""
+        return self.sim.redeliver(delivery.event_ids[0])
+
+
+def _parse_messages_request(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    try:
+        request = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}, "The request body is not valid JSON"
+    if not isinstance(request, dict):
+        return {}, "The request body must be an object"
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        return request, f"messages must hold 1 to {MAX_MESSAGES} items"
+    for message in messages:
+        problem = _message_problem(message)
+        if problem:
+            return request, problem
+    return request, None
+
+
+def _message_problem(message: Any) -> str | None:
+    if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
+        return "a message has an unknown type"
+    if message["type"] == "text":
+        text = message.get("text")
+        if not isinstance(text, str) or not text:
+            return "a text message needs text"
+        if len(text) > MAX_TEXT:
+            return f"a text message holds at most {MAX_TEXT} characters"
+    if message["type"] == "template" and not 1 <= len(str(message.get("altText", ""))) <= 400:
+        return "a template message needs an altText of 1 to 400 characters"
+    quick = message.get("quickReply")
+    if quick is not None:
+        items = quick.get("items") if isinstance(quick, dict) else None
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_QUICK_REPLY_ITEMS:
+            return f"quickReply holds 1 to {MAX_QUICK_REPLY_ITEMS} items"
+        for item in items:
+            label = (item.get("action") or {}).get("label", "") if isinstance(item, dict) else ""
+            if not 1 <= len(label) <= 20:
+                return "a quick reply label holds 1 to 20 characters"
+    return None
+
+
+def _sent(request: dict[str, Any]) -> dict[str, Any]:
+    """LINE's answer to an accepted reply or push: an id and quote token per message."""
+    return {
+        "sentMessages": [
+            {"id": str(next(_ids)), "quoteToken": uuid.uuid4().hex} for _ in request["messages"]
+        ]
+    }
+
+
+def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
+    return (
+        status,
+        {"Content-Type": "application/json"},
+        json.dumps(payload, ensure_ascii=False).encode(),
+    )
+
+
+class _SimHandler(BaseHTTPRequestHandler):
+    """HTTP front of the simulator: the Messaging API, the data API and `/_sim` controls."""
+
+    sim: LineSimulator
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the simulator's record is its log."""
+
+    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:
+        """Profile, content, and the control API's reads."""
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        """Reply, push, loading, and the control API's actions."""
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        body = self._body()
+        if url.path.startswith("/_sim/"):
+            self._answer(*_control(self.sim, method, url.path, parse_qs(url.query), body))
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self._answer(*self.sim.api(method, url.path, headers, body))
+
+
+def _control(
+    sim: LineSimulator, method: str, path: str, query: dict[str, list[str]], body: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    """`/_sim/users/{name}/{action}` (POST) and `/_sim/users/{name}/inbox` (GET)."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 4 and parts[1] == "users":
+        user = sim.user(parts[2])
+        action = parts[3]
+        if method == "GET" and action == "inbox":
+            since = int(query.get("since", ["0"])[0])
+            items = [
+                {"via": d.via, "message": d.message, "delivered": d.delivered}
+                for d in sim.inbox(user.user_id)[since:]
+            ]
+            return _json(200, {"userId": user.user_id, "messages": items})
+        if method == "POST":
+            args = json.loads(body or b"{}")
+            actions: dict[str, Callable[[], Delivery]] = {
+                "follow": lambda: user.follow(unblocked=bool(args.get("unblocked"))),
+                "unfollow": user.unfollow,
+                "say": lambda: user.say(str(args.get("text", ""))),
+                "sticker": user.sticker,
+                "media": lambda: user.media(str(args.get("kind", "image"))),
+                "postback": lambda: user.postback(str(args.get("data", ""))),
+                "redeliver": lambda: sim.redeliver(str(args.get("eventId"))),
+            }
+            if action in actions:
+                delivery = actions[action]()
+                return _json(200, {"status": delivery.status, "eventIds": delivery.event_ids})
+    return _json(404, {"message": "no such control"})
+
+
+def main() -> None:
+    """Run the simulator alone, pointed at a desk's webhook."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7072)
+    parser.add_argument("--webhook", default="http://127.0.0.1:7071/api/line/webhook")
+    parser.add_argument("--secret", default="local-dev-channel-secret")
+    parser.add_argument("--token", default="local-dev-access-token")
+    options = parser.parse_args()
+    sim = LineSimulator(options.secret, options.token, options.webhook)
+    print(f"LINE simulator on {sim.start(port=options.port)} -> {options.webhook}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()
