@@ -1,0 +1,25 @@
+"""Fixtures shared by every suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.config import reset_settings
+from shared.wiring import reset_desk
+from tests.kit.fakes import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when the test says so."""
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Each test starts with no cached Settings or Desk (they read the environment)."""
+    reset_settings()
+    reset_desk()
+    yield
+    reset_settings()
+    reset_desk()

@@ -1,0 +1,142 @@
+"""The DocumentStore contract. Every back end must pass all of it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.errors import AlreadyExists, PreconditionFailed
+from shared.services.ports import DESK, USERS
+from tests.contract.conftest import Backend
+
+
+def user_doc(doc_id: str = "a", user: str = "U1", **fields: object) -> dict[str, object]:
+    return {"id": doc_id, "userId": user, "type": "note", **fields}
+
+
+def test_reading_a_missing_document_gives_none(backend: Backend) -> None:
+    assert backend.store.read(USERS, "U1", "missing") is None
+
+
+def test_create_then_read_returns_the_document_with_an_etag(backend: Backend) -> None:
+    created = backend.store.create(USERS, user_doc(text="相談したいです", n=3))
+    read = backend.store.read(USERS, "U1", "a")
+    assert read is not None
+    assert read["text"] == "相談したいです"
+    assert read["n"] == 3
+    assert read["_etag"] == created["_etag"]
+
+
+def test_create_refuses_an_id_taken_in_the_partition(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(v=1))
+    with pytest.raises(AlreadyExists):
+        backend.store.create(USERS, user_doc(v=2))
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert stored["v"] == 1
+
+
+def test_the_same_id_in_another_partition_is_another_document(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(user="U1", v=1))
+    backend.store.create(USERS, user_doc(user="U2", v=2))
+    first, second = backend.store.read(USERS, "U1", "a"), backend.store.read(USERS, "U2", "a")
+    assert first is not None and second is not None
+    assert (first["v"], second["v"]) == (1, 2)
+
+
+def test_containers_are_separate(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(doc_id="x"))
+    backend.store.create(DESK, {"id": "x", "pk": "U1", "type": "desk"})
+    assert backend.store.delete(USERS, "U1", "x") is True
+    assert backend.store.read(DESK, "U1", "x") is not None
+
+
+def test_upsert_inserts_then_overwrites_with_a_new_etag(backend: Backend) -> None:
+    first = backend.store.upsert(USERS, user_doc(v=1))
+    second = backend.store.upsert(USERS, user_doc(v=2))
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert stored["v"] == 2
+    assert first["_etag"] != second["_etag"] == stored["_etag"]
+
+
+def test_replace_with_the_current_etag_succeeds(backend: Backend) -> None:
+    created = backend.store.create(USERS, user_doc(v=1))
+    replaced = backend.store.replace(USERS, user_doc(v=2), etag=created["_etag"])
+    assert replaced["_etag"] != created["_etag"]
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert stored["v"] == 2
+
+
+def test_replace_with_a_stale_etag_fails_and_changes_nothing(backend: Backend) -> None:
+    created = backend.store.create(USERS, user_doc(v=1))
+    backend.store.replace(USERS, user_doc(v=2), etag=created["_etag"])
+    with pytest.raises(PreconditionFailed):
+        backend.store.replace(USERS, user_doc(v=3), etag=created["_etag"])
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert stored["v"] == 2
+
+
+def test_replace_of_a_missing_document_fails(backend: Backend) -> None:
+    with pytest.raises(PreconditionFailed):
+        backend.store.replace(USERS, user_doc(), etag="whatever")
+
+
+def test_delete_reports_whether_the_document_was_there(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc())
+    assert backend.store.delete(USERS, "U1", "a") is True
+    assert backend.store.delete(USERS, "U1", "a") is False
+    assert backend.store.read(USERS, "U1", "a") is None
+
+
+def test_query_partition_returns_one_partition_in_id_order(backend: Backend) -> None:
+    for doc_id in ("c", "a", "b"):
+        backend.store.create(USERS, user_doc(doc_id=doc_id))
+    backend.store.create(USERS, user_doc(doc_id="z", type="other"))
+    backend.store.create(USERS, user_doc(doc_id="a", user="U2"))
+    everything = backend.store.query_partition(USERS, "U1")
+    notes = backend.store.query_partition(USERS, "U1", doc_type="note")
+    assert [d["id"] for d in everything] == ["a", "b", "c", "z"]
+    assert [d["id"] for d in notes] == ["a", "b", "c"]
+    assert all(d["userId"] == "U1" for d in everything)
+
+
+def test_a_document_without_its_partition_key_is_refused(backend: Backend) -> None:
+    with pytest.raises(ValueError, match="userId"):
+        backend.store.create(USERS, {"id": "a", "type": "note"})
+
+
+def test_expired_documents_are_invisible_and_their_id_is_free(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(ttl=60))
+    backend.store.create(USERS, user_doc(doc_id="keep"))
+    _let_time_pass(backend, seconds=61)
+    assert backend.store.read(USERS, "U1", "a") is None
+    assert [d["id"] for d in backend.store.query_partition(USERS, "U1")] == ["keep"]
+    backend.store.create(USERS, user_doc(v="again"))
+
+
+def test_purge_expired_removes_only_expired_documents(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(ttl=60))
+    backend.store.create(USERS, user_doc(doc_id="keep"))
+    _let_time_pass(backend, seconds=61)
+    removed = backend.store.purge_expired()
+    assert removed == (0 if backend.is_cosmos else 1)  # Cosmos DB expires by itself
+    assert backend.store.read(USERS, "U1", "keep") is not None
+
+
+def _let_time_pass(backend: Backend, seconds: int) -> None:
+    if backend.clock is not None:
+        backend.clock.advance(seconds=seconds)
+        return
+    if backend.name == "cosmos-testserver":
+        pytest.skip("@vercel/cosmosdb-server never expires items; a real account does")
+    # A real account expires in the background: wait for it, bounded.
+    deadline = time.monotonic() + seconds + 120
+    while time.monotonic() < deadline:
+        time.sleep(5)  # noqa: TID251 -- waiting on a real service's clock, not synchronising
+        if backend.store.read(USERS, "U1", "a") is None:
+            return
+    pytest.fail("a real Cosmos DB account did not expire the document in time")

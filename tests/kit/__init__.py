@@ -1,0 +1,1 @@
+"""The test kit: hand-written fakes of the desk's ports and helpers shared by the suites."""
