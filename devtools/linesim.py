@@ -192,7 +192,9 @@ class LineSimulator:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self.base_url
 
     @property
@@ -412,65 +414,101 @@ class SimUser:
         """Post events in one webhook call."""
         return self.sim.post_events(list(events))
 
-    def follow(self, *, unblocked: bool = False) -> Delivery:
-        """Add the account as a friend (or unblock it)."""
-        with self.sim._lock:
-            self.sim.unfollowed.discard(self.user_id)
-        return self.send(self.event("follow", follow={"isUnblocked": unblocked}))
+    # Builders: one event each, shaped as LINE sends it (required fields included).
 
-    def unfollow(self) -> Delivery:
-        """Block the account."""
-        with self.sim._lock:
-            self.sim.unfollowed.add(self.user_id)
-        return self.send(self.event("unfollow", reply=False))
+    def follow_event(self, *, unblocked: bool = False) -> dict[str, Any]:
+        """A follow (friend added) or unblock event."""
+        return self.event("follow", follow={"isUnblocked": unblocked})
 
-    def say(self, text: str) -> Delivery:
-        """Send a text message."""
-        message = {
-            "type": "text",
-            "id": str(next(_ids)),
-            "text": text,
-            "quoteToken": uuid.uuid4().hex,
-        }
-        return self.send(self.event("message", message=message))
+    def unfollow_event(self) -> dict[str, Any]:
+        """A block event (no reply token)."""
+        return self.event("unfollow", reply=False)
 
-    def sticker(self) -> Delivery:
-        """Send a sticker."""
+    def text_event(self, text: str) -> dict[str, Any]:
+        """A text message event."""
+        message = {"type": "text", "id": str(next(_ids)), "text": text, "quoteToken": _token()}
+        return self.event("message", message=message)
+
+    def sticker_event(self) -> dict[str, Any]:
+        """A sticker message event."""
         message = {
             "type": "sticker",
             "id": str(next(_ids)),
             "packageId": "446",
             "stickerId": "1988",
             "stickerResourceType": "STATIC",
-            "quoteToken": uuid.uuid4().hex,
+            "quoteToken": _token(),
         }
-        return self.send(self.event("message", message=message))
+        return self.event("message", message=message)
 
-    def media(self, kind: str = "image") -> Delivery:
-        """Send an image, video, audio clip or file (its content is held by the data API)."""
+    def media_event(self, kind: str = "image") -> dict[str, Any]:
+        """An image, video, audio or file message; its content waits on the data API."""
         message_id = str(next(_ids))
         message: dict[str, Any] = {"type": kind, "id": message_id}
         if kind in {"image", "video", "audio"}:
             message["contentProvider"] = {"type": "line"}
+        if kind in {"image", "video"}:
+            message["quoteToken"] = _token()
         if kind in {"video", "audio"}:
             message["duration"] = 1000
         if kind == "file":
             message.update(fileName="document.pdf", fileSize=1234)
         with self.sim._lock:
             self.sim._contents[message_id] = b"\x89PNG fake content"
-        return self.send(self.event("message", message=message))
+        return self.event("message", message=message)
+
+    def postback_event(self, data: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """A button press carrying `data`."""
+        postback: dict[str, Any] = {"data": data}
+        if params:
+            postback["params"] = params
+        return self.event("postback", postback=postback)
+
+    def unsend_event(self, message_id: str) -> dict[str, Any]:
+        """An unsend of an earlier message (no reply token)."""
+        return self.event("unsend", reply=False, unsend={"messageId": message_id})
+
+    # Actions: build one event and post it.
+
+    def follow(self, *, unblocked: bool = False) -> Delivery:
+        """Add the account as a friend (or unblock it)."""
+        with self.sim._lock:
+            self.sim.unfollowed.discard(self.user_id)
+        return self.send(self.follow_event(unblocked=unblocked))
+
+    def unfollow(self) -> Delivery:
+        """Block the account."""
+        with self.sim._lock:
+            self.sim.unfollowed.add(self.user_id)
+        return self.send(self.unfollow_event())
+
+    def say(self, text: str) -> Delivery:
+        """Send a text message."""
+        return self.send(self.text_event(text))
+
+    def sticker(self) -> Delivery:
+        """Send a sticker."""
+        return self.send(self.sticker_event())
+
+    def media(self, kind: str = "image") -> Delivery:
+        """Send an image, video, audio clip or file."""
+        return self.send(self.media_event(kind))
 
     def postback(self, data: str) -> Delivery:
         """Press a button that sends `data`."""
-        return self.send(self.event("postback", postback={"data": data}))
+        return self.send(self.postback_event(data))
 
     def unsend(self, message_id: str) -> Delivery:
         """Unsend an earlier message."""
-        return self.send(self.event("unsend", reply=False, unsend={"messageId": message_id}))
+        return self.send(self.unsend_event(message_id))
 
     def redeliver(self, delivery: Delivery) -> Delivery:
         """Have LINE redeliver the first event of an earlier delivery."""
         return self.sim.redeliver(delivery.event_ids[0])
+
+
+def _token() -> str:
+    return uuid.uuid4().hex
 
 
 def _parse_messages_request(raw: bytes) -> tuple[dict[str, Any], str | None]:

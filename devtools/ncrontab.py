@@ -48,6 +48,8 @@ def _field(text: str, index: int) -> frozenset[int]:
         if index == 5 and end == 7:  # 7 is Sunday too
             values.add(0)
             end = 6
+            if start == 7:
+                continue
         if not low <= start <= end <= high:
             raise ValueError(f"out of range {low}-{high}: {part!r}")
         values.update(range(start, end + 1, step))

@@ -56,8 +56,12 @@ class Conversation:
         """Record the follow, then greet."""
         user = self._user(event.meta.source.partition)
         self._users.save(user.follow(self._clock()))
-        key = "greeting_unblocked" if event.is_unblocked else "greeting"
-        self._answerer.answer(event.meta, (TextMessage(self._texts.text(key)),))
+        greeting = (
+            self._texts.text("greeting_unblocked")
+            if event.is_unblocked
+            else self._texts.text("greeting")
+        )
+        self._answerer.answer(event.meta, (TextMessage(greeting),))
 
     def on_unfollow(self, event: UnfollowEvent) -> None:
         """Record the block; nothing can be sent to the user any more."""

@@ -61,7 +61,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> 
     elif name == "cosmos-testserver":
         endpoint = request.getfixturevalue("cosmos_endpoint")
         database = f"test-{uuid.uuid4().hex[:12]}"
-        yield Backend(name, CosmosStore(endpoint, database, key=EMULATOR_KEY, verify_tls=False), None)
+        yield Backend(
+            name, CosmosStore(endpoint, database, key=EMULATOR_KEY, verify_tls=False), None
+        )
     else:
         if not (REAL_ENDPOINT and REAL_KEY):
             pytest.skip("needs a real Cosmos DB account or emulator: set COSMOS_TEST_ENDPOINT/KEY")

@@ -6,6 +6,7 @@ import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
 from shared.services.ports import PARTITION_KEYS, Document
