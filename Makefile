@@ -1,0 +1,60 @@
+# The desk's commands. `make run` and `make test` do all the set-up a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 7071
+LINESIM_PORT ?= 7072
+
+.PHONY: help venv node lint format test unit contract e2e run chat bench clean
+
+help:
+	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
+	@echo "make chat    talk to the running desk as a LINE user"
+	@echo "make test    lint, type-check and run every test (installs what it needs)"
+	@echo "make bench   print the desk's performance figures"
+	@echo "make format  format the code"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(BIN)/.installed
+node: node_modules/.installed
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint node
+	$(BIN)/python -m pytest
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+contract: venv node
+	$(BIN)/python -m pytest tests/contract
+
+e2e: venv
+	$(BIN)/python -m pytest tests/e2e
+
+run: venv
+	$(BIN)/python -m devtools.host --port $(PORT) --linesim $(LINESIM_PORT)
+
+chat: venv
+	$(BIN)/python -m devtools.chat --simulator http://127.0.0.1:$(LINESIM_PORT)
+
+bench: venv node
+	$(BIN)/python -m devtools.bench
+
+clean:
+	rm -rf $(VENV) node_modules .desk .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,153 @@
+"""The desk end to end: LINE (simulated) -> the local host -> the desk -> LINE."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from devtools.linesim import sign
+from shared.services.answering import retry_key_for
+from shared.texts.catalogue import load_catalogue
+from tests.e2e.conftest import FUNCTION_KEY, MASTER_KEY, SECRET, RunningDesk
+
+pytestmark = pytest.mark.e2e
+TEXTS = load_catalogue()
+
+
+def http(
+    desk: RunningDesk,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        desk.base_url + path, data=body or None, method=method, headers=headers or {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_follow_gets_the_greeting(desk: RunningDesk) -> None:
+    delivery = desk.sim.user("e2e-follow").follow()
+    assert delivery.status == 200
+    assert desk.sim.texts("e2e-follow") == [TEXTS.text("greeting")]
+    assert desk.sim.inbox("e2e-follow")[0].via == "reply"
+
+
+def test_text_gets_a_polite_not_available_yet(desk: RunningDesk) -> None:
+    desk.sim.user("e2e-text").say("キャリアの相談をしたいです")
+    assert desk.sim.texts("e2e-text") == [TEXTS.text("not_available_yet")]
+    assert "キャリアの相談" not in desk.stored_text()
+
+
+def test_line_verify_request_gets_200(desk: RunningDesk) -> None:
+    assert desk.sim.post_events([]).status == 200
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", sign("another-secret", b"{}"), "A" * 44],
+    ids=["missing", "empty", "other-secret", "garbage"],
+)
+def test_a_forged_webhook_is_refused_and_leaves_no_trace(desk: RunningDesk, signature) -> None:
+    user = desk.sim.user("e2e-forged")
+    body = json.dumps(
+        {"destination": "U0", "events": [user.text_event("偽の秘密メッセージ")]}
+    ).encode()
+    rows_before = desk.stored_rows()
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["x-line-signature"] = signature
+    status, _ = http(desk, "POST", "/api/line/webhook", body, headers)
+    assert status == 401
+    assert desk.stored_rows() == rows_before
+    assert desk.sim.calls == []
+    assert "偽の秘密" not in desk.log.read_text("utf-8")
+
+
+def test_a_signed_but_malformed_body_is_400(desk: RunningDesk) -> None:
+    body = b'{"events": "nope"}'
+    status, answer = http(
+        desk, "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+    )
+    assert status == 400
+    assert json.loads(answer)["error"]["code"] == "malformed_payload"
+
+
+def test_an_oversized_body_is_413(desk: RunningDesk) -> None:
+    body = b'{"events": []}' + b" " * 1_000_001
+    status, _ = http(
+        desk, "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+    )
+    assert status == 413
+
+
+def test_other_methods_are_405(desk: RunningDesk) -> None:
+    assert http(desk, "GET", "/api/line/webhook")[0] == 405
+
+
+def test_a_redelivered_event_is_answered_once(desk: RunningDesk) -> None:
+    user = desk.sim.user("e2e-redelivery")
+    first = user.say("こんにちは")
+    again = user.redeliver(first)
+    assert (first.status, again.status) == (200, 200)
+    assert len(desk.sim.inbox(user.user_id)) == 1
+
+
+def test_a_refused_reply_falls_back_to_a_push_with_a_retry_key(desk: RunningDesk) -> None:
+    user = desk.sim.user("e2e-push")
+    event = user.text_event("こんにちは")
+    desk.sim.expire_reply_tokens()
+    assert user.send(event).status == 200
+    (delivered,) = desk.sim.inbox(user.user_id)
+    assert delivered.via == "push"
+    (push,) = [c for c in desk.sim.calls_to("push") if c.status == 200]
+    assert push.retry_key == retry_key_for(event["webhookEventId"])
+    uuid.UUID(push.retry_key)
+
+
+def test_when_line_is_down_the_desk_asks_for_redelivery_and_then_answers_once(desk) -> None:
+    user = desk.sim.user("e2e-outage")
+    desk.sim.fail_next("reply", 500)
+    desk.sim.fail_next("push", 503)
+    first = user.say("こんにちは")
+    assert first.status == 503
+    assert desk.sim.inbox(user.user_id) == []
+    assert user.redeliver(first).status == 200
+    assert user.redeliver(first).status == 200
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("not_available_yet")]
+
+
+def test_admin_health_needs_the_function_key(desk: RunningDesk) -> None:
+    assert http(desk, "GET", "/api/admin/health")[0] == 401
+    status, body = http(desk, "GET", "/api/admin/health", headers={"x-functions-key": FUNCTION_KEY})
+    assert status == 200
+    assert json.loads(body) == {"status": "ok", "environment": "Development", "store": "sqlite"}
+
+
+def test_the_housekeeping_timer_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
+    assert http(desk, "POST", "/admin/functions/housekeeping", b"{}")[0] == 401
+    status, _ = http(
+        desk, "POST", "/admin/functions/housekeeping", b"{}", {"x-functions-key": MASTER_KEY}
+    )
+    assert status == 202
+
+
+def test_the_log_holds_no_user_ids_and_no_message_text(desk: RunningDesk) -> None:
+    user = desk.sim.user("e2e-privacy")
+    desk.sim.fail_next("reply", 500)
+    desk.sim.fail_next("push", 500)
+    user.say("とても個人的な相談です")  # fails, so the desk logs about it
+    user.follow()
+    log = desk.log.read_text("utf-8")
+    assert "event failed" in log
+    assert user.user_id not in log
+    assert "個人的な相談" not in log
