@@ -68,7 +68,7 @@ def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
     }
     log = workdir / "host.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(  # noqa: S603 -- fixed arguments
+        process = subprocess.Popen(
             [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],
             cwd=ROOT,
             env=env,

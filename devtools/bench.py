@@ -1,0 +1,168 @@
+"""`make bench`: the desk's performance figures. Prints numbers; asserts nothing.
+
+1. Webhook throughput in-process for a text event, on SQLite and on the Cosmos test server,
+   with the LINE simulator answering over loopback HTTP (as in production, one reply each).
+2. Store operations per event type (what each kind of event costs in Cosmos DB requests).
+3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
+   and of the SDK modules the webhook loads on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from devtools.cosmos_testserver import EMULATOR_KEY, start_cosmos_test_server
+from devtools.linesim import LineSimulator, SimUser, sign
+from shared.adapters.cosmos_store import CosmosStore
+from shared.adapters.line_messaging import LineApiClient
+from shared.adapters.sqlite_store import SqliteStore
+from shared.config import settings_from
+from shared.services.ports import Document, DocumentStore
+from shared.wiring import Desk, build_desk
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret"  # noqa: S105 -- a fake channel for the simulator
+TOKEN = "bench-token"  # noqa: S105
+EVENTS = 300
+
+
+class CountingStore:
+    """Wraps a DocumentStore and counts each operation (what Cosmos DB would bill)."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+        self.counts: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        operation = getattr(self.inner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.counts[name] += 1
+            return operation(*args, **kwargs)
+
+        return counted
+
+    def total(self) -> int:
+        """Operations since the last reset."""
+        return sum(self.counts.values())
+
+
+def _desk(store: DocumentStore, sim: LineSimulator) -> Desk:
+    settings = settings_from({"DESK_ENVIRONMENT": "Development", "LINE_CHANNEL_SECRET": SECRET})
+    messenger = LineApiClient(TOKEN, sim.base_url, timeout_seconds=5)
+    messenger.warm_up()
+    return build_desk(settings, store, messenger)
+
+
+def _deliver(desk: Desk, *events: dict[str, Any]) -> None:
+    body = json.dumps({"destination": "Ubench", "events": list(events)}).encode()
+    result = desk.webhook.receive(body, sign(SECRET, body))
+    if result.failed:
+        raise RuntimeError(f"bench event failed: {dict(result.counts)}")
+
+
+def throughput(name: str, store: DocumentStore, sim: LineSimulator) -> None:
+    """Text events per second through the whole webhook service, one event per call."""
+    desk = _desk(store, sim)
+    users = [sim.user(f"bench-{name}-{i}") for i in range(20)]
+    for user in users:
+        _deliver(desk, user.follow_event())
+    events = [users[i % len(users)].text_event("転職について相談したいです") for i in range(EVENTS)]
+    timings = []
+    started = time.perf_counter()
+    for event in events:
+        t0 = time.perf_counter()
+        _deliver(desk, event)
+        timings.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    timings.sort()
+    print(
+        f"  {name:<18} {EVENTS / elapsed:8.0f} events/s   "
+        f"p50 {timings[len(timings) // 2] * 1000:6.2f} ms   "
+        f"p99 {timings[int(len(timings) * 0.99)] * 1000:6.2f} ms"
+    )
+
+
+def operations_per_event(store: DocumentStore, sim: LineSimulator) -> None:
+    """Store operations spent on each kind of event (and on a redelivered duplicate)."""
+    counting = CountingStore(store)
+    desk = _desk(counting, sim)  # type: ignore[arg-type]
+    user: SimUser = sim.user("bench-ops")
+    cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("follow (new user)", user.follow_event),
+        ("follow (again)", lambda: user.follow_event(unblocked=True)),
+        ("text", lambda: user.text_event("こんにちは")),
+        ("sticker", user.sticker_event),
+        ("image", user.media_event),
+        ("postback", lambda: user.postback_event("action=menu")),
+        ("unsend", lambda: user.unsend_event("1")),
+        ("unfollow", user.unfollow_event),
+    ]
+    last: Document = {}
+    for label, build in cases:
+        last = build()
+        counting.counts.clear()
+        _deliver(desk, last)
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counting.counts.items()))
+        print(f"  {label:<22} {counting.total():2d}   ({detail})")
+    counting.counts.clear()
+    _deliver(desk, {**last, "deliveryContext": {"isRedelivery": True}})
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(counting.counts.items()))
+    print(f"  {'redelivered duplicate':<22} {counting.total():2d}   ({detail})")
+
+
+def import_time(statement: str, runs: int = 5) -> float:
+    """Median seconds for `statement` in a fresh interpreter (warm file cache)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    samples = []
+    for _ in range(runs + 1):
+        output = subprocess.run(  # noqa: S603 -- fixed interpreter and code
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+        samples.append(float(output))
+    return statistics.median(samples[1:])
+
+
+def main() -> None:
+    """Run every figure and print it."""
+    warnings.simplefilter("ignore")  # the Cosmos test server's self-signed certificate
+    sim = LineSimulator(SECRET, TOKEN)
+    sim.start()
+    cosmos = start_cosmos_test_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite = SqliteStore(str(Path(tmp) / "bench.sqlite3"))
+            cosmos_store = CosmosStore(cosmos.endpoint, "bench", key=EMULATOR_KEY, verify_tls=False)
+            print(f"Webhook, text event, in-process, LINE simulator over HTTP ({EVENTS} events):")
+            throughput("sqlite", sqlite, sim)
+            throughput("cosmos-testserver", cosmos_store, sim)
+            print("Store operations per event (same on every store):")
+            operations_per_event(SqliteStore(str(Path(tmp) / "ops.sqlite3")), sim)
+            sqlite.close()
+    finally:
+        cosmos.stop()
+        sim.stop()
+    print("Import time in a fresh interpreter (median of 5):")
+    for label, statement in [
+        ("azure.functions", "import azure.functions"),
+        ("function_app", "import function_app"),
+        ("linebot.v3.webhooks", "import linebot.v3.webhooks"),
+        ("linebot.v3.messaging", "import linebot.v3.messaging"),
+        ("azure.cosmos", "import azure.cosmos"),
+        ("azure.identity", "import azure.identity"),
+    ]:
+        print(f"  {label:<22} {import_time(statement) * 1000:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
