@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from shared.errors import ConfigurationError
 
@@ -63,6 +64,10 @@ def _is_placeholder(value: str) -> bool:
     return not value.strip() or value.strip().lower().startswith(_PLACEHOLDER_PREFIXES)
 
 
+def _is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}
+
+
 def _parse_bool(name: str, raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -101,6 +106,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             problems.append(f"{name} is missing or a placeholder")
         else:
             secrets[name] = value
+    cosmos_endpoint = get("COSMOS_ENDPOINT") or None
+    verify_tls = _parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true"))
+    if cosmos_endpoint and not verify_tls and not local and not _is_loopback(cosmos_endpoint):
+        problems.append("COSMOS_VERIFY_TLS=false is only for an emulator on this machine")
     if problems:
         raise ConfigurationError(
             "settings refused outside local development: " + "; ".join(problems)
@@ -117,10 +126,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         line_timeout_seconds=_parse_number(
             "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "5"), minimum=0.1
         ),
-        cosmos_endpoint=get("COSMOS_ENDPOINT") or None,
+        cosmos_endpoint=cosmos_endpoint,
         cosmos_key=get("COSMOS_KEY") or None,
         cosmos_database=get("COSMOS_DATABASE", "desk") or "desk",
-        cosmos_verify_tls=_parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true")),
+        cosmos_verify_tls=verify_tls,
         sqlite_path=get("DESK_SQLITE_PATH", ".desk/desk.sqlite3") or ".desk/desk.sqlite3",
         hash_key=secrets["DESK_HASH_KEY"],
         event_ttl_seconds=int(

@@ -1,5 +1,9 @@
 """Describing failures for logs without leaking personal data.
 
+The SDKs' own loggers are a leak too: at INFO, azure-core logs every Cosmos DB request with
+its `x-ms-documentdb-partitionkey` header (a LINE user id), and at DEBUG line-bot-sdk and
+urllib3 log response bodies and URLs. `quiet_sdk_loggers` keeps them to warnings.
+
 An unexpected exception's message may quote whatever it was handed (a message text, a user
 id), so logs name its type and where it was raised, never its message or arguments. Our own
 errors (`DeskError`) are written never to carry personal data, so their messages are kept.
@@ -7,6 +11,7 @@ errors (`DeskError`) are written never to carry personal data, so their messages
 
 from __future__ import annotations
 
+import logging
 import traceback
 
 from shared.errors import DeskError
@@ -19,3 +24,12 @@ def describe(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
     return f"{type(exc).__name__}{where}"
+
+
+SDK_LOGGERS = ("azure", "urllib3", "linebot")
+
+
+def quiet_sdk_loggers() -> None:
+    """Keep third-party SDK loggers to WARNING and above (their INFO lines carry user ids)."""
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

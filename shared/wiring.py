@@ -14,6 +14,7 @@ from shared.adapters.clock import system_clock
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder
 from shared.config import Settings, get_settings
+from shared.logsafe import quiet_sdk_loggers
 from shared.services.answering import Answerer
 from shared.services.conversation import Conversation
 from shared.services.ports import Clock, DocumentStore, LineMessenger
@@ -78,6 +79,7 @@ def get_desk() -> Desk:
     global _desk  # noqa: PLW0603 -- one set of clients per process is the point
     with _lock:
         if _desk is None:
+            quiet_sdk_loggers()
             settings = get_settings()
             messenger = LineApiClient(
                 settings.line_channel_access_token,

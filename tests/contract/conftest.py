@@ -23,7 +23,12 @@ from tests.kit.fakes import FakeClock, MemoryStore
 
 REAL_ENDPOINT = os.environ.get("COSMOS_TEST_ENDPOINT")
 REAL_KEY = os.environ.get("COSMOS_TEST_KEY")
-BACKENDS = ["memory", "sqlite", "cosmos-testserver", "cosmos-real"]
+BACKENDS = [
+    "memory",
+    "sqlite",
+    "cosmos-testserver",
+    pytest.param("cosmos-real", marks=pytest.mark.cosmos_real),
+]
 
 
 @dataclass

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 
+from devtools.cosmos_testserver import EMULATOR_KEY
+from shared.adapters.cosmos_store import CosmosStore
 from shared.errors import AlreadyExists, PreconditionFailed
+from shared.logsafe import SDK_LOGGERS, quiet_sdk_loggers
 from shared.services.ports import DESK, USERS
 from tests.contract.conftest import Backend
 
@@ -141,3 +145,20 @@ def _let_time_pass(backend: Backend, seconds: int) -> None:
         if backend.store.read(USERS, "U1", "a") is None:
             return
     pytest.fail("a real Cosmos DB account did not expire the document in time")
+
+
+def test_cosmos_sdk_logs_carry_no_user_ids_once_quieted(
+    cosmos_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in SDK_LOGGERS:  # as a fresh worker process has them
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    store = CosmosStore(cosmos_endpoint, "logs", key=EMULATOR_KEY, verify_tls=False)
+    user_id = "U" + "5" * 32
+    with caplog.at_level(logging.DEBUG):
+        store.read(USERS, user_id, "user")  # unquieted: the SDK names the partition key
+        assert user_id in caplog.text
+        caplog.clear()
+        quiet_sdk_loggers()
+        store.upsert(USERS, {"id": "user", "userId": user_id})
+        store.read(USERS, user_id, "user")
+    assert user_id not in caplog.text

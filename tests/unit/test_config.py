@@ -54,15 +54,17 @@ def test_desk_environment_wins_over_the_functions_environment() -> None:
 
 
 def test_cosmos_is_chosen_when_an_endpoint_is_set() -> None:
-    settings = settings_from(
-        {
-            **PRODUCTION,
-            "COSMOS_ENDPOINT": "https://x.documents.azure.com",
-            "COSMOS_VERIFY_TLS": "false",
-        }
-    )
+    settings = settings_from({**PRODUCTION, "COSMOS_ENDPOINT": "https://x.documents.azure.com"})
     assert settings.store_kind == "cosmos"
-    assert settings.cosmos_verify_tls is False
+    assert settings.cosmos_verify_tls is True
+
+
+def test_tls_verification_may_be_off_only_for_an_emulator_on_this_machine() -> None:
+    off = {"COSMOS_VERIFY_TLS": "false"}
+    emulator = settings_from({**PRODUCTION, **off, "COSMOS_ENDPOINT": "https://localhost:8081"})
+    assert emulator.cosmos_verify_tls is False
+    with pytest.raises(ConfigurationError, match="COSMOS_VERIFY_TLS"):
+        settings_from({**PRODUCTION, **off, "COSMOS_ENDPOINT": "https://x.documents.azure.com"})
 
 
 @pytest.mark.parametrize(
