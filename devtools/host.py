@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("devtools.host")
 
 Response = tuple[int, dict[str, str], bytes]
+# Admin routes carry LINE user ids in their paths; the request log must not.
+_LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None) -> Path | None:
@@ -334,7 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.info(
             "%s %s -> %d in %.1f ms",
             self.command,
-            urlsplit(self.path).path,
+            _LINE_USER_ID.sub("U…", urlsplit(self.path).path),
             status,
             (time.perf_counter() - started) * 1000,
         )

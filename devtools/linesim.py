@@ -146,9 +146,15 @@ class LineSimulator:
         with self._lock:
             return [d for d in self.delivered if d.user_id == user_id]
 
+    def clear_inbox(self, user: str) -> None:
+        """Forget what was delivered to `user` so far."""
+        user_id = user_id_for(user)
+        with self._lock:
+            self.delivered = [d for d in self.delivered if d.user_id != user_id]
+
     def texts(self, user: str) -> list[str]:
-        """Just the texts of `inbox(user)`."""
-        return [d.message.get("text", "") for d in self.inbox(user)]
+        """What `user` reads in each bubble: a text, or a template's question."""
+        return [_readable(d.message) for d in self.inbox(user)]
 
     def calls_to(self, endpoint: str) -> list[ApiCall]:
         """The recorded calls to one endpoint (`reply`, `push`, `profile`, ...)."""
@@ -505,6 +511,12 @@ class SimUser:
     def redeliver(self, delivery: Delivery) -> Delivery:
         """Have LINE redeliver the first event of an earlier delivery."""
         return self.sim.redeliver(delivery.event_ids[0])
+
+
+def _readable(message: dict[str, Any]) -> str:
+    if message.get("type") == "template":
+        return str(message.get("template", {}).get("text", message.get("altText", "")))
+    return str(message.get("text", ""))
 
 
 def _token() -> str:

@@ -21,6 +21,10 @@ from shared.errors import ConfigurationError
 
 LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
 
+# Where the full operations policy is published. The prefecture's page address is set per
+# deployment; this default only keeps local runs working.
+DEFAULT_POLICY_URL = "https://www.pref.chiba.lg.jp/"
+
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
 
@@ -48,6 +52,8 @@ class Settings:
     sqlite_path: str
     hash_key: str
     event_ttl_seconds: int
+    policy_url: str
+    consent_prompt_interval_seconds: int
 
     @property
     def is_local(self) -> bool:
@@ -135,6 +141,14 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         event_ttl_seconds=int(
             _parse_number(
                 "DESK_EVENT_TTL_SECONDS", get("DESK_EVENT_TTL_SECONDS", "604800"), minimum=60
+            )
+        ),
+        policy_url=get("DESK_POLICY_URL", DEFAULT_POLICY_URL) or DEFAULT_POLICY_URL,
+        consent_prompt_interval_seconds=int(
+            _parse_number(
+                "DESK_CONSENT_PROMPT_INTERVAL_SECONDS",
+                get("DESK_CONSENT_PROMPT_INTERVAL_SECONDS", "300"),
+                minimum=0,
             )
         ),
     )

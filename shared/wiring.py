@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.adapters.clock import system_clock
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
+from shared.services.admin import AdminService
 from shared.services.answering import Answerer
+from shared.services.consent import ConsentService
 from shared.services.conversation import Conversation
+from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import Clock, DocumentStore, LineMessenger
-from shared.services.records import EventReceipts, Users
+from shared.services.records import ConsentLog, EventReceipts, Users
+from shared.services.replies import Replies
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -30,6 +35,8 @@ class Desk:
     settings: Settings
     store: DocumentStore
     webhook: WebhookService
+    policies: PolicyRegistry
+    admin: AdminService
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -55,10 +62,20 @@ def build_desk(
     clock: Clock = system_clock,
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
+    users = Users(store)
+    policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
+    consent = ConsentService(
+        users,
+        ConsentLog(store),
+        policies,
+        clock,
+        timedelta(seconds=settings.consent_prompt_interval_seconds),
+    )
     conversation = Conversation(
-        users=Users(store),
+        users=users,
+        consent=consent,
         answerer=Answerer(messenger),
-        texts=load_catalogue(),
+        replies=Replies(load_catalogue()),
         clock=clock,
     )
     webhook = WebhookService(
@@ -67,7 +84,13 @@ def build_desk(
         conversation=conversation,
         hash_key=settings.hash_key,
     )
-    return Desk(settings=settings, store=store, webhook=webhook)
+    return Desk(
+        settings=settings,
+        store=store,
+        webhook=webhook,
+        policies=policies,
+        admin=AdminService(users, ConsentLog(store), policies),
+    )
 
 
 _lock = threading.Lock()

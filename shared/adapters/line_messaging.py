@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from shared.domain.messages import OutboundMessage, TextMessage, check_batch
+from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, check_batch
 from shared.errors import LineApiError, ReplyTokenRejected
 
 
@@ -103,18 +103,18 @@ class LineApiClient:
 def _to_sdk(message: OutboundMessage) -> Any:
     from linebot.v3 import messaging as sdk  # noqa: PLC0415
 
-    if isinstance(message, TextMessage):
-        quick_reply = None
-        if message.quick_replies:
-            quick_reply = sdk.QuickReply(
-                items=[
-                    sdk.QuickReplyItem(
-                        action=sdk.PostbackAction(
-                            label=button.label, data=button.data, displayText=button.display_text
-                        )
-                    )
-                    for button in message.quick_replies
-                ]
-            )
-        return sdk.TextMessage(text=message.text, quickReply=quick_reply)
-    raise TypeError(f"no LINE model for {type(message).__name__}")
+    def action(button: PostbackButton) -> Any:
+        return sdk.PostbackAction(
+            label=button.label, data=button.data, displayText=button.display_text
+        )
+
+    if isinstance(message, ConfirmMessage):
+        template = sdk.ConfirmTemplate(
+            text=message.text, actions=[action(message.yes), action(message.no)]
+        )
+        return sdk.TemplateMessage(altText=message.alt_text, template=template)
+    quick_reply = None
+    if message.quick_replies:
+        items = [sdk.QuickReplyItem(action=action(b)) for b in message.quick_replies]
+        quick_reply = sdk.QuickReply(items=items)
+    return sdk.TextMessage(text=message.text, quickReply=quick_reply)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# LINE's limits: at most 5 messages per reply or push, at most 5,000 characters per text.
+# LINE's limits: at most 5 messages per reply or push, at most 5,000 characters per text;
+# a confirm template's text holds 240 characters, its alt text 400, a button label 20, and a
+# message takes at most 13 quick-reply chips.
 MAX_MESSAGES_PER_CALL = 5
 MAX_TEXT_LENGTH = 5000
+MAX_CONFIRM_TEXT = 240
+MAX_ALT_TEXT = 400
+MAX_LABEL = 20
+MAX_QUICK_REPLIES = 13
 
 
 @dataclass(frozen=True)
-class QuickReplyButton:
-    """A quick-reply chip that sends a postback (`data`) and shows `label` (max 20 chars)."""
+class PostbackButton:
+    """A button or quick-reply chip that sends `data` back and shows `label`."""
 
     label: str
     data: str
     display_text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.label) <= MAX_LABEL:
+            raise ValueError(f"a button label holds 1..{MAX_LABEL} characters")
 
 
 @dataclass(frozen=True)
@@ -23,14 +33,32 @@ class TextMessage:
     """A text bubble, optionally with quick-reply chips under it."""
 
     text: str
-    quick_replies: tuple[QuickReplyButton, ...] = ()
+    quick_replies: tuple[PostbackButton, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.text or len(self.text) > MAX_TEXT_LENGTH:
+        if not 1 <= len(self.text) <= MAX_TEXT_LENGTH:
             raise ValueError(f"text must be 1..{MAX_TEXT_LENGTH} characters")
+        if len(self.quick_replies) > MAX_QUICK_REPLIES:
+            raise ValueError(f"at most {MAX_QUICK_REPLIES} quick replies")
 
 
-OutboundMessage = TextMessage
+@dataclass(frozen=True)
+class ConfirmMessage:
+    """A two-button question (LINE's confirm template)."""
+
+    alt_text: str
+    text: str
+    yes: PostbackButton
+    no: PostbackButton
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.text) <= MAX_CONFIRM_TEXT:
+            raise ValueError(f"confirm text must be 1..{MAX_CONFIRM_TEXT} characters")
+        if not 1 <= len(self.alt_text) <= MAX_ALT_TEXT:
+            raise ValueError(f"alt text must be 1..{MAX_ALT_TEXT} characters")
+
+
+OutboundMessage = TextMessage | ConfirmMessage
 
 
 def check_batch(messages: tuple[OutboundMessage, ...]) -> None:

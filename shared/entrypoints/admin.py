@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.entrypoints.http import json_response, respond
+from shared.entrypoints.http import json_body, json_response, respond
+from shared.services.admin import policy_json
 from shared.services.ports import DESK
 from shared.wiring import get_desk
 
@@ -27,3 +28,24 @@ def admin_health(req: func.HttpRequest) -> func.HttpResponse:
         )
 
     return respond(work)
+
+
+@bp.route(route="admin/users/{userId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
+    """A user's status and consent history."""
+    return respond(lambda: json_response(get_desk().admin.user(req.route_params["userId"])))
+
+
+@bp.route(route="admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def admin_list_policies(req: func.HttpRequest) -> func.HttpResponse:
+    """Every policy version and the one in effect."""
+    return respond(lambda: json_response(get_desk().admin.policies()))
+
+
+@bp.route(route="admin/policies", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
+    """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
+    requiresExplicit, privacyPolicyVersion)."""
+    return respond(
+        lambda: json_response(policy_json(get_desk().policies.register(json_body(req))), 201)
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.errors import DeskError
+from shared.errors import DeskError, ValidationError
 from shared.logsafe import describe
 
 log = logging.getLogger("desk.http")
@@ -23,6 +23,17 @@ def json_response(payload: Any, status: int = 200) -> func.HttpResponse:
         mimetype="application/json",
         charset="utf-8",
     )
+
+
+def json_body(req: func.HttpRequest) -> dict[str, Any]:
+    """The request's JSON object, or a ValidationError saying what is wrong with it."""
+    try:
+        payload = json.loads(req.get_body().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ValidationError("the body must be a JSON object (UTF-8)") from None
+    if not isinstance(payload, dict):
+        raise ValidationError("the body must be a JSON object")
+    return payload
 
 
 def error_response(exc: DeskError) -> func.HttpResponse:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
 from shared.domain.users import UserRecord
-from shared.errors import AlreadyExists
+from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.ports import USERS, Document, DocumentStore
 
 USER_DOC_ID = "user"
@@ -44,7 +46,7 @@ class EventReceipts:
 
 
 class Users:
-    """The per-user record (follow state), one point read away."""
+    """The per-user record (follow state, consent summary), one point read away."""
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
@@ -54,27 +56,88 @@ class Users:
         doc = self._store.read(USERS, user_id, USER_DOC_ID)
         if doc is None:
             return None
-        first = doc.get("firstFollowedAt")
+        method = doc.get("consentMethod")
         return UserRecord(
             user_id=user_id,
             followed=bool(doc["followed"]),
-            first_followed_at=datetime.fromisoformat(first) if first else None,
+            first_followed_at=_time(doc.get("firstFollowedAt")),
             updated_at=datetime.fromisoformat(doc["updatedAt"]),
+            consent_version=doc.get("consentVersion"),
+            consent_method=ConsentMethod(method) if method else None,
+            consent_at=_time(doc.get("consentAt")),
+            last_prompt_at=_time(doc.get("lastPromptAt")),
             etag=doc.get("_etag"),
         )
 
-    def save(self, user: UserRecord) -> None:
-        """Write the record (last writer wins: follow state has no concurrent editors)."""
-        self._store.upsert(
-            USERS,
-            {
-                "id": USER_DOC_ID,
-                "userId": user.user_id,
-                "type": "user",
-                "followed": user.followed,
-                "firstFollowedAt": (
-                    user.first_followed_at.isoformat() if user.first_followed_at else None
-                ),
-                "updatedAt": user.updated_at.isoformat(),
-            },
-        )
+    def save(self, user: UserRecord) -> UserRecord:
+        """Write the record; PreconditionFailed if someone else wrote it since it was read."""
+        doc: Document = {
+            "id": USER_DOC_ID,
+            "userId": user.user_id,
+            "type": "user",
+            "followed": user.followed,
+            "firstFollowedAt": _iso(user.first_followed_at),
+            "updatedAt": user.updated_at.isoformat(),
+            "consentVersion": user.consent_version,
+            "consentMethod": user.consent_method.value if user.consent_method else None,
+            "consentAt": _iso(user.consent_at),
+            "lastPromptAt": _iso(user.last_prompt_at),
+        }
+        if user.etag is None:
+            try:
+                stored = self._store.create(USERS, doc)
+            except AlreadyExists:
+                raise PreconditionFailed("user record was created concurrently") from None
+        else:
+            stored = self._store.replace(USERS, doc, etag=user.etag)
+        return replace(user, etag=stored["_etag"])
+
+
+class ConsentLog:
+    """Append-only consent records in the user's partition."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def append(self, record: ConsentRecord) -> None:
+        """Store one record; the same event's record (a redelivery) is stored once."""
+        doc: Document = {
+            "id": f"consent:{record.event_id}:{record.method.value}",
+            "userId": record.user_id,
+            "type": "consent",
+            "policyVersion": record.version_id,
+            "textSha256": record.text_sha256,
+            "privacyPolicyVersion": record.privacy_policy_version,
+            "method": record.method.value,
+            "at": record.at.isoformat(),
+            "eventId": record.event_id,
+        }
+        try:
+            self._store.create(USERS, doc)
+        except AlreadyExists:
+            return
+
+    def history(self, user_id: str) -> list[ConsentRecord]:
+        """Every record of the user, oldest first."""
+        docs = self._store.query_partition(USERS, user_id, doc_type="consent")
+        records = [
+            ConsentRecord(
+                user_id=user_id,
+                version_id=doc["policyVersion"],
+                text_sha256=doc["textSha256"],
+                privacy_policy_version=doc["privacyPolicyVersion"],
+                method=ConsentMethod(doc["method"]),
+                at=datetime.fromisoformat(doc["at"]),
+                event_id=doc["eventId"],
+            )
+            for doc in docs
+        ]
+        return sorted(records, key=lambda r: r.at)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,3 +32,26 @@ def load_catalogue(language: str = "ja") -> Catalogue:
     raw = resources.files("shared.texts").joinpath(f"{language}.json").read_text("utf-8")
     entries: dict[str, str] = json.loads(raw)
     return Catalogue(entries)
+
+
+@cache
+def load_phrases() -> dict[str, str]:
+    """Typed command phrases (normalised) mapped to their command name."""
+    raw = resources.files("shared.texts").joinpath("phrases.json").read_text("utf-8")
+    table: dict[str, list[str]] = json.loads(raw)
+    return {
+        normalise(phrase): command
+        for command, phrases in table.items()
+        if not command.startswith("_")
+        for phrase in phrases
+    }
+
+
+def normalise(text: str) -> str:
+    """NFKC, without white space: how typed commands are compared."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def command_for(text: str) -> str | None:
+    """The command a typed text names (`receipt`, `withdraw`, ...), or None."""
+    return load_phrases().get(normalise(text))

@@ -7,23 +7,31 @@ check that no personal data was written.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devtools.host import ROOT
-from devtools.linesim import LineSimulator
+from devtools.linesim import LineSimulator, SimUser
 
 SECRET = "e2e-channel-secret"
 TOKEN = "e2e-access-token"
 FUNCTION_KEY = "e2e-function-key"
 MASTER_KEY = "e2e-master-key"
+POLICY_URL = "https://policy.example/mirai"
+CURRENT = "2025-10-24"
+AGREE = f"action=consent&version={CURRENT}&answer=yes"
+DECLINE = f"action=consent&version={CURRENT}&answer=no"
 
 
 @dataclass
@@ -34,6 +42,33 @@ class RunningDesk:
     sim: LineSimulator
     database: Path
     log: Path
+
+    def http(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """One request to the host; HTTP errors are answers, not exceptions."""
+        request = urllib.request.Request(
+            self.base_url + path, data=body or None, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def admin(self, method: str, path: str, payload: object = None) -> tuple[int, Any]:
+        """An admin API call with the function key; the JSON answer decoded."""
+        body = json.dumps(payload).encode() if payload is not None else b""
+        status, answer = self.http(method, path, body, {"x-functions-key": FUNCTION_KEY})
+        return status, json.loads(answer) if answer else None
+
+    def consented_user(self, name: str) -> SimUser:
+        """A simulated user who followed and pressed 同意する; their inbox is then cleared."""
+        user = self.sim.user(name)
+        user.follow()
+        user.postback(AGREE)
+        self.sim.clear_inbox(user.user_id)
+        return user
 
     def stored_rows(self) -> int:
         """Rows in the desk's SQLite file (expired or not)."""
@@ -48,7 +83,7 @@ class RunningDesk:
 
 @pytest.fixture(scope="module")
 def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDesk]:
-    """Start the host against a fresh SQLite file and the simulator."""
+    """Start the host against a fresh SQLite file and the simulator (one per test module)."""
     workdir = tmp_path_factory.mktemp("desk")
     sim = LineSimulator(SECRET, TOKEN)
     sim.start()
@@ -65,6 +100,7 @@ def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
         "DESK_HASH_KEY": "e2e-hash-key",
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "COSMOS_ENDPOINT": "",
+        "DESK_POLICY_URL": POLICY_URL,
     }
     log = workdir / "host.log"
     with log.open("w") as log_file:

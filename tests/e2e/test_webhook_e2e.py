@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -18,33 +16,20 @@ pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
 
 
-def http(
-    desk: RunningDesk,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        desk.base_url + path, data=body or None, method=method, headers=headers or {}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def test_follow_gets_the_greeting(desk: RunningDesk) -> None:
+def test_follow_gets_the_greeting_and_the_consent_question(desk: RunningDesk) -> None:
     delivery = desk.sim.user("e2e-follow").follow()
     assert delivery.status == 200
-    assert desk.sim.texts("e2e-follow") == [TEXTS.text("greeting")]
-    assert desk.sim.inbox("e2e-follow")[0].via == "reply"
+    greeting, summary, question = desk.sim.inbox("e2e-follow")
+    assert greeting.message["text"] == TEXTS.text("greeting")
+    assert "運用ポリシー" in summary.message["text"]
+    assert question.message["type"] == "template"
+    assert {d.via for d in (greeting, summary, question)} == {"reply"}
 
 
-def test_text_gets_a_polite_not_available_yet(desk: RunningDesk) -> None:
-    desk.sim.user("e2e-text").say("キャリアの相談をしたいです")
-    assert desk.sim.texts("e2e-text") == [TEXTS.text("not_available_yet")]
+def test_text_from_a_consented_user_gets_not_available_yet(desk: RunningDesk) -> None:
+    user = desk.consented_user("e2e-text")
+    user.say("キャリアの相談をしたいです")
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("not_available_yet")]
     assert "キャリアの相談" not in desk.stored_text()
 
 
@@ -59,14 +44,12 @@ def test_line_verify_request_gets_200(desk: RunningDesk) -> None:
 )
 def test_a_forged_webhook_is_refused_and_leaves_no_trace(desk: RunningDesk, signature) -> None:
     user = desk.sim.user("e2e-forged")
-    body = json.dumps(
-        {"destination": "U0", "events": [user.text_event("偽の秘密メッセージ")]}
-    ).encode()
+    body = json.dumps({"destination": "U0", "events": [user.text_event("偽の秘密メッセージ")]})
     rows_before = desk.stored_rows()
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["x-line-signature"] = signature
-    status, _ = http(desk, "POST", "/api/line/webhook", body, headers)
+    status, _ = desk.http("POST", "/api/line/webhook", body.encode(), headers)
     assert status == 401
     assert desk.stored_rows() == rows_before
     assert desk.sim.calls == []
@@ -75,8 +58,8 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(desk: RunningDesk, sign
 
 def test_a_signed_but_malformed_body_is_400(desk: RunningDesk) -> None:
     body = b'{"events": "nope"}'
-    status, answer = http(
-        desk, "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+    status, answer = desk.http(
+        "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
     )
     assert status == 400
     assert json.loads(answer)["error"]["code"] == "malformed_payload"
@@ -84,18 +67,18 @@ def test_a_signed_but_malformed_body_is_400(desk: RunningDesk) -> None:
 
 def test_an_oversized_body_is_413(desk: RunningDesk) -> None:
     body = b'{"events": []}' + b" " * 1_000_001
-    status, _ = http(
-        desk, "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+    status, _ = desk.http(
+        "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
     )
     assert status == 413
 
 
 def test_other_methods_are_405(desk: RunningDesk) -> None:
-    assert http(desk, "GET", "/api/line/webhook")[0] == 405
+    assert desk.http("GET", "/api/line/webhook")[0] == 405
 
 
 def test_a_redelivered_event_is_answered_once(desk: RunningDesk) -> None:
-    user = desk.sim.user("e2e-redelivery")
+    user = desk.consented_user("e2e-redelivery")
     first = user.say("こんにちは")
     again = user.redeliver(first)
     assert (first.status, again.status) == (200, 200)
@@ -103,7 +86,7 @@ def test_a_redelivered_event_is_answered_once(desk: RunningDesk) -> None:
 
 
 def test_a_refused_reply_falls_back_to_a_push_with_a_retry_key(desk: RunningDesk) -> None:
-    user = desk.sim.user("e2e-push")
+    user = desk.consented_user("e2e-push")
     event = user.text_event("こんにちは")
     desk.sim.expire_reply_tokens()
     assert user.send(event).status == 200
@@ -115,7 +98,7 @@ def test_a_refused_reply_falls_back_to_a_push_with_a_retry_key(desk: RunningDesk
 
 
 def test_when_line_is_down_the_desk_asks_for_redelivery_and_then_answers_once(desk) -> None:
-    user = desk.sim.user("e2e-outage")
+    user = desk.consented_user("e2e-outage")
     desk.sim.fail_next("reply", 500)
     desk.sim.fail_next("push", 503)
     first = user.say("こんにちは")
@@ -127,26 +110,30 @@ def test_when_line_is_down_the_desk_asks_for_redelivery_and_then_answers_once(de
 
 
 def test_admin_health_needs_the_function_key(desk: RunningDesk) -> None:
-    assert http(desk, "GET", "/api/admin/health")[0] == 401
-    status, body = http(desk, "GET", "/api/admin/health", headers={"x-functions-key": FUNCTION_KEY})
+    assert desk.http("GET", "/api/admin/health")[0] == 401
+    status, body = desk.admin("GET", "/api/admin/health")
     assert status == 200
-    assert json.loads(body) == {"status": "ok", "environment": "Development", "store": "sqlite"}
+    assert body == {"status": "ok", "environment": "Development", "store": "sqlite"}
 
 
 def test_the_housekeeping_timer_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
-    assert http(desk, "POST", "/admin/functions/housekeeping", b"{}")[0] == 401
-    status, _ = http(
-        desk, "POST", "/admin/functions/housekeeping", b"{}", {"x-functions-key": MASTER_KEY}
+    assert desk.http("POST", "/admin/functions/housekeeping", b"{}")[0] == 401
+    key = {"x-functions-key": MASTER_KEY}
+    assert desk.http("POST", "/admin/functions/housekeeping", b"{}", key)[0] == 202
+    assert (
+        desk.http(
+            "POST", "/admin/functions/housekeeping", b"{}", {"x-functions-key": FUNCTION_KEY}
+        )[0]
+        == 401
     )
-    assert status == 202
 
 
 def test_the_log_holds_no_user_ids_and_no_message_text(desk: RunningDesk) -> None:
-    user = desk.sim.user("e2e-privacy")
+    user = desk.consented_user("e2e-privacy")
     desk.sim.fail_next("reply", 500)
     desk.sim.fail_next("push", 500)
     user.say("とても個人的な相談です")  # fails, so the desk logs about it
-    user.follow()
+    desk.admin("GET", f"/api/admin/users/{user.user_id}")
     log = desk.log.read_text("utf-8")
     assert "event failed" in log
     assert user.user_id not in log

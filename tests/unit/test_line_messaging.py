@@ -9,7 +9,7 @@ import pytest
 
 from devtools.linesim import LineSimulator, user_id_for
 from shared.adapters.line_messaging import LineApiClient
-from shared.domain.messages import QuickReplyButton, TextMessage
+from shared.domain.messages import PostbackButton, TextMessage
 from shared.errors import LineApiError, ReplyTokenRejected
 
 ALICE = user_id_for("alice")
@@ -71,7 +71,7 @@ def test_an_unreachable_line_is_a_line_api_error() -> None:
 
 
 def test_quick_replies_are_sent_as_postback_chips(sim, client) -> None:
-    chips = (QuickReplyButton("転職・就職", "topic=job", "転職・就職"),)
+    chips = (PostbackButton("転職・就職", "topic=job", "転職・就職"),)
     client.push(ALICE, (TextMessage("どの話題ですか", chips),), str(uuid.uuid4()))
     (delivered,) = sim.inbox(ALICE)
     (item,) = delivered.message["quickReply"]["items"]

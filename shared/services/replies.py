@@ -1,0 +1,65 @@
+"""The desk's answers as messages: catalogue texts put into bubbles, buttons and chips."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.domain import postbacks
+from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
+from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.texts.catalogue import Catalogue
+
+
+class Replies:
+    """Builds every message the webhook sends."""
+
+    def __init__(self, texts: Catalogue) -> None:
+        self._t = texts
+
+    def text(self, key: str, **params: str) -> TextMessage:
+        """One catalogue text as a bubble."""
+        return TextMessage(self._t.text(key, **params))
+
+    def consent_prompt(self, version: PolicyVersion) -> tuple[OutboundMessage, ...]:
+        """The policy's summary with its link, then 同意する / 同意しない naming the version."""
+
+        def answer(key: str, value: str) -> PostbackButton:
+            label = self._t.text(key)
+            data = postbacks.encode("consent", version=version.version_id, answer=value)
+            return PostbackButton(label, data, display_text=label)
+
+        return (
+            TextMessage(self._t.text("consent_summary", url=version.url)),
+            ConfirmMessage(
+                alt_text=self._t.text("consent_alt_text"),
+                text=self._t.text("consent_question", version=version.version_id),
+                yes=answer("consent_yes", "yes"),
+                no=answer("consent_no", "no"),
+            ),
+        )
+
+    def menu(self) -> TextMessage:
+        """What a consented user can do, as quick-reply chips."""
+        chips = tuple(
+            PostbackButton(self._t.text(key), postbacks.encode(action), self._t.text(key))
+            for key, action in (("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
+        )
+        return TextMessage(self._t.text("menu"), quick_replies=chips)
+
+    def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
+        """Thank-you after an explicit agreement, with the version and the time in Japan."""
+        return self.text("consent_thanks", version=version.version_id, at=japan_time(at))
+
+    def deemed_notice(self, version: PolicyVersion) -> TextMessage:
+        """The one notice that a changed policy now applies (§12(2))."""
+        return self.text("deemed_notice", date=japan_date(version.effective_date), url=version.url)
+
+    def receipt(self, version: PolicyVersion, method: ConsentMethod, at: datetime) -> TextMessage:
+        """The consent receipt: version, date, method, link."""
+        return self.text(
+            "receipt",
+            version=version.version_id,
+            at=japan_time(at),
+            method=self._t.text(f"method_{method.value}"),
+            url=version.url,
+        )

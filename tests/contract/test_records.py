@@ -1,0 +1,92 @@
+"""The desk's records on every store: users, consent log, policy versions, event receipts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.domain.consent import ConsentMethod, ConsentRecord
+from shared.domain.events import EventMeta, Source, SourceKind
+from shared.domain.users import UserRecord
+from shared.errors import PreconditionFailed
+from shared.services.policies import PolicyRegistry, load_shipped_policies
+from shared.services.records import ConsentLog, EventReceipts, Users
+from tests.contract.conftest import Backend
+from tests.kit.fakes import FakeClock
+
+NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
+USER = "U" + "a" * 32
+
+
+def record(method: ConsentMethod, event_id: str, minute: int) -> ConsentRecord:
+    at = NOW.replace(minute=minute)
+    return ConsentRecord(USER, "2025-10-24", "f" * 64, "2025-09-26", method, at, event_id)
+
+
+def test_a_user_record_round_trips_with_its_consent_summary(backend: Backend) -> None:
+    users = Users(backend.store)
+    assert users.get(USER) is None
+    saved = users.save(
+        UserRecord.new(USER, NOW).follow(NOW).decided(record(ConsentMethod.EXPLICIT, "e1", 5))
+    )
+    loaded = users.get(USER)
+    assert loaded == saved
+    assert loaded.followed
+    assert loaded.first_followed_at == NOW
+    assert (loaded.consent_version, loaded.consent_method) == ("2025-10-24", ConsentMethod.EXPLICIT)
+
+
+def test_concurrent_writers_of_a_user_record_cannot_both_win(backend: Backend) -> None:
+    users = Users(backend.store)
+    users.save(UserRecord.new(USER, NOW))
+    first, second = users.get(USER), users.get(USER)
+    users.save(first.follow(NOW))
+    with pytest.raises(PreconditionFailed):
+        users.save(second.unfollow(NOW))
+    assert users.get(USER).followed
+    with pytest.raises(PreconditionFailed):
+        users.save(UserRecord.new(USER, NOW))  # a second "new" record
+
+
+def test_the_consent_log_is_append_only_ordered_and_idempotent(backend: Backend) -> None:
+    log = ConsentLog(backend.store)
+    log.append(record(ConsentMethod.WITHDRAWN, "e3", 30))
+    log.append(record(ConsentMethod.EXPLICIT, "e1", 10))
+    log.append(record(ConsentMethod.EXPLICIT, "e1", 10))  # redelivered
+    history = log.history(USER)
+    assert [(r.method, r.event_id) for r in history] == [
+        (ConsentMethod.EXPLICIT, "e1"),
+        (ConsentMethod.WITHDRAWN, "e3"),
+    ]
+    assert history[0] == record(ConsentMethod.EXPLICIT, "e1", 10)
+    assert log.history("U" + "b" * 32) == []
+
+
+def test_registered_policy_versions_are_stored_and_read_back(backend: Backend) -> None:
+    clock = backend.clock or FakeClock(NOW)
+    shipped = load_shipped_policies("https://p/")
+    PolicyRegistry(backend.store, shipped, clock).register(
+        {
+            "versionId": "2026-04-01",
+            "effectiveDate": "2026-04-01",
+            "url": "https://p/2026",
+            "text": "改定",
+            "requiresExplicit": True,
+        }
+    )
+    fresh = PolicyRegistry(backend.store, shipped, clock)
+    added = fresh.get("2026-04-01")
+    assert added is not None
+    assert added.requires_explicit
+    assert not added.shipped
+    assert [v.version_id for v in fresh.versions()] == ["2025-09-26", "2025-10-24", "2026-04-01"]
+
+
+def test_an_event_receipt_is_claimed_once_and_can_be_released(backend: Backend) -> None:
+    receipts = EventReceipts(backend.store, ttl_seconds=3600)
+    meta = EventMeta("01EVENT", "message", 0, Source(SourceKind.USER, USER))
+    assert receipts.claim(meta) is True
+    assert receipts.claim(meta) is False
+    receipts.release(meta)
+    assert receipts.claim(meta) is True

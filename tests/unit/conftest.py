@@ -1,0 +1,60 @@
+"""Unit fixtures: the desk wired over fakes, and LINE's events built by the simulator's user side."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devtools.linesim import LineSimulator, SimUser, sign
+from shared.config import settings_from
+from shared.services.webhook import WebhookResult
+from shared.wiring import Desk, build_desk
+from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+
+SECRET = "unit-secret"
+CURRENT = "2025-10-24"
+AGREE = f"action=consent&version={CURRENT}&answer=yes"
+DECLINE = f"action=consent&version={CURRENT}&answer=no"
+
+
+@pytest.fixture
+def sim() -> LineSimulator:
+    """Only the simulator's event builders are used here; nothing is served."""
+    return LineSimulator(SECRET, "token")
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> MemoryStore:
+    return MemoryStore(clock)
+
+
+@pytest.fixture
+def line() -> FakeMessenger:
+    return FakeMessenger()
+
+
+@pytest.fixture
+def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
+    settings = settings_from(
+        {
+            "DESK_ENVIRONMENT": "Development",
+            "LINE_CHANNEL_SECRET": SECRET,
+            "DESK_POLICY_URL": "https://policy.example/desk",
+        }
+    )
+    return build_desk(settings, store, line, clock)
+
+
+def deliver(desk: Desk, *events: dict[str, object]) -> WebhookResult:
+    """Sign and hand one webhook call to the desk."""
+    body = json.dumps({"destination": "Ubot", "events": list(events)}).encode()
+    return desk.webhook.receive(body, sign(SECRET, body))
+
+
+def consented(desk: Desk, sim: LineSimulator, line: FakeMessenger, name: str = "alice") -> SimUser:
+    """A user who followed and agreed to the current version; what was sent is forgotten."""
+    user = sim.user(name)
+    deliver(desk, user.follow_event(), user.postback_event(AGREE))
+    line.sent.clear()
+    return user
