@@ -47,8 +47,7 @@ def test_agree_then_use_then_receipt_then_withdraw(desk: RunningDesk) -> None:
     user.say("同意を撤回")
     assert desk.sim.texts(user.user_id) == [TEXTS.text("withdrawn")]
     assert consents(desk, user.user_id)[-1] == (CURRENT, "withdrawn")
-    status, body = desk.admin("GET", f"/api/admin/users/{user.user_id}")
-    assert body["status"] == "withdrawn"
+    assert desk.admin("GET", f"/api/admin/users/{user.user_id}")[1]["status"] == "withdrawn"
 
 
 def test_before_consent_only_the_prompt_answers_and_not_every_time(desk: RunningDesk) -> None:
@@ -93,7 +92,7 @@ def test_admin_user_view_needs_the_key_and_knows_unknown_users(desk: RunningDesk
 def test_unfollow_shows_in_the_admin_view(desk: RunningDesk) -> None:
     user = desk.consented_user("consent-unfollow")
     user.unfollow()
-    status, body = desk.admin("GET", f"/api/admin/users/{user.user_id}")
+    body = desk.admin("GET", f"/api/admin/users/{user.user_id}")[1]
     assert (body["followed"], body["status"]) == (False, "unfollowed")
 
 

@@ -1,4 +1,4 @@
-"""Unit fixtures: the desk wired over fakes, and LINE's events built by the simulator's user side."""
+"""Unit fixtures: the desk wired over fakes; LINE events built by the simulator's user side."""
 
 from __future__ import annotations
 

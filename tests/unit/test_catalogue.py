@@ -34,11 +34,11 @@ def render(key: str) -> str:
 
 
 def placeholders(key: str) -> dict[str, str]:
-    found = re.findall(r"\{([a-z_]+)\}", CATALOGUE._entries[key])  # noqa: SLF001
+    found = re.findall(r"\{([a-z_]+)\}", CATALOGUE._entries[key])
     return {name: "x" for name in found if name != "desk_name"}
 
 
-LABELS = {key for key in CATALOGUE.keys if len(CATALOGUE._entries[key]) <= MAX_LABEL}  # noqa: SLF001
+LABELS = {key for key in CATALOGUE.keys if len(CATALOGUE._entries[key]) <= MAX_LABEL}
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE.keys - LABELS))
