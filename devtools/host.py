@@ -44,6 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("devtools.host")
 
 Response = tuple[int, dict[str, str], bytes]
+# The real host keeps route templates starting with these for its own APIs (whatever the
+# routePrefix) and puts a function that claims one in error.
+RESERVED_ROUTE_PREFIXES = ("admin", "runtime")
 # Admin routes carry LINE user ids in their paths; the request log must not.
 _LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
@@ -71,14 +74,16 @@ def compile_route(template: str) -> re.Pattern[str]:
         inner = param[1:-1]
         catch_all = inner.startswith("*")
         name, _, constraint = inner.lstrip("*").partition(":")
-        optional = name.endswith("?")
-        name = name.rstrip("?")
+        optional = name.endswith("?") or constraint.endswith("?")
+        name, constraint = name.rstrip("?"), constraint.rstrip("?").split("(")[0]
         if catch_all:
             body = ".*"
         elif constraint == "int":
             body = r"-?\d+"
         elif constraint == "guid":
             body = r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}"
+        elif constraint == "alpha":
+            body = r"[A-Za-z]+"
         else:
             body = r"[^/]+"
         group = f"(?P<{name}>{body})"
@@ -134,11 +139,24 @@ class LocalHost:
         self.master_key = master_key
         self.http: list[HttpFunction] = []
         self.timers: dict[str, TimerFunction] = {}
+        self.errors: dict[str, str] = {}
         default_auth = _enum_value(getattr(app, "_auth_level", "function"))
         for function in app.get_functions():
             trigger = function.get_trigger()
             call = function.get_user_function()
             if trigger.type == "httpTrigger":
+                route = trigger.route or function.get_function_name()
+                if route.lower().startswith(RESERVED_ROUTE_PREFIXES):
+                    # As the real host does: the function is in error and never served.
+                    log.error(
+                        "function %s disabled: the specified route conflicts with one or more"
+                        " built in routes",
+                        function.get_function_name(),
+                    )
+                    self.errors[function.get_function_name()] = (
+                        "route conflicts with built-in routes"
+                    )
+                    continue
                 methods = trigger.methods or [
                     "GET",
                     "POST",
@@ -151,8 +169,8 @@ class LocalHost:
                 self.http.append(
                     HttpFunction(
                         name=function.get_function_name(),
-                        route=trigger.route or function.get_function_name(),
-                        pattern=compile_route(trigger.route or function.get_function_name()),
+                        route=route,
+                        pattern=compile_route(route),
                         methods=frozenset(_enum_value(m).upper() for m in methods),
                         auth_level=_enum_value(trigger.auth_level or default_auth).lower(),
                         arg_name=trigger.name,
@@ -189,7 +207,7 @@ class LocalHost:
             if key != self.master_key:
                 return _text(401, "")
             return self.run_timer(admin.group(1))
-        if not path.startswith(self.prefix + "/") and path != self.prefix:
+        if self.prefix and not (path.startswith(self.prefix + "/") or path == self.prefix):
             return _text(404, "")
         route_path = path[len(self.prefix) :].strip("/")
         matched = [(f, m) for f in self.http if (m := f.pattern.match(route_path))]
@@ -384,7 +402,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module(options.app).app
     host_json = json.loads((ROOT / "host.json").read_text("utf-8"))
-    prefix = host_json.get("extensions", {}).get("http", {}).get("routePrefix", "api")
+    prefix = host_json.get("extensions", {}).get("http", {}).get("routePrefix", "api").strip("/")
     host = LocalHost(
         app,
         prefix,
@@ -403,7 +421,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ready {base} settings={source}", flush=True)
     for function in host.http:
         methods = ",".join(sorted(function.methods))
-        print(f"  {methods} {base}/{prefix}/{function.route} [{function.auth_level}]")
+        path = f"{prefix}/{function.route}" if prefix else function.route
+        print(f"  {methods} {base}/{path} [{function.auth_level}]")
     for timer in host.timers.values():
         print(f"  timer {timer.name}: {timer.problem or 'scheduled'}")
     if sim_url:

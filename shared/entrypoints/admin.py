@@ -12,7 +12,7 @@ from shared.wiring import get_desk
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
 
 
-@bp.route(route="admin/health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="api/admin/health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def admin_health(req: func.HttpRequest) -> func.HttpResponse:
     """Settings valid and store reachable: one point read, no secrets in the answer."""
 
@@ -30,19 +30,19 @@ def admin_health(req: func.HttpRequest) -> func.HttpResponse:
     return respond(work)
 
 
-@bp.route(route="admin/users/{userId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="api/admin/users/{userId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
     """A user's status and consent history."""
     return respond(lambda: json_response(get_desk().admin.user(req.route_params["userId"])))
 
 
-@bp.route(route="admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="api/admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def admin_list_policies(req: func.HttpRequest) -> func.HttpResponse:
     """Every policy version and the one in effect."""
     return respond(lambda: json_response(get_desk().admin.policies()))
 
 
-@bp.route(route="admin/policies", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="api/admin/policies", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
     requiresExplicit, privacyPolicyVersion)."""

@@ -14,7 +14,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 MAX_BODY_BYTES = 1_000_000
 
 
-@bp.route(route="line/webhook", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/line/webhook", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def line_webhook(req: func.HttpRequest) -> func.HttpResponse:
     """Verify, handle every event, and answer 200, or 503 so that LINE redelivers."""
 

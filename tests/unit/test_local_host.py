@@ -33,6 +33,10 @@ def build_app() -> func.FunctionApp:
     def broken(req: func.HttpRequest) -> func.HttpResponse:
         raise RuntimeError("U0123 secret")  # the message must not reach the answer
 
+    @app.route(route="admin/things", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    def reserved(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("never served")
+
     @app.timer_trigger(schedule="%TEST_SCHEDULE%", arg_name="timer")
     def tick(timer: func.TimerRequest) -> None:
         ran.append("tick")
@@ -113,6 +117,21 @@ def test_timer_schedules_resolve_app_settings(host: LocalHost) -> None:
     assert host.timers["orphan"].problem == "app setting UNSET_SCHEDULE is not set"
 
 
+def test_routes_the_real_host_reserves_are_refused_as_it_refuses_them(host: LocalHost) -> None:
+    assert host.errors == {"reserved": "route conflicts with built-in routes"}
+    assert host.handle("GET", "/api/admin/things", {}, b"")[0] == 404
+
+
+def test_the_desks_own_routes_load_on_the_real_host_and_keep_their_public_paths() -> None:
+    import function_app  # noqa: PLC0415 -- the app under its real host.json prefix (empty)
+
+    desk_host = LocalHost(function_app.app, "", FUNCTION_KEY, MASTER_KEY)
+    assert desk_host.errors == {}
+    routes = {f.route for f in desk_host.http}
+    assert "api/line/webhook" in routes
+    assert all(route.startswith("api/") for route in routes)
+
+
 @pytest.mark.parametrize(
     ("template", "path", "params"),
     [
@@ -123,6 +142,8 @@ def test_timer_schedules_resolve_app_settings(host: LocalHost) -> None:
         ("files/{*rest}", "files/a/b/c", {"rest": "a/b/c"}),
         ("opt/{id?}", "opt", {"id": None}),
         ("opt/{id?}", "opt/3", {"id": "3"}),
+        ("opt/{id:int?}", "opt", {"id": None}),
+        ("opt/{id:int?}", "opt/3", {"id": "3"}),
     ],
 )
 def test_route_templates(template: str, path: str, params: dict[str, str | None]) -> None:
@@ -131,5 +152,6 @@ def test_route_templates(template: str, path: str, params: dict[str, str | None]
     assert match.groupdict() == params
 
 
-def test_a_route_template_does_not_match_deeper_paths() -> None:
-    assert compile_route("admin/sessions/{sessionId}").match("admin/sessions/a/claim") is None
+def test_a_route_template_does_not_match_deeper_paths_or_broken_constraints() -> None:
+    assert compile_route("api/sessions/{sessionId}").match("api/sessions/a/claim") is None
+    assert compile_route("opt/{id:int?}").match("opt/x") is None
