@@ -115,11 +115,22 @@ class StoreUnavailable(DependencyError):
 
 
 class LineApiError(DependencyError):
-    """The LINE Messaging API refused a call or did not answer."""
+    """The LINE Messaging API refused a call or did not answer.
+
+    `http_status` is None when no answer came (connection failure, timeout). Such failures,
+    429 and 5xx may succeed later; any other 4xx will fail the same way however often it is
+    retried (a revoked token, a refused message).
+    """
 
     def __init__(self, message: str, *, http_status: int | None = None) -> None:
         super().__init__(message)
         self.http_status = http_status
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may succeed."""
+        status = self.http_status
+        return status is None or status == 429 or status >= 500
 
 
 class ReplyTokenRejected(LineApiError):

@@ -80,7 +80,7 @@ def build_desk(
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
-        receipts=EventReceipts(store, settings.event_ttl_seconds),
+        receipts=EventReceipts(store, settings.event_ttl_seconds, clock),
         conversation=conversation,
         hash_key=settings.hash_key,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.ports import USERS, Document, DocumentStore
+from shared.services.ports import USERS, Clock, Document, DocumentStore
 
 USER_DOC_ID = "user"
 
@@ -18,31 +19,78 @@ def _event_doc_id(event_id: str) -> str:
     return f"event:{event_id}"
 
 
-class EventReceipts:
-    """One receipt per handled webhook event, so a redelivery changes nothing and sends nothing."""
+class Claim(StrEnum):
+    """What claiming an event's receipt found."""
 
-    def __init__(self, store: DocumentStore, ttl_seconds: int) -> None:
+    CLAIMED = "claimed"
+    DUPLICATE = "duplicate"
+    IN_PROGRESS = "in_progress"
+
+
+class EventReceipts:
+    """One receipt per webhook event, so a redelivery changes nothing and sends nothing.
+
+    Two phases: a claim writes a `pending` receipt with a short lease, and `complete` marks it
+    `done`. A redelivery that finds `done` is a duplicate. One that finds `pending` under a
+    live lease is still being handled elsewhere (answer 503; LINE tries again later). One that
+    finds an expired lease takes the event over: the attempt that held it died, or failed and
+    could not even release its claim, and the event must not be lost.
+    """
+
+    def __init__(
+        self, store: DocumentStore, ttl_seconds: int, clock: Clock, lease_seconds: int = 60
+    ) -> None:
         self._store = store
         self._ttl = ttl_seconds
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_seconds)
 
-    def claim(self, meta: EventMeta) -> bool:
-        """Record that this event is being handled; False when it already was (a duplicate)."""
-        doc: Document = {
-            "id": _event_doc_id(meta.event_id),
-            "userId": meta.source.partition,
-            "type": "event",
-            "eventType": meta.event_type,
-            "ttl": self._ttl,
-        }
+    def claim(self, meta: EventMeta) -> Claim:
+        """Take the event for handling, unless it is done or someone else holds it."""
+        doc = self._doc(meta, "pending", lease_until=self._clock() + self._lease)
         try:
             self._store.create(USERS, doc)
         except AlreadyExists:
-            return False
-        return True
+            return self._take_over(meta, doc)
+        return Claim.CLAIMED
+
+    def complete(self, meta: EventMeta) -> None:
+        """Mark the event handled for good."""
+        self._store.upsert(USERS, self._doc(meta, "done", lease_until=None))
 
     def release(self, meta: EventMeta) -> None:
         """Forget a claim whose handling failed, so LINE's redelivery is handled afresh."""
         self._store.delete(USERS, meta.source.partition, _event_doc_id(meta.event_id))
+
+    def _take_over(self, meta: EventMeta, doc: Document) -> Claim:
+        existing = self._store.read(USERS, meta.source.partition, doc["id"])
+        if existing is None:  # released (or expired) since: try once more
+            try:
+                self._store.create(USERS, doc)
+            except AlreadyExists:
+                return Claim.IN_PROGRESS
+            return Claim.CLAIMED
+        if existing.get("status") != "pending":
+            return Claim.DUPLICATE
+        lease = existing.get("leaseUntil")
+        if lease and datetime.fromisoformat(lease) > self._clock():
+            return Claim.IN_PROGRESS
+        try:
+            self._store.replace(USERS, doc, etag=existing["_etag"])
+        except PreconditionFailed:
+            return Claim.IN_PROGRESS
+        return Claim.CLAIMED
+
+    def _doc(self, meta: EventMeta, status: str, lease_until: datetime | None) -> Document:
+        return {
+            "id": _event_doc_id(meta.event_id),
+            "userId": meta.source.partition,
+            "type": "event",
+            "eventType": meta.event_type,
+            "status": status,
+            "leaseUntil": _iso(lease_until),
+            "ttl": self._ttl,
+        }
 
 
 class Users:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from shared.domain.events import Event
 from shared.domain.privacy import pseudonym
-from shared.errors import DeskError
+from shared.errors import DeskError, LineApiError
 from shared.logsafe import describe
 from shared.services.conversation import Conversation
 from shared.services.ports import EventDecoder
-from shared.services.records import EventReceipts
+from shared.services.records import Claim, EventReceipts
 
 log = logging.getLogger("desk.webhook")
 
@@ -33,7 +33,7 @@ class WebhookResult:
     @property
     def failed(self) -> int:
         """Events left for LINE to redeliver."""
-        return self.counts["failed"] + self.counts["deferred"]
+        return self.counts["failed"] + self.counts["deferred"] + self.counts["in_progress"]
 
 
 class WebhookService:
@@ -77,25 +77,49 @@ class WebhookService:
             return "unknown"
         if meta.source.partition in failed_partitions:
             return "deferred"
-        if not self._receipts.claim(meta):
-            return "duplicate"
+        claim = self._receipts.claim(meta)
+        if claim is not Claim.CLAIMED:
+            return claim.value
         try:
             handler(event)
+        except LineApiError as exc:
+            if exc.retryable:
+                self._release_after(exc, event)
+                return "failed"
+            # LINE will refuse this answer however often it is retried: the event's other
+            # effects are done, so it is complete, and a redelivery would change nothing.
+            self._log_failure("event undeliverable", exc, event)
+            outcome = "undeliverable"
         except Exception as exc:
             self._release_after(exc, event)
             return "failed"
-        return "standby" if meta.standby else "handled"
+        else:
+            outcome = "standby" if meta.standby else "handled"
+        self._complete(event)
+        return outcome
 
-    def _release_after(self, exc: Exception, event: Event) -> None:
+    def _complete(self, event: Event) -> None:
+        try:
+            self._receipts.complete(event.meta)
+        except DeskError as exc:
+            # The answer is out: asking LINE to redeliver would risk sending it twice. The
+            # pending receipt's lease expires; only a redelivery LINE sends anyway re-runs it.
+            self._log_failure("event receipt not completed", exc, event)
+
+    def _log_failure(self, what: str, exc: Exception, event: Event) -> None:
         log.warning(
-            "event failed type=%s user=%s error=%s",
+            "%s type=%s user=%s error=%s",
+            what,
             event.meta.event_type,
             pseudonym(self._hash_key, event.meta.source.partition),
             describe(exc),
         )
+
+    def _release_after(self, exc: Exception, event: Event) -> None:
+        self._log_failure("event failed", exc, event)
         try:
             self._receipts.release(event.meta)
         except DeskError as release_exc:
-            # The receipt stays; the redelivery will be taken for a duplicate. Rare (the store
-            # failed twice in a row) and logged so operators can see it.
-            log.error("event receipt not released error=%s", type(release_exc).__name__)
+            # The pending receipt stays until its lease expires; a redelivery after that takes
+            # the event over, so it is late but not lost.
+            self._log_failure("event receipt not released", release_exc, event)

@@ -11,7 +11,7 @@ from shared.domain.events import EventMeta, Source, SourceKind
 from shared.domain.users import UserRecord
 from shared.errors import PreconditionFailed
 from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.records import ConsentLog, EventReceipts, Users
+from shared.services.records import Claim, ConsentLog, EventReceipts, Users
 from tests.contract.conftest import Backend
 from tests.kit.fakes import FakeClock
 
@@ -83,10 +83,37 @@ def test_registered_policy_versions_are_stored_and_read_back(backend: Backend) -
     assert [v.version_id for v in fresh.versions()] == ["2025-09-26", "2025-10-24", "2026-04-01"]
 
 
-def test_an_event_receipt_is_claimed_once_and_can_be_released(backend: Backend) -> None:
-    receipts = EventReceipts(backend.store, ttl_seconds=3600)
-    meta = EventMeta("01EVENT", "message", 0, Source(SourceKind.USER, USER))
-    assert receipts.claim(meta) is True
-    assert receipts.claim(meta) is False
-    receipts.release(meta)
-    assert receipts.claim(meta) is True
+def receipts_for(backend: Backend) -> tuple[EventReceipts, FakeClock]:
+    clock = backend.clock or FakeClock(NOW)
+    return EventReceipts(backend.store, ttl_seconds=3600, clock=clock, lease_seconds=60), clock
+
+
+META = EventMeta("01EVENT", "message", 0, Source(SourceKind.USER, USER))
+
+
+def test_a_claimed_event_is_in_progress_until_completed_then_a_duplicate(backend) -> None:
+    receipts, _ = receipts_for(backend)
+    assert receipts.claim(META) is Claim.CLAIMED
+    assert receipts.claim(META) is Claim.IN_PROGRESS
+    receipts.complete(META)
+    assert receipts.claim(META) is Claim.DUPLICATE
+
+
+def test_a_released_claim_can_be_claimed_again(backend: Backend) -> None:
+    receipts, _ = receipts_for(backend)
+    receipts.claim(META)
+    receipts.release(META)
+    assert receipts.claim(META) is Claim.CLAIMED
+
+
+def test_an_abandoned_claim_is_taken_over_once_its_lease_expires(backend: Backend) -> None:
+    receipts, clock = receipts_for(backend)
+    receipts.claim(META)  # the attempt that holds it dies without releasing
+    clock.advance(seconds=59)
+    assert receipts.claim(META) is Claim.IN_PROGRESS
+    clock.advance(seconds=2)
+    assert receipts.claim(META) is Claim.CLAIMED
+    assert receipts.claim(META) is Claim.IN_PROGRESS  # the new lease holds
+    receipts.complete(META)
+    clock.advance(seconds=3600 - 62)
+    assert receipts.claim(META) is Claim.DUPLICATE

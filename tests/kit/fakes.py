@@ -34,6 +34,11 @@ class MemoryStore:
         self.docs: dict[tuple[str, str, str], tuple[Document, float | None]] = {}
         self.operations: list[str] = []
         self.fail_with: Exception | None = None
+        self._failures: dict[str, list[Exception]] = {}
+
+    def fail_next(self, operation: str, error: Exception, times: int = 1) -> None:
+        """Make the next `times` calls of `operation` (read, create, ...) raise `error`."""
+        self._failures.setdefault(operation, []).extend([error] * times)
 
     def _live(self, key: tuple[str, str, str]) -> Document | None:
         entry = self.docs.get(key)
@@ -48,6 +53,8 @@ class MemoryStore:
         self.operations.append(name)
         if self.fail_with is not None:
             raise self.fail_with
+        if self._failures.get(name):
+            raise self._failures[name].pop(0)
 
     def _key(self, container: str, doc: Document) -> tuple[str, str, str]:
         partition = doc.get(PARTITION_KEYS[container])

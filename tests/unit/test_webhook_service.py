@@ -156,3 +156,43 @@ def test_logs_name_users_by_pseudonym_only(desk, sim, line, caplog) -> None:
     assert "event failed" in logged
     assert user.user_id not in logged
     assert "秘密" not in logged
+
+
+def test_an_event_whose_claim_cannot_be_released_is_taken_over_after_its_lease(
+    desk, sim, line, store, clock
+) -> None:
+    user = consented(desk, sim, line)
+    event = user.text_event("こんにちは")
+    line.reply_failures.append(line_down(500))
+    line.push_failures.append(line_down(500))
+    store.fail_next("delete", StoreUnavailable("throttled"))
+    assert deliver(desk, event).counts == {"failed": 1}
+    redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
+    assert deliver(desk, redelivered).counts == {"in_progress": 1}  # lease still held
+    clock.advance(seconds=61)
+    line.used_tokens.add(str(event["replyToken"]))
+    assert deliver(desk, redelivered).counts == {"handled": 1}
+    assert line.texts() == [TEXTS.text("not_available_yet")]
+    assert deliver(desk, redelivered).counts == {"duplicate": 1}
+
+
+def test_an_answer_line_will_never_accept_completes_the_event(desk, sim, line) -> None:
+    user = consented(desk, sim, line)
+    event = user.text_event("こんにちは")
+    line.reply_failures.append(line_down(400))
+    line.push_failures.append(line_down(400))
+    result = deliver(desk, event)
+    assert result.counts == {"undeliverable": 1}
+    assert result.failed == 0
+    assert deliver(desk, event).counts == {"duplicate": 1}
+
+
+def test_a_receipt_that_cannot_be_completed_does_not_ask_for_a_redelivery(
+    desk, sim, line, store
+) -> None:
+    user = consented(desk, sim, line)
+    store.fail_next("upsert", StoreUnavailable("throttled"))
+    result = deliver(desk, user.text_event("こんにちは"))
+    assert result.counts == {"handled": 1}
+    assert result.failed == 0
+    assert line.texts() == [TEXTS.text("not_available_yet")]
