@@ -17,7 +17,7 @@ from shared.domain.events import Event
 from shared.domain.privacy import pseudonym
 from shared.errors import DeskError, LineApiError
 from shared.logsafe import describe
-from shared.services.conversation import Conversation
+from shared.services.conversation import Conversation, Handler
 from shared.services.ports import EventDecoder
 from shared.services.records import Claim, EventReceipts
 
@@ -70,9 +70,9 @@ class WebhookService:
 
     def _handle(self, event: Event, failed_partitions: set[str]) -> str:
         meta = event.meta
+        handler = self._conversation.handler_for(event)
         if not meta.source.is_one_to_one:
             return "not_one_to_one"
-        handler = self._conversation.handler_for(event)
         if handler is None:
             return "unknown"
         if meta.source.partition in failed_partitions:
@@ -80,6 +80,10 @@ class WebhookService:
         claim = self._receipts.claim(meta)
         if claim is not Claim.CLAIMED:
             return claim.value
+        return self._run(event, handler)
+
+    def _run(self, event: Event, handler: Handler) -> str:
+        """Run a claimed event's handler; complete its receipt, or release it for redelivery."""
         try:
             handler(event)
         except LineApiError as exc:
@@ -94,7 +98,7 @@ class WebhookService:
             self._release_after(exc, event)
             return "failed"
         else:
-            outcome = "standby" if meta.standby else "handled"
+            outcome = "standby" if event.meta.standby else "handled"
         self._complete(event)
         return outcome
 
