@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from shared.domain.events import (
+    DecodedBody,
     Event,
     EventMeta,
     FollowEvent,
@@ -56,21 +57,32 @@ class LineWebhookDecoder:
     def __init__(self, channel_secret: str) -> None:
         self._secret = channel_secret
 
-    def decode(self, body: bytes, signature: str | None) -> list[Event]:
+    def decode(self, body: bytes, signature: str | None) -> DecodedBody:
         """Verify, then parse; the order matters (nothing unsigned is parsed)."""
         verify_signature(self._secret, body, signature)
         return parse_events(body)
 
 
-def parse_events(body: bytes) -> list[Event]:
-    """The events of a signed webhook body, as the desk's dataclasses."""
+def parse_events(body: bytes) -> DecodedBody:
+    """The events of a signed webhook body, as the desk's dataclasses.
+
+    A body that is not a LINE payload is refused whole (MalformedPayload). One event that
+    cannot be read is skipped and counted, so it does not take the others down with it.
+    """
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise MalformedPayload("body is not UTF-8 JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedPayload("body has no events list")
-    return [_parse_event(raw) for raw in payload["events"]]
+    events: list[Event] = []
+    unreadable = 0
+    for raw in payload["events"]:
+        try:
+            events.append(_parse_event(raw))
+        except MalformedPayload:
+            unreadable += 1
+    return DecodedBody(events, unreadable)
 
 
 def _parse_event(raw: Any) -> Event:
@@ -95,7 +107,10 @@ def _parse_unknown(raw: dict[str, Any]) -> Event:
 
     meta = _meta_from_raw(raw)
     event_type = raw["type"]
-    if SdkEvent.get_discriminator_value({"type": event_type}) is None:
+    unfamiliar = (
+        raw.get("mode") not in ("active", "standby") or meta.source.kind is SourceKind.OTHER
+    )
+    if unfamiliar or SdkEvent.get_discriminator_value({"type": event_type}) is None:
         return OtherEvent(meta)
     message = raw.get("message")
     if (
@@ -129,7 +144,7 @@ def _meta_from_raw(raw: dict[str, Any]) -> EventMeta:
             source.get("groupId") or source.get("roomId"),
         ),
         is_redelivery=bool(delivery.get("isRedelivery", False)),
-        standby=raw.get("mode") == "standby",
+        standby=raw.get("mode") != "active",
         reply_token=raw.get("replyToken") if isinstance(raw.get("replyToken"), str) else None,
     )
 
@@ -138,7 +153,7 @@ def _source(kind: str, user_id: Any, chat_id: Any) -> Source:
     try:
         source_kind = SourceKind(kind)
     except ValueError:
-        raise MalformedPayload("an event has an unknown source type") from None
+        source_kind = SourceKind.OTHER  # a source LINE adds later: never one-to-one
     return Source(
         kind=source_kind,
         user_id=user_id if isinstance(user_id, str) and user_id else None,
@@ -164,7 +179,7 @@ def _meta(sdk_event: Any, raw: dict[str, Any]) -> EventMeta:
             getattr(sdk_source, "group_id", None) or getattr(sdk_source, "room_id", None),
         ),
         is_redelivery=bool(sdk_event.delivery_context and sdk_event.delivery_context.is_redelivery),
-        standby=mode == "standby",
+        standby=mode != "active",  # standby, or a mode LINE adds later: never answer
         reply_token=getattr(sdk_event, "reply_token", None),
     )
 

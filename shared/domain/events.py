@@ -12,6 +12,7 @@ class SourceKind(StrEnum):
     USER = "user"
     GROUP = "group"
     ROOM = "room"
+    OTHER = "other"
 
 
 class MediaKind(StrEnum):
@@ -140,3 +141,11 @@ Event = (
     | UnsendEvent
     | OtherEvent
 )
+
+
+@dataclass(frozen=True)
+class DecodedBody:
+    """The events of one webhook call, and how many could not be read (skipped, counted)."""
+
+    events: list[Event]
+    unreadable: int = 0

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.domain.events import Event
+from shared.domain.events import DecodedBody
 from shared.domain.messages import OutboundMessage
 
 Document = dict[str, Any]
@@ -77,7 +77,7 @@ class LineMessenger(Protocol):
 class EventDecoder(Protocol):
     """Turns a raw webhook request into events, refusing anything not signed by LINE."""
 
-    def decode(self, body: bytes, signature: str | None) -> list[Event]:
+    def decode(self, body: bytes, signature: str | None) -> DecodedBody:
         """Verify the signature over the raw body, then parse; SignatureError/MalformedPayload."""
         ...
 

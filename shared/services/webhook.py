@@ -53,8 +53,11 @@ class WebhookService:
 
     def receive(self, body: bytes, signature: str | None) -> WebhookResult:
         """Handle one call; raises SignatureError or MalformedPayload before anything is stored."""
-        events = self._decoder.decode(body, signature)
+        decoded = self._decoder.decode(body, signature)
+        events = decoded.events
         result = WebhookResult()
+        if decoded.unreadable:
+            result.counts["unreadable"] = decoded.unreadable
         failed_partitions: set[str] = set()
         for event in events:
             outcome = self._handle(event, failed_partitions)
@@ -63,7 +66,7 @@ class WebhookService:
                 failed_partitions.add(event.meta.source.partition)
         log.info(
             "webhook events=%d %s",
-            len(events),
+            len(events) + decoded.unreadable,
             " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())),
         )
         return result

@@ -196,3 +196,13 @@ def test_a_receipt_that_cannot_be_completed_does_not_ask_for_a_redelivery(
     assert result.counts == {"handled": 1}
     assert result.failed == 0
     assert line.texts() == [TEXTS.text("not_available_yet")]
+
+
+def test_an_unreadable_event_is_counted_and_the_rest_of_the_call_is_handled(desk, sim, line):
+    user = consented(desk, sim, line)
+    broken = user.text_event("x")
+    del broken["message"]["text"]
+    result = deliver(desk, broken, user.text_event("こんにちは"))
+    assert result.counts == {"unreadable": 1, "handled": 1}
+    assert result.failed == 0
+    assert line.texts() == [TEXTS.text("not_available_yet")]
