@@ -58,7 +58,13 @@ class CountingStore:
 
 
 def _desk(store: DocumentStore, sim: LineSimulator) -> Desk:
-    settings = settings_from({"DESK_ENVIRONMENT": "Development", "LINE_CHANNEL_SECRET": SECRET})
+    settings = settings_from(
+        {
+            "DESK_ENVIRONMENT": "Development",
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_API_BASE_URL": sim.base_url,
+        }
+    )
     messenger = LineApiClient(TOKEN, sim.base_url, timeout_seconds=5)
     messenger.warm_up()
     return build_desk(settings, store, messenger)

@@ -57,7 +57,7 @@ class Settings:
 
     @property
     def is_local(self) -> bool:
-        """True in local development, where placeholder secrets are tolerated."""
+        """True in local development (placeholder secrets need the LINE simulator too)."""
         return self.environment.lower() in LOCAL_ENVIRONMENTS
 
     @property
@@ -100,13 +100,16 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         return env.get(name, default).strip()
 
     environment = get("DESK_ENVIRONMENT") or get("AZURE_FUNCTIONS_ENVIRONMENT") or "Production"
-    local = environment.lower() in LOCAL_ENVIRONMENTS
+    line_api = get("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
+    # Development secrets are public: they are tolerated only while LINE is simulated on this
+    # machine, so a desk that talks to the real LINE can never run with a forgeable secret.
+    simulated = environment.lower() in LOCAL_ENVIRONMENTS and _is_loopback(line_api)
 
     problems: list[str] = []
     secrets: dict[str, str] = {}
     for name, dev_value in _DEV_SECRETS.items():
         value = get(name)
-        if local:
+        if simulated:
             secrets[name] = value or dev_value
         elif _is_placeholder(value):
             problems.append(f"{name} is missing or a placeholder")
@@ -114,23 +117,24 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             secrets[name] = value
     cosmos_endpoint = get("COSMOS_ENDPOINT") or None
     verify_tls = _parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true"))
-    if cosmos_endpoint and not verify_tls and not local and not _is_loopback(cosmos_endpoint):
+    if cosmos_endpoint and not verify_tls and not _is_loopback(cosmos_endpoint):
         problems.append("COSMOS_VERIFY_TLS=false is only for an emulator on this machine")
     if problems:
         raise ConfigurationError(
-            "settings refused outside local development: " + "; ".join(problems)
+            "settings refused (placeholders are for local development against the LINE "
+            "simulator only): " + "; ".join(problems)
         )
 
     return Settings(
         environment=environment,
         line_channel_secret=secrets["LINE_CHANNEL_SECRET"],
         line_channel_access_token=secrets["LINE_CHANNEL_ACCESS_TOKEN"],
-        line_api_base_url=get("LINE_API_BASE_URL", "https://api.line.me").rstrip("/"),
+        line_api_base_url=line_api,
         line_data_api_base_url=get("LINE_DATA_API_BASE_URL", "https://api-data.line.me").rstrip(
             "/"
         ),
         line_timeout_seconds=_parse_number(
-            "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "5"), minimum=0.1
+            "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "3"), minimum=0.1
         ),
         cosmos_endpoint=cosmos_endpoint,
         cosmos_key=get("COSMOS_KEY") or None,

@@ -106,12 +106,12 @@ class SqliteStore:
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:
         """Remove one document; False when it was not there."""
+        key = (container, partition, doc_id)
+        where = "WHERE container = ? AND partition = ? AND id = ?"
         with self._transaction() as db:
-            cursor = db.execute(
-                "DELETE FROM documents WHERE container = ? AND partition = ? AND id = ?",
-                (container, partition, doc_id),
-            )
-            return cursor.rowcount > 0
+            row = db.execute(f"SELECT expires_at FROM documents {where}", key).fetchone()  # noqa: S608 -- constant SQL
+            db.execute(f"DELETE FROM documents {where}", key)  # noqa: S608 -- constant SQL
+        return row is not None and (row[0] is None or row[0] > self._now())
 
     def query_partition(
         self, container: str, partition: str, *, doc_type: str | None = None

@@ -36,9 +36,18 @@ def json_body(req: func.HttpRequest) -> dict[str, Any]:
     return payload
 
 
+# Server-side failures are explained in the log, not to the caller: the webhook is anonymous,
+# and a setting's or a container's name is nobody else's business.
+_PUBLIC_MESSAGES = {
+    500: "the desk is not configured correctly; operators have the details in the log",
+    503: "a service the desk depends on is unavailable; retry later",
+}
+
+
 def error_response(exc: DeskError) -> func.HttpResponse:
     """`{"error": {"code", "message"}}` with the status the error class names."""
-    return json_response({"error": {"code": exc.code, "message": exc.message}}, exc.status)
+    message = _PUBLIC_MESSAGES.get(exc.status, exc.message)
+    return json_response({"error": {"code": exc.code, "message": message}}, exc.status)
 
 
 def respond(operation: Callable[[], func.HttpResponse]) -> func.HttpResponse:

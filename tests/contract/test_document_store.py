@@ -123,6 +123,12 @@ def test_expired_documents_are_invisible_and_their_id_is_free(backend: Backend) 
     backend.store.create(USERS, user_doc(v="again"))
 
 
+def test_deleting_an_expired_document_reports_it_was_not_there(backend: Backend) -> None:
+    backend.store.create(USERS, user_doc(ttl=60))
+    _let_time_pass(backend, seconds=61)
+    assert backend.store.delete(USERS, "U1", "a") is False
+
+
 def test_purge_expired_removes_only_expired_documents(backend: Backend) -> None:
     backend.store.create(USERS, user_doc(ttl=60))
     backend.store.create(USERS, user_doc(doc_id="keep"))

@@ -39,6 +39,7 @@ def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
     settings = settings_from(
         {
             "DESK_ENVIRONMENT": "Development",
+            "LINE_API_BASE_URL": "http://127.0.0.1:9",
             "LINE_CHANNEL_SECRET": SECRET,
             "DESK_POLICY_URL": "https://policy.example/desk",
         }

@@ -42,15 +42,27 @@ def test_the_refusal_names_settings_but_never_their_values() -> None:
     assert "placeholder-123" not in str(refused.value)
 
 
-def test_local_development_fills_in_development_secrets() -> None:
-    settings = settings_from({"AZURE_FUNCTIONS_ENVIRONMENT": "Development"})
+SIMULATED = {
+    "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+    "LINE_API_BASE_URL": "http://127.0.0.1:7072",
+}
+
+
+def test_local_development_against_the_simulator_fills_in_development_secrets() -> None:
+    settings = settings_from(SIMULATED)
     assert settings.is_local
     assert settings.line_channel_secret == "local-dev-channel-secret"
 
 
+def test_local_development_against_the_real_line_needs_real_secrets() -> None:
+    with pytest.raises(ConfigurationError, match="LINE_CHANNEL_SECRET"):
+        settings_from({"AZURE_FUNCTIONS_ENVIRONMENT": "Development"})
+
+
 def test_desk_environment_wins_over_the_functions_environment() -> None:
-    settings = settings_from({**PRODUCTION, "DESK_ENVIRONMENT": "Development"})
+    settings = settings_from({**PRODUCTION, **SIMULATED, "DESK_ENVIRONMENT": "Development"})
     assert settings.is_local
+    assert settings.line_channel_secret == "a-real-looking-secret"
 
 
 def test_cosmos_is_chosen_when_an_endpoint_is_set() -> None:
