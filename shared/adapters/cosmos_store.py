@@ -1,6 +1,8 @@
 """DocumentStore on Azure Cosmos DB (NoSQL API) through `azure-cosmos`.
 
 - One CosmosClient per process, created on first use, never at import time.
+- On connecting, each container's partition key and TTL setting are checked: without TTL on,
+  Cosmos DB ignores the documents' `ttl` and event receipts would pile up for ever.
 - With a key (emulators, tests) the database and containers are created when missing. With
   Entra ID (managed identity in Azure) the data-plane role cannot create them: infrastructure
   code provisions them, and a missing one is a ConfigurationError that names it.
@@ -166,31 +168,41 @@ class CosmosStore:
             retry_backoff_max=self._max_retry_seconds,
             connection_timeout=5,
         )
+        containers: dict[str, ContainerProxy] = {}
         if self._key:
             database = self._guard(
                 lambda: client.create_database_if_not_exists(self._database_name)
             )
-            created: dict[str, ContainerProxy] = {}
             for name, field in PARTITION_KEYS.items():
                 key = PartitionKey(path=f"/{field}")
-                created[name] = self._guard(
+                containers[name] = self._guard(
                     functools.partial(
                         database.create_container_if_not_exists, name, key, default_ttl=-1
                     )
                 )
-            return created
-        database = client.get_database_client(self._database_name)
-        containers = {name: database.get_container_client(name) for name in PARTITION_KEYS}
+        else:
+            database = client.get_database_client(self._database_name)
+            containers = {name: database.get_container_client(name) for name in PARTITION_KEYS}
         for name, proxy in containers.items():
             try:
-                self._guard(proxy.read)
+                properties = self._guard(proxy.read)
             except CosmosResourceNotFoundError:
                 raise ConfigurationError(
                     f"Cosmos DB container {self._database_name}/{name} does not exist; "
-                    "provision it (partition key /"
-                    f"{PARTITION_KEYS[name]}, TTL on) with the infrastructure code"
+                    "provision it with the infrastructure code (" + _expected(name) + ")"
                 ) from None
+            self._check(name, properties)
         return containers
+
+    def _check(self, name: str, properties: dict[str, Any]) -> None:
+        """Refuse a container that would break the desk quietly (wrong key, no TTL)."""
+        paths = properties.get("partitionKey", {}).get("paths", [])
+        if paths != [f"/{PARTITION_KEYS[name]}"] or "defaultTtl" not in properties:
+            raise ConfigurationError(
+                f"Cosmos DB container {self._database_name}/{name} is set up wrongly "
+                f"(partition key {paths}, TTL {'on' if 'defaultTtl' in properties else 'off'}); "
+                "it needs " + _expected(name)
+            )
 
     def _guard(self, operation: Callable[[], T]) -> T:
         """Run an SDK call; throttling, timeouts and transport errors become StoreUnavailable."""
@@ -214,6 +226,10 @@ class CosmosStore:
             raise StoreUnavailable(f"Cosmos DB answered HTTP {exc.status_code}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"Cosmos DB unreachable: {type(exc).__name__}") from None
+
+
+def _expected(name: str) -> str:
+    return f"partition key /{PARTITION_KEYS[name]}, TTL on with no default (-1)"
 
 
 def _check_key(container: str, doc: Document) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
+import azure.identity
 import pytest
+from azure.core.credentials import AccessToken
+from azure.cosmos import CosmosClient, PartitionKey
 
 from devtools.cosmos_testserver import EMULATOR_KEY
 from shared.adapters.cosmos_store import CosmosStore
-from shared.errors import AlreadyExists, PreconditionFailed
+from shared.errors import AlreadyExists, ConfigurationError, PreconditionFailed
 from shared.logsafe import SDK_LOGGERS, quiet_sdk_loggers
 from shared.services.ports import DESK, USERS
 from tests.contract.conftest import Backend
@@ -168,3 +171,25 @@ def test_cosmos_sdk_logs_carry_no_user_ids_once_quieted(
         store.upsert(USERS, {"id": "user", "userId": user_id})
         store.read(USERS, user_id, "user")
     assert user_id not in caplog.text
+
+
+def test_a_cosmos_container_without_ttl_or_with_another_key_is_refused(cosmos_endpoint) -> None:
+    client = CosmosClient(cosmos_endpoint, EMULATOR_KEY, connection_verify=False)
+    database = client.create_database_if_not_exists("misprovisioned")
+    database.create_container_if_not_exists("users", partition_key=PartitionKey(path="/userId"))
+    store = CosmosStore(cosmos_endpoint, "misprovisioned", key=EMULATOR_KEY, verify_tls=False)
+    with pytest.raises(ConfigurationError, match=r"users is set up wrongly .*TTL off"):
+        store.read(USERS, "U1", "a")
+
+
+def test_managed_identity_never_creates_containers_and_names_a_missing_one(
+    cosmos_endpoint, monkeypatch
+) -> None:
+    class FixedToken:  # stands in for the managed identity; the test server accepts any token
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            return AccessToken("token", 4_102_444_800)
+
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", FixedToken)
+    store = CosmosStore(cosmos_endpoint, "never-provisioned", verify_tls=False)
+    with pytest.raises(ConfigurationError, match="never-provisioned/users does not exist"):
+        store.read(USERS, "U1", "a")
