@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from devtools.cosmos_testserver import start_cosmos_test_server
 from shared.config import reset_settings
 from shared.wiring import reset_desk
 from tests.kit.fakes import FakeClock
@@ -23,3 +26,11 @@ def _fresh_process_state():
     yield
     reset_settings()
     reset_desk()
+
+
+@pytest.fixture(scope="session")
+def cosmos_endpoint() -> Iterator[str]:
+    """One Cosmos DB test server for the whole session (contract and end-to-end tests)."""
+    server = start_cosmos_test_server()
+    yield server.endpoint
+    server.stop()

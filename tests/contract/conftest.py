@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from azure.cosmos import CosmosClient
 
-from devtools.cosmos_testserver import EMULATOR_KEY, start_cosmos_test_server
+from devtools.cosmos_testserver import EMULATOR_KEY
 from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.sqlite_store import SqliteStore
 from tests.kit.fakes import FakeClock, MemoryStore
 
 REAL_ENDPOINT = os.environ.get("COSMOS_TEST_ENDPOINT")
 REAL_KEY = os.environ.get("COSMOS_TEST_KEY")
+# The official emulator's certificate is self-signed: COSMOS_TEST_VERIFY_TLS=false for it.
+REAL_VERIFY_TLS = os.environ.get("COSMOS_TEST_VERIFY_TLS", "true").lower() != "false"
 BACKENDS = [
     "memory",
     "sqlite",
@@ -45,14 +48,6 @@ class Backend:
         return self.name.startswith("cosmos")
 
 
-@pytest.fixture(scope="session")
-def cosmos_endpoint() -> Iterator[str]:
-    """One Cosmos test server for the whole session."""
-    server = start_cosmos_test_server()
-    yield server.endpoint
-    server.stop()
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> Iterator[Backend]:
     """Each contract test runs once per back end, on fresh storage."""
@@ -73,5 +68,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> 
         if not (REAL_ENDPOINT and REAL_KEY):
             pytest.skip("needs a real Cosmos DB account or emulator: set COSMOS_TEST_ENDPOINT/KEY")
         database = f"test-{uuid.uuid4().hex[:12]}"
-        store = CosmosStore(REAL_ENDPOINT, database, key=REAL_KEY, verify_tls=True)
+        store = CosmosStore(REAL_ENDPOINT, database, key=REAL_KEY, verify_tls=REAL_VERIFY_TLS)
         yield Backend(name, store, None)
+        # Containers on a real account are billed: leave nothing behind.
+        client = CosmosClient(REAL_ENDPOINT, REAL_KEY, connection_verify=REAL_VERIFY_TLS)
+        client.delete_database(database)

@@ -1,8 +1,9 @@
 """End-to-end: the desk served by the devtools host in its own process, LINE simulated here.
 
-The host is started once per module on a free port (it prints "ready <url>" when it serves:
-that line is the synchronisation, no sleeping). Its log goes to a file that tests read to
-check that no personal data was written.
+The host is started once per module and store (SQLite, then Cosmos DB through the test
+server) on a free port; it prints "ready <url>" when it serves, and that line is the
+synchronisation (no sleeping). Its log goes to a file that tests read to check that no
+personal data was written.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.cosmos import CosmosClient
 
+from devtools.cosmos_testserver import EMULATOR_KEY
 from devtools.host import ROOT
 from devtools.linesim import LineSimulator, SimUser
+from shared.services.ports import PARTITION_KEYS
 
 SECRET = "e2e-channel-secret"
 TOKEN = "e2e-access-token"
@@ -36,12 +41,13 @@ DECLINE = f"action=consent&version={CURRENT}&answer=no"
 
 @dataclass
 class RunningDesk:
-    """A desk under test: its URL, its LINE, its database file and its log."""
+    """A desk under test: its URL, its LINE, its stored documents and its log."""
 
     base_url: str
     sim: LineSimulator
-    database: Path
+    documents: Callable[[], list[dict[str, Any]]]
     log: Path
+    store: str
 
     def http(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -71,22 +77,62 @@ class RunningDesk:
         return user
 
     def stored_rows(self) -> int:
-        """Rows in the desk's SQLite file (expired or not)."""
-        with sqlite3.connect(self.database) as db:
-            return int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        """Documents in the desk's store (expired or not)."""
+        return len(self.documents())
 
     def stored_text(self) -> str:
-        """Every stored document body, concatenated (to look for what must not be there)."""
-        with sqlite3.connect(self.database) as db:
-            return "\n".join(row[0] for row in db.execute("SELECT body FROM documents"))
+        """Every stored document as JSON (to look for what must not be there)."""
+        return json.dumps(self.documents(), ensure_ascii=False)
 
 
-@pytest.fixture(scope="module")
-def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDesk]:
-    """Start the host against a fresh SQLite file and the simulator (one per test module)."""
+def sqlite_documents(path: Path) -> Callable[[], list[dict[str, Any]]]:
+    """Every document in a SQLite store file, read behind the host's back."""
+
+    def read() -> list[dict[str, Any]]:
+        with sqlite3.connect(path) as db:
+            return [json.loads(row[0]) for row in db.execute("SELECT body FROM documents")]
+
+    return read
+
+
+def cosmos_documents(endpoint: str, database: str) -> Callable[[], list[dict[str, Any]]]:
+    """Every document in every container of a Cosmos database (cross-partition queries)."""
+    client = CosmosClient(endpoint, EMULATOR_KEY, connection_verify=False)
+
+    def read() -> list[dict[str, Any]]:
+        db = client.get_database_client(database)
+        return [
+            dict(item)
+            for name in PARTITION_KEYS
+            for item in db.get_container_client(name).query_items(
+                "SELECT * FROM c", enable_cross_partition_query=True
+            )
+        ]
+
+    return read
+
+
+@pytest.fixture(scope="module", params=["sqlite", "cosmos"])
+def running_desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningDesk]:
+    """Start the host against a fresh store and the simulator (per test module and store)."""
     workdir = tmp_path_factory.mktemp("desk")
     sim = LineSimulator(SECRET, TOKEN)
     sim.start()
+    if request.param == "cosmos":
+        endpoint = request.getfixturevalue("cosmos_endpoint")
+        database = f"e2e-{uuid.uuid4().hex[:12]}"
+        store_env = {
+            "COSMOS_ENDPOINT": endpoint,
+            "COSMOS_KEY": EMULATOR_KEY,
+            "COSMOS_DATABASE": database,
+            "COSMOS_VERIFY_TLS": "false",
+        }
+        documents = cosmos_documents(endpoint, database)
+    else:
+        store_env = {"COSMOS_ENDPOINT": "", "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3")}
+        documents = sqlite_documents(workdir / "desk.sqlite3")
     env = {
         **os.environ,
         "DESK_ENVIRONMENT": "Development",
@@ -94,13 +140,12 @@ def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE_URL": sim.base_url,
         "LINE_DATA_API_BASE_URL": sim.base_url,
-        "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3"),
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_MASTER_KEY": MASTER_KEY,
         "DESK_HASH_KEY": "e2e-hash-key",
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
-        "COSMOS_ENDPOINT": "",
         "DESK_POLICY_URL": POLICY_URL,
+        **store_env,
     }
     log = workdir / "host.log"
     with log.open("w") as log_file:
@@ -123,7 +168,7 @@ def running_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
             pytest.fail(f"host did not start:\n{log.read_text()}")
         sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
-            yield RunningDesk(base_url, sim, workdir / "desk.sqlite3", log)
+            yield RunningDesk(base_url, sim, documents, log, request.param)
         finally:
             process.terminate()
             process.wait(timeout=10)

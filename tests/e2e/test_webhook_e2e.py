@@ -113,7 +113,9 @@ def test_admin_health_needs_the_function_key(desk: RunningDesk) -> None:
     assert desk.http("GET", "/api/admin/health")[0] == 401
     status, body = desk.admin("GET", "/api/admin/health")
     assert status == 200
-    assert body == {"status": "ok", "environment": "Development", "store": "sqlite"}
+    assert body["status"] == "ok"
+    assert body["environment"] == "Development"
+    assert body["store"] == desk.store
 
 
 def test_the_housekeeping_timer_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
