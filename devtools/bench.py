@@ -1,7 +1,8 @@
 """`make bench`: the desk's performance figures. Prints numbers; asserts nothing.
 
-1. Webhook throughput in-process for a text event, on SQLite and on the Cosmos test server,
-   with the LINE simulator answering over loopback HTTP (as in production, one reply each).
+1. Webhook throughput in-process for a text event from a consented user, on SQLite and on
+   the Cosmos test server, with the LINE simulator answering over loopback HTTP (one reply
+   each, as in production).
 2. Store operations per event type (what each kind of event costs in Cosmos DB requests).
 3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"  # noqa: S105 -- a fake channel for the simulator
 TOKEN = "bench-token"  # noqa: S105
 EVENTS = 300
+AGREE = "action=consent&version=2025-10-24&answer=yes"
 
 
 class CountingStore:
@@ -82,7 +84,7 @@ def throughput(name: str, store: DocumentStore, sim: LineSimulator) -> None:
     desk = _desk(store, sim)
     users = [sim.user(f"bench-{name}-{i}") for i in range(20)]
     for user in users:
-        _deliver(desk, user.follow_event())
+        _deliver(desk, user.follow_event(), user.postback_event(AGREE))
     events = [users[i % len(users)].text_event("転職について相談したいです") for i in range(EVENTS)]
     timings = []
     started = time.perf_counter()
@@ -106,13 +108,15 @@ def operations_per_event(store: DocumentStore, sim: LineSimulator) -> None:
     user: SimUser = sim.user("bench-ops")
     cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("follow (new user)", user.follow_event),
-        ("follow (again)", lambda: user.follow_event(unblocked=True)),
-        ("text", lambda: user.text_event("こんにちは")),
-        ("sticker", user.sticker_event),
-        ("image", user.media_event),
-        ("postback", lambda: user.postback_event("action=menu")),
+        ("text before consent", lambda: user.text_event("こんにちは")),
+        ("agree (postback)", lambda: user.postback_event(AGREE)),
+        ("text, consented", lambda: user.text_event("こんにちは")),
+        ("sticker, consented", user.sticker_event),
+        ("image, consented", user.media_event),
+        ("receipt phrase", lambda: user.text_event("同意内容の確認")),
         ("unsend", lambda: user.unsend_event("1")),
         ("unfollow", user.unfollow_event),
+        ("follow (unblock)", lambda: user.follow_event(unblocked=True)),
     ]
     last: Document = {}
     for label, build in cases:

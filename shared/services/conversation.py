@@ -3,6 +3,9 @@
 Every event but follow and unfollow passes the consent gate first (policy §3): until the user
 has agreed to the current version, the only answer is the consent prompt (at most once every
 few minutes), and nothing the user sent is stored.
+
+Events in `standby` mode (another channel serves the chat) change the follow state at most:
+the desk neither answers them nor counts them as use (no prompt, no deemed consent).
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ class Conversation:
     def on_follow(self, event: FollowEvent) -> None:
         """Record the follow; greet, and ask for consent unless the user holds it already."""
         user = self._users.save(self._user(event.meta).follow(self._clock()))
+        if event.meta.standby:
+            return
         if self._consent.gate(user) is Gate.ALLOW:
             greeting = "greeting_unblocked" if event.is_unblocked else "greeting"
             self._answer(event.meta, (self._replies.text(greeting), self._replies.menu()))
@@ -104,6 +109,8 @@ class Conversation:
     def on_postback(self, event: PostbackEvent) -> None:
         """A button: the consent answer passes the gate; everything else goes through it."""
         action, params = postbacks.decode(event.data)
+        if event.meta.standby:
+            return
         if action == "consent":
             self._consent_answer(event.meta, params)
         else:
@@ -115,6 +122,8 @@ class Conversation:
     # -- steps --------------------------------------------------------------------------------
 
     def _serve(self, meta: EventMeta, command: str | None) -> None:
+        if meta.standby:
+            return
         user = self._user(meta)
         gate = self._consent.gate(user)
         if gate is Gate.PROMPT:

@@ -202,3 +202,24 @@ def test_a_consented_user_who_unblocks_is_welcomed_back(desk, sim, line) -> None
     user = consented(desk, sim, line)
     deliver(desk, user.unfollow_event(), user.follow_event(unblocked=True))
     assert line.texts() == [TEXTS.text("greeting_unblocked"), TEXTS.text("menu")]
+
+
+def test_standby_events_neither_prompt_nor_count_as_use(desk, sim, line, store, clock) -> None:
+    clock.now = datetime(2025, 10, 1, tzinfo=UTC)
+    user = sim.user("alice")
+    deliver(
+        desk,
+        user.follow_event(),
+        user.postback_event("action=consent&version=2025-09-26&answer=yes"),
+    )
+    clock.now = datetime(2025, 11, 1, tzinfo=UTC)
+    line.sent.clear()
+    standby = user.text_event("別のチャネルが応対中")
+    standby["mode"] = "standby"
+    assert deliver(desk, standby).counts == {"standby": 1}
+    assert line.sent == []
+    assert history(desk, user) == [("2025-09-26", "explicit")]  # no deemed consent
+    stranger = sim.user("bob").follow_event()
+    stranger["mode"] = "standby"
+    deliver(desk, stranger)
+    assert store.read(USERS, sim.user("bob").user_id, "user")["lastPromptAt"] is None
