@@ -26,7 +26,7 @@ from shared.errors import (
     PreconditionFailed,
     StoreUnavailable,
 )
-from shared.services.ports import PARTITION_KEYS, Document
+from shared.services.ports import PARTITION_KEYS, Document, Filters, field_name
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy
@@ -119,23 +119,47 @@ class CosmosStore:
         return True
 
     def query_partition(
-        self, container: str, partition: str, *, doc_type: str | None = None
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+        after_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Document]:
         """A single-partition query (the partition key is in the SQL and the request)."""
-        field = PARTITION_KEYS[container]
-        sql = f"SELECT * FROM c WHERE c.{field} = @partition"  # noqa: S608 -- field is a constant
-        parameters: list[dict[str, Any]] = [{"name": "@partition", "value": partition}]
-        if doc_type is not None:
-            sql += " AND c.type = @type"
-            parameters.append({"name": "@type", "value": doc_type})
+        top = "TOP @limit " if limit is not None else ""
+        sql, parameters = _select(f"{top}*", container, partition, doc_type, where)
+        if after_id is not None:
+            sql += " AND c.id > @after"
+            parameters.append({"name": "@after", "value": after_id})
+        if limit is not None:
+            parameters.append({"name": "@limit", "value": int(limit)})
+        sql += " ORDER BY c.id"
         proxy = self._container(container)
-        docs = self._guard(
+        return self._guard(
             lambda: [
                 dict(item)
                 for item in proxy.query_items(sql, parameters=parameters, partition_key=partition)
             ]
         )
-        return sorted(docs, key=lambda d: str(d["id"]))
+
+    def count_partition(
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+    ) -> int:
+        """`SELECT VALUE COUNT(1)` in one partition."""
+        sql, parameters = _select("VALUE COUNT(1)", container, partition, doc_type, where)
+        proxy = self._container(container)
+        counts: list[Any] = self._guard(
+            lambda: list(proxy.query_items(sql, parameters=parameters, partition_key=partition))
+        )
+        return int(counts[0]) if counts else 0
 
     def purge_expired(self) -> int:
         """Nothing to do: Cosmos DB expires documents with a `ttl` by itself."""
@@ -226,6 +250,24 @@ class CosmosStore:
             raise StoreUnavailable(f"Cosmos DB answered HTTP {exc.status_code}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"Cosmos DB unreachable: {type(exc).__name__}") from None
+
+
+def _select(
+    projection: str,
+    container: str,
+    partition: str,
+    doc_type: str | None,
+    where: Filters | None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Query text and parameters; only checked field names and literals enter the text."""
+    key = PARTITION_KEYS[container]
+    sql = f"SELECT {projection} FROM c WHERE c.{key} = @partition"  # noqa: S608 -- see docstring
+    parameters: list[dict[str, Any]] = [{"name": "@partition", "value": partition}]
+    filters = {**({"type": doc_type} if doc_type is not None else {}), **(where or {})}
+    for index, (name, value) in enumerate(filters.items()):
+        sql += f" AND c.{field_name(name)} = @f{index}"
+        parameters.append({"name": f"@f{index}", "value": value})
+    return sql, parameters
 
 
 def _expected(name: str) -> str:

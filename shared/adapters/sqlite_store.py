@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import AlreadyExists, PreconditionFailed, StoreUnavailable
-from shared.services.ports import PARTITION_KEYS, Document
+from shared.services.ports import PARTITION_KEYS, Document, Filters, field_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -114,20 +114,59 @@ class SqliteStore:
         return row is not None and (row[0] is None or row[0] > self._now())
 
     def query_partition(
-        self, container: str, partition: str, *, doc_type: str | None = None
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+        after_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Document]:
-        """Every live document of one partition, optionally of one `type`, ordered by id."""
+        """Live documents of one partition, filtered, ordered by id, paged by id."""
+        sql, params = self._select("body, etag, ts", container, partition, doc_type, where)
+        if after_id is not None:
+            sql += " AND id > ?"
+            params += (after_id,)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (int(limit),)
+        with self._lock:
+            rows = self._guard(lambda: self._db.execute(sql, params).fetchall())
+        return [_document(row) for row in rows]
+
+    def count_partition(
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+    ) -> int:
+        """How many live documents match."""
+        sql, params = self._select("COUNT(*)", container, partition, doc_type, where)
+        row = self._one(sql, params)
+        return int(row[0]) if row else 0
+
+    def _select(
+        self,
+        columns: str,
+        container: str,
+        partition: str,
+        doc_type: str | None,
+        where: Filters | None,
+    ) -> tuple[str, tuple[Any, ...]]:
         sql = (
-            "SELECT body, etag, ts FROM documents WHERE container = ? AND partition = ?"
+            f"SELECT {columns} FROM documents WHERE container = ? AND partition = ?"  # noqa: S608 -- columns are literals of this module
             " AND (expires_at IS NULL OR expires_at > ?)"
         )
         params: tuple[Any, ...] = (container, partition, self._now())
-        if doc_type is not None:
-            sql += " AND json_extract(body, '$.type') = ?"
-            params += (doc_type,)
-        with self._lock:
-            rows = self._guard(lambda: self._db.execute(sql + " ORDER BY id", params).fetchall())
-        return [_document(row) for row in rows]
+        filters = {**({"type": doc_type} if doc_type is not None else {}), **(where or {})}
+        for name, value in filters.items():
+            sql += f" AND json_extract(body, '$.{field_name(name)}') = ?"
+            params += (int(value) if isinstance(value, bool) else value,)
+        return sql, params
 
     def purge_expired(self) -> int:
         """Delete expired rows (Cosmos DB does this itself; SQLite needs the housekeeping timer)."""

@@ -7,7 +7,8 @@ state is a point read and erasing a user touches one logical partition.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,6 +16,8 @@ from shared.domain.events import DecodedBody
 from shared.domain.messages import OutboundMessage
 
 Document = dict[str, Any]
+Filters = Mapping[str, str | int | bool]
+"""Equality filters on top-level fields (names are code constants, values are parameters)."""
 
 USERS = "users"
 """Per-user records, partitioned by `/userId`."""
@@ -22,6 +25,15 @@ DESK = "desk"
 """Desk-wide records (policies, service status, audit), partitioned by `/pk`."""
 
 PARTITION_KEYS: dict[str, str] = {USERS: "userId", DESK: "pk"}
+
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+def field_name(name: str) -> str:
+    """A filter's field name, checked: adapters put it into query text, never a value."""
+    if not _FIELD_NAME.match(name):
+        raise ValueError(f"not a plain field name: {name!r}")
+    return name
 
 
 class DocumentStore(Protocol):
@@ -52,9 +64,28 @@ class DocumentStore(Protocol):
         ...
 
     def query_partition(
-        self, container: str, partition: str, *, doc_type: str | None = None
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+        after_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Document]:
-        """Every live document of one partition (optionally of one `type`), ordered by id."""
+        """Live documents of one partition, ordered by id: optionally of one `type`, whose
+        fields equal `where`, with ids after `after_id` (keyset paging), at most `limit`."""
+        ...
+
+    def count_partition(
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: Filters | None = None,
+    ) -> int:
+        """How many documents `query_partition` would return (without transferring them)."""
         ...
 
     def purge_expired(self) -> int:

@@ -193,3 +193,41 @@ def test_managed_identity_never_creates_containers_and_names_a_missing_one(
     store = CosmosStore(cosmos_endpoint, "never-provisioned", verify_tls=False)
     with pytest.raises(ConfigurationError, match="never-provisioned/users does not exist"):
         store.read(USERS, "U1", "a")
+
+
+def test_filters_keyset_paging_and_counts(backend: Backend) -> None:
+    for n in range(7):
+        status = "waiting" if n % 2 == 0 else "closed"
+        backend.store.create(
+            DESK,
+            {
+                "id": f"s{n}",
+                "pk": "sessions",
+                "type": "session",
+                "status": status,
+                "urgent": n == 4,
+                "n": n,
+            },
+        )
+    backend.store.create(
+        DESK, {"id": "other", "pk": "sessions", "type": "note", "status": "waiting"}
+    )
+    waiting = {"status": "waiting"}
+    first = backend.store.query_partition(
+        DESK, "sessions", doc_type="session", where=waiting, limit=2
+    )
+    assert [d["id"] for d in first] == ["s0", "s2"]
+    rest = backend.store.query_partition(
+        DESK, "sessions", doc_type="session", where=waiting, after_id="s2", limit=10
+    )
+    assert [d["id"] for d in rest] == ["s4", "s6"]
+    assert backend.store.count_partition(DESK, "sessions", doc_type="session", where=waiting) == 4
+    assert backend.store.count_partition(DESK, "sessions", where={"status": "waiting"}) == 5
+    urgent = backend.store.query_partition(DESK, "sessions", where={"urgent": True, "n": 4})
+    assert [d["id"] for d in urgent] == ["s4"]
+    assert backend.store.count_partition(DESK, "elsewhere") == 0
+
+
+def test_filter_field_names_are_checked_before_they_reach_a_query(backend: Backend) -> None:
+    with pytest.raises(ValueError, match="field name"):
+        backend.store.query_partition(DESK, "sessions", where={"status = 1 OR 1": "x"})

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
-from shared.services.ports import PARTITION_KEYS, Document
+from shared.services.ports import PARTITION_KEYS, Document, field_name
 
 
 class FakeClock:
@@ -103,15 +103,45 @@ class MemoryStore:
         return present
 
     def query_partition(
-        self, container: str, partition: str, *, doc_type: str | None = None
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: dict[str, object] | None = None,
+        after_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Document]:
         self._op("query")
-        found = [
+        found = self._matching(container, partition, doc_type, where)
+        found = [d for d in found if after_id is None or d["id"] > after_id]
+        return found[:limit] if limit is not None else found
+
+    def count_partition(
+        self,
+        container: str,
+        partition: str,
+        *,
+        doc_type: str | None = None,
+        where: dict[str, object] | None = None,
+    ) -> int:
+        self._op("count")
+        return len(self._matching(container, partition, doc_type, where))
+
+    def _matching(
+        self, container: str, partition: str, doc_type: str | None, where: dict[str, object] | None
+    ) -> list[Document]:
+        filters = {**({"type": doc_type} if doc_type is not None else {}), **(where or {})}
+        for name in filters:
+            field_name(name)
+        return [
             copy.deepcopy(doc)
             for (c, p, i) in sorted(self.docs)
-            if c == container and p == partition and (doc := self._live((c, p, i))) is not None
+            if c == container
+            and p == partition
+            and (doc := self._live((c, p, i))) is not None
+            and all(doc.get(k) == v for k, v in filters.items())
         ]
-        return [d for d in found if doc_type is None or d.get("type") == doc_type]
 
     def purge_expired(self) -> int:
         self._op("purge")
