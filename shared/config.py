@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.domain.hours import BusinessHours
 from shared.errors import ConfigurationError
 
 LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
@@ -54,6 +55,9 @@ class Settings:
     event_ttl_seconds: int
     policy_url: str
     consent_prompt_interval_seconds: int
+    business_hours: BusinessHours
+    session_idle_days: int
+    push_backoff_seconds: float
 
     @property
     def is_local(self) -> bool:
@@ -155,7 +159,28 @@ def settings_from(env: Mapping[str, str]) -> Settings:
                 minimum=0,
             )
         ),
+        business_hours=_business_hours(get),
+        session_idle_days=int(
+            _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
+        ),
+        push_backoff_seconds=_parse_number(
+            "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
+        ),
     )
+
+
+def _business_hours(get: Callable[[str, str], str]) -> BusinessHours:
+    try:
+        return BusinessHours.parse(
+            get("DESK_BUSINESS_HOURS", "09:00-17:00"),
+            get("DESK_BUSINESS_DAYS", "mon,tue,wed,thu,fri"),
+            get("DESK_CLOSED_DATES", "12-29,12-30,12-31,01-01,01-02,01-03"),
+            _parse_bool("DESK_CLOSED_ON_HOLIDAYS", get("DESK_CLOSED_ON_HOLIDAYS", "true")),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"DESK_BUSINESS_HOURS / DESK_BUSINESS_DAYS / DESK_CLOSED_DATES: {exc}"
+        ) from None
 
 
 _lock = threading.Lock()

@@ -122,9 +122,12 @@ class LineApiError(DependencyError):
     retried (a revoked token, a refused message).
     """
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.http_status = http_status
+        self.retry_after = retry_after
 
     @property
     def retryable(self) -> bool:

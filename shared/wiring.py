@@ -8,6 +8,8 @@ Cosmos DB's and LINE's guidance ask (one client per process).
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,12 +20,16 @@ from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
 from shared.services.admin import AdminService
 from shared.services.answering import Answerer
+from shared.services.catalog import load_topics
 from shared.services.consent import ConsentService
 from shared.services.conversation import Conversation
+from shared.services.experts import ExpertDesk
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import Clock, DocumentStore, LineMessenger
-from shared.services.records import ConsentLog, EventReceipts, Users
+from shared.services.pushing import Pusher
+from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
+from shared.services.sessions import Sessions
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -37,6 +43,7 @@ class Desk:
     webhook: WebhookService
     policies: PolicyRegistry
     admin: AdminService
+    experts: ExpertDesk
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -60,6 +67,7 @@ def build_desk(
     store: DocumentStore,
     messenger: LineMessenger,
     clock: Clock = system_clock,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
     users = Users(store)
@@ -71,12 +79,28 @@ def build_desk(
         clock,
         timedelta(seconds=settings.consent_prompt_interval_seconds),
     )
+    replies = Replies(load_catalogue())
+    index, messages = SessionIndex(store), MessageLog(store)
+    sessions = Sessions(users, index, messages, clock)
     conversation = Conversation(
         users=users,
         consent=consent,
+        sessions=sessions,
         answerer=Answerer(messenger),
-        replies=Replies(load_catalogue()),
+        replies=replies,
+        topics=load_topics(),
+        hours=settings.business_hours,
         clock=clock,
+    )
+    experts = ExpertDesk(
+        sessions=sessions,
+        index=index,
+        messages=messages,
+        users=users,
+        pusher=Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep),
+        replies=replies,
+        clock=clock,
+        idle_days=settings.session_idle_days,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -90,6 +114,7 @@ def build_desk(
         webhook=webhook,
         policies=policies,
         admin=AdminService(users, ConsentLog(store), policies),
+        experts=experts,
     )
 
 

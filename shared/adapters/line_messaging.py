@@ -100,6 +100,15 @@ class LineApiClient:
             raise LineApiError(f"LINE {what} failed: {type(exc).__name__}") from None
 
 
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a Retry-After header, if LINE sent one in seconds."""
+    try:
+        value = dict(headers or {}).get("Retry-After") or dict(headers or {}).get("retry-after")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _to_sdk(message: OutboundMessage) -> Any:
     from linebot.v3 import messaging as sdk  # noqa: PLC0415
 

@@ -24,6 +24,7 @@ class UserRecord:
     consent_method: ConsentMethod | None = None
     consent_at: datetime | None = None
     last_prompt_at: datetime | None = None
+    open_session_id: str | None = None
     etag: str | None = None
 
     @classmethod
@@ -60,6 +61,10 @@ class UserRecord:
             last_prompt_at=None,
             updated_at=record.at,
         )
+
+    def with_session(self, session_id: str | None, now: datetime) -> UserRecord:
+        """The user's open consultation (None once it is over)."""
+        return replace(self, open_session_id=session_id, updated_at=now)
 
     def prompted(self, now: datetime) -> UserRecord:
         """The consent prompt was just sent."""

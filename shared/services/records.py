@@ -8,9 +8,10 @@ from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
+from shared.domain.sessions import Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.ports import USERS, Clock, Document, DocumentStore
+from shared.services.ports import DESK, USERS, Clock, Document, DocumentStore
 
 USER_DOC_ID = "user"
 
@@ -93,6 +94,36 @@ class EventReceipts:
         }
 
 
+class Ticket:
+    """One event's claim on its receipt, taken only when its handler needs one.
+
+    Handlers whose every write is keyed by the event (a message filed under `msg:{eventId}`)
+    need no receipt: the write itself refuses a redelivery. Handlers that answer or change
+    state claim first; a refused claim tells them to do nothing (`result` says why).
+    """
+
+    def __init__(self, meta: EventMeta, receipts: EventReceipts) -> None:
+        self.meta = meta
+        self._receipts = receipts
+        self.claimed = False
+        self.result: str | None = None
+
+    def claim(self) -> bool:
+        """True if this attempt may act on the event."""
+        if self.claimed:
+            return True
+        outcome = self._receipts.claim(self.meta)
+        if outcome is Claim.CLAIMED:
+            self.claimed = True
+            return True
+        self.result = outcome.value
+        return False
+
+    def duplicate(self) -> None:
+        """The handler's own idempotent write found the event already handled."""
+        self.result = Claim.DUPLICATE.value
+
+
 class Users:
     """The per-user record (follow state, consent summary), one point read away."""
 
@@ -114,6 +145,7 @@ class Users:
             consent_method=ConsentMethod(method) if method else None,
             consent_at=_time(doc.get("consentAt")),
             last_prompt_at=_time(doc.get("lastPromptAt")),
+            open_session_id=doc.get("openSessionId"),
             etag=doc.get("_etag"),
         )
 
@@ -130,6 +162,7 @@ class Users:
             "consentMethod": user.consent_method.value if user.consent_method else None,
             "consentAt": _iso(user.consent_at),
             "lastPromptAt": _iso(user.last_prompt_at),
+            "openSessionId": user.open_session_id,
         }
         if user.etag is None:
             try:
@@ -181,6 +214,150 @@ class ConsentLog:
             for doc in docs
         ]
         return sorted(records, key=lambda r: r.at)
+
+
+SESSION_PARTITION = "sessions"
+
+
+class SessionIndex:
+    """Sessions, in one desk-wide partition: the experts' queue pages through it by id."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def get(self, session_id: str) -> Session | None:
+        """One session by id."""
+        doc = self._store.read(DESK, SESSION_PARTITION, session_id)
+        return _session(doc) if doc else None
+
+    def create(self, session: Session) -> Session:
+        """Store a new session; AlreadyExists if its id is taken (a redelivered opening)."""
+        return _session(self._store.create(DESK, _session_doc(session)))
+
+    def save(self, session: Session) -> Session:
+        """Replace with the session's ETag: PreconditionFailed if it changed since it was read."""
+        if session.etag is None:
+            raise ValueError("save a session that was read")
+        return _session(self._store.replace(DESK, _session_doc(session), etag=session.etag))
+
+    def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
+        """Sessions in `status`, oldest first, `limit` after the id `after`."""
+        docs = self._store.query_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": status.value},
+            after_id=after,
+            limit=limit,
+        )
+        return [_session(d) for d in docs]
+
+
+class MessageLog:
+    """A user's messages with the desk, in their partition, each tagged with its session."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def add(self, message: Message) -> bool:
+        """Store a message; False if its id is already there (a redelivered event)."""
+        try:
+            self._store.create(USERS, _message_doc(message))
+        except AlreadyExists:
+            return False
+        return True
+
+    def save(self, message: Message) -> None:
+        """Overwrite a message (its delivery status, or an unsend)."""
+        self._store.upsert(USERS, _message_doc(message))
+
+    def of_session(self, user_id: str, session_id: str) -> list[Message]:
+        """A session's messages in the order they were written."""
+        docs = self._store.query_partition(
+            USERS, user_id, doc_type="message", where={"sessionId": session_id}
+        )
+        return sorted((_message(d) for d in docs), key=lambda m: (m.at, m.message_id))
+
+    def count_from_user(self, user_id: str, session_id: str) -> int:
+        """How many messages the user wrote in a session."""
+        return self._store.count_partition(
+            USERS, user_id, doc_type="message", where={"sessionId": session_id, "role": "user"}
+        )
+
+    def by_line_id(self, user_id: str, line_message_id: str) -> Message | None:
+        """The message LINE knows by `line_message_id` (for unsend)."""
+        docs = self._store.query_partition(
+            USERS, user_id, doc_type="message", where={"lineMessageId": line_message_id}
+        )
+        return _message(docs[0]) if docs else None
+
+
+def _session_doc(session: Session) -> Document:
+    return {
+        "id": session.session_id,
+        "pk": SESSION_PARTITION,
+        "type": "session",
+        "userId": session.user_id,
+        "topic": session.topic,
+        "status": session.status.value,
+        "openedAt": session.opened_at.isoformat(),
+        "assignedTo": session.assigned_to,
+        "claimedAt": _iso(session.claimed_at),
+        "closedAt": _iso(session.closed_at),
+        "closedBy": session.closed_by,
+        "outcome": session.outcome,
+    }
+
+
+def _session(doc: Document) -> Session:
+    return Session(
+        session_id=doc["id"],
+        user_id=doc["userId"],
+        topic=doc["topic"],
+        status=SessionStatus(doc["status"]),
+        opened_at=datetime.fromisoformat(doc["openedAt"]),
+        assigned_to=doc.get("assignedTo"),
+        claimed_at=_time(doc.get("claimedAt")),
+        closed_at=_time(doc.get("closedAt")),
+        closed_by=doc.get("closedBy"),
+        outcome=doc.get("outcome"),
+        etag=doc.get("_etag"),
+    )
+
+
+def _message_doc(message: Message) -> Document:
+    return {
+        "id": message.message_id,
+        "userId": message.user_id,
+        "type": "message",
+        "sessionId": message.session_id,
+        "role": message.role.value,
+        "kind": message.kind,
+        "text": message.text,
+        "at": message.at.isoformat(),
+        "lineMessageId": message.line_message_id,
+        "author": message.author,
+        "delivery": message.delivery,
+        "deliveryDetail": message.delivery_detail,
+        "unsent": message.unsent,
+    }
+
+
+def _message(doc: Document) -> Message:
+    return Message(
+        message_id=doc["id"],
+        session_id=doc["sessionId"],
+        user_id=doc["userId"],
+        role=Role(doc["role"]),
+        kind=doc["kind"],
+        text=doc.get("text"),
+        at=datetime.fromisoformat(doc["at"]),
+        line_message_id=doc.get("lineMessageId"),
+        author=doc.get("author"),
+        delivery=doc.get("delivery"),
+        delivery_detail=doc.get("deliveryDetail"),
+        unsent=bool(doc.get("unsent")),
+    )
 
 
 def _time(value: str | None) -> datetime | None:

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
+from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
 
 
@@ -38,13 +40,36 @@ class Replies:
             ),
         )
 
-    def menu(self) -> TextMessage:
-        """What a consented user can do, as quick-reply chips."""
+    def menu(self, topics: tuple[Topic, ...]) -> TextMessage:
+        """The consented user's menu: a consultation topic to start with, or consent matters."""
         chips = tuple(
-            PostbackButton(self._t.text(key), postbacks.encode(action), self._t.text(key))
-            for key, action in (("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
-        )
+            PostbackButton(t.label, postbacks.encode("topic", topic=t.topic_id), t.label)
+            for t in topics
+        ) + self._chips(("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
         return TextMessage(self._t.text("menu"), quick_replies=chips)
+
+    def session_menu(self) -> TextMessage:
+        """While a session is open: keep writing, or end it."""
+        chips = self._chips(("menu_end", "end"), ("menu_receipt", "receipt"))
+        return TextMessage(self._t.text("session_menu"), quick_replies=chips)
+
+    def session_opened(self, topic: str, hours: BusinessHours, now: datetime) -> TextMessage:
+        """The acknowledgement of a new session, with when experts will answer."""
+        label = hours.label() + self._t.text("hours_closed_days")
+        if hours.is_open(now):
+            return self.text("session_opened", topic=topic, hours=label)
+        upcoming = japan_day_and_time(hours.next_opening(now))
+        return self.text("session_opened_after_hours", topic=topic, hours=label, next=upcoming)
+
+    def expert_answer(self, text: str) -> TextMessage:
+        """An expert's answer, as they wrote it."""
+        return TextMessage(text)
+
+    def _chips(self, *entries: tuple[str, str]) -> tuple[PostbackButton, ...]:
+        return tuple(
+            PostbackButton(self._t.text(key), postbacks.encode(action), self._t.text(key))
+            for key, action in entries
+        )
 
     def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
         """Thank-you after an explicit agreement, with the version and the time in Japan."""

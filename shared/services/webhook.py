@@ -13,13 +13,13 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from shared.domain.events import Event
+from shared.domain.events import Event, EventMeta
 from shared.domain.privacy import pseudonym
 from shared.errors import DeskError, LineApiError
 from shared.logsafe import describe
 from shared.services.conversation import Conversation, Handler
 from shared.services.ports import EventDecoder
-from shared.services.records import Claim, EventReceipts
+from shared.services.records import EventReceipts, Ticket
 
 log = logging.getLogger("desk.webhook")
 
@@ -80,53 +80,58 @@ class WebhookService:
             return "unknown"
         if meta.source.partition in failed_partitions:
             return "deferred"
-        claim = self._receipts.claim(meta)
-        if claim is not Claim.CLAIMED:
-            return claim.value
-        return self._run(event, handler)
+        ticket = Ticket(meta, self._receipts)
+        if meta.standby and not ticket.claim():  # standby events are recorded, never answered
+            return ticket.result or "duplicate"
+        return self._run(event, handler, ticket)
 
-    def _run(self, event: Event, handler: Handler) -> str:
-        """Run a claimed event's handler; complete its receipt, or release it for redelivery."""
+    def _run(self, event: Event, handler: Handler, ticket: Ticket) -> str:
+        """Run the handler; complete the receipt it claimed, or release it for redelivery."""
         try:
-            handler(event)
+            handler(event, ticket)
         except LineApiError as exc:
             if exc.retryable:
-                self._release_after(exc, event)
+                self._release_after(exc, ticket)
                 return "failed"
             # LINE will refuse this answer however often it is retried: the event's other
             # effects are done, so it is complete, and a redelivery would change nothing.
-            self._log_failure("event undeliverable", exc, event)
+            self._log_failure("event undeliverable", exc, event.meta)
             outcome = "undeliverable"
         except Exception as exc:
-            self._release_after(exc, event)
+            self._release_after(exc, ticket)
             return "failed"
         else:
+            if ticket.result is not None:
+                return ticket.result
             outcome = "standby" if event.meta.standby else "handled"
-        self._complete(event)
+        if ticket.claimed:
+            self._complete(ticket)
         return outcome
 
-    def _complete(self, event: Event) -> None:
+    def _complete(self, ticket: Ticket) -> None:
         try:
-            self._receipts.complete(event.meta)
+            self._receipts.complete(ticket.meta)
         except DeskError as exc:
             # The answer is out: asking LINE to redeliver would risk sending it twice. The
             # pending receipt's lease expires; only a redelivery LINE sends anyway re-runs it.
-            self._log_failure("event receipt not completed", exc, event)
+            self._log_failure("event receipt not completed", exc, ticket.meta)
 
-    def _log_failure(self, what: str, exc: Exception, event: Event) -> None:
+    def _log_failure(self, what: str, exc: Exception, meta: EventMeta) -> None:
         log.warning(
             "%s type=%s user=%s error=%s",
             what,
-            event.meta.event_type,
-            pseudonym(self._hash_key, event.meta.source.partition),
+            meta.event_type,
+            pseudonym(self._hash_key, meta.source.partition),
             describe(exc),
         )
 
-    def _release_after(self, exc: Exception, event: Event) -> None:
-        self._log_failure("event failed", exc, event)
+    def _release_after(self, exc: Exception, ticket: Ticket) -> None:
+        self._log_failure("event failed", exc, ticket.meta)
+        if not ticket.claimed:
+            return  # nothing was claimed: the handler's own writes refuse a redelivery's repeat
         try:
-            self._receipts.release(event.meta)
+            self._receipts.release(ticket.meta)
         except DeskError as release_exc:
             # The pending receipt stays until its lease expires; a redelivery after that takes
             # the event over, so it is late but not lost.
-            self._log_failure("event receipt not released", release_exc, event)
+            self._log_failure("event receipt not released", release_exc, ticket.meta)

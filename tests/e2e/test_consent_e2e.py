@@ -34,7 +34,7 @@ def test_agree_then_use_then_receipt_then_withdraw(desk: RunningDesk) -> None:
     desk.sim.clear_inbox(user.user_id)
 
     user.say("相談できますか")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("not_available_yet")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
     desk.sim.clear_inbox(user.user_id)
 
     user.say("同意内容の確認")

@@ -68,7 +68,17 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
     thanks, menu = line.sent[0].messages
     assert CURRENT in thanks.text
     assert menu.text == TEXTS.text("menu")
-    assert {chip.label for chip in menu.quick_replies} == {"同意内容の確認", "同意を撤回"}
+    labels = [chip.label for chip in menu.quick_replies]
+    assert labels == [
+        "キャリア・将来",
+        "転職・就職",
+        "スキルアップ・資格",
+        "収入・お金",
+        "職場の悩み",
+        "その他",
+        "同意内容の確認",
+        "同意を撤回",
+    ]
     described = desk.admin.user(user.user_id)
     assert described["status"] == "consented"
     (record,) = described["consents"]
@@ -124,12 +134,13 @@ def test_continued_use_after_a_change_is_deemed_consent_announced_once(
     clock.now = datetime(2025, 11, 1, tzinfo=UTC)
     line.sent.clear()
     deliver(desk, user.text_event("こんにちは"))
-    notice, answer = line.sent[0].messages
+    notice, *answer = line.sent[0].messages
     assert "2025年10月24日" in notice.text
     assert URL in notice.text
-    assert answer.text == TEXTS.text("not_available_yet")
+    assert [m.text for m in answer] == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    line.sent.clear()
     deliver(desk, user.text_event("もう一度"))
-    assert line.texts()[2:] == [TEXTS.text("not_available_yet")]
+    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
     assert history(desk, user) == [("2025-09-26", "explicit"), (CURRENT, "deemed")]
 
 

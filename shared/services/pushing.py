@@ -1,0 +1,74 @@
+"""Pushing a message to a user outside the webhook (experts' answers, closing notices).
+
+Pushes carry an `X-Line-Retry-Key`, so retrying is safe: LINE answers 409 to a key it has
+already accepted. 429 and 5xx (and no answer at all) are retried with exponential backoff
+(honouring Retry-After), within a bounded number of attempts and seconds; other 4xx are final.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.domain.messages import OutboundMessage
+from shared.errors import LineApiError
+from shared.services.ports import LineMessenger
+
+log = logging.getLogger("desk.pushing")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Whether LINE took the push, after how many attempts, and its last refusal."""
+
+    accepted: bool
+    attempts: int
+    http_status: int | None = None
+
+    @property
+    def detail(self) -> str:
+        """`accepted`, or what the last failure was (for the message's delivery record)."""
+        if self.accepted:
+            return "accepted"
+        return f"HTTP {self.http_status}" if self.http_status else "no answer from LINE"
+
+
+class Pusher:
+    """Push with bounded retries."""
+
+    def __init__(
+        self,
+        messenger: LineMessenger,
+        *,
+        attempts: int = 4,
+        backoff_seconds: float = 0.5,
+        max_wait_seconds: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._messenger = messenger
+        self._attempts = attempts
+        self._backoff = backoff_seconds
+        self._max_wait = max_wait_seconds
+        self._sleep = sleep
+
+    def push(
+        self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str
+    ) -> PushResult:
+        """Push, retrying what may succeed later; never raises for LINE's refusals."""
+        waited = 0.0
+        for attempt in range(1, self._attempts + 1):
+            try:
+                self._messenger.push(user_id, messages, retry_key)
+            except LineApiError as exc:
+                delay = exc.retry_after or self._backoff * 2 ** (attempt - 1)
+                last_try = attempt == self._attempts or waited + delay > self._max_wait
+                if not exc.retryable or last_try:
+                    log.warning("push failed attempts=%d status=%s", attempt, exc.http_status)
+                    return PushResult(False, attempt, exc.http_status)
+                self._sleep(delay)
+                waited += delay
+            else:
+                return PushResult(True, attempt)
+        raise AssertionError("unreachable: the loop returns on its last attempt")

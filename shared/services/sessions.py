@@ -1,0 +1,105 @@
+"""The lifecycle of consultation sessions, shared by the webhook, the experts and the timer.
+
+A session lives in two places: its record in the desk-wide session index (what experts list
+and claim) and a pointer on the user's record (`openSessionId`: where the webhook puts the
+user's messages, with no extra read). Opening writes the index first, then the pointer;
+closing clears the pointer first, then closes the index. Each step is idempotent, so a
+failure half-way is finished by the redelivery or the retry, and a user never writes into a
+session that is already closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from shared.domain.events import EventMeta
+from shared.domain.sessions import Message, Role, Session, SessionStatus, session_id_for
+from shared.domain.users import UserRecord
+from shared.errors import AlreadyExists, PreconditionFailed
+from shared.services.ports import Clock
+from shared.services.records import MessageLog, SessionIndex, Users
+
+
+class Sessions:
+    """Open, write into, claim and close sessions."""
+
+    def __init__(
+        self, users: Users, index: SessionIndex, messages: MessageLog, clock: Clock
+    ) -> None:
+        self._users = users
+        self._index = index
+        self._messages = messages
+        self._clock = clock
+
+    def open(self, user: UserRecord, topic: str, meta: EventMeta) -> tuple[UserRecord, Session]:
+        """Open a session for `user` (idempotent for a redelivered event)."""
+        opened_at = event_time(meta)
+        session = Session(
+            session_id=session_id_for(meta.event_id, opened_at),
+            user_id=user.user_id,
+            topic=topic,
+            status=SessionStatus.WAITING,
+            opened_at=opened_at,
+        )
+        try:
+            session = self._index.create(session)
+        except AlreadyExists:
+            session = self._index.get(session.session_id) or session
+        user = self._users.save(user.with_session(session.session_id, self._clock()))
+        return user, session
+
+    def add_user_message(
+        self, session_id: str, meta: EventMeta, kind: str, text: str | None, line_id: str
+    ) -> bool:
+        """File a user's message into their open session; False for a redelivered one."""
+        return self._messages.add(
+            Message(
+                message_id=f"msg:{meta.event_id}",
+                session_id=session_id,
+                user_id=meta.source.partition,
+                role=Role.USER,
+                kind=kind,
+                text=text,
+                at=event_time(meta),
+                line_message_id=line_id,
+            )
+        )
+
+    def get(self, session_id: str) -> Session | None:
+        """One session."""
+        return self._index.get(session_id)
+
+    def close(self, session: Session, by: str, outcome: str | None) -> Session:
+        """Close a session (pointer first, then the index); closing a closed one is a no-op."""
+        now = self._clock()
+        for _ in range(3):
+            user = self._users.get(session.user_id)
+            if user is None or user.open_session_id != session.session_id:
+                break
+            try:
+                self._users.save(user.with_session(None, now))
+                break
+            except PreconditionFailed:
+                continue  # the user wrote meanwhile: read again
+        for _ in range(3):
+            if not session.is_open:
+                return session
+            try:
+                return self._index.save(session.close(by, outcome, now))
+            except PreconditionFailed:
+                session = self._index.get(session.session_id) or session
+        raise PreconditionFailed("the session kept changing while it was being closed")
+
+    def unsend(self, user_id: str, line_message_id: str) -> bool:
+        """Remove the text of a message the user unsent; False if the desk never kept it."""
+        message = self._messages.by_line_id(user_id, line_message_id)
+        if message is None or message.unsent:
+            return False
+        self._messages.save(replace(message, text=None, unsent=True))
+        return True
+
+
+def event_time(meta: EventMeta) -> datetime:
+    """When LINE says the event happened (the same on every redelivery)."""
+    return datetime.fromtimestamp(meta.timestamp_ms / 1000, UTC)
