@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from typing import Any
 
 from shared.domain.events import (
@@ -77,11 +78,13 @@ def parse_events(body: bytes) -> DecodedBody:
         raise MalformedPayload("body has no events list")
     events: list[Event] = []
     unreadable = 0
-    for raw in payload["events"]:
+    for position, raw in enumerate(payload["events"]):
         try:
-            events.append(_parse_event(raw))
+            event = _parse_event(raw)
         except MalformedPayload:
             unreadable += 1
+        else:
+            events.append(replace(event, meta=replace(event.meta, position=position)))
     return DecodedBody(events, unreadable)
 
 

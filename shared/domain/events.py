@@ -54,6 +54,8 @@ class EventMeta:
     is_redelivery: bool = False
     standby: bool = False
     reply_token: str | None = None
+    position: int = 0
+    """Index in its webhook call: orders events that share a millisecond timestamp."""
 
 
 @dataclass(frozen=True)

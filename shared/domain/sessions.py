@@ -88,6 +88,7 @@ class Message:
     delivery: str | None = None
     delivery_detail: str | None = None
     unsent: bool = False
+    position: int = 0
 
 
 def session_id_for(event_id: str, opened_at: datetime) -> str:

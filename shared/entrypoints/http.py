@@ -25,8 +25,10 @@ def json_response(payload: Any, status: int = 200) -> func.HttpResponse:
     )
 
 
-def json_body(req: func.HttpRequest) -> dict[str, Any]:
+def json_body(req: func.HttpRequest, *, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object, or a ValidationError saying what is wrong with it."""
+    if optional and not req.get_body().strip():
+        return {}
     try:
         payload = json.loads(req.get_body().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

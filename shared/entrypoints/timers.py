@@ -14,3 +14,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 def housekeeping(timer: func.TimerRequest) -> None:
     """Expire old event receipts in stores without native TTL (hourly by default)."""
     run_housekeeping(get_desk().store)
+
+
+@bp.timer_trigger(schedule="%SESSION_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False)
+def close_idle_sessions(timer: func.TimerRequest) -> None:
+    """Close sessions without user activity for DESK_SESSION_IDLE_DAYS (hourly by default)."""
+    get_desk().experts.close_idle()

@@ -276,7 +276,7 @@ class MessageLog:
         docs = self._store.query_partition(
             USERS, user_id, doc_type="message", where={"sessionId": session_id}
         )
-        return sorted((_message(d) for d in docs), key=lambda m: (m.at, m.message_id))
+        return sorted((_message(d) for d in docs), key=lambda m: (m.at, m.position, m.message_id))
 
     def count_from_user(self, user_id: str, session_id: str) -> int:
         """How many messages the user wrote in a session."""
@@ -340,6 +340,7 @@ def _message_doc(message: Message) -> Document:
         "delivery": message.delivery,
         "deliveryDetail": message.delivery_detail,
         "unsent": message.unsent,
+        "position": message.position,
     }
 
 
@@ -357,6 +358,7 @@ def _message(doc: Document) -> Message:
         delivery=doc.get("delivery"),
         delivery_detail=doc.get("deliveryDetail"),
         unsent=bool(doc.get("unsent")),
+        position=int(doc.get("position", 0)),
     )
 
 

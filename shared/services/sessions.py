@@ -63,6 +63,7 @@ class Sessions:
                 text=text,
                 at=event_time(meta),
                 line_message_id=line_id,
+                position=meta.position,
             )
         )
 

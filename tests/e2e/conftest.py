@@ -144,6 +144,8 @@ def running_desk(
         "DESK_MASTER_KEY": MASTER_KEY,
         "DESK_HASH_KEY": "e2e-hash-key",
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
+        "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
+        "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,
     }

@@ -35,7 +35,13 @@ def line() -> FakeMessenger:
 
 
 @pytest.fixture
-def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
+def sleeps() -> list[float]:
+    """Backoff delays the desk asked for (recorded, not slept)."""
+    return []
+
+
+@pytest.fixture
+def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock, sleeps: list[float]) -> Desk:
     settings = settings_from(
         {
             "DESK_ENVIRONMENT": "Development",
@@ -44,7 +50,7 @@ def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
             "DESK_POLICY_URL": "https://policy.example/desk",
         }
     )
-    return build_desk(settings, store, line, clock)
+    return build_desk(settings, store, line, clock, sleep=sleeps.append)
 
 
 def deliver(desk: Desk, *events: dict[str, object]) -> WebhookResult:
@@ -57,5 +63,19 @@ def consented(desk: Desk, sim: LineSimulator, line: FakeMessenger, name: str = "
     """A user who followed and agreed to the current version; what was sent is forgotten."""
     user = sim.user(name)
     deliver(desk, user.follow_event(), user.postback_event(AGREE))
+    line.sent.clear()
+    return user
+
+
+def open_session(
+    desk: Desk,
+    sim: LineSimulator,
+    line: FakeMessenger,
+    name: str = "alice",
+    topic: str = "job-change",
+) -> SimUser:
+    """A consented user with an open session on `topic`; what was sent is forgotten."""
+    user = consented(desk, sim, line, name)
+    deliver(desk, user.postback_event(f"action=topic&topic={topic}"))
     line.sent.clear()
     return user

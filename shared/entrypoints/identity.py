@@ -1,0 +1,64 @@
+"""Who is calling the admin API: App Service authentication's principal, or a named operator."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import azure.functions as func
+
+from shared.errors import ValidationError
+
+PRINCIPAL_HEADER = "x-ms-client-principal"
+_NAME_CLAIMS = ("name", "preferred_username", "email")
+MAX_OPERATOR = 100
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller signed in through App Service authentication."""
+
+    name: str
+    roles: frozenset[str]
+
+
+def principal_from(req: func.HttpRequest) -> Principal | None:
+    """The caller App Service authentication vouches for, if the header is there."""
+    header = req.headers.get(PRINCIPAL_HEADER)
+    if not header:
+        return None
+    try:
+        data: Any = json.loads(base64.b64decode(header, validate=True))
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"{PRINCIPAL_HEADER} is not base64 JSON") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{PRINCIPAL_HEADER} is not a principal")
+    claims = [c for c in data.get("claims") or [] if isinstance(c, dict)]
+    name_types = (data.get("name_typ"), *_NAME_CLAIMS)
+    role_type = data.get("role_typ") or "roles"
+    name = next(
+        (str(c.get("val")) for t in name_types for c in claims if t and c.get("typ") == t),
+        data.get("userDetails") or "",
+    )
+    roles = {str(c.get("val")) for c in claims if c.get("typ") in (role_type, "roles")}
+    roles.update(str(r) for r in data.get("userRoles") or [])
+    if not name:
+        raise ValidationError(f"{PRINCIPAL_HEADER} names nobody")
+    return Principal(name=name[:MAX_OPERATOR], roles=frozenset(roles))
+
+
+def operator_from(req: func.HttpRequest, body: dict[str, Any]) -> str:
+    """The expert acting: the signed-in principal, else `operator` in the body."""
+    principal = principal_from(req)
+    if principal is not None:
+        return principal.name
+    operator = body.get("operator")
+    if isinstance(operator, str) and 0 < len(operator.strip()) <= MAX_OPERATOR:
+        return operator.strip()
+    raise ValidationError(
+        "operator: sign in through App Service authentication, or name the operator "
+        f"(1-{MAX_OPERATOR} characters) in the body"
+    )
