@@ -116,12 +116,14 @@ class LineSimulator:
         *,
         reply_token_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        event_clock: Callable[[], float] = time.time,
     ) -> None:
         self.channel_secret = channel_secret
         self.access_token = access_token
         self.webhook_url = webhook_url
         self.reply_token_ttl = reply_token_ttl
         self._clock = clock
+        self._event_clock = event_clock
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.reset()
@@ -385,7 +387,7 @@ class LineSimulator:
         event: dict[str, Any] = {
             "type": event_type,
             "mode": "active",
-            "timestamp": int(time.time() * 1000),
+            "timestamp": int(self._event_clock() * 1000),
             "source": {"type": "user", "userId": user_id},
             "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
             "deliveryContext": {"isRedelivery": False},

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta, Source, SourceKind
+from shared.domain.sessions import Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
-from shared.errors import PreconditionFailed
+from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.records import Claim, ConsentLog, EventReceipts, Users
+from shared.services.records import (
+    Claim,
+    ConsentLog,
+    EventReceipts,
+    MessageLog,
+    SessionIndex,
+    Users,
+)
 from tests.contract.conftest import Backend
 from tests.kit.fakes import FakeClock
 
@@ -117,3 +126,61 @@ def test_an_abandoned_claim_is_taken_over_once_its_lease_expires(backend: Backen
     receipts.complete(META)
     clock.advance(seconds=3600 - 62)
     assert receipts.claim(META) is Claim.DUPLICATE
+
+
+def session(n: int, status: SessionStatus = SessionStatus.WAITING) -> Session:
+    return Session(f"20251103T10{n:04d}-abcdef", USER, "career", status, NOW)
+
+
+def test_sessions_are_stored_paged_by_status_and_guarded_by_etags(backend: Backend) -> None:
+    index = SessionIndex(backend.store)
+    for n in range(5):
+        index.create(session(n, SessionStatus.CLOSED if n == 2 else SessionStatus.WAITING))
+    with pytest.raises(AlreadyExists):
+        index.create(session(0))
+    first = index.page(SessionStatus.WAITING, None, 2)
+    rest = index.page(SessionStatus.WAITING, first[-1].session_id, 10)
+    assert [s.session_id[-11:-7] for s in first + rest] == ["0000", "0001", "0003", "0004"]
+    loaded = index.get(session(1).session_id)
+    claimed = index.save(loaded.claim("田中", NOW))
+    assert index.get(claimed.session_id).assigned_to == "田中"
+    with pytest.raises(PreconditionFailed):
+        index.save(loaded.claim("佐藤", NOW))
+    assert index.get("missing") is None
+
+
+def test_messages_are_filed_once_ordered_counted_and_found_by_line_id(backend: Backend) -> None:
+    log = MessageLog(backend.store)
+    sid = session(1).session_id
+
+    def message(n: int, role: Role = Role.USER, minute: int = 0, position: int = 0) -> Message:
+        return Message(
+            f"msg:e{n}",
+            sid,
+            USER,
+            role,
+            "text",
+            f"本文{n}",
+            NOW.replace(minute=minute),
+            line_message_id=f"L{n}",
+            position=position,
+        )
+
+    assert log.add(message(3, minute=2))
+    assert log.add(message(1, minute=1, position=1))
+    assert log.add(message(2, minute=1, position=0))
+    assert log.add(message(4, Role.EXPERT, minute=3))
+    assert not log.add(message(1, minute=1, position=1))  # a redelivery
+    assert [m.message_id for m in log.of_session(USER, sid)] == [
+        "msg:e2",
+        "msg:e1",
+        "msg:e3",
+        "msg:e4",
+    ]
+    assert log.count_from_user(USER, sid) == 3
+    found = log.by_line_id(USER, "L3")
+    assert found is not None
+    assert found.text == "本文3"
+    log.save(replace(found, text=None, unsent=True))
+    assert log.by_line_id(USER, "L3").unsent
+    assert log.of_session(USER, "other-session") == []

@@ -19,9 +19,9 @@ DECLINE = f"action=consent&version={CURRENT}&answer=no"
 
 
 @pytest.fixture
-def sim() -> LineSimulator:
-    """Only the simulator's event builders are used here; nothing is served."""
-    return LineSimulator(SECRET, "token")
+def sim(clock: FakeClock) -> LineSimulator:
+    """The simulator's event builders only, on the test's clock; nothing is served."""
+    return LineSimulator(SECRET, "token", event_clock=lambda: clock().timestamp())
 
 
 @pytest.fixture

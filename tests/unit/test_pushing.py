@@ -1,0 +1,47 @@
+"""Pushes retry what may succeed later, within bounds, and never what cannot."""
+
+from __future__ import annotations
+
+from shared.domain.messages import TextMessage
+from shared.errors import LineApiError
+from shared.services.pushing import Pusher
+from tests.kit.fakes import FakeMessenger, line_down
+
+HELLO = (TextMessage("こんにちは"),)
+
+
+def pusher(line: FakeMessenger, sleeps: list[float], **options: float) -> Pusher:
+    return Pusher(line, sleep=sleeps.append, **options)  # type: ignore[arg-type]
+
+
+def test_a_push_line_accepts_at_once_sleeps_not() -> None:
+    line, sleeps = FakeMessenger(), []
+    result = pusher(line, sleeps).push("U1", HELLO, "k")
+    assert (result.accepted, result.attempts, sleeps) == (True, 1, [])
+
+
+def test_throttling_and_outages_back_off_exponentially() -> None:
+    line, sleeps = FakeMessenger(push_failures=[line_down(429), line_down(503)]), []
+    result = pusher(line, sleeps).push("U1", HELLO, "k")
+    assert (result.accepted, result.attempts, sleeps) == (True, 3, [0.5, 1.0])
+
+
+def test_retry_after_is_honoured() -> None:
+    throttled = LineApiError("slow down", http_status=429, retry_after=2.0)
+    line, sleeps = FakeMessenger(push_failures=[throttled]), []
+    assert pusher(line, sleeps).push("U1", HELLO, "k").accepted
+    assert sleeps == [2.0]
+
+
+def test_a_final_refusal_is_not_retried() -> None:
+    line, sleeps = FakeMessenger(push_failures=[line_down(400)]), []
+    result = pusher(line, sleeps).push("U1", HELLO, "k")
+    assert (result.accepted, result.attempts, result.detail, sleeps) == (False, 1, "HTTP 400", [])
+
+
+def test_retries_stop_at_the_time_bound() -> None:
+    line, sleeps = FakeMessenger(push_failures=[line_down(500)] * 9), []
+    result = pusher(line, sleeps, attempts=9, max_wait_seconds=3.0).push("U1", HELLO, "k")
+    assert not result.accepted
+    assert sum(sleeps) <= 3.0
+    assert sleeps == [0.5, 1.0]
