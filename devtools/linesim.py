@@ -235,7 +235,9 @@ class LineSimulator:
             failure = queue.pop(0) if queue else None
         if failure is not None:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            status, hdrs, payload = self._record(endpoint, failure.status, failure.body, None)
+            status, hdrs, payload = self._record(
+                endpoint, failure.status, failure.body, headers.get("x-line-retry-key")
+            )
             return status, {**hdrs, **extra}, payload
         return handler(path, headers, body)
 

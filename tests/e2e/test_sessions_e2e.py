@@ -1,0 +1,181 @@
+"""Consultations end to end: a user opens a session on LINE, experts answer through the API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+
+import pytest
+
+from shared.texts.catalogue import load_catalogue
+from tests.e2e.conftest import FUNCTION_KEY, MASTER_KEY, RunningDesk
+
+pytestmark = pytest.mark.e2e
+TEXTS = load_catalogue()
+
+
+def open_session(desk: RunningDesk, name: str, topic: str = "career") -> tuple[object, str]:
+    user = desk.consented_user(name)
+    user.postback(f"action=topic&topic={topic}")
+    desk.sim.clear_inbox(user.user_id)
+    status, queue = desk.admin("GET", "/api/admin/sessions?status=waiting&limit=200")
+    assert status == 200
+    mine = [s for s in queue["sessions"] if s["sessionId"] in sessions_of(desk, user.user_id)]
+    (session,) = mine
+    return user, session["sessionId"]
+
+
+def sessions_of(desk: RunningDesk, user_id: str) -> set[str]:
+    return {
+        d["id"]
+        for d in desk.documents()
+        if d.get("type") == "session" and d.get("userId") == user_id
+    }
+
+
+def test_a_consultation_from_topic_to_closing(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-happy")
+    user.say("転職するか迷っています")
+    user.sticker()
+    user.media("image")
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("media_refused")]
+    assert desk.sim.calls_to("content") == []  # nothing was downloaded
+
+    status, queue = desk.admin("GET", "/api/admin/sessions?status=waiting")
+    listed = next(s for s in queue["sessions"] if s["sessionId"] == session_id)
+    assert listed["messageCount"] == 2
+    assert listed["topicLabel"] == "キャリア・将来"
+    assert "転職" not in json.dumps(queue, ensure_ascii=False)
+
+    status, detail = desk.admin("GET", f"/api/admin/sessions/{session_id}")
+    assert [(m["kind"], m["text"]) for m in detail["messages"]] == [
+        ("text", "転職するか迷っています"),
+        ("sticker", None),
+    ]
+
+    path = f"/api/admin/sessions/{session_id}"
+    assert desk.admin("POST", f"{path}/claim", {"operator": "田中"})[0] == 200
+    status, sent = desk.admin(
+        "POST",
+        f"{path}/messages",
+        {"text": "まずは今のお仕事の状況を教えてください。", "operator": "田中"},
+    )
+    assert status == 201
+    assert sent["accepted"] is True
+    (answer,) = [d for d in desk.sim.inbox(user.user_id) if d.via == "push"]
+    assert answer.message["text"] == "まずは今のお仕事の状況を教えてください。"
+
+    status, closed = desk.admin("POST", f"{path}/close", {"outcome": "助言", "operator": "田中"})
+    assert (status, closed["status"], closed["outcome"]) == (200, "closed", "助言")
+    assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("session_closed")
+    assert desk.admin("POST", f"{path}/messages", {"text": "追伸", "operator": "田中"})[0] == 409
+    status, queue = desk.admin("GET", "/api/admin/sessions?status=closed&limit=200")
+    assert session_id in {s["sessionId"] for s in queue["sessions"]}
+
+
+def test_two_experts_claiming_at_once_one_wins(desk: RunningDesk) -> None:
+    _, session_id = open_session(desk, "session-race")
+    statuses: list[int] = []
+    start = threading.Barrier(2)
+
+    def claim(operator: str) -> None:
+        start.wait()
+        statuses.append(
+            desk.admin("POST", f"/api/admin/sessions/{session_id}/claim", {"operator": operator})[0]
+        )
+
+    threads = [threading.Thread(target=claim, args=(name,)) for name in ("田中", "佐藤")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 409]
+
+
+def test_line_answering_429_then_200_still_delivers_the_answer(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-throttled")
+    desk.sim.fail_next("push", 429, retry_after=0)
+    status, sent = desk.admin(
+        "POST",
+        f"/api/admin/sessions/{session_id}/messages",
+        {"text": "お待たせしました。", "operator": "田中"},
+    )
+    assert (status, sent["accepted"]) == (201, True)
+    assert [c.status for c in desk.sim.calls_to("push")] == [429, 200]
+    keys = {c.retry_key for c in desk.sim.calls_to("push")}
+    assert len(keys) == 1  # the retry reused its key
+    assert desk.sim.texts(user.user_id) == ["お待たせしました。"]
+
+
+def test_nothing_is_pushed_to_a_user_who_blocked_the_account(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-blocked")
+    user.unfollow()
+    status, body = desk.admin(
+        "POST",
+        f"/api/admin/sessions/{session_id}/messages",
+        {"text": "こんにちは", "operator": "田中"},
+    )
+    assert status == 409
+    assert "blocked" in body["error"]["message"]
+    assert desk.sim.calls_to("push") == []
+
+
+def test_the_expert_is_named_by_app_service_authentication(desk: RunningDesk) -> None:
+    _, session_id = open_session(desk, "session-principal")
+    principal = {
+        "auth_typ": "aad",
+        "name_typ": "name",
+        "claims": [{"typ": "name", "val": "山田 花子"}],
+    }
+    header = base64.b64encode(json.dumps(principal).encode()).decode()
+    status, body = desk.http(
+        "POST",
+        f"/api/admin/sessions/{session_id}/claim",
+        b"",
+        {"x-functions-key": FUNCTION_KEY, "x-ms-client-principal": header},
+    )
+    assert status == 200
+    assert json.loads(body)["assignedTo"] == "山田 花子"
+
+
+@pytest.mark.parametrize(
+    ("route", "payload", "status"),
+    [
+        ("messages", {"operator": "田中"}, 400),
+        ("messages", {"text": "", "operator": "田中"}, 400),
+        ("messages", {"text": "あ" * 5001, "operator": "田中"}, 400),
+        ("messages", {"text": "こんにちは"}, 400),
+        ("close", {"outcome": "解決", "operator": "田中"}, 400),
+        ("claim", ["not", "an", "object"], 400),
+    ],
+)
+def test_bad_expert_requests_get_reasons(desk: RunningDesk, route, payload, status) -> None:
+    _, session_id = open_session(desk, f"session-bad-{route}-{status}-{len(str(payload))}")
+    got, body = desk.admin("POST", f"/api/admin/sessions/{session_id}/{route}", payload)
+    assert got == status
+    assert body["error"]["message"]
+
+
+def test_unknown_sessions_and_bad_queries(desk: RunningDesk) -> None:
+    assert desk.admin("GET", "/api/admin/sessions/20990101T000000-000000")[0] == 404
+    assert desk.admin("GET", "/api/admin/sessions?status=pending")[0] == 400
+    assert desk.http("GET", "/api/admin/sessions")[0] == 401
+
+
+def test_unsend_removes_the_text_the_experts_see(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-unsend")
+    event = user.text_event("取り消したい内容")
+    user.send(event)
+    user.unsend(event["message"]["id"])
+    detail = desk.admin("GET", f"/api/admin/sessions/{session_id}")[1]
+    assert [(m["text"], m["unsent"]) for m in detail["messages"]] == [(None, True)]
+    assert "取り消したい" not in desk.stored_text()
+
+
+def test_the_idle_sweep_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
+    _, session_id = open_session(desk, "session-sweep")
+    key = {"x-functions-key": MASTER_KEY}
+    assert desk.http("POST", "/admin/functions/close_idle_sessions", b"{}", key)[0] == 202
+    detail = desk.admin("GET", f"/api/admin/sessions/{session_id}")[1]
+    assert detail["status"] == "waiting"  # a fresh session is not idle
