@@ -4,6 +4,7 @@
    the Cosmos test server, with the LINE simulator answering over loopback HTTP (one reply
    each, as in production).
 2. Store operations per event type (what each kind of event costs in Cosmos DB requests).
+   Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting.
 3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
@@ -19,6 +20,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,9 @@ from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
+from shared.domain.sessions import Session, SessionStatus
 from shared.services.ports import Document, DocumentStore
+from shared.services.records import SessionIndex
 from shared.wiring import Desk, build_desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +121,10 @@ def operations_per_event(store: DocumentStore, sim: LineSimulator) -> None:
         ("unsend", lambda: user.unsend_event("1")),
         ("unfollow", user.unfollow_event),
         ("follow (unblock)", lambda: user.follow_event(unblocked=True)),
+        ("open a session (topic)", lambda: user.postback_event("action=topic&topic=career")),
+        ("text in a session", lambda: user.text_event("転職を考えています")),
+        ("sticker in a session", user.sticker_event),
+        ("end the session", lambda: user.text_event("相談を終了")),
     ]
     last: Document = {}
     for label, build in cases:
@@ -129,6 +137,30 @@ def operations_per_event(store: DocumentStore, sim: LineSimulator) -> None:
     _deliver(desk, {**last, "deliveryContext": {"isRedelivery": True}})
     detail = ", ".join(f"{k} {v}" for k, v in sorted(counting.counts.items()))
     print(f"  {'redelivered duplicate':<22} {counting.total():2d}   ({detail})")
+
+
+def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
+    """Time to list the first page (50) of waiting sessions, with 10 and 10,000 in the queue."""
+    desk = _desk(store, sim)
+    index = SessionIndex(store)
+    opened = datetime(2025, 11, 4, 1, 0, tzinfo=UTC)
+    made = 0
+    for total in (10, 10_000):
+        for n in range(made, total):
+            user_id = "U" + f"{n:032x}"
+            session_id = f"{opened:%Y%m%dT%H%M%S}-{n:06x}"
+            index.create(Session(session_id, user_id, "career", SessionStatus.WAITING, opened))
+        made = total
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            page = desk.experts.queue("waiting", None, "50")
+            timings.append(time.perf_counter() - started)
+        shown = len(page["sessions"])
+        print(
+            f"  {name:<18} {total:>6} sessions: first page ({shown}) "
+            f"median {statistics.median(timings) * 1000:7.1f} ms"
+        )
 
 
 def import_time(statement: str, runs: int = 5) -> float:
@@ -158,6 +190,13 @@ def main() -> None:
             throughput("cosmos-testserver", cosmos_store, sim)
             print("Store operations per event (same on every store):")
             operations_per_event(SqliteStore(str(Path(tmp) / "ops.sqlite3")), sim)
+            print("Admin queue listing (50 a page, each with its message count):")
+            queue_listing("sqlite", SqliteStore(str(Path(tmp) / "queue.sqlite3")), sim)
+            queue_listing(
+                "cosmos-testserver",
+                CosmosStore(cosmos.endpoint, "queue", key=EMULATOR_KEY, verify_tls=False),
+                sim,
+            )
             sqlite.close()
     finally:
         cosmos.stop()
