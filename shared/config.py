@@ -50,6 +50,7 @@ class Settings:
     cosmos_key: str | None
     cosmos_database: str
     cosmos_verify_tls: bool
+    cosmos_partition_delete: bool
     sqlite_path: str
     hash_key: str
     event_ttl_seconds: int
@@ -144,6 +145,9 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         cosmos_key=get("COSMOS_KEY") or None,
         cosmos_database=get("COSMOS_DATABASE", "desk") or "desk",
         cosmos_verify_tls=verify_tls,
+        cosmos_partition_delete=_parse_bool(
+            "COSMOS_PARTITION_DELETE", get("COSMOS_PARTITION_DELETE", "false")
+        ),
         sqlite_path=get("DESK_SQLITE_PATH", ".desk/desk.sqlite3") or ".desk/desk.sqlite3",
         hash_key=secrets["DESK_HASH_KEY"],
         event_ttl_seconds=int(

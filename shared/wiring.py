@@ -56,6 +56,7 @@ def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStor
             settings.cosmos_database,
             key=settings.cosmos_key,
             verify_tls=settings.cosmos_verify_tls,
+            partition_delete=settings.cosmos_partition_delete,
         )
     from shared.adapters.sqlite_store import SqliteStore  # noqa: PLC0415
 

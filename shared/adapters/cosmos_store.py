@@ -45,12 +45,16 @@ class CosmosStore:
         key: str | None = None,
         verify_tls: bool = True,
         max_retry_seconds: int = 2,
+        partition_delete: bool = False,
     ) -> None:
         self._endpoint = endpoint
         self._database_name = database
         self._key = key
         self._verify_tls = verify_tls
         self._max_retry_seconds = max_retry_seconds
+        # delete_all_items_by_partition_key needs the account's "delete by partition key"
+        # feature; the test server and the emulator lack it, so it is opt-in by setting.
+        self._partition_delete = partition_delete
         self._lock = threading.Lock()
         self._containers: dict[str, ContainerProxy] = {}
 
@@ -160,6 +164,24 @@ class CosmosStore:
             lambda: list(proxy.query_items(sql, parameters=parameters, partition_key=partition))
         )
         return int(counts[0]) if counts else 0
+
+    def delete_partition(self, container: str, partition: str, *, keep: str | None = None) -> int:
+        """Query the partition's ids and delete them one by one (portable: every account and
+        emulator); with `partition_delete` on and nothing to keep, one service-side call."""
+        proxy = self._container(container)
+        if self._partition_delete and keep is None:
+            count = self.count_partition(container, partition)
+            self._guard(lambda: proxy.delete_all_items_by_partition_key(partition))
+            return count
+        sql = f"SELECT c.id FROM c WHERE c.{PARTITION_KEYS[container]} = @partition"  # noqa: S608 -- constant field
+        parameters: list[dict[str, Any]] = [{"name": "@partition", "value": partition}]
+        ids: list[str] = self._guard(
+            lambda: [
+                str(item["id"])
+                for item in proxy.query_items(sql, parameters=parameters, partition_key=partition)
+            ]
+        )
+        return sum(self.delete(container, partition, doc_id) for doc_id in ids if doc_id != keep)
 
     def purge_expired(self) -> int:
         """Nothing to do: Cosmos DB expires documents with a `ttl` by itself."""

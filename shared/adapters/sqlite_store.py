@@ -168,6 +168,15 @@ class SqliteStore:
             params += (int(value) if isinstance(value, bool) else value,)
         return sql, params
 
+    def delete_partition(self, container: str, partition: str, *, keep: str | None = None) -> int:
+        """Remove a partition's documents (all but `keep`) in one statement."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM documents WHERE container = ? AND partition = ? AND id != ?",
+                (container, partition, keep if keep is not None else ""),
+            )
+            return cursor.rowcount
+
     def purge_expired(self) -> int:
         """Delete expired rows (Cosmos DB does this itself; SQLite needs the housekeeping timer)."""
         with self._transaction() as db:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
+from shared.domain.moderation import Restriction
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,19 @@ class UserRecord:
     consent_at: datetime | None = None
     last_prompt_at: datetime | None = None
     open_session_id: str | None = None
+    suspended_at: datetime | None = None
+    suspension_clause: str | None = None
+    suspension_noticed: bool = False
+    restriction: Restriction | None = None
+    restriction_noticed: bool = False
+    media_day: str | None = None
+    media_attempts: int = 0
     etag: str | None = None
+
+    @property
+    def suspended(self) -> bool:
+        """Suspended by an operator (§9): one notice, then silence."""
+        return self.suspended_at is not None
 
     @classmethod
     def new(cls, user_id: str, now: datetime) -> UserRecord:
@@ -65,6 +78,38 @@ class UserRecord:
     def with_session(self, session_id: str | None, now: datetime) -> UserRecord:
         """The user's open consultation (None once it is over)."""
         return replace(self, open_session_id=session_id, updated_at=now)
+
+    def suspend(self, clause: str, now: datetime) -> UserRecord:
+        """Suspended under `clause`; the next event gets the notice."""
+        return replace(
+            self,
+            suspended_at=self.suspended_at or now,
+            suspension_clause=clause,
+            suspension_noticed=False,
+            open_session_id=None,
+            updated_at=now,
+        )
+
+    def restrict(self, restriction: Restriction, now: datetime) -> UserRecord:
+        """Restricted; the next event it affects gets the notice."""
+        return replace(self, restriction=restriction, restriction_noticed=False, updated_at=now)
+
+    def reinstate(self, now: datetime) -> UserRecord:
+        """Neither suspended nor restricted any more."""
+        return replace(
+            self,
+            suspended_at=None,
+            suspension_clause=None,
+            suspension_noticed=False,
+            restriction=None,
+            restriction_noticed=False,
+            updated_at=now,
+        )
+
+    def media_attempt(self, day: str, now: datetime) -> UserRecord:
+        """One more refused file today (repeated attempts raise a flag, §8(4))."""
+        count = self.media_attempts + 1 if self.media_day == day else 1
+        return replace(self, media_day=day, media_attempts=count, updated_at=now)
 
     def prompted(self, now: datetime) -> UserRecord:
         """The consent prompt was just sent."""

@@ -88,6 +88,11 @@ class DocumentStore(Protocol):
         """How many documents `query_partition` would return (without transferring them)."""
         ...
 
+    def delete_partition(self, container: str, partition: str, *, keep: str | None = None) -> int:
+        """Remove every document of one partition except the one with id `keep`; returns how
+        many went. Idempotent: a second call after a failure finishes the job."""
+        ...
+
     def purge_expired(self) -> int:
         """Physically remove expired documents where the back end does not (0 where it does)."""
         ...

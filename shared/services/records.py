@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
+from shared.domain.moderation import Restriction, RestrictionMode
 from shared.domain.sessions import Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
@@ -146,6 +147,13 @@ class Users:
             consent_at=_time(doc.get("consentAt")),
             last_prompt_at=_time(doc.get("lastPromptAt")),
             open_session_id=doc.get("openSessionId"),
+            suspended_at=_time(doc.get("suspendedAt")),
+            suspension_clause=doc.get("suspensionClause"),
+            suspension_noticed=bool(doc.get("suspensionNoticed")),
+            restriction=_restriction(doc.get("restriction")),
+            restriction_noticed=bool(doc.get("restrictionNoticed")),
+            media_day=doc.get("mediaDay"),
+            media_attempts=int(doc.get("mediaAttempts") or 0),
             etag=doc.get("_etag"),
         )
 
@@ -163,6 +171,13 @@ class Users:
             "consentAt": _iso(user.consent_at),
             "lastPromptAt": _iso(user.last_prompt_at),
             "openSessionId": user.open_session_id,
+            "suspendedAt": _iso(user.suspended_at),
+            "suspensionClause": user.suspension_clause,
+            "suspensionNoticed": user.suspension_noticed,
+            "restriction": _restriction_doc(user.restriction),
+            "restrictionNoticed": user.restriction_noticed,
+            "mediaDay": user.media_day,
+            "mediaAttempts": user.media_attempts,
         }
         if user.etag is None:
             try:
@@ -359,6 +374,28 @@ def _message(doc: Document) -> Message:
         delivery_detail=doc.get("deliveryDetail"),
         unsent=bool(doc.get("unsent")),
         position=int(doc.get("position", 0)),
+    )
+
+
+def _restriction_doc(restriction: Restriction | None) -> Document | None:
+    if restriction is None:
+        return None
+    return {
+        "mode": restriction.mode.value,
+        "until": _iso(restriction.until),
+        "perMinute": restriction.per_minute,
+        "perDay": restriction.per_day,
+    }
+
+
+def _restriction(doc: Document | None) -> Restriction | None:
+    if not doc:
+        return None
+    return Restriction(
+        mode=RestrictionMode(doc["mode"]),
+        until=_time(doc.get("until")),
+        per_minute=doc.get("perMinute"),
+        per_day=doc.get("perDay"),
     )
 
 

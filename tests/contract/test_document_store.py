@@ -231,3 +231,14 @@ def test_filters_keyset_paging_and_counts(backend: Backend) -> None:
 def test_filter_field_names_are_checked_before_they_reach_a_query(backend: Backend) -> None:
     with pytest.raises(ValueError, match="field name"):
         backend.store.query_partition(DESK, "sessions", where={"status = 1 OR 1": "x"})
+
+
+def test_deleting_a_partition_removes_all_of_it_but_what_is_kept(backend: Backend) -> None:
+    for doc_id in ("user", "m1", "m2", "event:1"):
+        backend.store.create(USERS, user_doc(doc_id=doc_id, user="U1"))
+    backend.store.create(USERS, user_doc(doc_id="m1", user="U2"))
+    assert backend.store.delete_partition(USERS, "U1", keep="user") == 3
+    assert [d["id"] for d in backend.store.query_partition(USERS, "U1")] == ["user"]
+    assert backend.store.delete_partition(USERS, "U1") == 1
+    assert backend.store.delete_partition(USERS, "U1") == 0  # idempotent
+    assert backend.store.read(USERS, "U2", "m1") is not None

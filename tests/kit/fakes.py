@@ -143,6 +143,14 @@ class MemoryStore:
             and all(doc.get(k) == v for k, v in filters.items())
         ]
 
+    def delete_partition(self, container: str, partition: str, *, keep: str | None = None) -> int:
+        self._op("delete_partition")
+        doomed = [k for k in self.docs if k[0] == container and k[1] == partition and k[2] != keep]
+        live = sum(self._live(k) is not None for k in doomed)
+        for key in doomed:
+            del self.docs[key]
+        return live
+
     def purge_expired(self) -> int:
         self._op("purge")
         expired = [k for k in self.docs if self._live(k) is None]

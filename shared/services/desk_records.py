@@ -1,0 +1,261 @@
+"""Desk-wide records that are not one user's: flags, suspensions, audit, statistics entries.
+
+Each lives in its own partition of the `desk` container. Only flags and a suspension still
+awaiting its purge carry a raw LINE user id (operators act on them); erasure deletes the flags
+and strips the id from the suspension, which then keeps only the keyed hash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.domain.moderation import Flag, FlagStatus
+from shared.errors import AlreadyExists
+from shared.services.ports import DESK, Document, DocumentStore
+
+FLAGS = "flags"
+SUSPENSIONS = "suspensions"
+AUDIT = "audit"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class FlagLog:
+    """Flags for review, oldest first."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def add(self, flag: Flag) -> bool:
+        """Raise a flag; False if this one was raised already (a redelivery)."""
+        try:
+            self._store.create(DESK, _flag_doc(flag))
+        except AlreadyExists:
+            return False
+        return True
+
+    def get(self, flag_id: str) -> Flag | None:
+        """One flag."""
+        doc = self._store.read(DESK, FLAGS, flag_id)
+        return _flag(doc) if doc else None
+
+    def save(self, flag: Flag) -> Flag:
+        """Replace with the flag's ETag (PreconditionFailed if it changed)."""
+        if flag.etag is None:
+            raise ValueError("save a flag that was read")
+        return _flag(self._store.replace(DESK, _flag_doc(flag), etag=flag.etag))
+
+    def page(self, status: FlagStatus, after: str | None, limit: int) -> list[Flag]:
+        """Flags in `status`, oldest first."""
+        docs = self._store.query_partition(
+            DESK,
+            FLAGS,
+            doc_type="flag",
+            where={"status": status.value},
+            after_id=after,
+            limit=limit,
+        )
+        return [_flag(d) for d in docs]
+
+    def delete_of_user(self, user_id: str) -> int:
+        """Erase every flag about a user."""
+        docs = self._store.query_partition(DESK, FLAGS, doc_type="flag", where={"userId": user_id})
+        return sum(self._store.delete(DESK, FLAGS, d["id"]) for d in docs)
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """A suspended user, by keyed hash. `user_id` is kept only until the purge erases them."""
+
+    user_key: str
+    clause: str
+    suspended_at: datetime
+    user_id: str | None = None
+    purged_at: datetime | None = None
+    noticed: bool = False
+
+    @property
+    def purged(self) -> bool:
+        """Their personal data is gone; only the hash remains, to keep them suspended."""
+        return self.purged_at is not None
+
+
+class Suspensions:
+    """The suspension list the purge timer works through and the webhook checks for the erased."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def get(self, user_key: str) -> Suspension | None:
+        """The suspension of a user, by keyed hash."""
+        doc = self._store.read(DESK, SUSPENSIONS, user_key)
+        if doc is None:
+            return None
+        return Suspension(
+            user_key=doc["id"],
+            clause=doc["clause"],
+            suspended_at=datetime.fromisoformat(doc["suspendedAt"]),
+            user_id=doc.get("userId"),
+            purged_at=_time(doc.get("purgedAt")),
+            noticed=bool(doc.get("noticed")),
+        )
+
+    def put(self, suspension: Suspension) -> None:
+        """Write (idempotent)."""
+        doc: Document = {
+            "id": suspension.user_key,
+            "pk": SUSPENSIONS,
+            "type": "suspension",
+            "clause": suspension.clause,
+            "suspendedAt": suspension.suspended_at.isoformat(),
+            "purged": suspension.purged,
+            "purgedAt": _iso(suspension.purged_at),
+            "noticed": suspension.noticed,
+        }
+        if suspension.user_id is not None:
+            doc["userId"] = suspension.user_id
+        self._store.upsert(DESK, doc)
+
+    def remove(self, user_key: str) -> None:
+        """Forget a suspension (reinstatement)."""
+        self._store.delete(DESK, SUSPENSIONS, user_key)
+
+    def awaiting_purge(self, after: str | None, limit: int) -> list[Suspension]:
+        """Suspensions whose user has not been erased yet, by key."""
+        docs = self._store.query_partition(
+            DESK,
+            SUSPENSIONS,
+            doc_type="suspension",
+            where={"purged": False},
+            after_id=after,
+            limit=limit,
+        )
+        return [s for d in docs if (s := self.get(d["id"])) is not None]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """Who did what, when, to which user (by keyed hash only)."""
+
+    at: datetime
+    who: str
+    action: str
+    user_key: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    record_id: str = ""
+
+
+class AuditLog:
+    """Append-only audit of admin actions and reads, oldest first."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def record(self, record: AuditRecord) -> None:
+        """Append one record."""
+        record_id = f"{record.at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+        self._store.create(
+            DESK,
+            {
+                "id": record_id,
+                "pk": AUDIT,
+                "type": "audit",
+                "at": record.at.isoformat(),
+                "who": record.who,
+                "action": record.action,
+                "userKey": record.user_key,
+                "details": record.details,
+            },
+        )
+
+    def page(self, after: str | None, limit: int) -> list[AuditRecord]:
+        """Records after the id `after`, oldest first."""
+        docs = self._store.query_partition(
+            DESK, AUDIT, doc_type="audit", after_id=after, limit=limit
+        )
+        return [
+            AuditRecord(
+                at=datetime.fromisoformat(d["at"]),
+                who=d["who"],
+                action=d["action"],
+                user_key=d.get("userKey"),
+                details=d.get("details") or {},
+                record_id=d["id"],
+            )
+            for d in docs
+        ]
+
+
+class StatEntries:
+    """Anonymous statistics entries, one per counted occurrence, by month.
+
+    An entry names no user. Its id is derived from what it counts (an event, a session), so
+    counting the same thing twice (a redelivery, a retried timer) stores it once; and it
+    survives the erasure of the user it came from, so published figures do not change.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def add(self, kind: str, key: str, at: datetime, **dims: str | int) -> None:
+        """Count one occurrence of `kind` (idempotent per key)."""
+        try:
+            self._store.create(
+                DESK,
+                {
+                    "id": f"{kind}:{key}",
+                    "pk": f"stats:{at:%Y-%m}",
+                    "type": "stat",
+                    "kind": kind,
+                    "day": at.strftime("%Y-%m-%d"),
+                    **dims,
+                },
+            )
+        except AlreadyExists:
+            return
+
+    def month(self, month: str) -> list[Document]:
+        """Every entry of a month (`YYYY-MM`)."""
+        return self._store.query_partition(DESK, f"stats:{month}", doc_type="stat")
+
+
+def _flag_doc(flag: Flag) -> Document:
+    return {
+        "id": flag.flag_id,
+        "pk": FLAGS,
+        "type": "flag",
+        "userId": flag.user_id,
+        "clause": flag.clause,
+        "reason": flag.reason,
+        "createdAt": flag.created_at.isoformat(),
+        "messageRef": flag.message_ref,
+        "sessionId": flag.session_id,
+        "status": flag.status.value,
+        "dismissedBy": flag.dismissed_by,
+        "dismissedAt": _iso(flag.dismissed_at),
+    }
+
+
+def _flag(doc: Document) -> Flag:
+    return Flag(
+        flag_id=doc["id"],
+        user_id=doc["userId"],
+        clause=doc["clause"],
+        reason=doc["reason"],
+        created_at=datetime.fromisoformat(doc["createdAt"]),
+        message_ref=doc.get("messageRef"),
+        session_id=doc.get("sessionId"),
+        status=FlagStatus(doc["status"]),
+        dismissed_by=doc.get("dismissedBy"),
+        dismissed_at=_time(doc.get("dismissedAt")),
+        etag=doc.get("_etag"),
+    )
