@@ -57,6 +57,12 @@ class Settings:
     policy_url: str
     consent_prompt_interval_seconds: int
     business_hours: BusinessHours
+    flood_per_minute: int
+    flood_per_day: int
+    flag_domains: tuple[str, ...]
+    flag_words: tuple[str, ...]
+    purge_grace_days: int
+    purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
 
@@ -164,6 +170,18 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             )
         ),
         business_hours=_business_hours(get),
+        flood_per_minute=int(
+            _parse_number("DESK_FLOOD_PER_MINUTE", get("DESK_FLOOD_PER_MINUTE", "20"), minimum=1)
+        ),
+        flood_per_day=int(
+            _parse_number("DESK_FLOOD_PER_DAY", get("DESK_FLOOD_PER_DAY", "300"), minimum=1)
+        ),
+        flag_domains=_list(get("DESK_FLAG_DOMAINS")),
+        flag_words=_list(get("DESK_FLAG_WORDS")),
+        purge_grace_days=int(
+            _parse_number("PURGE_GRACE_DAYS", get("PURGE_GRACE_DAYS", "30"), minimum=0)
+        ),
+        purge_batch=int(_parse_number("PURGE_BATCH", get("PURGE_BATCH", "200"), minimum=1)),
         session_idle_days=int(
             _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
         ),
@@ -171,6 +189,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
         ),
     )
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _business_hours(get: Callable[[str, str], str]) -> BusinessHours:

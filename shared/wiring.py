@@ -20,16 +20,22 @@ from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
 from shared.services.admin import AdminService
 from shared.services.answering import Answerer
-from shared.services.catalog import load_topics
+from shared.services.audit import Auditor
+from shared.services.catalog import load_screening_rules, load_topics
 from shared.services.consent import ConsentService
 from shared.services.conversation import Conversation
+from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
+from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
+from shared.services.flood import FloodGuard
+from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
 from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
 from shared.services.sessions import Sessions
+from shared.services.statistics import Statistics
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -44,6 +50,12 @@ class Desk:
     policies: PolicyRegistry
     admin: AdminService
     experts: ExpertDesk
+    moderation: Moderation
+    eraser: Eraser
+    auditor: Auditor
+    pusher: Pusher
+    replies: Replies
+    users: Users
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -72,21 +84,54 @@ def build_desk(
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
     users = Users(store)
+    statistics = Statistics(StatEntries(store))
+    auditor = Auditor(AuditLog(store), settings.hash_key, clock)
     policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
     consent = ConsentService(
         users,
         ConsentLog(store),
         policies,
-        clock,
-        timedelta(seconds=settings.consent_prompt_interval_seconds),
+        clock=clock,
+        prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
+        statistics=statistics,
     )
     replies = Replies(load_catalogue())
     index, messages = SessionIndex(store), MessageLog(store)
-    sessions = Sessions(users, index, messages, clock)
+    sessions = Sessions(users, index, messages, statistics, clock)
+    flags, suspensions = FlagLog(store), Suspensions(store)
+    flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
+    moderation = Moderation(
+        users=users,
+        flags=flags,
+        suspensions=suspensions,
+        sessions=sessions,
+        statistics=statistics,
+        auditor=auditor,
+        rules=load_screening_rules(settings.flag_domains, settings.flag_words),
+        flood=flood,
+        hash_key=settings.hash_key,
+        clock=clock,
+    )
+    eraser = Eraser(
+        store=store,
+        users=users,
+        sessions=sessions,
+        index=index,
+        flags=flags,
+        suspensions=suspensions,
+        statistics=statistics,
+        flood=flood,
+        hash_key=settings.hash_key,
+        clock=clock,
+    )
+    pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
     conversation = Conversation(
         users=users,
         consent=consent,
         sessions=sessions,
+        moderation=moderation,
+        eraser=eraser,
+        statistics=statistics,
         answerer=Answerer(messenger),
         replies=replies,
         topics=load_topics(),
@@ -98,10 +143,11 @@ def build_desk(
         index=index,
         messages=messages,
         users=users,
-        pusher=Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep),
+        pusher=pusher,
         replies=replies,
         clock=clock,
         idle_days=settings.session_idle_days,
+        statistics=statistics,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -114,8 +160,14 @@ def build_desk(
         store=store,
         webhook=webhook,
         policies=policies,
-        admin=AdminService(users, ConsentLog(store), policies),
+        admin=AdminService(users, ConsentLog(store), policies, clock),
         experts=experts,
+        moderation=moderation,
+        eraser=eraser,
+        auditor=auditor,
+        pusher=pusher,
+        replies=replies,
+        users=users,
     )
 
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from shared.domain.consent import PolicyVersion
 from shared.errors import NotFoundError, ValidationError
+from shared.services.moderation import restriction_json
 from shared.services.policies import PolicyRegistry
+from shared.services.ports import Clock
 from shared.services.records import ConsentLog, Users
 
 _USER_ID_LENGTH = 33
@@ -15,10 +17,13 @@ _USER_ID_LENGTH = 33
 class AdminService:
     """What `/api/admin/users` and `/api/admin/policies` answer."""
 
-    def __init__(self, users: Users, log: ConsentLog, policies: PolicyRegistry) -> None:
+    def __init__(
+        self, users: Users, log: ConsentLog, policies: PolicyRegistry, clock: Clock
+    ) -> None:
         self._users = users
         self._log = log
         self._policies = policies
+        self._clock = clock
 
     def user(self, user_id: str) -> dict[str, Any]:
         """A user's status and consent history (every record: version id, method, time)."""
@@ -27,10 +32,23 @@ class AdminService:
         user = self._users.get(user_id)
         if user is None:
             raise NotFoundError("no such user")
+        if user.suspended:
+            status = "suspended"
+        elif not user.followed:
+            status = "unfollowed"
+        else:
+            status = user.consent_status
         return {
             "userId": user.user_id,
             "followed": user.followed,
-            "status": user.consent_status if user.followed else "unfollowed",
+            "status": status,
+            "suspension": (
+                {"clause": user.suspension_clause, "since": user.suspended_at.isoformat()}
+                if user.suspended_at
+                else None
+            ),
+            "restriction": restriction_json(user.restriction, self._clock()),
+            "openSessionId": user.open_session_id,
             "consentStatus": user.consent_status,
             "currentConsent": {
                 "policyVersion": user.consent_version,

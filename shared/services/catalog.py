@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from shared.domain.screening import ScreeningRules
 from shared.domain.sessions import Outcome, Topic
 
 
@@ -31,3 +33,20 @@ def automatic_outcome() -> Outcome:
     """The outcome of a session the desk closed for inactivity."""
     entry = _load("outcomes.json")["automatic"]
     return Outcome(entry["id"], entry["label"])
+
+
+def load_screening_rules(
+    extra_domains: tuple[str, ...] = (), extra_words: tuple[str, ...] = ()
+) -> ScreeningRules:
+    """The screening rules of shared/data/screening.json plus the settings' additions."""
+    data = _load("screening.json")
+    wording = [
+        (w["clause"], w["category"], re.compile(w["pattern"], re.IGNORECASE))
+        for w in data["wording"]
+    ]
+    wording += [("8(1)", "listed by the desk", re.compile(re.escape(w))) for w in extra_words]
+    return ScreeningRules(
+        shorteners=frozenset(d.lower() for d in data["shorteners"]),
+        listed_domains=frozenset(d.lower() for d in (*data["listedDomains"], *extra_domains)),
+        wording=tuple(wording),
+    )

@@ -20,6 +20,7 @@ from shared.errors import ConfigurationError
 from shared.services.policies import PolicyRegistry
 from shared.services.ports import Clock
 from shared.services.records import ConsentLog, Users
+from shared.services.statistics import Statistics
 
 
 class Answer(StrEnum):
@@ -48,9 +49,12 @@ class ConsentService:
         users: Users,
         log: ConsentLog,
         policies: PolicyRegistry,
+        *,
         clock: Clock,
         prompt_interval: timedelta,
+        statistics: Statistics,
     ) -> None:
+        self._statistics = statistics
         self._users = users
         self._log = log
         self._policies = policies
@@ -121,4 +125,5 @@ class ConsentService:
             event_id=meta.event_id,
         )
         self._log.append(record)
+        self._statistics.consent(method, meta.event_id, record.at)
         return self._users.save(user.decided(record))

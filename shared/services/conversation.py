@@ -1,13 +1,17 @@
 """What the desk does with each kind of event: a table keyed by event type, one handler each.
 
-Every event but follow and unfollow passes the consent gate first (policy §3): until the user
-has agreed to the current version, the only answer is the consent prompt (at most once every
-few minutes), and nothing the user sent is stored.
-
-A consented user picks a topic to open a session (§4); their texts and stickers then go into it
-without an answer each (the common path: one point read and one write, the message itself,
-whose id refuses a redelivery). Images, videos, audio and files are refused (§8(4)): nothing is
-downloaded.
+Each user event passes, in order:
+1. the suspension check (§9): a suspended user, or the keyed hash of one already erased, gets
+   one notice and then silence; nothing they send is stored;
+2. the flood limits (§8(5)): over them, one notice and the messages are not stored;
+3. requests that need no consent: erasure of one's data (データ削除, with a confirmation);
+4. the consent gate (§3): until the user agrees to the current version, the only answer is
+   the consent prompt (at most once every few minutes), and nothing the user sent is stored;
+5. the consultation (§4): a consented user picks a topic to open a session; their texts and
+   stickers then go into it without an answer each (the common path: one point read and one
+   write, the message itself, whose id refuses a redelivery). Stored texts are screened for
+   links and listed wording (§8), which raises flags for people, never blocks. Images,
+   videos, audio and files are refused and never downloaded (§8(4)).
 
 Events in `standby` mode (another channel serves the chat) change the follow state at most:
 the desk neither answers them nor counts them as use (no prompt, no deemed consent).
@@ -35,18 +39,27 @@ from shared.domain.events import (
 )
 from shared.domain.hours import BusinessHours
 from shared.domain.messages import OutboundMessage
+from shared.domain.moderation import RestrictionMode
 from shared.domain.sessions import Topic
 from shared.domain.users import UserRecord
 from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
+from shared.services.erasure import Eraser
+from shared.services.moderation import Moderation
 from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies
 from shared.services.sessions import Sessions
+from shared.services.statistics import Statistics
 from shared.texts.catalogue import command_for
 
 Handler = Callable[[Any, Ticket], None]
 Messages = tuple[OutboundMessage, ...]
+StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
+
+# Commands a user may give without holding consent (a withdrawn user may still ask for
+# erasure, §9 and the privacy law).
+_UNGATED = frozenset({"erase_request", "erase"})
 
 
 class Conversation:
@@ -58,6 +71,9 @@ class Conversation:
         users: Users,
         consent: ConsentService,
         sessions: Sessions,
+        moderation: Moderation,
+        eraser: Eraser,
+        statistics: Statistics,
         answerer: Answerer,
         replies: Replies,
         topics: tuple[Topic, ...],
@@ -67,6 +83,9 @@ class Conversation:
         self._users = users
         self._consent = consent
         self._sessions = sessions
+        self._moderation = moderation
+        self._eraser = eraser
+        self._statistics = statistics
         self._answerer = answerer
         self._replies = replies
         self._topics = {t.topic_id: t for t in topics}
@@ -100,26 +119,36 @@ class Conversation:
 
     def on_follow(self, event: FollowEvent, ticket: Ticket) -> None:
         """Record the follow; greet, and ask for consent unless the user holds it already."""
+        meta = event.meta
         if not ticket.claim():
             return
-        user = self._users.save(self._user(event.meta).follow(self._clock()))
-        if event.meta.standby:
+        known = self._users.get(meta.source.partition)
+        if known is None and self._moderation.erased_suspension(meta.source.partition):
+            self._blocked(meta, ticket, None)  # erased and suspended: store nothing again
+            return
+        user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
+        if known is None or known.first_followed_at is None:
+            self._statistics.new_user(meta.event_id, self._clock())
+        if meta.standby or self._blocked(meta, ticket, user):
             return
         if self._consent.gate(user) is Gate.ALLOW:
             greeting = "greeting_unblocked" if event.is_unblocked else "greeting"
-            self._answer(event.meta, (self._replies.text(greeting), self._menu_for(user)))
+            self._answer(meta, (self._replies.text(greeting), self._menu_for(user)))
             return
         self._consent.prompted(user)
-        prompt = self._consent_prompt()
-        self._answer(event.meta, (self._replies.text("greeting"), *prompt))
+        self._answer(meta, (self._replies.text("greeting"), *self._consent_prompt()))
 
     def on_unfollow(self, event: UnfollowEvent, ticket: Ticket) -> None:
         """Record the block (idempotent: no receipt needed); nothing can be sent any more."""
-        self._users.save(self._user(event.meta).unfollow(self._clock()))
+        user = self._users.get(event.meta.source.partition)
+        if user is not None:
+            self._users.save(user.unfollow(self._clock()))
 
     def on_text(self, event: TextMessageEvent, ticket: Ticket) -> None:
-        """A typed command (同意内容の確認, 相談を終了, ...) or a consultation message."""
+        """A typed command (同意内容の確認, 相談を終了, データ削除, ...) or a consultation text."""
         command = command_for(event.text)
+        if command == "erase":
+            command = "erase_request"  # typing asks; only the confirmation button erases
         if command is not None:
             self._serve(event.meta, ticket, command, {})
         else:
@@ -138,21 +167,16 @@ class Conversation:
         self._serve(event.meta, ticket, None, {})
 
     def on_postback(self, event: PostbackEvent, ticket: Ticket) -> None:
-        """A button: the consent answer passes the gate; everything else goes through it."""
+        """A button press; the consent answer passes the gate, the erasure answer needs none."""
         action, params = postbacks.decode(event.data)
-        if event.meta.standby:
-            return
-        if action == "consent":
-            if ticket.claim():
-                self._consent_answer(event.meta, params)
-        else:
-            self._serve(event.meta, ticket, action if action in self._commands else None, params)
+        known = action in self._commands or action in ("consent", "erase")
+        self._serve(event.meta, ticket, action if known else None, params)
 
     def on_unsend(self, event: UnsendEvent, ticket: Ticket) -> None:
         """The user unsent a message: its text leaves the store (idempotent, silent)."""
         self._sessions.unsend(event.meta.source.partition, event.message_id)
 
-    # -- steps --------------------------------------------------------------------------------
+    # -- the steps every user event takes -----------------------------------------------------
 
     def _serve(
         self,
@@ -160,18 +184,48 @@ class Conversation:
         ticket: Ticket,
         command: str | None,
         params: dict[str, str],
-        message: tuple[str, str | None, str] | None = None,
+        message: StoredMessage | None = None,
     ) -> None:
         if meta.standby:
             return
-        user = self._user(meta)
+        user = self._admitted(meta, ticket)
+        if user is None:
+            return
+        if command in _UNGATED:
+            if ticket.claim():
+                self._erasure(meta, ticket, user, params)
+            return
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
-            kind, text, line_id = message
-            if not self._sessions.add_user_message(user.open_session_id, meta, kind, text, line_id):
-                ticket.duplicate()
-            return
-        if not ticket.claim():
+            self._file(meta, ticket, user, message)
+        elif ticket.claim():
+            self._gated(meta, ticket, user, gate, (command, params, message))
+
+    def _admitted(self, meta: EventMeta, ticket: Ticket) -> UserRecord | None:
+        """The user, unless suspended or over the flood limits (then None)."""
+        known = self._users.get(meta.source.partition)
+        if self._blocked(meta, ticket, known):
+            return None
+        user = known or self._new_user(meta)
+        verdict = self._moderation.flood(user)
+        if verdict.admitted:
+            return user
+        if verdict.notify and ticket.claim():
+            self._answer(meta, (self._replies.text("flood_notice"),))
+        return None
+
+    def _gated(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        gate: Gate,
+        request: tuple[str | None, dict[str, str], StoredMessage | None],
+    ) -> None:
+        """A claimed event, by the consent gate's decision."""
+        command, params, message = request
+        if command == "consent":
+            self._consent_answer(meta, user, params)
             return
         if gate is Gate.PROMPT:
             if self._consent.may_prompt(user):
@@ -182,21 +236,84 @@ class Conversation:
         if gate is Gate.DEEM:
             user, version = self._consent.deem(user, meta)
             notices = (self._replies.deemed_notice(version),)
-            if message is not None and user.open_session_id:
-                kind, text, line_id = message
-                self._sessions.add_user_message(user.open_session_id, meta, kind, text, line_id)
-                self._answer(meta, notices)
-                return
-        if command == "media":
-            answer: Messages = (self._replies.text("media_refused"),)
-        elif command in self._commands:
-            answer = self._commands[command](meta, user, params)
-        else:
-            answer = (self._replies.text("start_hint"), self._menu_for(user))
-        self._answer(meta, (*notices, *answer))
+        if message is not None and user.open_session_id:
+            self._file(meta, ticket, user, message, notices=notices)
+            return
+        self._answer(meta, (*notices, *self._respond(meta, user, command, params)))
 
-    def _consent_answer(self, meta: EventMeta, params: dict[str, str]) -> None:
-        user = self._user(meta)
+    def _blocked(self, meta: EventMeta, ticket: Ticket, user: UserRecord | None) -> bool:
+        """Suspended (by record, or by keyed hash once erased): one notice, then silence."""
+        if user is not None:
+            if not user.suspended:
+                return False
+            suspension = None
+            noticed = user.suspension_noticed
+        else:
+            suspension = self._moderation.erased_suspension(meta.source.partition)
+            if suspension is None:
+                return False
+            noticed = suspension.noticed
+        if not noticed and not meta.standby and ticket.claim():
+            self._moderation.noticed(user, suspension)
+            self._answer(meta, (self._replies.text("suspended_notice"),))
+        return True
+
+    def _file(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        message: StoredMessage,
+        notices: Messages = (),
+    ) -> bool:
+        """Put a message into the open session (True), unless a restriction keeps it out."""
+        kind, text, line_id = message
+        restriction = self._moderation.restriction(user)
+        if restriction is not None and (
+            restriction.mode is RestrictionMode.READ_ONLY
+            or (restriction.mode is RestrictionMode.TEXT_ONLY and kind != "text")
+        ):
+            if user.restriction_noticed or not ticket.claim():
+                return True
+            self._moderation.restriction_noticed(user)
+            key = f"restricted_{restriction.mode.value}"
+            self._answer(meta, (*notices, self._replies.text(key)))
+            return True
+        session_id = user.open_session_id or ""
+        if not self._sessions.add_user_message(session_id, meta, kind, text, line_id):
+            ticket.duplicate()
+            return True
+        if text is not None:
+            self._moderation.screen(meta, text, session_id)
+        if notices:
+            self._answer(meta, notices)
+        return True
+
+    def _respond(
+        self, meta: EventMeta, user: UserRecord, command: str | None, params: dict[str, str]
+    ) -> Messages:
+        if command == "media":
+            self._moderation.media_attempt(user)
+            return (self._replies.text("media_refused"),)
+        if command in self._commands:
+            return self._commands[command](meta, user, params)
+        return (self._replies.text("start_hint"), self._menu_for(user))
+
+    def _erasure(
+        self, meta: EventMeta, ticket: Ticket, user: UserRecord, params: dict[str, str]
+    ) -> None:
+        if params.get("confirm") == "no":
+            self._answer(meta, (self._replies.text("erase_cancelled"),))
+        elif params.get("confirm") == "yes":
+            self._eraser.erase(user.user_id)
+            # The receipt lived in the erased partition: completing it would write the user's
+            # id again. A redelivery of this event erases nothing more and says so again.
+            ticket.forget()
+            self._answer(meta, (self._replies.text("erased"),))
+        else:
+            self._answer(meta, (self._replies.erase_question(),))
+
+    def _consent_answer(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> None:
         outcome = self._consent.answer(
             user, params.get("version", ""), params.get("answer") == "yes", meta
         )
@@ -214,21 +331,21 @@ class Conversation:
             thanks = self._replies.thanks(outcome.version, self._clock())
             self._answer(meta, (thanks, self._menu_for(outcome.user)))
 
+    # -- commands -----------------------------------------------------------------------------
+
     def _open_session(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         topic = self._topics.get(params.get("topic", ""))
         if topic is None:
             return (self._replies.text("start_hint"), self._menu_for(user))
+        restriction = self._moderation.restriction(user)
+        if restriction is not None and restriction.mode is RestrictionMode.READ_ONLY:
+            return (self._replies.text("restricted_read_only"),)
         if user.open_session_id:
             current = self._sessions.get(user.open_session_id)
-            label = (
-                self._topics[current.topic].label
-                if current and current.topic in self._topics
-                else ""
-            )
-            return (
-                self._replies.text("session_already_open", topic=label),
-                self._replies.session_menu(),
-            )
+            known = current is not None and current.topic in self._topics
+            label = self._topics[current.topic].label if current and known else ""
+            already = self._replies.text("session_already_open", topic=label)
+            return (already, self._replies.session_menu())
         self._sessions.open(user, topic.topic_id, meta)
         return (self._replies.session_opened(topic.label, self._hours, self._clock()),)
 
@@ -262,12 +379,13 @@ class Conversation:
         self._consent.withdraw(user, meta)
         return (self._replies.text("withdrawn"),)
 
+    # -- helpers ------------------------------------------------------------------------------
+
     def _consent_prompt(self) -> Messages:
         return self._replies.consent_prompt(self._consent.current())
 
-    def _user(self, meta: EventMeta) -> UserRecord:
-        user_id = meta.source.partition
-        return self._users.get(user_id) or UserRecord.new(user_id, self._clock())
+    def _new_user(self, meta: EventMeta) -> UserRecord:
+        return UserRecord.new(meta.source.partition, self._clock())
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:
         self._answerer.answer(meta, messages)

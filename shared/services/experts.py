@@ -21,6 +21,7 @@ from shared.services.pushing import Pusher, PushResult
 from shared.services.records import MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
 from shared.services.sessions import Sessions
+from shared.services.statistics import Statistics
 
 log = logging.getLogger("desk.experts")
 
@@ -49,7 +50,9 @@ class ExpertDesk:
         replies: Replies,
         clock: Clock,
         idle_days: int,
+        statistics: Statistics,
     ) -> None:
+        self._statistics = statistics
         self._sessions = sessions
         self._index = index
         self._messages = messages
@@ -135,6 +138,8 @@ class ExpertDesk:
             delivery_detail=result.detail,
         )
         self._messages.save(message)
+        if result.accepted:
+            self._statistics.first_answer(session, message.at)
         return {"message": _message_json(message), "accepted": result.accepted}
 
     def close(self, session_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -124,6 +124,10 @@ class Ticket:
         """The handler's own idempotent write found the event already handled."""
         self.result = Claim.DUPLICATE.value
 
+    def forget(self) -> None:
+        """The claimed receipt is gone with the user's data: neither complete nor release it."""
+        self.claimed = False
+
 
 class Users:
     """The per-user record (follow state, consent summary), one point read away."""
@@ -254,6 +258,17 @@ class SessionIndex:
         if session.etag is None:
             raise ValueError("save a session that was read")
         return _session(self._store.replace(DESK, _session_doc(session), etag=session.etag))
+
+    def of_user(self, user_id: str) -> list[Session]:
+        """Every session of one user (erasure)."""
+        docs = self._store.query_partition(
+            DESK, SESSION_PARTITION, doc_type="session", where={"userId": user_id}
+        )
+        return [_session(d) for d in docs]
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session's record (erasure; its statistics are kept apart)."""
+        self._store.delete(DESK, SESSION_PARTITION, session_id)
 
     def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
         """Sessions in `status`, oldest first, `limit` after the id `after`."""

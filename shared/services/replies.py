@@ -40,6 +40,16 @@ class Replies:
             ),
         )
 
+    def erase_question(self) -> ConfirmMessage:
+        """削除する / やめる, before erasing on the user's request."""
+        yes, no = self._t.text("erase_yes"), self._t.text("erase_no")
+        return ConfirmMessage(
+            alt_text=self._t.text("erase_alt_text"),
+            text=self._t.text("erase_question"),
+            yes=PostbackButton(yes, postbacks.encode("erase", confirm="yes"), yes),
+            no=PostbackButton(no, postbacks.encode("erase", confirm="no"), no),
+        )
+
     def menu(self, topics: tuple[Topic, ...]) -> TextMessage:
         """The consented user's menu: a consultation topic to start with, or consent matters."""
         chips = tuple(

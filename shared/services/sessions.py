@@ -19,17 +19,24 @@ from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.ports import Clock
 from shared.services.records import MessageLog, SessionIndex, Users
+from shared.services.statistics import Statistics
 
 
 class Sessions:
     """Open, write into, claim and close sessions."""
 
     def __init__(
-        self, users: Users, index: SessionIndex, messages: MessageLog, clock: Clock
+        self,
+        users: Users,
+        index: SessionIndex,
+        messages: MessageLog,
+        statistics: Statistics,
+        clock: Clock,
     ) -> None:
         self._users = users
         self._index = index
         self._messages = messages
+        self._statistics = statistics
         self._clock = clock
 
     def open(self, user: UserRecord, topic: str, meta: EventMeta) -> tuple[UserRecord, Session]:
@@ -46,6 +53,7 @@ class Sessions:
             session = self._index.create(session)
         except AlreadyExists:
             session = self._index.get(session.session_id) or session
+        self._statistics.session_opened(session)
         user = self._users.save(user.with_session(session.session_id, self._clock()))
         return user, session
 
@@ -87,9 +95,13 @@ class Sessions:
             if not session.is_open:
                 return session
             try:
-                return self._index.save(session.close(by, outcome, now))
+                closed = self._index.save(session.close(by, outcome, now))
             except PreconditionFailed:
                 session = self._index.get(session.session_id) or session
+                continue
+            count = self._messages.count_from_user(closed.user_id, closed.session_id)
+            self._statistics.session_closed(closed, count)
+            return closed
         raise PreconditionFailed("the session kept changing while it was being closed")
 
     def unsend(self, user_id: str, line_message_id: str) -> bool:

@@ -44,7 +44,7 @@ LABELS = {key for key in CATALOGUE.keys if len(CATALOGUE._entries[key]) <= MAX_L
 @pytest.mark.parametrize("key", sorted(CATALOGUE.keys - LABELS))
 def test_every_message_is_polite_japanese_and_fits_a_bubble(key: str) -> None:
     text = render(key)
-    assert re.search(r"(です|ます|ません|ください|ございます)", text), text
+    assert re.search(r"(です|ます|ました|ません|ください|ございます)", text), text
     assert 0 < len(text) <= MAX_TEXT_LENGTH
     assert "{" not in text
 

@@ -1,0 +1,107 @@
+"""Erasure (§9, §5): everything the desk holds about a user, gone; and the purge timer.
+
+What stays: the keyed hash of a suspended user's id with the suspension (so they stay
+suspended), the anonymous statistics entries (so published figures do not change), and
+audit records, which name users by keyed hash only.
+
+The steps are ordered so that a crash anywhere leaves a state the next attempt finishes: the
+suspension's hash first (it must outlive everything), then the desk-wide records that carry
+the id (sessions, counted as closed first; flags), then the user's partition, the user record
+last (it is what marks a user as still to be erased), then the id on the suspension.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from shared.domain.privacy import user_key
+from shared.services.desk_records import FlagLog, Suspension, Suspensions
+from shared.services.flood import FloodGuard
+from shared.services.ports import USERS, Clock, DocumentStore
+from shared.services.records import USER_DOC_ID, SessionIndex, Users
+from shared.services.sessions import Sessions
+from shared.services.statistics import Statistics
+
+log = logging.getLogger("desk.erasure")
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What one erasure removed (counts only)."""
+
+    documents: int
+    sessions: int
+    flags: int
+
+
+class Eraser:
+    """Erases users, one at a time or by the purge timer."""
+
+    def __init__(
+        self,
+        *,
+        store: DocumentStore,
+        users: Users,
+        sessions: Sessions,
+        index: SessionIndex,
+        flags: FlagLog,
+        suspensions: Suspensions,
+        statistics: Statistics,
+        flood: FloodGuard,
+        hash_key: str,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._users = users
+        self._sessions = sessions
+        self._index = index
+        self._flags = flags
+        self._suspensions = suspensions
+        self._statistics = statistics
+        self._flood = flood
+        self._hash_key = hash_key
+        self._clock = clock
+
+    def erase(self, user_id: str) -> Erased:
+        """Remove everything about `user_id` (idempotent, resumable)."""
+        key = user_key(self._hash_key, user_id)
+        user = self._users.get(user_id)
+        suspension = self._suspensions.get(key)
+        if user is not None and user.suspended and suspension is None:
+            since = user.suspended_at or self._clock()
+            suspension = Suspension(key, user.suspension_clause or "", since, user_id=user_id)
+            self._suspensions.put(suspension)
+        sessions = self._index.of_user(user_id)
+        for session in sessions:
+            if session.is_open:
+                self._sessions.close(session, by="erasure", outcome=None)
+            self._index.delete(session.session_id)
+        flags = self._flags.delete_of_user(user_id)
+        documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)
+        documents += self._store.delete(USERS, user_id, USER_DOC_ID)
+        if suspension is not None and not suspension.purged:
+            self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
+        self._statistics.erasure(key, self._clock())
+        self._flood.forget(key)
+        log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
+        return Erased(documents, len(sessions), flags)
+
+    def purge_suspended(self, grace_days: int, limit: int) -> int:
+        """Erase users suspended at least `grace_days` ago, at most `limit` a run."""
+        cutoff = self._clock() - timedelta(days=grace_days)
+        purged = examined = 0
+        cursor: str | None = None
+        while examined < limit:
+            page = self._suspensions.awaiting_purge(cursor, min(100, limit - examined))
+            if not page:
+                break
+            for suspension in page:
+                examined += 1
+                if suspension.suspended_at <= cutoff and suspension.user_id is not None:
+                    self.erase(suspension.user_id)
+                    purged += 1
+            cursor = page[-1].user_key
+        log.info("purge examined=%d purged=%d", examined, purged)
+        return purged

@@ -1,0 +1,286 @@
+"""Prohibited acts (§8) on the webhook, and the operators' actions on users (§9).
+
+Webhook side: screening raises flags (links, listed wording, repeated files, sustained
+floods) for people to review; a suspended user gets one notice and then silence.
+Operator side: review flags, restrict, suspend and reinstate users; every action is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.domain.consent import JST
+from shared.domain.events import EventMeta
+from shared.domain.moderation import (
+    CLAUSES,
+    Flag,
+    FlagStatus,
+    Restriction,
+    RestrictionMode,
+    flag_id_for,
+)
+from shared.domain.privacy import user_key
+from shared.domain.screening import ScreeningRules, screen
+from shared.domain.users import UserRecord
+from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.services.audit import Auditor
+from shared.services.desk_records import FlagLog, Suspension, Suspensions
+from shared.services.flood import FloodGuard, Verdict
+from shared.services.ports import Clock
+from shared.services.records import Users
+from shared.services.sessions import Sessions
+from shared.services.statistics import Statistics
+
+MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
+MAX_REASON = 500
+_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_CURSOR = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
+
+
+def check_user_id(user_id: str) -> str:
+    """A LINE user id from a URL, or a ValidationError."""
+    if not _USER_ID.match(user_id):
+        raise ValidationError("userId: a LINE user id (U followed by 32 hex characters)")
+    return user_id
+
+
+class Moderation:
+    """Flags, restrictions and suspensions."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        flags: FlagLog,
+        suspensions: Suspensions,
+        sessions: Sessions,
+        statistics: Statistics,
+        auditor: Auditor,
+        rules: ScreeningRules,
+        flood: FloodGuard,
+        hash_key: str,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._flags = flags
+        self._suspensions = suspensions
+        self._sessions = sessions
+        self._statistics = statistics
+        self._auditor = auditor
+        self._rules = rules
+        self._flood = flood
+        self._hash_key = hash_key
+        self._clock = clock
+
+    # -- the webhook's side -------------------------------------------------------------------
+
+    def screen(self, meta: EventMeta, text: str, session_id: str | None) -> int:
+        """Raise a flag for each finding in a stored message; returns how many."""
+        raised = 0
+        for finding in screen(text, self._rules):
+            flag = Flag(
+                flag_id=flag_id_for(meta.event_id, finding.clause, finding.reason, self._clock()),
+                user_id=meta.source.partition,
+                clause=finding.clause,
+                reason=finding.reason,
+                created_at=self._clock(),
+                message_ref=f"msg:{meta.event_id}",
+                session_id=session_id,
+            )
+            raised += self._flags.add(flag)
+        return raised
+
+    def flood(self, user: UserRecord) -> Verdict:
+        """Count a message against the flood limits; a sustained flood raises a §8(5) flag."""
+        limits: tuple[int | None, int | None] = (None, None)
+        restriction = self.restriction(user)
+        if restriction is not None and restriction.mode is RestrictionMode.LOWER_LIMIT:
+            limits = (restriction.per_minute, restriction.per_day)
+        now = self._clock()
+        verdict = self._flood.admit(user_key(self._hash_key, user.user_id), now, limits)
+        if verdict.sustained:
+            day = now.astimezone(JST).strftime("%Y-%m-%d")
+            self._raise(user.user_id, "8(5)", "sustained flood", key=f"{user.user_id}:{day}")
+        return verdict
+
+    def media_attempt(self, user: UserRecord) -> UserRecord:
+        """Count a refused file; repeated attempts in a day raise a §8(4) flag (once)."""
+        now = self._clock()
+        day = now.astimezone(JST).strftime("%Y-%m-%d")
+        user = self._users.save(user.media_attempt(day, now))
+        if user.media_attempts == MEDIA_ATTEMPTS_FLAGGED:
+            self._raise(user.user_id, "8(4)", "repeated files", key=f"{user.user_id}:{day}")
+        return user
+
+    def restriction(self, user: UserRecord) -> Restriction | None:
+        """The user's restriction, if one is in force now."""
+        if user.restriction is not None and user.restriction.active(self._clock()):
+            return user.restriction
+        return None
+
+    def erased_suspension(self, user_id: str) -> Suspension | None:
+        """The suspension of a user whose record is gone (purged), if any."""
+        return self._suspensions.get(user_key(self._hash_key, user_id))
+
+    def noticed(self, user: UserRecord | None, suspension: Suspension | None) -> None:
+        """Remember that the suspension notice went out (it goes out once)."""
+        if user is not None:
+            self._users.save(replace(user, suspension_noticed=True))
+        elif suspension is not None:
+            self._suspensions.put(replace(suspension, noticed=True))
+
+    def restriction_noticed(self, user: UserRecord) -> None:
+        """Remember that the restriction notice went out."""
+        self._users.save(replace(user, restriction_noticed=True))
+
+    def _raise(self, user_id: str, clause: str, reason: str, key: str) -> None:
+        now = self._clock()
+        flag = Flag(flag_id_for(key, clause, reason, now), user_id, clause, reason, now)
+        self._flags.add(flag)
+
+    # -- the operators' side ------------------------------------------------------------------
+
+    def flag_page(self, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+        """Flags to review, oldest first (no message text: a reference to open the session)."""
+        try:
+            wanted = FlagStatus(status or "open")
+        except ValueError:
+            raise ValidationError("status: open or dismissed") from None
+        if cursor is not None and not _CURSOR.match(cursor):
+            raise ValidationError("cursor: the nextCursor of a previous page")
+        page = self._flags.page(wanted, cursor, limit + 1)
+        shown = page[:limit]
+        return {
+            "flags": [_flag_json(f) for f in shown],
+            "nextCursor": shown[-1].flag_id if len(page) > limit else None,
+        }
+
+    def dismiss(self, flag_id: str, operator: str) -> dict[str, Any]:
+        """Reviewed, nothing to do."""
+        flag = self._flags.get(flag_id) if _CURSOR.match(flag_id) else None
+        if flag is None:
+            raise NotFoundError("no such flag")
+        if flag.status is FlagStatus.DISMISSED:
+            raise ConflictError("the flag is already dismissed")
+        try:
+            flag = self._flags.save(flag.dismiss(operator, self._clock()))
+        except PreconditionFailed:
+            raise ConflictError("the flag changed a moment ago; look again") from None
+        self._auditor.record(operator, "flag.dismiss", flag.user_id, flag=flag.flag_id)
+        return _flag_json(flag)
+
+    def suspend(self, user_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Suspend under a clause of §8 (`{"clause": "8(3)", "reason": ...}`)."""
+        clause = payload.get("clause")
+        if clause not in CLAUSES:
+            raise ValidationError(f"clause: one of {', '.join(CLAUSES)}")
+        reason = payload.get("reason")
+        if not isinstance(reason, str) or not 0 < len(reason.strip()) <= MAX_REASON:
+            raise ValidationError(f"reason: why, in 1-{MAX_REASON} characters")
+        user = self._user(user_id)
+        now = self._clock()
+        if user.open_session_id:
+            session = self._sessions.get(user.open_session_id)
+            if session is not None and session.is_open:
+                self._sessions.close(session, by="system", outcome="利用停止")
+            user = self._user(user_id)
+        user = self._users.save(user.suspend(str(clause), now))
+        since = user.suspended_at or now
+        key = user_key(self._hash_key, user_id)
+        self._suspensions.put(Suspension(key, str(clause), since, user_id=user_id))
+        self._statistics.suspension(key, since)
+        self._auditor.record(
+            operator, "user.suspend", user_id, clause=clause, reason=reason.strip()
+        )
+        return {
+            "userId": user_id,
+            "status": "suspended",
+            "clause": clause,
+            "suspendedAt": since.isoformat(),
+        }
+
+    def restrict(self, user_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Restrict: `{"mode": text_only|read_only|lower_limit, "days"?, "perMinute"?,
+        "perDay"?}`."""
+        try:
+            mode = RestrictionMode(str(payload.get("mode")))
+        except ValueError:
+            raise ValidationError("mode: text_only, read_only or lower_limit") from None
+        days = payload.get("days")
+        if days is not None and (
+            not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365
+        ):
+            raise ValidationError("days: how long, 1-365 (omit for no end)")
+        per_minute, per_day = payload.get("perMinute"), payload.get("perDay")
+        if mode is RestrictionMode.LOWER_LIMIT:
+            for name, value in (("perMinute", per_minute), ("perDay", per_day)):
+                if not _whole(value, 1, 1_000_000):
+                    raise ValidationError(f"{name}: a positive whole number for lower_limit")
+        now = self._clock()
+        restriction = Restriction(
+            mode=mode,
+            until=now + timedelta(days=days) if days else None,
+            per_minute=per_minute if mode is RestrictionMode.LOWER_LIMIT else None,
+            per_day=per_day if mode is RestrictionMode.LOWER_LIMIT else None,
+        )
+        self._users.save(self._user(user_id).restrict(restriction, now))
+        self._auditor.record(operator, "user.restrict", user_id, mode=mode.value, days=days)
+        return {"userId": user_id, "restriction": _restriction_json(restriction)}
+
+    def reinstate(self, user_id: str, operator: str) -> dict[str, Any]:
+        """Lift a suspension or restriction (also for a user already purged: by hash)."""
+        key = user_key(self._hash_key, user_id)
+        user = self._users.get(user_id)
+        suspension = self._suspensions.get(key)
+        if user is None and suspension is None:
+            raise NotFoundError("no such user")
+        if user is not None:
+            self._users.save(user.reinstate(self._clock()))
+        if suspension is not None:
+            self._suspensions.remove(key)
+        self._auditor.record(operator, "user.reinstate", user_id)
+        return {"userId": user_id, "status": "reinstated"}
+
+    def _user(self, user_id: str) -> UserRecord:
+        user = self._users.get(check_user_id(user_id))
+        if user is None:
+            raise NotFoundError("no such user")
+        return user
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _flag_json(flag: Flag) -> dict[str, Any]:
+    return {
+        "flagId": flag.flag_id,
+        "userId": flag.user_id,
+        "clause": flag.clause,
+        "reason": flag.reason,
+        "createdAt": flag.created_at.isoformat(),
+        "messageRef": flag.message_ref,
+        "sessionId": flag.session_id,
+        "status": flag.status.value,
+        "dismissedBy": flag.dismissed_by,
+        "dismissedAt": flag.dismissed_at.isoformat() if flag.dismissed_at else None,
+    }
+
+
+def _restriction_json(restriction: Restriction) -> dict[str, Any]:
+    return {
+        "mode": restriction.mode.value,
+        "until": restriction.until.isoformat() if restriction.until else None,
+        "perMinute": restriction.per_minute,
+        "perDay": restriction.per_day,
+    }
+
+
+def restriction_json(restriction: Restriction | None, now: datetime) -> dict[str, Any] | None:
+    """The restriction in force, for the admin user view."""
+    if restriction is None or not restriction.active(now):
+        return None
+    return _restriction_json(restriction)
