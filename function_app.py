@@ -2,10 +2,12 @@
 
 import azure.functions as func
 
-from shared.entrypoints import admin, timers, webhook
+from shared.entrypoints import admin, admin_moderation, admin_sessions, timers, webhook
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(webhook.bp)  # POST /api/line/webhook
-app.register_functions(admin.bp)  # /api/admin/*
-app.register_functions(timers.bp)  # housekeeping
+app.register_functions(admin.bp)  # /api/admin/{health,users,policies,audit}
+app.register_functions(admin_sessions.bp)  # /api/admin/sessions/*
+app.register_functions(admin_moderation.bp)  # /api/admin/{flags,users/*/...}
+app.register_functions(timers.bp)  # housekeeping, close_idle_sessions, purge_suspended

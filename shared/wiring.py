@@ -121,6 +121,7 @@ def build_desk(
         suspensions=suspensions,
         statistics=statistics,
         flood=flood,
+        auditor=auditor,
         hash_key=settings.hash_key,
         clock=clock,
     )
@@ -148,6 +149,7 @@ def build_desk(
         clock=clock,
         idle_days=settings.session_idle_days,
         statistics=statistics,
+        auditor=auditor,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -160,7 +162,7 @@ def build_desk(
         store=store,
         webhook=webhook,
         policies=policies,
-        admin=AdminService(users, ConsentLog(store), policies, clock),
+        admin=AdminService(users, ConsentLog(store), policies, clock, auditor),
         experts=experts,
         moderation=moderation,
         eraser=eraser,

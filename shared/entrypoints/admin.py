@@ -1,12 +1,11 @@
-"""The admin HTTP API (function-level key): the experts' and operators' side."""
+"""The admin HTTP API (function-level key): health, users, policies, the audit trail."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from shared.entrypoints.http import json_body, json_response, respond
-from shared.entrypoints.identity import operator_from
-from shared.services.admin import policy_json
+from shared.entrypoints.http import json_body, json_response, page_size, respond
+from shared.entrypoints.identity import operator_from, who_from
 from shared.services.ports import DESK
 from shared.wiring import get_desk
 
@@ -33,8 +32,10 @@ def admin_health(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="api/admin/users/{userId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
-    """A user's status and consent history."""
-    return respond(lambda: json_response(get_desk().admin.user(req.route_params["userId"])))
+    """A user's status, restrictions and consent history (audited read)."""
+    return respond(
+        lambda: json_response(get_desk().admin.user(req.route_params["userId"], who_from(req)))
+    )
 
 
 @bp.route(route="api/admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -46,78 +47,21 @@ def admin_list_policies(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/admin/policies", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
-    requiresExplicit, privacyPolicyVersion)."""
-    return respond(
-        lambda: json_response(policy_json(get_desk().policies.register(json_body(req))), 201)
-    )
+    requiresExplicit, privacyPolicyVersion; audited)."""
+
+    def work() -> func.HttpResponse:
+        body = json_body(req)
+        who = operator_from(req, body) if "operator" in body else who_from(req)
+        return json_response(get_desk().admin.register_policy(body, who), 201)
+
+    return respond(work)
 
 
-@bp.route(route="api/admin/sessions", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-def admin_list_sessions(req: func.HttpRequest) -> func.HttpResponse:
-    """The queue: `?status=waiting|active|closed&limit=&cursor=`, oldest first, no text."""
-    params = req.params
+@bp.route(route="api/admin/audit", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def admin_audit(req: func.HttpRequest) -> func.HttpResponse:
+    """The audit trail, oldest first: `?limit=&cursor=`."""
     return respond(
         lambda: json_response(
-            get_desk().experts.queue(
-                params.get("status"), params.get("cursor"), params.get("limit")
-            )
+            get_desk().auditor.page(req.params.get("cursor"), page_size(req.params.get("limit")))
         )
     )
-
-
-@bp.route(
-    route="api/admin/sessions/{sessionId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION
-)
-def admin_get_session(req: func.HttpRequest) -> func.HttpResponse:
-    """A session and its messages in order."""
-    return respond(lambda: json_response(get_desk().experts.detail(req.route_params["sessionId"])))
-
-
-@bp.route(
-    route="api/admin/sessions/{sessionId}/claim",
-    methods=["POST"],
-    auth_level=func.AuthLevel.FUNCTION,
-)
-def admin_claim_session(req: func.HttpRequest) -> func.HttpResponse:
-    """Assign the session to the calling expert (409 if someone else has it)."""
-
-    def work() -> func.HttpResponse:
-        operator = operator_from(req, json_body(req, optional=True))
-        return json_response(get_desk().experts.claim(req.route_params["sessionId"], operator))
-
-    return respond(work)
-
-
-@bp.route(
-    route="api/admin/sessions/{sessionId}/messages",
-    methods=["POST"],
-    auth_level=func.AuthLevel.FUNCTION,
-)
-def admin_send_message(req: func.HttpRequest) -> func.HttpResponse:
-    """Push an expert's answer (`{"text": ...}`) and say whether LINE accepted it."""
-
-    def work() -> func.HttpResponse:
-        body = json_body(req)
-        operator = operator_from(req, body)
-        sent = get_desk().experts.send(req.route_params["sessionId"], operator, body)
-        return json_response(sent, 201)
-
-    return respond(work)
-
-
-@bp.route(
-    route="api/admin/sessions/{sessionId}/close",
-    methods=["POST"],
-    auth_level=func.AuthLevel.FUNCTION,
-)
-def admin_close_session(req: func.HttpRequest) -> func.HttpResponse:
-    """Close with `{"outcome": ...}`; the user gets a closing message."""
-
-    def work() -> func.HttpResponse:
-        body = json_body(req)
-        operator = operator_from(req, body)
-        return json_response(
-            get_desk().experts.close(req.route_params["sessionId"], operator, body)
-        )
-
-    return respond(work)

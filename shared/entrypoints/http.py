@@ -46,6 +46,19 @@ _PUBLIC_MESSAGES = {
 }
 
 
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+def page_size(limit: str | None) -> int:
+    """`?limit=`: 1-200, 50 when absent."""
+    if limit is None:
+        return DEFAULT_PAGE
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        raise ValidationError(f"limit: a whole number from 1 to {MAX_PAGE}")
+    return int(limit)
+
+
 def error_response(exc: DeskError) -> func.HttpResponse:
     """`{"error": {"code", "message"}}` with the status the error class names."""
     message = _PUBLIC_MESSAGES.get(exc.status, exc.message)

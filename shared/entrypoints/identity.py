@@ -62,3 +62,12 @@ def operator_from(req: func.HttpRequest, body: dict[str, Any]) -> str:
         "operator: sign in through App Service authentication, or name the operator "
         f"(1-{MAX_OPERATOR} characters) in the body"
     )
+
+
+def who_from(req: func.HttpRequest) -> str:
+    """Who to name in the audit for a read: the principal, an `operator` parameter, or the key."""
+    principal = principal_from(req)
+    if principal is not None:
+        return principal.name
+    named = (req.params.get("operator") or "").strip()
+    return named[:MAX_OPERATOR] if named else "function-key"

@@ -20,3 +20,10 @@ def housekeeping(timer: func.TimerRequest) -> None:
 def close_idle_sessions(timer: func.TimerRequest) -> None:
     """Close sessions without user activity for DESK_SESSION_IDLE_DAYS (hourly by default)."""
     get_desk().experts.close_idle()
+
+
+@bp.timer_trigger(schedule="%PURGE_SCHEDULE%", arg_name="timer", run_on_startup=False)
+def purge_suspended(timer: func.TimerRequest) -> None:
+    """Erase users suspended longer than PURGE_GRACE_DAYS (daily at 03:00 Japan time)."""
+    desk = get_desk()
+    desk.eraser.purge_suspended(desk.settings.purge_grace_days, desk.settings.purge_batch)

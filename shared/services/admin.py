@@ -5,33 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.consent import PolicyVersion
-from shared.errors import NotFoundError, ValidationError
-from shared.services.moderation import restriction_json
+from shared.errors import NotFoundError
+from shared.services.audit import Auditor
+from shared.services.moderation import check_user_id, restriction_json
 from shared.services.policies import PolicyRegistry
 from shared.services.ports import Clock
 from shared.services.records import ConsentLog, Users
-
-_USER_ID_LENGTH = 33
 
 
 class AdminService:
     """What `/api/admin/users` and `/api/admin/policies` answer."""
 
     def __init__(
-        self, users: Users, log: ConsentLog, policies: PolicyRegistry, clock: Clock
+        self,
+        users: Users,
+        log: ConsentLog,
+        policies: PolicyRegistry,
+        clock: Clock,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._users = users
         self._log = log
         self._policies = policies
         self._clock = clock
 
-    def user(self, user_id: str) -> dict[str, Any]:
+    def user(self, user_id: str, who: str) -> dict[str, Any]:
         """A user's status and consent history (every record: version id, method, time)."""
-        if not (len(user_id) == _USER_ID_LENGTH and user_id.startswith("U")):
-            raise ValidationError("userId: a LINE user id (U followed by 32 hex characters)")
-        user = self._users.get(user_id)
+        user = self._users.get(check_user_id(user_id))
         if user is None:
             raise NotFoundError("no such user")
+        self._auditor.record(who, "user.read", user_id)
         if user.suspended:
             status = "suspended"
         elif not user.followed:
@@ -70,6 +74,12 @@ class AdminService:
                 for record in self._log.history(user_id)
             ],
         }
+
+    def register_policy(self, payload: dict[str, Any], who: str) -> dict[str, Any]:
+        """Register a policy version (audited)."""
+        version = self._policies.register(payload)
+        self._auditor.record(who, "policy.register", None, version=version.version_id)
+        return policy_json(version)
 
     def policies(self) -> dict[str, Any]:
         """Every policy version and which one is in effect."""

@@ -13,10 +13,13 @@ last (it is what marks a user as still to be erased), then the id on the suspens
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from shared.domain.privacy import user_key
+from shared.errors import NotFoundError
+from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
 from shared.services.flood import FloodGuard
 from shared.services.ports import USERS, Clock, DocumentStore
@@ -50,9 +53,11 @@ class Eraser:
         suspensions: Suspensions,
         statistics: Statistics,
         flood: FloodGuard,
+        auditor: Auditor,
         hash_key: str,
         clock: Clock,
     ) -> None:
+        self._auditor = auditor
         self._store = store
         self._users = users
         self._sessions = sessions
@@ -88,6 +93,20 @@ class Eraser:
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
         return Erased(documents, len(sessions), flags)
 
+    def erase_on_request(
+        self, user_id: str, operator: str, notify: Callable[[str], bool]
+    ) -> dict[str, object]:
+        """An erasure asked for by post or phone: erase, audit, tell the user if reachable."""
+        user = self._users.get(user_id)
+        suspended = self._suspensions.get(user_key(self._hash_key, user_id))
+        if user is None and suspended is None:
+            raise NotFoundError("no such user")
+        reachable = user is not None and user.followed
+        erased = self.erase(user_id)
+        self._auditor.record(operator, "user.erase", user_id, documents=erased.documents)
+        told = notify(user_id) if reachable else False
+        return {"userId": user_id, "erased": True, "documents": erased.documents, "userTold": told}
+
     def purge_suspended(self, grace_days: int, limit: int) -> int:
         """Erase users suspended at least `grace_days` ago, at most `limit` a run."""
         cutoff = self._clock() - timedelta(days=grace_days)
@@ -101,6 +120,7 @@ class Eraser:
                 examined += 1
                 if suspension.suspended_at <= cutoff and suspension.user_id is not None:
                     self.erase(suspension.user_id)
+                    self._auditor.record("purge_suspended", "user.purge", suspension.user_id)
                     purged += 1
             cursor = page[-1].user_key
         log.info("purge examined=%d purged=%d", examined, purged)

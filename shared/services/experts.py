@@ -15,6 +15,7 @@ from typing import Any
 from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
 from shared.domain.sessions import Message, Outcome, Role, Session, SessionStatus
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.services.audit import Auditor
 from shared.services.catalog import automatic_outcome, load_outcomes, load_topics
 from shared.services.ports import Clock
 from shared.services.pushing import Pusher, PushResult
@@ -25,8 +26,6 @@ from shared.services.statistics import Statistics
 
 log = logging.getLogger("desk.experts")
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
 _CURSOR = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
 _CLIENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _KEYS = uuid.UUID("3b0f6d55-6f0e-4b9c-8f3e-2a1d9c4e7b10")
@@ -51,8 +50,10 @@ class ExpertDesk:
         clock: Clock,
         idle_days: int,
         statistics: Statistics,
+        auditor: Auditor,
     ) -> None:
         self._statistics = statistics
+        self._auditor = auditor
         self._sessions = sessions
         self._index = index
         self._messages = messages
@@ -65,13 +66,13 @@ class ExpertDesk:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def queue(self, status: str | None, cursor: str | None, limit: str | None) -> dict[str, Any]:
+    def queue(self, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
         """One page of sessions in a status, oldest first, without any message text."""
         try:
             wanted = SessionStatus(status or "waiting")
         except ValueError:
             raise ValidationError("status: waiting, active or closed") from None
-        size = _page_size(limit)
+        size = limit
         if cursor is not None and not _CURSOR.match(cursor):
             raise ValidationError("cursor: the nextCursor of a previous page")
         page = self._index.page(wanted, cursor, size + 1)
@@ -81,10 +82,11 @@ class ExpertDesk:
             "nextCursor": shown[-1].session_id if len(page) > size else None,
         }
 
-    def detail(self, session_id: str) -> dict[str, Any]:
-        """A session and its messages in order."""
+    def detail(self, session_id: str, who: str) -> dict[str, Any]:
+        """A session and its messages in order (a read of a user's messages: audited)."""
         session = self._session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
+        self._auditor.record(who, "session.read", session.user_id, session=session.session_id)
         return {
             **self._summary(session, count=sum(m.role is Role.USER for m in messages)),
             "userId": session.user_id,
@@ -95,7 +97,9 @@ class ExpertDesk:
 
     def claim(self, session_id: str, operator: str) -> dict[str, Any]:
         """Assign the session to `operator`; 409 if it is closed or someone else has it."""
-        return self._summary(self._claim(self._session(session_id), operator))
+        claimed = self._claim(self._session(session_id), operator)
+        self._auditor.record(operator, "session.claim", claimed.user_id, session=session_id)
+        return self._summary(claimed)
 
     def send(self, session_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Push an expert's answer to the user and record it with its delivery status."""
@@ -140,6 +144,13 @@ class ExpertDesk:
         self._messages.save(message)
         if result.accepted:
             self._statistics.first_answer(session, message.at)
+        self._auditor.record(
+            operator,
+            "session.message",
+            session.user_id,
+            session=session.session_id,
+            accepted=result.accepted,
+        )
         return {"message": _message_json(message), "accepted": result.accepted}
 
     def close(self, session_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +158,9 @@ class ExpertDesk:
         outcome = _outcome(payload.get("outcome"))
         session = self._open_session(session_id)
         closed = self._sessions.close(session, by=operator, outcome=outcome.label)
+        self._auditor.record(
+            operator, "session.close", closed.user_id, session=session_id, outcome=outcome.label
+        )
         notice = self._notify(closed, (self._replies.text("session_closed"),), "close")
         return {**self._summary(closed), "closingMessageAccepted": notice}
 
@@ -181,6 +195,10 @@ class ExpertDesk:
     def _last_activity(self, session: Session) -> Any:
         messages = self._messages.of_session(session.user_id, session.session_id)
         return max((m.at for m in messages if m.role is Role.USER), default=session.opened_at)
+
+    def notify_user(self, user_id: str, messages: tuple[OutboundMessage, ...], key: str) -> bool:
+        """Push a notice to a user (retry key `key`); False when LINE did not take it."""
+        return self._pusher.push(user_id, messages, _retry_key(key)).accepted
 
     def _notify(self, session: Session, messages: tuple[OutboundMessage, ...], what: str) -> bool:
         user = self._users.get(session.user_id)
@@ -239,14 +257,6 @@ class ExpertDesk:
             "closedBy": session.closed_by,
             "outcome": session.outcome,
         }
-
-
-def _page_size(limit: str | None) -> int:
-    if limit is None:
-        return DEFAULT_PAGE
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
-        raise ValidationError(f"limit: a whole number from 1 to {MAX_PAGE}")
-    return int(limit)
 
 
 def _outcome(raw: object) -> Outcome:

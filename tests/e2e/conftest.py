@@ -145,6 +145,7 @@ def running_desk(
         "DESK_HASH_KEY": "e2e-hash-key",
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
+        "PURGE_SCHEDULE": "0 0 18 * * *",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,

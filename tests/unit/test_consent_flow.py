@@ -18,7 +18,9 @@ URL = "https://policy.example/desk"
 
 
 def history(desk, user) -> list[tuple[str, str]]:
-    return [(c["policyVersion"], c["method"]) for c in desk.admin.user(user.user_id)["consents"]]
+    return [
+        (c["policyVersion"], c["method"]) for c in desk.admin.user(user.user_id, "test")["consents"]
+    ]
 
 
 def test_follow_brings_greeting_summary_link_and_two_buttons_naming_the_version(
@@ -79,7 +81,7 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
         "同意内容の確認",
         "同意を撤回",
     ]
-    described = desk.admin.user(user.user_id)
+    described = desk.admin.user(user.user_id, "test")
     assert described["status"] == "consented"
     (record,) = described["consents"]
     assert record["policyVersion"] == CURRENT
@@ -115,7 +117,7 @@ def test_declining_is_recorded_and_explained_and_the_next_message_asks_again(
     deliver(desk, user.follow_event(), user.postback_event(DECLINE))
     assert line.sent[-1].messages[0].text == TEXTS.text("consent_declined")
     assert history(desk, user) == [(CURRENT, "declined")]
-    assert desk.admin.user(user.user_id)["status"] == "declined"
+    assert desk.admin.user(user.user_id, "test")["status"] == "declined"
     line.sent.clear()
     deliver(desk, user.text_event("やっぱり使いたいです"))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
@@ -175,7 +177,7 @@ def test_withdrawal_stops_the_desk_and_explains_erasure(desk, sim, line, clock, 
     assert line.texts() == [TEXTS.text("withdrawn")]
     assert "データ削除" in line.texts()[0]
     assert history(desk, user)[-1] == (CURRENT, "withdrawn")
-    assert desk.admin.user(user.user_id)["status"] == "withdrawn"
+    assert desk.admin.user(user.user_id, "test")["status"] == "withdrawn"
     line.sent.clear()
     deliver(desk, user.text_event("こんにちは"))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
@@ -203,7 +205,7 @@ def test_unfollow_records_the_block_and_a_declined_user_who_returns_is_asked_aga
     deliver(desk, user.follow_event(), user.postback_event(DECLINE), user.unfollow_event())
     record = store.read(USERS, user.user_id, "user")
     assert record["followed"] is False
-    assert desk.admin.user(user.user_id)["status"] == "unfollowed"
+    assert desk.admin.user(user.user_id, "test")["status"] == "unfollowed"
     line.sent.clear()
     deliver(desk, user.follow_event(unblocked=True))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
