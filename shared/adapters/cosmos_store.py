@@ -183,6 +183,9 @@ class CosmosStore:
         )
         return sum(self.delete(container, partition, doc_id) for doc_id in ids if doc_id != keep)
 
+    def compact(self) -> None:
+        """Nothing to do: a deleted Cosmos DB document is gone from the service's view."""
+
     def purge_expired(self) -> int:
         """Nothing to do: Cosmos DB expires documents with a `ttl` by itself."""
         return 0

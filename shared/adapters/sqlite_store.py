@@ -51,6 +51,8 @@ class SqliteStore:
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Erasure must really erase: deleted rows are overwritten, not left in free pages.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
@@ -176,6 +178,12 @@ class SqliteStore:
                 (container, partition, keep if keep is not None else ""),
             )
             return cursor.rowcount
+
+    def compact(self) -> None:
+        """Checkpoint the write-ahead log into the file and empty it: with secure_delete on,
+        no copy of a deleted or overwritten document is then left in either file."""
+        with self._lock:
+            self._guard(lambda: self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     def purge_expired(self) -> int:
         """Delete expired rows (Cosmos DB does this itself; SQLite needs the housekeeping timer)."""

@@ -120,11 +120,10 @@ class Conversation:
     def on_follow(self, event: FollowEvent, ticket: Ticket) -> None:
         """Record the follow; greet, and ask for consent unless the user holds it already."""
         meta = event.meta
-        if not ticket.claim():
-            return
         known = self._users.get(meta.source.partition)
-        if known is None and self._moderation.erased_suspension(meta.source.partition):
-            self._blocked(meta, ticket, None)  # erased and suspended: store nothing again
+        if known is None and self._blocked(meta, ticket, None):
+            return  # erased and suspended: store nothing about them again
+        if not ticket.claim():
             return
         user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
         if known is None or known.first_followed_at is None:
@@ -253,7 +252,11 @@ class Conversation:
             if suspension is None:
                 return False
             noticed = suspension.noticed
-        if not noticed and not meta.standby and ticket.claim():
+        if noticed or meta.standby:
+            return True
+        # An erased user gets no receipt (it would store their id again): the notice mark,
+        # written first, is what keeps a redelivery from repeating it.
+        if user is None or ticket.claim():
             self._moderation.noticed(user, suspension)
             self._answer(meta, (self._replies.text("suspended_notice"),))
         return True

@@ -74,10 +74,15 @@ class Eraser:
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
-        if user is not None and user.suspended and suspension is None:
+        if user is not None and user.suspended:
             since = user.suspended_at or self._clock()
-            suspension = Suspension(key, user.suspension_clause or "", since, user_id=user_id)
-            self._suspensions.put(suspension)
+            # Carry the "already told" mark over, so the hash does not tell them again.
+            noticed = user.suspension_noticed or (suspension is not None and suspension.noticed)
+            if suspension is None or suspension.noticed != noticed:
+                suspension = Suspension(
+                    key, user.suspension_clause or "", since, user_id=user_id, noticed=noticed
+                )
+                self._suspensions.put(suspension)
         sessions = self._index.of_user(user_id)
         for session in sessions:
             if session.is_open:
@@ -85,10 +90,11 @@ class Eraser:
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)
-        documents += self._store.delete(USERS, user_id, USER_DOC_ID)
+        documents += self._store.delete_partition(USERS, user_id)  # the user record, last
         if suspension is not None and not suspension.purged:
             self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
         self._statistics.erasure(key, self._clock())
+        self._store.compact()
         self._flood.forget(key)
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
         return Erased(documents, len(sessions), flags)

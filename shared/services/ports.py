@@ -93,6 +93,11 @@ class DocumentStore(Protocol):
         many went. Idempotent: a second call after a failure finishes the job."""
         ...
 
+    def compact(self) -> None:
+        """Make deletions physical where the back end keeps copies (SQLite's write-ahead log
+        and free pages); nothing to do on Cosmos DB."""
+        ...
+
     def purge_expired(self) -> int:
         """Physically remove expired documents where the back end does not (0 where it does)."""
         ...

@@ -151,6 +151,9 @@ class MemoryStore:
             del self.docs[key]
         return live
 
+    def compact(self) -> None:
+        self._op("compact")
+
     def purge_expired(self) -> int:
         self._op("purge")
         expired = [k for k in self.docs if self._live(k) is None]
