@@ -48,6 +48,14 @@ class RunningDesk:
     documents: Callable[[], list[dict[str, Any]]]
     log: Path
     store: str
+    files: tuple[Path, ...] = ()
+
+    def stored_bytes(self) -> bytes:
+        """Everything the store holds, as bytes: the SQLite files themselves (database,
+        write-ahead log), or every Cosmos DB document as the service returns it."""
+        if self.files:
+            return b"".join(p.read_bytes() for p in self.files if p.exists())
+        return json.dumps(self.documents(), ensure_ascii=False).encode("utf-8")
 
     def http(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -130,9 +138,11 @@ def running_desk(
             "COSMOS_VERIFY_TLS": "false",
         }
         documents = cosmos_documents(endpoint, database)
+        files = ()
     else:
         store_env = {"COSMOS_ENDPOINT": "", "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3")}
         documents = sqlite_documents(workdir / "desk.sqlite3")
+        files = tuple(workdir / f"desk.sqlite3{suffix}" for suffix in ("", "-wal", "-shm"))
     env = {
         **os.environ,
         "DESK_ENVIRONMENT": "Development",
@@ -146,6 +156,7 @@ def running_desk(
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
         "PURGE_SCHEDULE": "0 0 18 * * *",
+        "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,
@@ -171,7 +182,7 @@ def running_desk(
             pytest.fail(f"host did not start:\n{log.read_text()}")
         sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
-            yield RunningDesk(base_url, sim, documents, log, request.param)
+            yield RunningDesk(base_url, sim, documents, log, request.param, files)
         finally:
             process.terminate()
             process.wait(timeout=10)
