@@ -4,7 +4,8 @@
    the Cosmos test server, with the LINE simulator answering over loopback HTTP (one reply
    each, as in production).
 2. Store operations per event type (what each kind of event costs in Cosmos DB requests).
-   Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting.
+   Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting,
+   and the purge of 100 and 1,000 suspended users with 50 messages each.
 3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -30,8 +32,10 @@ from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
+from shared.domain.privacy import user_key
 from shared.domain.sessions import Session, SessionStatus
-from shared.services.ports import Document, DocumentStore
+from shared.services.desk_records import Suspension, Suspensions
+from shared.services.ports import USERS, Document, DocumentStore
 from shared.services.records import SessionIndex
 from shared.wiring import Desk, build_desk
 
@@ -154,12 +158,68 @@ def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
         timings = []
         for _ in range(5):
             started = time.perf_counter()
-            page = desk.experts.queue("waiting", None, "50")
+            page = desk.experts.queue("waiting", None, 50)
             timings.append(time.perf_counter() - started)
         shown = len(page["sessions"])
         print(
             f"  {name:<18} {total:>6} sessions: first page ({shown}) "
             f"median {statistics.median(timings) * 1000:7.1f} ms"
+        )
+
+
+def purge_cost(
+    name: str,
+    make_store: Callable[[], DocumentStore],
+    sim: LineSimulator,
+    sizes: tuple[int, ...] = (100, 1000),
+) -> None:
+    """Purge time and store operations for suspended users with 50 messages each."""
+    for users in sizes:
+        counting = CountingStore(make_store())
+        desk = _desk(counting, sim)  # type: ignore[arg-type]
+        suspended = datetime(2025, 10, 1, tzinfo=UTC)
+        for n in range(users):
+            user_id = "U" + f"{n + 1:032x}"
+            session_id = f"20251001T000000-{n:06x}"
+            counting.inner.create(
+                USERS,
+                {
+                    "id": "user",
+                    "userId": user_id,
+                    "type": "user",
+                    "followed": True,
+                    "updatedAt": suspended.isoformat(),
+                    "suspendedAt": suspended.isoformat(),
+                    "suspensionClause": "8(5)",
+                },
+            )
+            Suspensions(counting.inner).put(
+                Suspension(user_key(desk.settings.hash_key, user_id), "8(5)", suspended, user_id)
+            )
+            SessionIndex(counting.inner).create(
+                Session(session_id, user_id, "career", SessionStatus.CLOSED, suspended)
+            )
+            for m in range(50):
+                counting.inner.create(
+                    USERS,
+                    {
+                        "id": f"msg:{n}-{m}",
+                        "userId": user_id,
+                        "type": "message",
+                        "sessionId": session_id,
+                        "role": "user",
+                        "kind": "text",
+                        "text": "相談内容" * 10,
+                        "at": suspended.isoformat(),
+                    },
+                )
+        counting.counts.clear()
+        started = time.perf_counter()
+        purged = desk.eraser.purge_suspended(grace_days=30, limit=users)
+        elapsed = time.perf_counter() - started
+        print(
+            f"  {name:<18} {users:>5} users: purged {purged} in {elapsed:6.2f} s, "
+            f"{counting.total():6d} store operations ({counting.total() / users:.1f} a user)"
         )
 
 
@@ -197,11 +257,27 @@ def main() -> None:
                 CosmosStore(cosmos.endpoint, "queue", key=EMULATOR_KEY, verify_tls=False),
                 sim,
             )
+            print("Purge of suspended users with 50 messages each:")
+            purge_cost(
+                "sqlite",
+                lambda: SqliteStore(str(Path(tmp) / f"purge-{uuid.uuid4().hex}.sqlite3")),
+                sim,
+            )
+            purge_cost(
+                "cosmos-testserver",
+                lambda: CosmosStore(
+                    cosmos.endpoint,
+                    f"purge-{uuid.uuid4().hex[:8]}",
+                    key=EMULATOR_KEY,
+                    verify_tls=False,
+                ),
+                sim,
+            )
             sqlite.close()
     finally:
         cosmos.stop()
         sim.stop()
-    print("Import time in a fresh interpreter (median of 5):")
+    print("Import time in a fresh interpreter (median of 5):", flush=True)
     for label, statement in [
         ("azure.functions", "import azure.functions"),
         ("function_app", "import function_app"),

@@ -69,7 +69,7 @@ def snapshot(store: MemoryStore) -> dict[tuple[str, str, str], str]:
     return {
         key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
         for key, (doc, _) in store.docs.items()
-        if not key[1] == "audit"  # audit ids are random; their content is checked below
+        if key[1] != "audit"  # audit ids are random; their content is checked below
     }
 
 
