@@ -25,6 +25,8 @@ LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
 # Where the full operations policy is published. The prefecture's page address is set per
 # deployment; this default only keeps local runs working.
 DEFAULT_POLICY_URL = "https://www.pref.chiba.lg.jp/"
+# Where users are sent once the desk has ended (§7); each deployment names its own.
+DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワークなどの相談窓口をご利用ください。"
 
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
@@ -62,6 +64,8 @@ class Settings:
     flag_domains: tuple[str, ...]
     flag_words: tuple[str, ...]
     purge_grace_days: int
+    status_cache_seconds: float
+    ended_referral: str
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
@@ -182,6 +186,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             _parse_number("PURGE_GRACE_DAYS", get("PURGE_GRACE_DAYS", "30"), minimum=0)
         ),
         purge_batch=int(_parse_number("PURGE_BATCH", get("PURGE_BATCH", "200"), minimum=1)),
+        status_cache_seconds=_parse_number(
+            "DESK_STATUS_CACHE_SECONDS", get("DESK_STATUS_CACHE_SECONDS", "30"), minimum=0
+        ),
+        ended_referral=get("DESK_ENDED_REFERRAL", DEFAULT_REFERRAL) or DEFAULT_REFERRAL,
         session_idle_days=int(
             _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
         ),

@@ -34,6 +34,7 @@ from shared.services.ports import Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
 from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
+from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
 from shared.services.webhook import WebhookService
@@ -56,6 +57,7 @@ class Desk:
     pusher: Pusher
     replies: Replies
     users: Users
+    status: StatusBoard
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -126,6 +128,7 @@ def build_desk(
         clock=clock,
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
+    status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
     conversation = Conversation(
         users=users,
         consent=consent,
@@ -133,6 +136,8 @@ def build_desk(
         moderation=moderation,
         eraser=eraser,
         statistics=statistics,
+        status=status,
+        referral=settings.ended_referral,
         answerer=Answerer(messenger),
         replies=replies,
         topics=load_topics(),
@@ -170,6 +175,7 @@ def build_desk(
         pusher=pusher,
         replies=replies,
         users=users,
+        status=status,
     )
 
 

@@ -33,6 +33,7 @@ class UserRecord:
     restriction_noticed: bool = False
     media_day: str | None = None
     media_attempts: int = 0
+    status_notice: str | None = None
     etag: str | None = None
 
     @property

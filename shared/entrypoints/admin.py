@@ -65,3 +65,21 @@ def admin_audit(req: func.HttpRequest) -> func.HttpResponse:
             get_desk().auditor.page(req.params.get("cursor"), page_size(req.params.get("limit")))
         )
     )
+
+
+@bp.route(route="api/admin/service", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def admin_get_service(req: func.HttpRequest) -> func.HttpResponse:
+    """The service status in force, what is set, and the planned maintenance windows."""
+    return respond(lambda: json_response(get_desk().status.describe()))
+
+
+@bp.route(route="api/admin/service", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
+def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
+    """`{"state": open|maintenance|suspended|ended, "message"?, "until"?, "from"?}` (audited)."""
+
+    def work() -> func.HttpResponse:
+        body = json_body(req)
+        who = operator_from(req, body) if "operator" in body else who_from(req)
+        return json_response(get_desk().status.change(body, who))
+
+    return respond(work)

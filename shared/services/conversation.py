@@ -3,6 +3,8 @@
 Each user event passes, in order:
 1. the suspension check (§9): a suspended user, or the keyed hash of one already erased, gets
    one notice and then silence; nothing they send is stored;
+   then the service status (§7): while the desk is not open, the state's notice once per user
+   and window, and nothing else (follows, consents and blocks are still recorded);
 2. the flood limits (§8(5)): over them, one notice and the messages are not stored;
 3. requests that need no consent: erasure of one's data (データ削除, with a confirmation);
 4. the consent gate (§3): until the user agrees to the current version, the only answer is
@@ -20,6 +22,7 @@ the desk neither answers them nor counts them as use (no prompt, no deemed conse
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from shared.domain import postbacks
@@ -49,6 +52,7 @@ from shared.services.moderation import Moderation
 from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies
+from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
 from shared.texts.catalogue import command_for
@@ -74,6 +78,8 @@ class Conversation:
         moderation: Moderation,
         eraser: Eraser,
         statistics: Statistics,
+        status: StatusBoard,
+        referral: str,
         answerer: Answerer,
         replies: Replies,
         topics: tuple[Topic, ...],
@@ -86,6 +92,8 @@ class Conversation:
         self._moderation = moderation
         self._eraser = eraser
         self._statistics = statistics
+        self._status = status
+        self._referral = referral
         self._answerer = answerer
         self._replies = replies
         self._topics = {t.topic_id: t for t in topics}
@@ -128,7 +136,7 @@ class Conversation:
         user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
         if known is None or known.first_followed_at is None:
             self._statistics.new_user(meta.event_id, self._clock())
-        if meta.standby or self._blocked(meta, ticket, user):
+        if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
         if self._consent.gate(user) is Gate.ALLOW:
             greeting = "greeting_unblocked" if event.is_unblocked else "greeting"
@@ -187,8 +195,19 @@ class Conversation:
     ) -> None:
         if meta.standby:
             return
-        user = self._admitted(meta, ticket)
-        if user is None:
+        known = self._users.get(meta.source.partition)
+        if self._blocked(meta, ticket, known):
+            return
+        user = known or self._new_user(meta)
+        if not self._status.current().is_open:
+            if command == "consent" and ticket.claim():  # consent is still recorded (§7)
+                self._consent.answer(
+                    user, params.get("version", ""), params.get("answer") == "yes", meta
+                )
+                user = self._users.get(user.user_id) or user
+            self._closed(meta, ticket, user)
+            return
+        if not self._admitted(meta, ticket, user):
             return
         if command in _UNGATED:
             if ticket.claim():
@@ -200,18 +219,24 @@ class Conversation:
         elif ticket.claim():
             self._gated(meta, ticket, user, gate, (command, params, message))
 
-    def _admitted(self, meta: EventMeta, ticket: Ticket) -> UserRecord | None:
-        """The user, unless suspended or over the flood limits (then None)."""
-        known = self._users.get(meta.source.partition)
-        if self._blocked(meta, ticket, known):
-            return None
-        user = known or self._new_user(meta)
+    def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
+        """Within the flood limits? (If not, the user is told once per window.)"""
         verdict = self._moderation.flood(user)
         if verdict.admitted:
-            return user
+            return True
         if verdict.notify and ticket.claim():
             self._answer(meta, (self._replies.text("flood_notice"),))
-        return None
+        return False
+
+    def _closed(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
+        """While the desk is not open (§7): the state's notice once per user and window."""
+        status = self._status.current()
+        if status.is_open:
+            return False
+        if user.status_notice != status.key and ticket.claim():
+            self._users.save(replace(user, status_notice=status.key))
+            self._answer(meta, self._replies.status_notice(status, self._referral))
+        return True
 
     def _gated(
         self,

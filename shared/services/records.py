@@ -158,6 +158,7 @@ class Users:
             restriction_noticed=bool(doc.get("restrictionNoticed")),
             media_day=doc.get("mediaDay"),
             media_attempts=int(doc.get("mediaAttempts") or 0),
+            status_notice=doc.get("statusNotice"),
             etag=doc.get("_etag"),
         )
 
@@ -182,6 +183,7 @@ class Users:
             "restrictionNoticed": user.restriction_noticed,
             "mediaDay": user.media_day,
             "mediaAttempts": user.media_attempts,
+            "statusNotice": user.status_notice,
         }
         if user.etag is None:
             try:

@@ -8,6 +8,7 @@ from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.domain.service_status import Effective, ServiceState
 from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
 
@@ -39,6 +40,18 @@ class Replies:
                 no=answer("consent_no", "no"),
             ),
         )
+
+    def status_notice(self, status: Effective, referral: str) -> tuple[TextMessage, ...]:
+        """What users get while the desk is not open (§7), with the operators' note if any."""
+        if status.state is ServiceState.ENDED:
+            notice = self.text("status_ended", referral=referral)
+        elif status.state is ServiceState.SUSPENDED:
+            notice = self.text("status_suspended")
+        elif status.until is not None:
+            notice = self.text("status_maintenance_until", until=japan_day_and_time(status.until))
+        else:
+            notice = self.text("status_maintenance")
+        return (notice, TextMessage(status.message)) if status.message else (notice,)
 
     def erase_question(self) -> ConfirmMessage:
         """削除する / やめる, before erasing on the user's request."""
