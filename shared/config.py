@@ -65,6 +65,7 @@ class Settings:
     flag_words: tuple[str, ...]
     purge_grace_days: int
     status_cache_seconds: float
+    stats_k: int
     ended_referral: str
     purge_batch: int
     session_idle_days: int
@@ -190,6 +191,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             "DESK_STATUS_CACHE_SECONDS", get("DESK_STATUS_CACHE_SECONDS", "30"), minimum=0
         ),
         ended_referral=get("DESK_ENDED_REFERRAL", DEFAULT_REFERRAL) or DEFAULT_REFERRAL,
+        stats_k=int(_parse_number("DESK_STATS_K", get("DESK_STATS_K", "10"), minimum=2)),
         session_idle_days=int(
             _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
         ),

@@ -34,6 +34,7 @@ from shared.services.ports import Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
 from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
+from shared.services.reporting import Reports
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
@@ -58,6 +59,7 @@ class Desk:
     replies: Replies
     users: Users
     status: StatusBoard
+    reports: Reports
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -176,6 +178,7 @@ def build_desk(
         replies=replies,
         users=users,
         status=status,
+        reports=Reports(StatEntries(store), settings.stats_k),
     )
 
 

@@ -83,3 +83,14 @@ def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
         return json_response(get_desk().status.change(body, who))
 
     return respond(work)
+
+
+@bp.route(route="api/admin/stats", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def admin_stats(req: func.HttpRequest) -> func.HttpResponse:
+    """Publishable counts: `?from=YYYY-MM-DD&to=YYYY-MM-DD&by=month|topic|outcome`."""
+    params = req.params
+    return respond(
+        lambda: json_response(
+            get_desk().reports.table(params.get("from"), params.get("to"), params.get("by"))
+        )
+    )

@@ -61,7 +61,9 @@ class Statistics:
     def first_answer(self, session: Session, at: datetime) -> None:
         """An expert answered a session for the first time (the first one counts)."""
         minutes = max(0, int((at - session.opened_at).total_seconds() // 60))
-        self._entries.add("first_answer", session.session_id, at, minutes=minutes)
+        self._entries.add(
+            "first_answer", session.session_id, at, minutes=minutes, topic=session.topic
+        )
 
     def suspension(self, user_key: str, at: datetime) -> None:
         """A user was suspended."""
