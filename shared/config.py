@@ -66,6 +66,7 @@ class Settings:
     purge_grace_days: int
     status_cache_seconds: float
     stats_k: int
+    require_app_roles: bool
     ended_referral: str
     purge_batch: int
     session_idle_days: int
@@ -192,6 +193,9 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         ended_referral=get("DESK_ENDED_REFERRAL", DEFAULT_REFERRAL) or DEFAULT_REFERRAL,
         stats_k=int(_parse_number("DESK_STATS_K", get("DESK_STATS_K", "10"), minimum=2)),
+        require_app_roles=_parse_bool(
+            "DESK_REQUIRE_APP_ROLES", get("DESK_REQUIRE_APP_ROLES", "false")
+        ),
         session_idle_days=int(
             _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
         ),

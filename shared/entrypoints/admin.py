@@ -5,7 +5,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.entrypoints.http import json_body, json_response, page_size, respond
-from shared.entrypoints.identity import operator_from, who_from
+from shared.entrypoints.identity import ADMIN, operator_from, requires, who_from
+from shared.services.catalog import load_openapi
 from shared.services.ports import DESK
 from shared.wiring import get_desk
 
@@ -13,6 +14,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 
 
 @bp.route(route="api/admin/health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_health(req: func.HttpRequest) -> func.HttpResponse:
     """Settings valid and store reachable: one point read, no secrets in the answer."""
 
@@ -31,6 +33,7 @@ def admin_health(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="api/admin/users/{userId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
     """A user's status, restrictions and consent history (audited read)."""
     return respond(
@@ -39,12 +42,14 @@ def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="api/admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_list_policies(req: func.HttpRequest) -> func.HttpResponse:
     """Every policy version and the one in effect."""
     return respond(lambda: json_response(get_desk().admin.policies()))
 
 
 @bp.route(route="api/admin/policies", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
     requiresExplicit, privacyPolicyVersion; audited)."""
@@ -58,6 +63,7 @@ def admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="api/admin/audit", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_audit(req: func.HttpRequest) -> func.HttpResponse:
     """The audit trail, oldest first: `?limit=&cursor=`."""
     return respond(
@@ -68,12 +74,14 @@ def admin_audit(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="api/admin/service", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_get_service(req: func.HttpRequest) -> func.HttpResponse:
     """The service status in force, what is set, and the planned maintenance windows."""
     return respond(lambda: json_response(get_desk().status.describe()))
 
 
 @bp.route(route="api/admin/service", methods=["PUT"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
     """`{"state": open|maintenance|suspended|ended, "message"?, "until"?, "from"?}` (audited)."""
 
@@ -86,6 +94,7 @@ def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="api/admin/stats", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_stats(req: func.HttpRequest) -> func.HttpResponse:
     """Publishable counts: `?from=YYYY-MM-DD&to=YYYY-MM-DD&by=month|topic|outcome`."""
     params = req.params
@@ -94,3 +103,10 @@ def admin_stats(req: func.HttpRequest) -> func.HttpResponse:
             get_desk().reports.table(params.get("from"), params.get("to"), params.get("by"))
         )
     )
+
+
+@bp.route(route="api/admin/openapi.json", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
+def admin_openapi(req: func.HttpRequest) -> func.HttpResponse:
+    """The admin API's OpenAPI 3.1 document (shared/data/openapi.json)."""
+    return respond(lambda: json_response(load_openapi()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.entrypoints.http import json_body, json_response, page_size, respond
-from shared.entrypoints.identity import operator_from
+from shared.entrypoints.identity import ADMIN, operator_from, requires
 from shared.services.moderation import check_user_id
 from shared.wiring import get_desk
 
@@ -14,6 +14,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 
 
 @bp.route(route="api/admin/flags", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(ADMIN)
 def admin_list_flags(req: func.HttpRequest) -> func.HttpResponse:
     """Flags to review: `?status=open|dismissed&limit=&cursor=`, oldest first."""
     params = req.params
@@ -29,6 +30,7 @@ def admin_list_flags(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(
     route="api/admin/flags/{flagId}/dismiss", methods=["POST"], auth_level=func.AuthLevel.FUNCTION
 )
+@requires(ADMIN)
 def admin_dismiss_flag(req: func.HttpRequest) -> func.HttpResponse:
     """Reviewed, nothing to do."""
 
@@ -42,6 +44,7 @@ def admin_dismiss_flag(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(
     route="api/admin/users/{userId}/restrict", methods=["POST"], auth_level=func.AuthLevel.FUNCTION
 )
+@requires(ADMIN)
 def admin_restrict_user(req: func.HttpRequest) -> func.HttpResponse:
     """`{"mode": "text_only"|"read_only"|"lower_limit", "days"?, "perMinute"?, "perDay"?}`."""
 
@@ -57,6 +60,7 @@ def admin_restrict_user(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(
     route="api/admin/users/{userId}/suspend", methods=["POST"], auth_level=func.AuthLevel.FUNCTION
 )
+@requires(ADMIN)
 def admin_suspend_user(req: func.HttpRequest) -> func.HttpResponse:
     """`{"clause": "8(3)", "reason": ...}`: suspend; the purge timer erases them after a grace."""
 
@@ -74,6 +78,7 @@ def admin_suspend_user(req: func.HttpRequest) -> func.HttpResponse:
     methods=["POST"],
     auth_level=func.AuthLevel.FUNCTION,
 )
+@requires(ADMIN)
 def admin_reinstate_user(req: func.HttpRequest) -> func.HttpResponse:
     """Lift a suspension or restriction."""
 
@@ -88,6 +93,7 @@ def admin_reinstate_user(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(
     route="api/admin/users/{userId}/erase", methods=["POST"], auth_level=func.AuthLevel.FUNCTION
 )
+@requires(ADMIN)
 def admin_erase_user(req: func.HttpRequest) -> func.HttpResponse:
     """Erase everything about a user (a request received by post or phone); tell them."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.entrypoints.http import json_body, json_response, page_size, respond
-from shared.entrypoints.identity import operator_from, who_from
+from shared.entrypoints.identity import EXPERT, operator_from, requires, who_from
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
 
 
 @bp.route(route="api/admin/sessions", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@requires(EXPERT)
 def admin_list_sessions(req: func.HttpRequest) -> func.HttpResponse:
     """The queue: `?status=waiting|active|closed&limit=&cursor=`, oldest first, no text."""
     params = req.params
@@ -27,6 +28,7 @@ def admin_list_sessions(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(
     route="api/admin/sessions/{sessionId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION
 )
+@requires(EXPERT)
 def admin_get_session(req: func.HttpRequest) -> func.HttpResponse:
     """A session and its messages in order (audited read)."""
     return respond(
@@ -41,6 +43,7 @@ def admin_get_session(req: func.HttpRequest) -> func.HttpResponse:
     methods=["POST"],
     auth_level=func.AuthLevel.FUNCTION,
 )
+@requires(EXPERT)
 def admin_claim_session(req: func.HttpRequest) -> func.HttpResponse:
     """Assign the session to the calling expert (409 if someone else has it)."""
 
@@ -56,6 +59,7 @@ def admin_claim_session(req: func.HttpRequest) -> func.HttpResponse:
     methods=["POST"],
     auth_level=func.AuthLevel.FUNCTION,
 )
+@requires(EXPERT)
 def admin_send_message(req: func.HttpRequest) -> func.HttpResponse:
     """Push an expert's answer (`{"text": ...}`) and say whether LINE accepted it."""
 
@@ -73,6 +77,7 @@ def admin_send_message(req: func.HttpRequest) -> func.HttpResponse:
     methods=["POST"],
     auth_level=func.AuthLevel.FUNCTION,
 )
+@requires(EXPERT)
 def admin_close_session(req: func.HttpRequest) -> func.HttpResponse:
     """Close with `{"outcome": ...}`; the user gets a closing message."""
 

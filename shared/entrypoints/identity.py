@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
 
-from shared.errors import ValidationError
+from shared.config import get_settings
+from shared.entrypoints.http import error_response
+from shared.errors import AuthorizationError, DeskError, ValidationError
+
+HttpFunction = Callable[[func.HttpRequest], func.HttpResponse]
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 _NAME_CLAIMS = ("name", "preferred_username", "email")
@@ -71,3 +77,43 @@ def who_from(req: func.HttpRequest) -> str:
         return principal.name
     named = (req.params.get("operator") or "").strip()
     return named[:MAX_OPERATOR] if named else "function-key"
+
+
+EXPERT = "Desk.Expert"
+ADMIN = "Desk.Admin"
+
+
+def check_role(req: func.HttpRequest, role: str, *, required: bool) -> None:
+    """With App Service authentication on, the caller needs `role` (Desk.Admin may do all).
+
+    The function key is checked by the host before this. `required` (DESK_REQUIRE_APP_ROLES)
+    refuses callers without a principal: set it where authentication is on, since only then
+    does App Service strip a client's own X-MS-CLIENT-PRINCIPAL header.
+    """
+    try:
+        principal = principal_from(req)
+    except ValidationError:
+        raise AuthorizationError(f"{PRINCIPAL_HEADER} is not a valid principal") from None
+    if principal is None:
+        if required:
+            raise AuthorizationError("sign in through App Service authentication")
+        return
+    if role not in principal.roles and ADMIN not in principal.roles:
+        raise AuthorizationError(f"the {role} app role is needed")
+
+
+def requires(role: str) -> Callable[[HttpFunction], HttpFunction]:
+    """Decorate an admin function: 403 unless the caller holds `role` (see check_role)."""
+
+    def decorate(function: HttpFunction) -> HttpFunction:
+        @functools.wraps(function)
+        def guarded(req: func.HttpRequest) -> func.HttpResponse:
+            try:
+                check_role(req, role, required=get_settings().require_app_roles)
+            except DeskError as exc:
+                return error_response(exc)
+            return function(req)
+
+        return guarded
+
+    return decorate

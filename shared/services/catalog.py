@@ -50,3 +50,10 @@ def load_screening_rules(
         listed_domains=frozenset(d.lower() for d in (*data["listedDomains"], *extra_domains)),
         wording=tuple(wording),
     )
+
+
+@cache
+def load_openapi() -> dict[str, Any]:
+    """The admin API's OpenAPI document."""
+    document: dict[str, Any] = _load("openapi.json")
+    return document

@@ -123,20 +123,24 @@ def test_nothing_is_pushed_to_a_user_who_blocked_the_account(desk: RunningDesk) 
 
 def test_the_expert_is_named_by_app_service_authentication(desk: RunningDesk) -> None:
     _, session_id = open_session(desk, "session-principal")
-    principal = {
-        "auth_typ": "aad",
-        "name_typ": "name",
-        "claims": [{"typ": "name", "val": "山田 花子"}],
-    }
-    header = base64.b64encode(json.dumps(principal).encode()).decode()
-    status, body = desk.http(
-        "POST",
-        f"/api/admin/sessions/{session_id}/claim",
-        b"",
-        {"x-functions-key": FUNCTION_KEY, "x-ms-client-principal": header},
-    )
+
+    def principal(*roles: str) -> str:
+        claims = [{"typ": "name", "val": "山田 花子"}] + [{"typ": "roles", "val": r} for r in roles]
+        data = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+        return base64.b64encode(json.dumps(data).encode()).decode()
+
+    path = f"/api/admin/sessions/{session_id}/claim"
+    key = {"x-functions-key": FUNCTION_KEY}
+    status, body = desk.http("POST", path, b"", {**key, "x-ms-client-principal": principal()})
+    assert (status, json.loads(body)["error"]["code"]) == (403, "forbidden")
+    wrong = principal("Desk.Reader")
+    assert desk.http("POST", path, b"", {**key, "x-ms-client-principal": wrong})[0] == 403
+    expert = principal("Desk.Expert")
+    status, body = desk.http("POST", path, b"", {**key, "x-ms-client-principal": expert})
     assert status == 200
     assert json.loads(body)["assignedTo"] == "山田 花子"
+    status, _ = desk.http("GET", "/api/admin/flags", b"", {**key, "x-ms-client-principal": expert})
+    assert status == 403  # experts see sessions; the rest needs Desk.Admin
 
 
 @pytest.mark.parametrize(

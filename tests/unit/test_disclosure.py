@@ -38,8 +38,7 @@ def recoverable(table: Table) -> set[tuple[str, str]]:
         r += 1
     free = [c for c in range(len(unknowns)) if c not in pivots]
     # A pivot variable is pinned down when it depends on no free variable.
-    pinned = {unknowns[c] for i, c in enumerate(pivots) if all(rows[i][f] == 0 for f in free)}
-    return pinned
+    return {unknowns[c] for i, c in enumerate(pivots) if all(rows[i][f] == 0 for f in free)}
 
 
 tables = st.builds(

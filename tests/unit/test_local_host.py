@@ -8,6 +8,7 @@ import azure.functions as func
 import pytest
 
 from devtools.host import LocalHost, compile_route
+from tests.kit.app import desk_host
 
 FUNCTION_KEY, MASTER_KEY = "fk", "mk"
 ran: list[str] = []
@@ -123,11 +124,9 @@ def test_routes_the_real_host_reserves_are_refused_as_it_refuses_them(host: Loca
 
 
 def test_the_desks_own_routes_load_on_the_real_host_and_keep_their_public_paths() -> None:
-    import function_app  # noqa: PLC0415 -- the app under its real host.json prefix (empty)
-
-    desk_host = LocalHost(function_app.app, "", FUNCTION_KEY, MASTER_KEY)
-    assert desk_host.errors == {}
-    routes = {f.route for f in desk_host.http}
+    host = desk_host()
+    assert host.errors == {}
+    routes = {f.route for f in host.http}
     assert "api/line/webhook" in routes
     assert all(route.startswith("api/") for route in routes)
 
