@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node lint format test unit contract e2e run chat bench clean
+.PHONY: help venv node lint format test unit contract e2e run chat bench report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
 	@echo "make chat    talk to the running desk as a LINE user"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"
+	@echo "make report FROM=YYYY-MM-DD TO=YYYY-MM-DD   statistics as CSV and a PNG chart"
 	@echo "make format  format the code"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -55,6 +56,10 @@ chat: venv
 
 bench: venv node
 	$(BIN)/python -m devtools.bench
+
+report: venv
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	$(BIN)/python -m devtools.report --from $(FROM) --to $(TO)
 
 clean:
 	rm -rf $(VENV) node_modules .desk .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -79,6 +79,28 @@ class Reports:
         suppress(table, self._k)
         return self._publish(grouping, table, answers, first, last)
 
+    def sessions_by_month_and_topic(self, start: str, end: str) -> dict[str, Any]:
+        """Sessions opened by month (rows) and topic (columns), suppressed like the rest."""
+        first, last = _day(start, "from"), _day(end, "to")
+        topics = [t.topic_id for t in load_topics()]
+        cells: dict[tuple[str, str], int] = defaultdict(int)
+        for e in self._month_entries(first, last):
+            in_range = first.isoformat() <= e["day"] <= last.isoformat()
+            if in_range and e["kind"] == "session_open" and e.get("topic") in topics:
+                cells[(e["day"][:7], e["topic"])] += 1
+        table = suppress(Table(_months(first, last), topics, dict(cells), row_totals=True), self._k)
+        return {
+            "months": table.rows,
+            "topics": topics,
+            "cells": {
+                row: {
+                    c: None if (row, c) in table.suppressed else table.value((row, c))
+                    for c in topics
+                }
+                for row in table.rows
+            },
+        }
+
     def _month_entries(self, first: date, last: date) -> list[Document]:
         months = []
         year, month = first.year, first.month
