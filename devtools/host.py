@@ -361,6 +361,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, PROPFIND, ...) is routed too: the host answers it 405 or
+        # 404 like the real one, instead of the standard library's 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the desk locally until interrupted."""
