@@ -5,6 +5,7 @@
     │   ├── SignatureError         401 invalid_signature x-line-signature missing or wrong
     │   ├── MalformedPayload       400 malformed_payload body is not a LINE webhook payload
     │   ├── PayloadTooLarge        413 payload_too_large body over the size LINE ever sends
+    │   ├── UnsupportedMediaType   415 unsupported_media_type body is not declared JSON
     │   └── ValidationError        400 invalid_request   a field is wrong (admin API)
     ├── AuthorizationError         403 forbidden          authenticated, but not allowed
     ├── NotFoundError              404 not_found
@@ -60,6 +61,13 @@ class PayloadTooLarge(RequestError):
 
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(RequestError):
+    """The body is not declared as JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class ValidationError(RequestError):

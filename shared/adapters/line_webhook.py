@@ -48,7 +48,7 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> None:
     if not signature:
         raise SignatureError("x-line-signature is missing")
     expected = signature_for(secret, body).encode("ascii")
-    if not hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace")):
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
         raise SignatureError("x-line-signature does not match the body")
 
 

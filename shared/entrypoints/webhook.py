@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.entrypoints.http import json_response, respond
-from shared.errors import DependencyError, PayloadTooLarge
+from shared.errors import DependencyError, PayloadTooLarge, UnsupportedMediaType
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
@@ -22,6 +22,9 @@ def line_webhook(req: func.HttpRequest) -> func.HttpResponse:
         body = req.get_body()
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
+        media_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise UnsupportedMediaType("LINE sends application/json")
         result = get_desk().webhook.receive(body, req.headers.get("x-line-signature"))
         if result.failed:
             raise DependencyError(f"{result.failed} event(s) left for LINE to redeliver")

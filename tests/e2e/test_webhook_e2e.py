@@ -61,7 +61,10 @@ def test_a_forged_webhook_is_refused_and_leaves_no_trace(desk: RunningDesk, sign
 def test_a_signed_but_malformed_body_is_400(desk: RunningDesk) -> None:
     body = b'{"events": "nope"}'
     status, answer = desk.http(
-        "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+        "POST",
+        "/api/line/webhook",
+        body,
+        {"x-line-signature": sign(SECRET, body), "Content-Type": "application/json"},
     )
     assert status == 400
     assert json.loads(answer)["error"]["code"] == "malformed_payload"
@@ -70,7 +73,10 @@ def test_a_signed_but_malformed_body_is_400(desk: RunningDesk) -> None:
 def test_an_oversized_body_is_413(desk: RunningDesk) -> None:
     body = b'{"events": []}' + b" " * 1_000_001
     status, _ = desk.http(
-        "POST", "/api/line/webhook", body, {"x-line-signature": sign(SECRET, body)}
+        "POST",
+        "/api/line/webhook",
+        body,
+        {"x-line-signature": sign(SECRET, body), "Content-Type": "application/json"},
     )
     assert status == 413
 

@@ -43,7 +43,12 @@ def test_a_missing_secret_in_production_is_a_logged_configuration_error(
     for name in ("DESK_ENVIRONMENT", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AZURE_FUNCTIONS_ENVIRONMENT", "Production")
-    request = func.HttpRequest("POST", "http://localhost/api/line/webhook", body=b"{}")
+    request = func.HttpRequest(
+        "POST",
+        "http://localhost/api/line/webhook",
+        headers={"content-type": "application/json"},
+        body=b"{}",
+    )
     with caplog.at_level(logging.ERROR):
         response = line_webhook(request)
     assert response.status_code == 500
