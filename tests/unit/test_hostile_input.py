@@ -19,7 +19,8 @@ from shared.wiring import reset_desk
 SECRET = "hostile-secret"
 SIM = LineSimulator(SECRET, "token")
 BODY = json.dumps(
-    {"destination": "U0", "events": [SIM.user("h").text_event("こんにちは")]}
+    {"destination": "U0", "events": [SIM.user("h").text_event("こんにちは")]},
+    ensure_ascii=False,
 ).encode()
 GOOD = sign(SECRET, BODY)
 
