@@ -2,7 +2,14 @@
 
 import azure.functions as func
 
-from shared.entrypoints import admin, admin_moderation, admin_sessions, timers, webhook
+from shared.entrypoints import (
+    admin,
+    admin_moderation,
+    admin_sessions,
+    lifecycle,
+    timers,
+    webhook,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -11,3 +18,4 @@ app.register_functions(admin.bp)  # /api/admin/{health,users,policies,audit}
 app.register_functions(admin_sessions.bp)  # /api/admin/sessions/*
 app.register_functions(admin_moderation.bp)  # /api/admin/{flags,users/*/...}
 app.register_functions(timers.bp)  # housekeeping, close_idle_sessions, purge_suspended
+app.register_functions(lifecycle.bp)  # warmup

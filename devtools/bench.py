@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 import warnings
 from collections import Counter
@@ -223,6 +225,52 @@ def purge_cost(
         )
 
 
+def host_start() -> None:
+    """Seconds from starting the local host to "ready" and to its first answer, and the first
+    answer's time against the steady state (warm-up should leave nothing for the first user)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.host", "--port", "0", "--linesim", "0", "--no-timers"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "DESK_SQLITE_PATH": str(Path(tempfile.mkdtemp()) / "start.sqlite3")},
+    )
+    try:
+        assert process.stdout is not None
+        simulator = ""
+        ready_at = 0.0
+        for line in process.stdout:
+            if line.startswith("ready "):
+                ready_at = time.perf_counter() - started
+            if line.startswith("LINE simulator on "):
+                simulator = line.split()[3].rstrip(".")
+                break
+        timings = []
+        for n in range(31):
+            request = urllib.request.Request(
+                f"{simulator}/_sim/users/start-{n}/follow", data=b"{}", method="POST"
+            )
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+            timings.append(time.perf_counter() - t0)
+        first_answer_at = ready_at + timings[0]
+        steady = statistics.median(timings[1:])
+        print(f"  ready after           {ready_at * 1000:7.0f} ms (the warm-up included)")
+        print(f"  first answer after    {first_answer_at * 1000:7.0f} ms")
+        print(
+            f"  first answer {timings[0] * 1000:6.1f} ms vs steady median {steady * 1000:5.1f} ms "
+            f"(ratio {timings[0] / steady:.1f})"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 def import_time(statement: str, runs: int = 5) -> float:
     """Median seconds for `statement` in a fresh interpreter (warm file cache)."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
@@ -277,6 +325,8 @@ def main() -> None:
     finally:
         cosmos.stop()
         sim.stop()
+    print("Local host start (a follow through the LINE simulator, one at a time):", flush=True)
+    host_start()
     print("Import time in a fresh interpreter (median of 5):", flush=True)
     for label, statement in [
         ("azure.functions", "import azure.functions"),

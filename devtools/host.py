@@ -140,6 +140,7 @@ class LocalHost:
         self.http: list[HttpFunction] = []
         self.timers: dict[str, TimerFunction] = {}
         self.errors: dict[str, str] = {}
+        self.warmups: list[tuple[str, Callable[..., Any]]] = []
         default_auth = _enum_value(getattr(app, "_auth_level", "function"))
         for function in app.get_functions():
             trigger = function.get_trigger()
@@ -179,6 +180,8 @@ class LocalHost:
                 )
             elif trigger.type == "timerTrigger":
                 self.timers[function.get_function_name()] = self._timer(function, trigger, call)
+            elif trigger.type == "warmupTrigger":
+                self.warmups.append((trigger.name, call))
 
     @staticmethod
     def _timer(function: Any, trigger: Any, call: Callable[..., Any]) -> TimerFunction:
@@ -278,6 +281,16 @@ class LocalHost:
             return _text(500, "")
         log.info("timer %s ran in %.0f ms", timer.name, (time.perf_counter() - started) * 1000)
         return 202, {}, b""
+
+    def warm_up(self) -> None:
+        """Run the warm-up triggers, as an instance does before it takes traffic."""
+        from azure.functions.warmup import WarmUpContext  # noqa: PLC0415
+
+        for arg_name, call in self.warmups:
+            try:
+                _call(call, {arg_name: WarmUpContext()})
+            except Exception:
+                log.error("warm-up failed:\n%s", _traceback_without_values())
 
     def run_schedules(self, stop: threading.Event, zone: ZoneInfo) -> None:
         """Fire each timer at its next scheduled time until `stop` is set."""
@@ -416,6 +429,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.get("DESK_FUNCTION_KEY", "local-function-key"),
         os.environ.get("DESK_MASTER_KEY", "local-master-key"),
     )
+    host.warm_up()
     server.host = host
 
     stop = threading.Event()

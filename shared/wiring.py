@@ -30,7 +30,7 @@ from shared.services.experts import ExpertDesk
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.ports import Clock, DocumentStore, LineMessenger
+from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
 from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
 from shared.services.replies import Replies
@@ -60,6 +60,7 @@ class Desk:
     users: Users
     status: StatusBoard
     reports: Reports
+    messenger: LineMessenger
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -179,6 +180,7 @@ def build_desk(
         users=users,
         status=status,
         reports=Reports(StatEntries(store), settings.stats_k),
+        messenger=messenger,
     )
 
 
@@ -207,3 +209,19 @@ def reset_desk() -> None:
     global _desk  # noqa: PLW0603
     with _lock:
         _desk = None
+
+
+def warm_up() -> float:
+    """Pay every first-use cost now (SDK imports, clients, the store's connection, the status
+    and policy caches), before traffic; returns the seconds it took."""
+    started = time.perf_counter()
+    desk = get_desk()
+    desk.store.read(DESK, "health", "health")
+    desk.status.current()
+    desk.policies.versions()
+    import linebot.v3.webhooks  # noqa: F401, PLC0415 -- the parser's models, imported now
+
+    warm = getattr(desk.messenger, "warm_up", None)
+    if callable(warm):
+        warm()
+    return time.perf_counter() - started
