@@ -56,6 +56,7 @@ class Settings:
     sqlite_path: str
     hash_key: str
     event_ttl_seconds: int
+    event_lease_seconds: int
     policy_url: str
     consent_prompt_interval_seconds: int
     business_hours: BusinessHours
@@ -165,6 +166,11 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         event_ttl_seconds=int(
             _parse_number(
                 "DESK_EVENT_TTL_SECONDS", get("DESK_EVENT_TTL_SECONDS", "604800"), minimum=60
+            )
+        ),
+        event_lease_seconds=int(
+            _parse_number(
+                "DESK_EVENT_LEASE_SECONDS", get("DESK_EVENT_LEASE_SECONDS", "60"), minimum=0
             )
         ),
         policy_url=get("DESK_POLICY_URL", DEFAULT_POLICY_URL) or DEFAULT_POLICY_URL,

@@ -161,7 +161,9 @@ def build_desk(
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
-        receipts=EventReceipts(store, settings.event_ttl_seconds, clock),
+        receipts=EventReceipts(
+            store, settings.event_ttl_seconds, clock, settings.event_lease_seconds
+        ),
         conversation=conversation,
         hash_key=settings.hash_key,
     )

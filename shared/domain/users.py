@@ -34,6 +34,10 @@ class UserRecord:
     media_day: str | None = None
     media_attempts: int = 0
     status_notice: str | None = None
+    consent_event_id: str | None = None
+    session_event_id: str | None = None
+    last_session_id: str | None = None
+    prompt_event_id: str | None = None
     etag: str | None = None
 
     @property
@@ -72,13 +76,24 @@ class UserRecord:
             consent_version=version,
             consent_method=record.method,
             consent_at=record.at,
+            consent_event_id=record.event_id,
             last_prompt_at=None,
             updated_at=record.at,
         )
 
-    def with_session(self, session_id: str | None, now: datetime) -> UserRecord:
-        """The user's open consultation (None once it is over)."""
-        return replace(self, open_session_id=session_id, updated_at=now)
+    def with_session(
+        self, session_id: str | None, now: datetime, event_id: str | None = None
+    ) -> UserRecord:
+        """The user's open consultation (None once it is over), and the event that changed it
+        (so a redelivery of that event can tell it already happened)."""
+        last = self.open_session_id if session_id is None else self.last_session_id
+        return replace(
+            self,
+            open_session_id=session_id,
+            last_session_id=last,
+            session_event_id=event_id,
+            updated_at=now,
+        )
 
     def suspend(self, clause: str, now: datetime) -> UserRecord:
         """Suspended under `clause`; the next event gets the notice."""
@@ -112,6 +127,6 @@ class UserRecord:
         count = self.media_attempts + 1 if self.media_day == day else 1
         return replace(self, media_day=day, media_attempts=count, updated_at=now)
 
-    def prompted(self, now: datetime) -> UserRecord:
-        """The consent prompt was just sent."""
-        return replace(self, last_prompt_at=now, updated_at=now)
+    def prompted(self, now: datetime, event_id: str | None = None) -> UserRecord:
+        """The consent prompt was just sent (in answer to `event_id`)."""
+        return replace(self, last_prompt_at=now, prompt_event_id=event_id, updated_at=now)

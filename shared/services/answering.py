@@ -34,7 +34,9 @@ class Answerer:
         user_id = meta.source.user_id
         if meta.standby or not meta.source.is_one_to_one or user_id is None:
             return "none"
-        if meta.reply_token:
+        # A redelivery answers by push: an earlier attempt may have pushed (and LINE taken it)
+        # before failing, and only the push's retry key lets LINE refuse a second copy.
+        if meta.reply_token and not meta.is_redelivery:
             try:
                 self._messenger.reply(meta.reply_token, messages)
             except ReplyTokenRejected:

@@ -74,17 +74,25 @@ class ConsentService:
             self._policies.versions(), user.consent_version, user.consent_method, self._clock()
         )
 
-    def may_prompt(self, user: UserRecord) -> bool:
-        """Whether the prompt may be repeated now (at most once per interval)."""
+    def may_prompt(self, user: UserRecord, meta: EventMeta | None = None) -> bool:
+        """Whether the prompt may be repeated now (at most once per interval); always for a
+        redelivery of the event that was prompted (its answer may not have gone out)."""
+        if meta is not None and user.prompt_event_id == meta.event_id:
+            return True
         return may_prompt(user.last_prompt_at, self._clock(), self._prompt_interval)
 
-    def prompted(self, user: UserRecord) -> UserRecord:
+    def prompted(self, user: UserRecord, meta: EventMeta | None = None) -> UserRecord:
         """Remember that the prompt was sent now."""
-        return self._users.save(user.prompted(self._clock()))
+        event_id = meta.event_id if meta else None
+        return self._users.save(user.prompted(self._clock(), event_id))
 
     def answer(self, user: UserRecord, version_id: str, agree: bool, meta: EventMeta) -> Outcome:
         """A press of 同意する / 同意しない for the version the prompt showed."""
         current = self.current()
+        if user.consent_event_id == meta.event_id and user.consent_method is not None:
+            # A redelivery of the answer that was recorded: give the same reply again.
+            agreed = user.consent_method is ConsentMethod.EXPLICIT
+            return Outcome(user, Answer.AGREED if agreed else Answer.DECLINED, current)
         if version_id != current.version_id:
             return Outcome(user, Answer.STALE, current)
         if agree and self.gate(user) is Gate.ALLOW and user.consent_version == version_id:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from shared.domain import postbacks
-from shared.domain.consent import Gate
+from shared.domain.consent import ConsentMethod, Gate
 from shared.domain.events import (
     Event,
     EventMeta,
@@ -133,16 +133,16 @@ class Conversation:
             return  # erased and suspended: store nothing about them again
         if not ticket.claim():
             return
-        user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
-        if known is None or known.first_followed_at is None:
+        if known is None or known.first_followed_at is None:  # counted first: idempotent
             self._statistics.new_user(meta.event_id, self._clock())
+        user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
         if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
         if self._consent.gate(user) is Gate.ALLOW:
             greeting = "greeting_unblocked" if event.is_unblocked else "greeting"
             self._answer(meta, (self._replies.text(greeting), self._menu_for(user)))
             return
-        self._consent.prompted(user)
+        self._consent.prompted(user, meta)
         self._answer(meta, (self._replies.text("greeting"), *self._consent_prompt()))
 
     def on_unfollow(self, event: UnfollowEvent, ticket: Ticket) -> None:
@@ -216,6 +216,8 @@ class Conversation:
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
             self._file(meta, ticket, user, message)
+        elif message is not None and self._sessions.filed(meta):
+            ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
             self._gated(meta, ticket, user, gate, (command, params, message))
 
@@ -252,14 +254,18 @@ class Conversation:
             self._consent_answer(meta, user, params)
             return
         if gate is Gate.PROMPT:
-            if self._consent.may_prompt(user):
-                self._consent.prompted(user)
+            if command == "withdraw" and user.consent_event_id == meta.event_id:
+                self._answer(meta, (self._replies.text("withdrawn"),))  # a redelivery
+            elif self._consent.may_prompt(user, meta):
+                self._consent.prompted(user, meta)
                 self._answer(meta, self._consent_prompt())
             return
         notices: Messages = ()
         if gate is Gate.DEEM:
             user, version = self._consent.deem(user, meta)
             notices = (self._replies.deemed_notice(version),)
+        elif user.consent_event_id == meta.event_id and user.consent_method is ConsentMethod.DEEMED:
+            notices = (self._replies.deemed_notice(self._consent.current()),)  # a redelivery
         if message is not None and user.open_session_id:
             self._file(meta, ticket, user, message, notices=notices)
             return
@@ -347,7 +353,7 @@ class Conversation:
         )
         if outcome.answer is Answer.STALE:
             prompt = self._replies.consent_prompt(outcome.version)
-            self._consent.prompted(user)
+            self._consent.prompted(user, meta)
             self._answer(meta, (self._replies.text("consent_stale"), *prompt))
         elif outcome.answer is Answer.DECLINED:
             self._answer(meta, (self._replies.text("consent_declined"),))
@@ -368,6 +374,8 @@ class Conversation:
         restriction = self._moderation.restriction(user)
         if restriction is not None and restriction.mode is RestrictionMode.READ_ONLY:
             return (self._replies.text("restricted_read_only"),)
+        if user.open_session_id and user.session_event_id == meta.event_id:  # a redelivery
+            return (self._replies.session_opened(topic.label, self._hours, self._clock()),)
         if user.open_session_id:
             current = self._sessions.get(user.open_session_id)
             known = current is not None and current.topic in self._topics
@@ -378,10 +386,16 @@ class Conversation:
         return (self._replies.session_opened(topic.label, self._hours, self._clock()),)
 
     def _end_session(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        if user.open_session_id is None and user.session_event_id == meta.event_id:
+            # A redelivery: the pointer went; finish the close if the rest did not happen.
+            last = self._sessions.get(user.last_session_id) if user.last_session_id else None
+            if last is not None:
+                self._sessions.close(last, by="user", outcome=None, event_id=meta.event_id)
+            return (self._replies.text("session_ended"),)
         session = self._sessions.get(user.open_session_id) if user.open_session_id else None
         if session is None or not session.is_open:
             return (self._replies.text("no_open_session"), self._menu_for(user))
-        self._sessions.close(session, by="user", outcome=None)
+        self._sessions.close(session, by="user", outcome=None, event_id=meta.event_id)
         return (self._replies.text("session_ended"),)
 
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:

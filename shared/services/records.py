@@ -159,6 +159,10 @@ class Users:
             media_day=doc.get("mediaDay"),
             media_attempts=int(doc.get("mediaAttempts") or 0),
             status_notice=doc.get("statusNotice"),
+            consent_event_id=doc.get("consentEventId"),
+            session_event_id=doc.get("sessionEventId"),
+            last_session_id=doc.get("lastSessionId"),
+            prompt_event_id=doc.get("promptEventId"),
             etag=doc.get("_etag"),
         )
 
@@ -184,6 +188,10 @@ class Users:
             "mediaDay": user.media_day,
             "mediaAttempts": user.media_attempts,
             "statusNotice": user.status_notice,
+            "consentEventId": user.consent_event_id,
+            "sessionEventId": user.session_event_id,
+            "lastSessionId": user.last_session_id,
+            "promptEventId": user.prompt_event_id,
         }
         if user.etag is None:
             try:
@@ -298,6 +306,10 @@ class MessageLog:
         except AlreadyExists:
             return False
         return True
+
+    def exists(self, user_id: str, message_id: str) -> bool:
+        """Is a message stored under this id?"""
+        return self._store.read(USERS, user_id, message_id) is not None
 
     def save(self, message: Message) -> None:
         """Overwrite a message (its delivery status, or an unsend)."""

@@ -54,7 +54,7 @@ class Sessions:
         except AlreadyExists:
             session = self._index.get(session.session_id) or session
         self._statistics.session_opened(session)
-        user = self._users.save(user.with_session(session.session_id, self._clock()))
+        user = self._users.save(user.with_session(session.session_id, self._clock(), meta.event_id))
         return user, session
 
     def add_user_message(
@@ -75,33 +75,43 @@ class Sessions:
             )
         )
 
+    def filed(self, meta: EventMeta) -> bool:
+        """Was this event's message filed already (by an earlier attempt)?"""
+        return self._messages.exists(meta.source.partition, f"msg:{meta.event_id}")
+
     def get(self, session_id: str) -> Session | None:
         """One session."""
         return self._index.get(session_id)
 
-    def close(self, session: Session, by: str, outcome: str | None) -> Session:
-        """Close a session (pointer first, then the index); closing a closed one is a no-op."""
+    def close(
+        self, session: Session, by: str, outcome: str | None, event_id: str | None = None
+    ) -> Session:
+        """Close a session (pointer first, then the index); closing a closed one is a no-op.
+        `event_id` names the user's event that asked for it, on their record."""
         now = self._clock()
         for _ in range(3):
             user = self._users.get(session.user_id)
             if user is None or user.open_session_id != session.session_id:
                 break
             try:
-                self._users.save(user.with_session(None, now))
+                self._users.save(user.with_session(None, now, event_id))
                 break
             except PreconditionFailed:
                 continue  # the user wrote meanwhile: read again
         for _ in range(3):
             if not session.is_open:
-                return session
+                break
             try:
-                closed = self._index.save(session.close(by, outcome, now))
+                session = self._index.save(session.close(by, outcome, now))
             except PreconditionFailed:
                 session = self._index.get(session.session_id) or session
                 continue
-            count = self._messages.count_from_user(closed.user_id, closed.session_id)
-            self._statistics.session_closed(closed, count)
-            return closed
+        if not session.is_open:
+            # Counted here, after the close, and again by any retry (the entry is keyed by the
+            # session): a failure between the close and the count is finished by the retry.
+            count = self._messages.count_from_user(session.user_id, session.session_id)
+            self._statistics.session_closed(session, count)
+            return session
         raise PreconditionFailed("the session kept changing while it was being closed")
 
     def unsend(self, user_id: str, line_message_id: str) -> bool:

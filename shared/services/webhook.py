@@ -109,12 +109,18 @@ class WebhookService:
         return outcome
 
     def _complete(self, ticket: Ticket) -> None:
-        try:
-            self._receipts.complete(ticket.meta)
-        except DeskError as exc:
-            # The answer is out: asking LINE to redeliver would risk sending it twice. The
-            # pending receipt's lease expires; only a redelivery LINE sends anyway re-runs it.
-            self._log_failure("event receipt not completed", exc, ticket.meta)
+        # The answer is out: asking LINE to redeliver would risk sending it twice, so a
+        # failing write is tried again (store faults are mostly brief). Should it still fail,
+        # the receipt stays pending; once its lease expires a redelivery would run the event
+        # again, the one way an answer can go out twice (README, "Failure semantics").
+        for attempt in range(3):
+            try:
+                self._receipts.complete(ticket.meta)
+            except DeskError as exc:
+                if attempt == 2:
+                    self._log_failure("event receipt not completed", exc, ticket.meta)
+            else:
+                return
 
     def _log_failure(self, what: str, exc: Exception, meta: EventMeta) -> None:
         log.warning(

@@ -1,0 +1,173 @@
+"""Property: random conversations through random fault schedules and random redeliveries end
+exactly as the same conversations delivered once without faults: nothing lost, nothing stored
+twice, no answer sent twice."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devtools.linesim import LineSimulator, sign
+from shared.adapters.sqlite_store import SqliteStore
+from shared.config import settings_from
+from shared.wiring import build_desk
+from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.kit.faults import FaultyMessenger, FaultyStore, Schedule
+
+SECRET = "fault-secret"
+AGREE = "action=consent&version=2025-10-24&answer=yes"
+FAULTY_ATTEMPTS = 3  # LINE redelivers; after three tries the outage is over
+
+
+def conversation(draw: Any) -> list[list[dict[str, Any]]]:
+    """Webhook calls (lists of events) from 1-3 users, each user's events in their order."""
+    clock = FakeClock()
+    sim = LineSimulator(SECRET, "t", event_clock=lambda: clock().timestamp())
+    queues = []
+    for n in range(draw(st.integers(1, 3))):
+        user = sim.user(f"user{n}")
+        events = [
+            user.follow_event(),
+            user.postback_event(AGREE),
+            user.postback_event("action=topic&topic=career"),
+        ]
+        for m in range(draw(st.integers(0, 4))):
+            events.append(
+                user.sticker_event()
+                if draw(st.booleans()) and m
+                else user.text_event(f"user{n}の相談{m}")
+            )
+        if draw(st.booleans()):
+            events.append(user.text_event("相談を終了"))
+        queues.append(events)
+    calls: list[list[dict[str, Any]]] = []
+    while any(queues):
+        batch = []
+        for _ in range(draw(st.integers(1, 3))):
+            live = [q for q in queues if q]
+            if not live:
+                break
+            batch.append(draw(st.sampled_from(live)).pop(0))
+        calls.append(batch)
+    return calls
+
+
+conversations = st.composite(conversation)()
+
+
+def receipt_done(name: str, args: tuple[Any, ...]) -> bool:
+    """The write that marks an answered event done. If it fails for good (three tries), the
+    receipt's lease lets a later redelivery answer again: the desk's one documented
+    at-least-once case, kept out of this exactly-once property (its own unit test covers it)."""
+    return name == "upsert" and str(args[1].get("id", "")).startswith("event:")
+
+
+def world(store: Any, schedule: Schedule | None) -> tuple[Any, FakeMessenger]:
+    clock = FakeClock()
+    line = FakeMessenger()
+    messenger = FaultyMessenger(line, schedule) if schedule else line
+    if schedule:
+        store = FaultyStore(store, schedule, spare=receipt_done)
+    env = {
+        "DESK_ENVIRONMENT": "Development",
+        "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_API_BASE_URL": "http://127.0.0.1:9",
+        "DESK_EVENT_LEASE_SECONDS": "0",
+        "DESK_FLOOD_PER_MINUTE": "100000",
+        "DESK_FLOOD_PER_DAY": "100000",
+    }
+    desk = build_desk(settings_from(env), store, messenger, clock, sleep=lambda _: None)
+    return desk, line
+
+
+def post(desk: Any, events: list[dict[str, Any]]) -> Any:
+    body = json.dumps({"destination": "U", "events": events}, ensure_ascii=False).encode()
+    return desk.webhook.receive(body, sign(SECRET, body))
+
+
+def state(store: Any) -> dict[tuple[str, str, str], str]:
+    """The store without bookkeeping: ETags, write times and event receipts."""
+    return {
+        key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
+        for key, (doc, _) in store.docs.items()
+        if not key[2].startswith("event:")
+    }
+
+
+def sent(line: FakeMessenger) -> dict[str, list[str]]:
+    """What each user received, in order (reply tokens resolved to their user)."""
+    received: dict[str, list[str]] = {}
+    for message in line.sent:
+        user = message.to if message.via == "push" else TOKENS.get(message.to, message.to)
+        received.setdefault(user, []).extend(getattr(m, "text", "") for m in message.messages)
+    return received
+
+
+TOKENS: dict[str, str] = {}
+
+
+def run(calls: list[list[dict[str, Any]]], schedule: Schedule | None, redeliver: list[bool]):
+    store = MemoryStore()
+    desk, line = world(store, schedule)
+    for index, batch in enumerate(calls):
+        for event in batch:
+            if "replyToken" in event:
+                TOKENS[event["replyToken"]] = event["source"]["userId"]
+        attempt = 0
+        while True:
+            attempt += 1
+            if schedule:
+                schedule.active = attempt <= FAULTY_ATTEMPTS
+            try:
+                result = post(
+                    desk, [{**e, "deliveryContext": {"isRedelivery": attempt > 1}} for e in batch]
+                )
+            except Exception:  # noqa: S112 -- a fault before any event: the host answers 503
+                continue
+            if not result.failed:
+                break
+        if redeliver[index % len(redeliver)]:
+            if schedule:
+                schedule.active = True
+            with contextlib.suppress(Exception):  # a failed duplicate changes nothing either way
+                post(desk, [{**e, "deliveryContext": {"isRedelivery": True}} for e in batch])
+    return store, line
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    calls=conversations,
+    share=st.floats(0.0, 0.35),
+    seed=st.integers(0, 10**6),
+    redeliver=st.lists(st.booleans(), min_size=1, max_size=5),
+)
+def test_faults_and_redeliveries_change_nothing_in_the_end(calls, share, seed, redeliver):
+    clean_store, clean_line = run(calls, None, [False])
+    store, line = run(calls, Schedule(share, seed), redeliver)
+    assert state(store) == state(clean_store)
+    assert sent(line) == sent(clean_line)
+
+
+def test_the_fault_kit_wraps_the_sqlite_adapter_too(tmp_path) -> None:
+    schedule = Schedule(share=1.0, seed=1)
+    store = FaultyStore(SqliteStore(str(tmp_path / "f.sqlite3")), schedule)
+    failures = 0
+    for n in range(20):
+        try:
+            store.upsert("users", {"id": f"d{n}", "userId": "U1"})
+        except Exception:
+            failures += 1
+    schedule.active = False
+    written = len(store.query_partition("users", "U1"))
+    assert failures == 20
+    assert 0 < written < 20 or "after" not in "".join(schedule.injected)  # some landed anyway
+    assert {entry.split(":")[1] for entry in schedule.injected} <= {
+        "429",
+        "503",
+        "timeout",
+        "reset",
+    }
