@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node lint format test unit contract e2e run chat bench report clean
+.PHONY: help venv node lint format test unit contract e2e run chat bench load report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
 	@echo "make chat    talk to the running desk as a LINE user"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"
+	@echo "make load USERS=20 SECONDS=10   simulated users through the local host"
 	@echo "make report FROM=YYYY-MM-DD TO=YYYY-MM-DD   statistics as CSV and a PNG chart"
 	@echo "make format  format the code"
 
@@ -56,6 +57,11 @@ chat: venv
 
 bench: venv node
 	$(BIN)/python -m devtools.bench
+
+USERS ?= 20
+SECONDS ?= 10
+load: venv
+	$(BIN)/python -m devtools.load --users $(USERS) --seconds $(SECONDS)
 
 report: venv
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }

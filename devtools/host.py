@@ -364,13 +364,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
-        log.info(
-            "%s %s -> %d in %.1f ms",
-            self.command,
-            _LINE_USER_ID.sub("U…", urlsplit(self.path).path),
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s -> %d in %.1f ms",
+                self.command,
+                _LINE_USER_ID.sub("U…", urlsplit(self.path).path),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -206,6 +206,13 @@ def get_desk() -> Desk:
         return _desk
 
 
+def install_desk(desk: Desk) -> None:
+    """Make `desk` the process's Desk (tools that wire their own ports: the load run)."""
+    global _desk  # noqa: PLW0603
+    with _lock:
+        _desk = desk
+
+
 def reset_desk() -> None:
     """Forget the process's Desk (tests that change settings)."""
     global _desk  # noqa: PLW0603

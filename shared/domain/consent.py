@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
+from functools import cached_property
 
 # Japan has no daylight saving time: a fixed offset needs no tz database on the worker.
 JST = timezone(timedelta(hours=9), "JST")
@@ -36,9 +37,9 @@ class PolicyVersion:
     requires_explicit: bool
     shipped: bool = True
 
-    @property
+    @cached_property
     def effective_at(self) -> datetime:
-        """00:00 Japan time on the effective date, in UTC."""
+        """00:00 Japan time on the effective date, in UTC (asked on every event: kept)."""
         return datetime.combine(self.effective_date, time(0, 0), JST).astimezone(UTC)
 
     def in_effect(self, now: datetime) -> bool:

@@ -64,11 +64,9 @@ class WebhookService:
             result.counts[outcome] += 1
             if outcome == "failed":
                 failed_partitions.add(event.meta.source.partition)
-        log.info(
-            "webhook events=%d %s",
-            len(events) + decoded.unreadable,
-            " ".join(f"{k}={v}" for k, v in sorted(result.counts.items())),
-        )
+        if log.isEnabledFor(logging.INFO):
+            outcomes = " ".join(f"{k}={v}" for k, v in sorted(result.counts.items()))
+            log.info("webhook events=%d %s", len(events) + decoded.unreadable, outcomes)
         return result
 
     def _handle(self, event: Event, failed_partitions: set[str]) -> str:
