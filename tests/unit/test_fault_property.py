@@ -91,9 +91,14 @@ def post(desk: Any, events: list[dict[str, Any]]) -> Any:
 
 def state(store: Any) -> dict[tuple[str, str, str], str]:
     """The store without bookkeeping: ETags, write times and event receipts."""
+    if isinstance(store, SqliteStore):
+        rows = store._db.execute("SELECT container, partition, id, body FROM documents")
+        docs = {(c, p, i): json.loads(body) for c, p, i, body in rows}
+    else:
+        docs = {key: doc for key, (doc, _) in store.docs.items()}
     return {
         key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
-        for key, (doc, _) in store.docs.items()
+        for key, doc in docs.items()
         if not key[2].startswith("event:")
     }
 
@@ -110,8 +115,13 @@ def sent(line: FakeMessenger) -> dict[str, list[str]]:
 TOKENS: dict[str, str] = {}
 
 
-def run(calls: list[list[dict[str, Any]]], schedule: Schedule | None, redeliver: list[bool]):
-    store = MemoryStore()
+def run(
+    calls: list[list[dict[str, Any]]],
+    schedule: Schedule | None,
+    redeliver: list[bool],
+    make_store: Any = MemoryStore,
+):
+    store = make_store()
     desk, line = world(store, schedule)
     for index, batch in enumerate(calls):
         for event in batch:
@@ -148,6 +158,22 @@ def run(calls: list[list[dict[str, Any]]], schedule: Schedule | None, redeliver:
 def test_faults_and_redeliveries_change_nothing_in_the_end(calls, share, seed, redeliver):
     clean_store, clean_line = run(calls, None, [False])
     store, line = run(calls, Schedule(share, seed), redeliver)
+    assert state(store) == state(clean_store)
+    assert sent(line) == sent(clean_line)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(calls=conversations, share=st.floats(0.0, 0.35), seed=st.integers(0, 10**6))
+def test_the_same_holds_on_sqlite(calls, share, seed, tmp_path_factory) -> None:
+    def sqlite() -> SqliteStore:
+        return SqliteStore(str(tmp_path_factory.mktemp("faults") / "desk.sqlite3"))
+
+    clean_store, clean_line = run(calls, None, [False], sqlite)
+    store, line = run(calls, Schedule(share, seed), [True, False], sqlite)
     assert state(store) == state(clean_store)
     assert sent(line) == sent(clean_line)
 
