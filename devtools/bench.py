@@ -311,16 +311,21 @@ def main() -> None:
                 lambda: SqliteStore(str(Path(tmp) / f"purge-{uuid.uuid4().hex}.sqlite3")),
                 sim,
             )
-            purge_cost(
-                "cosmos-testserver",
-                lambda: CosmosStore(
-                    cosmos.endpoint,
-                    f"purge-{uuid.uuid4().hex[:8]}",
-                    key=EMULATOR_KEY,
-                    verify_tls=False,
-                ),
-                sim,
-            )
+            # The test server answers every query by scanning its whole container, so 1,000
+            # users (52,000 documents) would time the test server, not the desk: 100 only,
+            # on a server of their own (the queue listing left 10,000 sessions in the first).
+            fresh = start_cosmos_test_server()
+            try:
+                purge_cost(
+                    "cosmos-testserver",
+                    lambda: CosmosStore(
+                        fresh.endpoint, "purge", key=EMULATOR_KEY, verify_tls=False
+                    ),
+                    sim,
+                    sizes=(100,),
+                )
+            finally:
+                fresh.stop()
             sqlite.close()
     finally:
         cosmos.stop()

@@ -110,7 +110,7 @@ class WebhookService:
         # The answer is out: asking LINE to redeliver would risk sending it twice, so a
         # failing write is tried again (store faults are mostly brief). Should it still fail,
         # the receipt stays pending; once its lease expires a redelivery would run the event
-        # again, the one way an answer can go out twice (README, "Failure semantics").
+        # again, one of the two ways an answer can go out twice (README, "Operations").
         for attempt in range(3):
             try:
                 self._receipts.complete(ticket.meta)
