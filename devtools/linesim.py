@@ -246,6 +246,7 @@ class LineSimulator:
             ("POST", r"^/v2/bot/message/reply$", "reply", self._reply),
             ("POST", r"^/v2/bot/message/push$", "push", self._push),
             ("GET", r"^/v2/bot/profile/[^/]+$", "profile", self._profile),
+            ("GET", r"^/v2/bot/info$", "info", self._info),
             ("POST", r"^/v2/bot/chat/loading/start$", "loading", self._loading),
             ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
         ]

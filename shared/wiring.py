@@ -7,6 +7,7 @@ Cosmos DB's and LINE's guidance ask (one client per process).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from datetime import timedelta
 
 from shared.adapters.clock import system_clock
 from shared.adapters.line_messaging import LineApiClient
-from shared.adapters.line_webhook import LineWebhookDecoder
+from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
 from shared.services.admin import AdminService
@@ -220,16 +221,42 @@ def reset_desk() -> None:
         _desk = None
 
 
+_SAMPLE_EVENTS = json.dumps(
+    {
+        "destination": "U0",
+        "events": [
+            {
+                "type": kind,
+                "mode": "active",
+                "timestamp": 0,
+                "source": {"type": "user", "userId": "U" + "0" * 32},
+                "webhookEventId": f"warmup-{kind}",
+                "deliveryContext": {"isRedelivery": False},
+                "replyToken": "warmup",
+                **extra,
+            }
+            for kind, extra in (
+                ("follow", {"follow": {"isUnblocked": False}}),
+                ("postback", {"postback": {"data": "action=menu"}}),
+                (
+                    "message",
+                    {"message": {"type": "text", "id": "0", "text": "-", "quoteToken": "-"}},
+                ),
+            )
+        ],
+    }
+).encode()
+
+
 def warm_up() -> float:
     """Pay every first-use cost now (SDK imports, clients, the store's connection, the status
     and policy caches), before traffic; returns the seconds it took."""
     started = time.perf_counter()
     desk = get_desk()
-    desk.store.read(DESK, "health", "health")
+    desk.store.upsert(DESK, {"id": "warmup", "pk": "health", "type": "health"})  # the write path
     desk.status.current()
     desk.policies.versions()
-    import linebot.v3.webhooks  # noqa: F401, PLC0415 -- the parser's models, imported now
-
+    parse_events(_SAMPLE_EVENTS)  # the parser's SDK models, imported and exercised
     warm = getattr(desk.messenger, "warm_up", None)
     if callable(warm):
         warm()

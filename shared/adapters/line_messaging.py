@@ -11,10 +11,17 @@ their text (which quotes LINE's response) never reaches a log.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
-from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, check_batch
+from shared.domain.messages import (
+    ConfirmMessage,
+    OutboundMessage,
+    PostbackButton,
+    TextMessage,
+    check_batch,
+)
 from shared.errors import LineApiError, ReplyTokenRejected
 
 
@@ -29,8 +36,16 @@ class LineApiClient:
         self._api: Any = None
 
     def warm_up(self) -> None:
-        """Import the SDK and build the client now rather than on the first message."""
-        self._messaging_api()
+        """Import the SDK, build the client and its message models now, not on the first
+        message."""
+        api = self._messaging_api()
+        try:  # opens the pooled connection; bot info is free and changes nothing
+            api.get_bot_info_with_http_info(_request_timeout=self._timeout, _preload_content=False)
+        except Exception:
+            pass
+        button = PostbackButton("-", "-")
+        _to_sdk(TextMessage("-", quick_replies=(button,)))
+        _to_sdk(ConfirmMessage("-", "-", button, button))
 
     def reply(self, reply_token: str, messages: tuple[OutboundMessage, ...]) -> None:
         """Answer with a reply token; ReplyTokenRejected when LINE refuses the token."""
