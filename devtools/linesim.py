@@ -327,6 +327,13 @@ class LineSimulator:
             "profile", 200, {"userId": user_id, "displayName": "シミュレーター"}, None
         )
 
+    def _info(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        return self._record(
+            "info", 200, {"userId": "U" + "f" * 32, "displayName": "みらいキャリアポート"}, None
+        )
+
     def _loading(
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes]:

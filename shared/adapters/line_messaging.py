@@ -39,10 +39,10 @@ class LineApiClient:
         """Import the SDK, build the client and its message models now, not on the first
         message."""
         api = self._messaging_api()
-        try:  # opens the pooled connection; bot info is free and changes nothing
+        # Opens the pooled connection (bot info is free and changes nothing); a warm-up that
+        # fails must not stop the instance from starting.
+        with contextlib.suppress(Exception):
             api.get_bot_info_with_http_info(_request_timeout=self._timeout, _preload_content=False)
-        except Exception:
-            pass
         button = PostbackButton("-", "-")
         _to_sdk(TextMessage("-", quick_replies=(button,)))
         _to_sdk(ConfirmMessage("-", "-", button, button))
