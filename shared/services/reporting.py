@@ -102,12 +102,7 @@ class Reports:
         }
 
     def _month_entries(self, first: date, last: date) -> list[Document]:
-        months = []
-        year, month = first.year, first.month
-        while (year, month) <= (last.year, last.month):
-            months.append(f"{year:04d}-{month:02d}")
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return [entry for m in months for entry in self._entries.month(m)]
+        return [entry for month in _months(first, last) for entry in self._entries.month(month)]
 
     def _tabulate(
         self, grouping: str, entries: list[Document], first: date, last: date
