@@ -53,10 +53,14 @@ class Chat:
         with self.lock:
             for item in messages:
                 message = item["message"]
-                text = message.get("text") or message.get("altText") or json.dumps(message)
+                template = message.get("template") or {}
+                text = message.get("text") or template.get("text") or json.dumps(message)
                 print(f"\n[desk via {item['via']}] {text}")
-                for chip in (message.get("quickReply") or {}).get("items", []):
-                    action = chip.get("action", {})
+                buttons = template.get("actions", []) + [
+                    chip.get("action", {})
+                    for chip in (message.get("quickReply") or {}).get("items", [])
+                ]
+                for action in buttons:
                     print(f"    [{action.get('label')}] -> /postback {action.get('data')}")
             self.seen += len(messages)
 
