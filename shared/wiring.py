@@ -56,9 +56,7 @@ class Desk:
     moderation: Moderation
     eraser: Eraser
     auditor: Auditor
-    pusher: Pusher
     replies: Replies
-    users: Users
     status: StatusBoard
     reports: Reports
     messenger: LineMessenger
@@ -178,9 +176,7 @@ def build_desk(
         moderation=moderation,
         eraser=eraser,
         auditor=auditor,
-        pusher=pusher,
         replies=replies,
-        users=users,
         status=status,
         reports=Reports(StatEntries(store), settings.stats_k),
         messenger=messenger,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from shared.domain.privacy import user_key
-from shared.errors import ValidationError
 from shared.services.desk_records import AuditLog, AuditRecord
+from shared.services.paging import page_of
 from shared.services.ports import Clock
-
-_CURSOR = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
 
 
 class Auditor:
@@ -35,10 +32,7 @@ class Auditor:
 
     def page(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """One page, oldest first; `nextCursor` continues."""
-        if cursor is not None and not _CURSOR.match(cursor):
-            raise ValidationError("cursor: the nextCursor of a previous page")
-        records = self._log.page(cursor, limit + 1)
-        shown = records[:limit]
+        shown, next_cursor = page_of(self._log.page, cursor, limit, lambda r: r.record_id)
         return {
             "records": [
                 {
@@ -51,5 +45,5 @@ class Auditor:
                 }
                 for r in shown
             ],
-            "nextCursor": shown[-1].record_id if len(records) > limit else None,
+            "nextCursor": next_cursor,
         }

@@ -15,18 +15,11 @@ from typing import Any
 from shared.domain.moderation import Flag, FlagStatus
 from shared.errors import AlreadyExists
 from shared.services.ports import DESK, Document, DocumentStore
+from shared.services.records import iso_or_none, time_or_none
 
 FLAGS = "flags"
 SUSPENSIONS = "suspensions"
 AUDIT = "audit"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class FlagLog:
@@ -105,7 +98,7 @@ class Suspensions:
             clause=doc["clause"],
             suspended_at=datetime.fromisoformat(doc["suspendedAt"]),
             user_id=doc.get("userId"),
-            purged_at=_time(doc.get("purgedAt")),
+            purged_at=time_or_none(doc.get("purgedAt")),
             noticed=bool(doc.get("noticed")),
         )
 
@@ -118,7 +111,7 @@ class Suspensions:
             "clause": suspension.clause,
             "suspendedAt": suspension.suspended_at.isoformat(),
             "purged": suspension.purged,
-            "purgedAt": _iso(suspension.purged_at),
+            "purgedAt": iso_or_none(suspension.purged_at),
             "noticed": suspension.noticed,
         }
         if suspension.user_id is not None:
@@ -241,7 +234,7 @@ def _flag_doc(flag: Flag) -> Document:
         "sessionId": flag.session_id,
         "status": flag.status.value,
         "dismissedBy": flag.dismissed_by,
-        "dismissedAt": _iso(flag.dismissed_at),
+        "dismissedAt": iso_or_none(flag.dismissed_at),
     }
 
 
@@ -256,6 +249,6 @@ def _flag(doc: Document) -> Flag:
         session_id=doc.get("sessionId"),
         status=FlagStatus(doc["status"]),
         dismissed_by=doc.get("dismissedBy"),
-        dismissed_at=_time(doc.get("dismissedAt")),
+        dismissed_at=time_or_none(doc.get("dismissedAt")),
         etag=doc.get("_etag"),
     )

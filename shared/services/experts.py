@@ -15,8 +15,10 @@ from typing import Any
 from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
 from shared.domain.sessions import Message, Outcome, Role, Session, SessionStatus
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
 from shared.services.catalog import automatic_outcome, load_outcomes, load_topics
+from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock
 from shared.services.pushing import Pusher, PushResult
 from shared.services.records import MessageLog, SessionIndex, Users
@@ -26,13 +28,7 @@ from shared.services.statistics import Statistics
 
 log = logging.getLogger("desk.experts")
 
-_CURSOR = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
 _CLIENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_KEYS = uuid.UUID("3b0f6d55-6f0e-4b9c-8f3e-2a1d9c4e7b10")
-
-
-def _retry_key(name: str) -> str:
-    return str(uuid.uuid5(_KEYS, name))
 
 
 class ExpertDesk:
@@ -72,14 +68,15 @@ class ExpertDesk:
             wanted = SessionStatus(status or "waiting")
         except ValueError:
             raise ValidationError("status: waiting, active or closed") from None
-        size = limit
-        if cursor is not None and not _CURSOR.match(cursor):
-            raise ValidationError("cursor: the nextCursor of a previous page")
-        page = self._index.page(wanted, cursor, size + 1)
-        shown = page[:size]
+        shown, next_cursor = page_of(
+            lambda after, n: self._index.page(wanted, after, n),
+            cursor,
+            limit,
+            lambda s: s.session_id,
+        )
         return {
             "sessions": [self._summary(s) for s in shown],
-            "nextCursor": shown[-1].session_id if len(page) > size else None,
+            "nextCursor": next_cursor,
         }
 
     def detail(self, session_id: str, who: str) -> dict[str, Any]:
@@ -130,11 +127,11 @@ class ExpertDesk:
             delivery="sending",
         )
         if not self._messages.add(message):
-            existing = self._find(session, message_id)
+            existing = self._messages.get(session.user_id, message_id)
             if existing is not None and existing.delivery == "accepted":
                 return {"message": _message_json(existing), "accepted": True}
         result = self._pusher.push(
-            session.user_id, (self._replies.expert_answer(text),), _retry_key(message_id)
+            session.user_id, (self._replies.expert_answer(text),), retry_key_for(message_id)
         )
         message = replace(
             message,
@@ -198,13 +195,13 @@ class ExpertDesk:
 
     def notify_user(self, user_id: str, messages: tuple[OutboundMessage, ...], key: str) -> bool:
         """Push a notice to a user (retry key `key`); False when LINE did not take it."""
-        return self._pusher.push(user_id, messages, _retry_key(key)).accepted
+        return self._pusher.push(user_id, messages, retry_key_for(key)).accepted
 
     def _notify(self, session: Session, messages: tuple[OutboundMessage, ...], what: str) -> bool:
         user = self._users.get(session.user_id)
         if user is None or not user.followed:
             return False
-        key = _retry_key(f"{session.session_id}:{what}")
+        key = retry_key_for(f"{session.session_id}:{what}")
         result: PushResult = self._pusher.push(session.user_id, messages, key)
         return result.accepted
 
@@ -221,7 +218,7 @@ class ExpertDesk:
             raise ConflictError("another expert claimed the session a moment ago") from None
 
     def _session(self, session_id: str) -> Session:
-        session = self._index.get(session_id) if _CURSOR.match(session_id) else None
+        session = self._index.get(session_id) if is_id(session_id) else None
         if session is None:
             raise NotFoundError("no such session")
         return session
@@ -236,10 +233,6 @@ class ExpertDesk:
         user = self._users.get(session.user_id)
         if user is None or not user.followed:
             raise ConflictError("the user has blocked the account; nothing was sent")
-
-    def _find(self, session: Session, message_id: str) -> Message | None:
-        messages = self._messages.of_session(session.user_id, session.session_id)
-        return next((m for m in messages if m.message_id == message_id), None)
 
     def _summary(self, session: Session, count: int | None = None) -> dict[str, Any]:
         if count is None:

@@ -29,6 +29,7 @@ from shared.errors import ConflictError, NotFoundError, PreconditionFailed, Vali
 from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
 from shared.services.flood import FloodGuard, Verdict
+from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock
 from shared.services.records import Users
 from shared.services.sessions import Sessions
@@ -37,7 +38,6 @@ from shared.services.statistics import Statistics
 MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
 MAX_REASON = 500
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
-_CURSOR = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
 
 
 def check_user_id(user_id: str) -> str:
@@ -149,18 +149,20 @@ class Moderation:
             wanted = FlagStatus(status or "open")
         except ValueError:
             raise ValidationError("status: open or dismissed") from None
-        if cursor is not None and not _CURSOR.match(cursor):
-            raise ValidationError("cursor: the nextCursor of a previous page")
-        page = self._flags.page(wanted, cursor, limit + 1)
-        shown = page[:limit]
+        shown, next_cursor = page_of(
+            lambda after, n: self._flags.page(wanted, after, n),
+            cursor,
+            limit,
+            lambda f: f.flag_id,
+        )
         return {
             "flags": [_flag_json(f) for f in shown],
-            "nextCursor": shown[-1].flag_id if len(page) > limit else None,
+            "nextCursor": next_cursor,
         }
 
     def dismiss(self, flag_id: str, operator: str) -> dict[str, Any]:
         """Reviewed, nothing to do."""
-        flag = self._flags.get(flag_id) if _CURSOR.match(flag_id) else None
+        flag = self._flags.get(flag_id) if is_id(flag_id) else None
         if flag is None:
             raise NotFoundError("no such flag")
         if flag.status is FlagStatus.DISMISSED:

@@ -90,7 +90,7 @@ class EventReceipts:
             "type": "event",
             "eventType": meta.event_type,
             "status": status,
-            "leaseUntil": _iso(lease_until),
+            "leaseUntil": iso_or_none(lease_until),
             "ttl": self._ttl,
         }
 
@@ -144,14 +144,14 @@ class Users:
         return UserRecord(
             user_id=user_id,
             followed=bool(doc["followed"]),
-            first_followed_at=_time(doc.get("firstFollowedAt")),
+            first_followed_at=time_or_none(doc.get("firstFollowedAt")),
             updated_at=datetime.fromisoformat(doc["updatedAt"]),
             consent_version=doc.get("consentVersion"),
             consent_method=ConsentMethod(method) if method else None,
-            consent_at=_time(doc.get("consentAt")),
-            last_prompt_at=_time(doc.get("lastPromptAt")),
+            consent_at=time_or_none(doc.get("consentAt")),
+            last_prompt_at=time_or_none(doc.get("lastPromptAt")),
             open_session_id=doc.get("openSessionId"),
-            suspended_at=_time(doc.get("suspendedAt")),
+            suspended_at=time_or_none(doc.get("suspendedAt")),
             suspension_clause=doc.get("suspensionClause"),
             suspension_noticed=bool(doc.get("suspensionNoticed")),
             restriction=_restriction(doc.get("restriction")),
@@ -173,14 +173,14 @@ class Users:
             "userId": user.user_id,
             "type": "user",
             "followed": user.followed,
-            "firstFollowedAt": _iso(user.first_followed_at),
+            "firstFollowedAt": iso_or_none(user.first_followed_at),
             "updatedAt": user.updated_at.isoformat(),
             "consentVersion": user.consent_version,
             "consentMethod": user.consent_method.value if user.consent_method else None,
-            "consentAt": _iso(user.consent_at),
-            "lastPromptAt": _iso(user.last_prompt_at),
+            "consentAt": iso_or_none(user.consent_at),
+            "lastPromptAt": iso_or_none(user.last_prompt_at),
             "openSessionId": user.open_session_id,
-            "suspendedAt": _iso(user.suspended_at),
+            "suspendedAt": iso_or_none(user.suspended_at),
             "suspensionClause": user.suspension_clause,
             "suspensionNoticed": user.suspension_noticed,
             "restriction": _restriction_doc(user.restriction),
@@ -307,9 +307,14 @@ class MessageLog:
             return False
         return True
 
+    def get(self, user_id: str, message_id: str) -> Message | None:
+        """One message by id."""
+        doc = self._store.read(USERS, user_id, message_id)
+        return _message(doc) if doc else None
+
     def exists(self, user_id: str, message_id: str) -> bool:
         """Is a message stored under this id?"""
-        return self._store.read(USERS, user_id, message_id) is not None
+        return self.get(user_id, message_id) is not None
 
     def save(self, message: Message) -> None:
         """Overwrite a message (its delivery status, or an unsend)."""
@@ -346,8 +351,8 @@ def _session_doc(session: Session) -> Document:
         "status": session.status.value,
         "openedAt": session.opened_at.isoformat(),
         "assignedTo": session.assigned_to,
-        "claimedAt": _iso(session.claimed_at),
-        "closedAt": _iso(session.closed_at),
+        "claimedAt": iso_or_none(session.claimed_at),
+        "closedAt": iso_or_none(session.closed_at),
         "closedBy": session.closed_by,
         "outcome": session.outcome,
     }
@@ -361,8 +366,8 @@ def _session(doc: Document) -> Session:
         status=SessionStatus(doc["status"]),
         opened_at=datetime.fromisoformat(doc["openedAt"]),
         assigned_to=doc.get("assignedTo"),
-        claimed_at=_time(doc.get("claimedAt")),
-        closed_at=_time(doc.get("closedAt")),
+        claimed_at=time_or_none(doc.get("claimedAt")),
+        closed_at=time_or_none(doc.get("closedAt")),
         closed_by=doc.get("closedBy"),
         outcome=doc.get("outcome"),
         etag=doc.get("_etag"),
@@ -411,7 +416,7 @@ def _restriction_doc(restriction: Restriction | None) -> Document | None:
         return None
     return {
         "mode": restriction.mode.value,
-        "until": _iso(restriction.until),
+        "until": iso_or_none(restriction.until),
         "perMinute": restriction.per_minute,
         "perDay": restriction.per_day,
     }
@@ -422,15 +427,17 @@ def _restriction(doc: Document | None) -> Restriction | None:
         return None
     return Restriction(
         mode=RestrictionMode(doc["mode"]),
-        until=_time(doc.get("until")),
+        until=time_or_none(doc.get("until")),
         per_minute=doc.get("perMinute"),
         per_day=doc.get("perDay"),
     )
 
 
-def _time(value: str | None) -> datetime | None:
+def time_or_none(value: str | None) -> datetime | None:
+    """An ISO 8601 field as a datetime (None stays None)."""
     return datetime.fromisoformat(value) if value else None
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_or_none(value: datetime | None) -> str | None:
+    """A datetime as an ISO 8601 field (None stays None)."""
     return value.isoformat() if value else None
