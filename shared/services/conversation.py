@@ -3,10 +3,13 @@
 Each user event passes, in order:
 1. the suspension check (§9): a suspended user, or the keyed hash of one already erased, gets
    one notice and then silence; nothing they send is stored;
-   then the service status (§7): while the desk is not open, the state's notice once per user
-   and window, and nothing else (follows, consents and blocks are still recorded);
-2. the flood limits (§8(5)): over them, one notice and the messages are not stored;
-3. requests that need no consent: erasure of one's data (データ削除, with a confirmation);
+2. requests that need no consent: erasure of one's data (データ削除, with a confirmation),
+   honoured whatever the service status and the flood limits (§5: always honoured);
+   then a user the desk holds nothing about (new, or back after an erasure) starts as after a
+   first follow; then the service status (§7): while the desk is not open, the state's notice
+   once per user and window, and nothing else (follows, consents and blocks are still
+   recorded);
+3. the flood limits (§8(5)): over them, one notice and the messages are not stored;
 4. the consent gate (§3): until the user agrees to the current version, the only answer is
    the consent prompt (at most once every few minutes), and nothing the user sent is stored;
 5. the consultation (§4): a consented user picks a topic to open a session; their texts and
@@ -198,7 +201,13 @@ class Conversation:
         known = self._users.get(meta.source.partition)
         if self._blocked(meta, ticket, known):
             return
-        user = known or self._new_user(meta)
+        if command in _UNGATED:  # always honoured: whatever the desk's status or the flood
+            if ticket.claim():
+                self._erasure(meta, ticket, params)
+            return
+        user = known or self._first_contact(meta, ticket)
+        if user is None:
+            return
         if not self._status.current().is_open:
             if command == "consent" and ticket.claim():  # consent is still recorded (§7)
                 self._consent.answer(
@@ -209,17 +218,13 @@ class Conversation:
             return
         if not self._admitted(meta, ticket, user):
             return
-        if command in _UNGATED:
-            if ticket.claim():
-                self._erasure(meta, ticket, user, params)
-            return
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
             self._file(meta, ticket, user, message)
         elif message is not None and self._sessions.filed(meta):
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
-            self._gated(meta, ticket, user, gate, (command, params, message))
+            self._gated(meta, ticket, user, gate, (command, params, message), known is None)
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
         """Within the flood limits? (If not, the user is told once per window.)"""
@@ -247,8 +252,10 @@ class Conversation:
         user: UserRecord,
         gate: Gate,
         request: tuple[str | None, dict[str, str], StoredMessage | None],
+        first: bool = False,
     ) -> None:
-        """A claimed event, by the consent gate's decision."""
+        """A claimed event, by the consent gate's decision (`first`: the user's first contact
+        is greeted as a first follow is)."""
         command, params, message = request
         if command == "consent":
             self._consent_answer(meta, user, params)
@@ -258,7 +265,8 @@ class Conversation:
                 self._answer(meta, (self._replies.text("withdrawn"),))  # a redelivery
             elif self._consent.may_prompt(user, meta):
                 self._consent.prompted(user, meta)
-                self._answer(meta, self._consent_prompt())
+                greeting = (self._replies.text("greeting"),) if first else ()
+                self._answer(meta, (*greeting, *self._consent_prompt()))
             return
         notices: Messages = ()
         if gate is Gate.DEEM:
@@ -333,13 +341,13 @@ class Conversation:
             return self._commands[command](meta, user, params)
         return (self._replies.text("start_hint"), self._menu_for(user))
 
-    def _erasure(
-        self, meta: EventMeta, ticket: Ticket, user: UserRecord, params: dict[str, str]
-    ) -> None:
+    def _erasure(self, meta: EventMeta, ticket: Ticket, params: dict[str, str]) -> None:
+        """A person's request to erase their data (§5): honoured in every desk status and over
+        the flood limits, and for a user the desk holds nothing about (it erases nothing)."""
         if params.get("confirm") == "no":
             self._answer(meta, (self._replies.text("erase_cancelled"),))
         elif params.get("confirm") == "yes":
-            self._eraser.erase(user.user_id)
+            self._eraser.erase(meta.source.partition)
             # The receipt lived in the erased partition: completing it would write the user's
             # id again. A redelivery of this event erases nothing more and says so again.
             ticket.forget()
@@ -428,6 +436,15 @@ class Conversation:
 
     def _new_user(self, meta: EventMeta) -> UserRecord:
         return UserRecord.new(meta.source.partition, self._clock())
+
+    def _first_contact(self, meta: EventMeta, ticket: Ticket) -> UserRecord | None:
+        """A user the desk holds nothing about (new, or back after an erasure) writes without a
+        follow event: only a follower can, so they start as after a first follow (following,
+        counted as a new user, consent pending). None if this event is not ours to handle."""
+        if not ticket.claim():
+            return None
+        self._statistics.new_user(meta.event_id, self._clock())
+        return self._users.save(self._new_user(meta).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:
         self._answerer.answer(meta, messages)

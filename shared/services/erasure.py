@@ -1,13 +1,15 @@
 """Erasure (§9, §5): everything the desk holds about a user, gone; and the purge timer.
 
 What stays: the keyed hash of a suspended user's id with the suspension (so they stay
-suspended), the anonymous statistics entries (so published figures do not change), and
-audit records, which name users by keyed hash only.
+suspended), the anonymous statistics entries (so published figures do not change), and the
+user's audit records cut down to action, time and actor, naming a suspended user by keyed
+hash and anyone else by a random erasure token (`shared/services/audit.py`).
 
 The steps are ordered so that a crash anywhere leaves a state the next attempt finishes: the
 suspension's hash first (it must outlive everything), then the desk-wide records that carry
-the id (sessions, counted as closed first; flags), then the user's partition, the user record
-last (it is what marks a user as still to be erased), then the id on the suspension.
+the id (sessions, counted as closed first; flags), then the audit records, then the user's
+partition, the user record last (it is what marks a user as still to be erased), then the id
+on the suspension.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Erased:
     documents: int
     sessions: int
     flags: int
+    subject: str  # what the user's audit records name now: keyed hash or erasure token
 
 
 class Eraser:
@@ -89,6 +92,8 @@ class Eraser:
                 self._sessions.close(session, by="erasure", outcome=None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
+        # Only a suspended user's keyed hash may stay, in the audit trail as on the list.
+        subject = self._auditor.scrub(user_id, keep_hash=suspension is not None)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)
         documents += self._store.delete_partition(USERS, user_id)  # the user record, last
         if suspension is not None and not suspension.purged:
@@ -97,7 +102,7 @@ class Eraser:
         self._store.compact()
         self._flood.forget(key)
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
-        return Erased(documents, len(sessions), flags)
+        return Erased(documents, len(sessions), flags, subject)
 
     def erase_on_request(
         self, user_id: str, operator: str, notify: Callable[[str], bool]
@@ -109,7 +114,7 @@ class Eraser:
             raise NotFoundError("no such user")
         reachable = user is not None and user.followed
         erased = self.erase(user_id)
-        self._auditor.record(operator, "user.erase", user_id, documents=erased.documents)
+        self._auditor.record_erased(operator, "user.erase", erased.subject)
         told = notify(user_id) if reachable else False
         return {"userId": user_id, "erased": True, "documents": erased.documents, "userTold": told}
 
@@ -125,8 +130,8 @@ class Eraser:
             for suspension in page:
                 examined += 1
                 if suspension.suspended_at <= cutoff and suspension.user_id is not None:
-                    self.erase(suspension.user_id)
-                    self._auditor.record("purge_suspended", "user.purge", suspension.user_id)
+                    erased = self.erase(suspension.user_id)
+                    self._auditor.record_erased("purge_suspended", "user.purge", erased.subject)
                     purged += 1
             cursor = page[-1].user_key
         log.info("purge examined=%d purged=%d", examined, purged)
