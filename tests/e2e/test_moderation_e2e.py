@@ -45,7 +45,7 @@ def audit_records(desk: RunningDesk) -> list[dict[str, Any]]:
 
 
 def open_session_id(desk: RunningDesk, user_id: str) -> str:
-    session_id = desk.admin("GET", f"/api/admin/users/{user_id}?operator=運用者A")[1][
+    session_id = desk.admin("GET", f"/api/admin/users/{user_id}?operator=op-a")[1][
         "openSessionId"
     ]
     assert session_id
@@ -86,7 +86,7 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     assert "bit.ly" not in json.dumps(flag)
     stats_before = [d for d in desk.documents() if d.get("type") == "stat"]
     session_id = open_session_id(desk, user.user_id)
-    desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=田中")
+    desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=tanaka")
 
     status, _ = desk.admin(
         "POST",
@@ -124,7 +124,12 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     # records keep action, time and actor, without the session, the flag or the reason.
     key = user_key(HASH_KEY, user.user_id)
     theirs = [r for r in audit["records"] if r["userKey"] == key]
-    assert [r["action"] for r in theirs] == ["user.read", "session.read", "user.suspend", "user.purge"]
+    assert [r["action"] for r in theirs] == [
+        "user.read",
+        "session.read",
+        "user.suspend",
+        "user.purge",
+    ]
     assert all(r["details"] == {} and r["who"] and r["at"] for r in theirs)
     assert "宣伝目的の利用".encode() not in desk.stored_bytes()
     assert session_id not in audit_documents(desk)
@@ -219,7 +224,7 @@ def test_an_erased_user_who_writes_again_starts_afresh(desk: RunningDesk) -> Non
     user.say("また相談したいです")
 
     assert [d.message for d in desk.sim.inbox(user.user_id)] == first_follow
-    status, body = desk.admin("GET", f"/api/admin/users/{user.user_id}?operator=運用者A")
+    status, body = desk.admin("GET", f"/api/admin/users/{user.user_id}?operator=op-a")
     assert status == 200
     assert (body["followed"], body["status"], body["consentStatus"]) == (True, "pending", "pending")
     assert body["firstFollowedAt"] is not None
@@ -298,7 +303,7 @@ def test_erasure_on_request_leaves_audit_records_that_cannot_be_linked_back(
     user.say("相談の中身です https://example.com/unlinkable")
     (flag,) = flags_of(desk, user.user_id)
     session_id = open_session_id(desk, user.user_id)
-    desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=田中")
+    desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=tanaka")
     desk.admin("POST", f"/api/admin/sessions/{session_id}/claim", {"operator": "田中"})
     desk.admin("POST", f"/api/admin/sessions/{session_id}/messages", {"text": "回答です", "operator": "田中"})
     path = f"/api/admin/users/{user.user_id}"
