@@ -105,6 +105,7 @@ def build_desk(
     flags, suspensions = FlagLog(store), Suspensions(store)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
+        store=store,
         users=users,
         flags=flags,
         suspensions=suspensions,

@@ -72,8 +72,9 @@ class Eraser:
         self._hash_key = hash_key
         self._clock = clock
 
-    def erase(self, user_id: str) -> Erased:
-        """Remove everything about `user_id` (idempotent, resumable)."""
+    def erase(self, user_id: str, *, compact: bool = True) -> Erased:
+        """Remove everything about `user_id` (idempotent, resumable); `compact`: make the
+        deletions physical now (the purge does it once a run)."""
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
@@ -99,7 +100,8 @@ class Eraser:
         if suspension is not None and not suspension.purged:
             self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
         self._statistics.erasure(key, self._clock())
-        self._store.compact()
+        if compact:
+            self._store.compact()
         self._flood.forget(key)
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
         return Erased(documents, len(sessions), flags, subject)
@@ -130,9 +132,11 @@ class Eraser:
             for suspension in page:
                 examined += 1
                 if suspension.suspended_at <= cutoff and suspension.user_id is not None:
-                    erased = self.erase(suspension.user_id)
+                    erased = self.erase(suspension.user_id, compact=False)
                     self._auditor.record_erased("purge_suspended", "user.purge", erased.subject)
                     purged += 1
             cursor = page[-1].user_key
+        if purged:
+            self._store.compact()
         log.info("purge examined=%d purged=%d", examined, purged)
         return purged

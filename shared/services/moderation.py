@@ -32,7 +32,7 @@ from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
 from shared.services.flood import FloodGuard, Verdict
 from shared.services.paging import is_id, page_of
-from shared.services.ports import Clock
+from shared.services.ports import Clock, DocumentStore
 from shared.services.records import Users
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
@@ -55,6 +55,7 @@ class Moderation:
     def __init__(
         self,
         *,
+        store: DocumentStore,
         users: Users,
         flags: FlagLog,
         suspensions: Suspensions,
@@ -66,6 +67,7 @@ class Moderation:
         hash_key: str,
         clock: Clock,
     ) -> None:
+        self._store = store
         self._users = users
         self._flags = flags
         self._suspensions = suspensions
@@ -266,6 +268,7 @@ class Moderation:
             subject = self._auditor.scrub(user_id, keep_hash=False)
             self._suspensions.remove(key)
             self._auditor.record_erased(operator, "user.reinstate", subject)
+            self._store.compact()  # no copy of the hash left behind (SQLite's files)
         else:
             if suspension is not None:
                 self._suspensions.remove(key)
