@@ -24,12 +24,12 @@ from shared.services.desk_records import AuditLog, AuditRecord
 from shared.services.paging import page_of
 from shared.services.ports import Clock
 
-ERASURE_TOKEN_PREFIX = "erased-"
+ERASED_SUBJECT_PREFIX = "erased-"
 
 
 def erasure_token() -> str:
     """A fresh random name for an erased user's audit records (not derived from anything)."""
-    return ERASURE_TOKEN_PREFIX + secrets.token_hex(16)
+    return ERASED_SUBJECT_PREFIX + secrets.token_hex(16)
 
 
 class Auditor:

@@ -224,7 +224,7 @@ class Conversation:
         elif message is not None and self._sessions.filed(meta):
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
-            self._gated(meta, ticket, user, gate, (command, params, message), known is None)
+            self._gated(meta, ticket, user, gate, (command, params, message), first=known is None)
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
         """Within the flood limits? (If not, the user is told once per window.)"""
@@ -252,6 +252,7 @@ class Conversation:
         user: UserRecord,
         gate: Gate,
         request: tuple[str | None, dict[str, str], StoredMessage | None],
+        *,
         first: bool = False,
     ) -> None:
         """A claimed event, by the consent gate's decision (`first`: the user's first contact

@@ -35,9 +35,7 @@ def leaves_no_trace(desk: RunningDesk, user_id: str, *texts: str) -> None:
 
 def audit_documents(desk: RunningDesk) -> str:
     """The stored audit records, as JSON text."""
-    return json.dumps(
-        [d for d in desk.documents() if d.get("type") == "audit"], ensure_ascii=False
-    )
+    return json.dumps([d for d in desk.documents() if d.get("type") == "audit"], ensure_ascii=False)
 
 
 def audit_records(desk: RunningDesk) -> list[dict[str, Any]]:
@@ -53,9 +51,7 @@ def audit_records(desk: RunningDesk) -> list[dict[str, Any]]:
 
 
 def open_session_id(desk: RunningDesk, user_id: str) -> str:
-    session_id = desk.admin("GET", f"/api/admin/users/{user_id}?operator=op-a")[1][
-        "openSessionId"
-    ]
+    session_id = desk.admin("GET", f"/api/admin/users/{user_id}?operator=op-a")[1]["openSessionId"]
     assert session_id
     return str(session_id)
 
@@ -269,12 +265,19 @@ def test_one_message_raises_one_flag_and_an_action_on_the_user_closes_it(
     )
     assert actioned["actionedBy"] == "運用者B"
     assert actioned["actionedAt"]
-    assert desk.admin("POST", f"/api/admin/flags/{flag['flagId']}/dismiss", {"operator": "B"})[0] == 409
+    assert (
+        desk.admin("POST", f"/api/admin/flags/{flag['flagId']}/dismiss", {"operator": "B"})[0]
+        == 409
+    )
 
     other = in_session(desk, "mod-restricted-flagged")
     other.say("https://a.example.com/x")
     assert len(flags_of(desk, other.user_id)) == 1
-    desk.admin("POST", f"/api/admin/users/{other.user_id}/restrict", {"mode": "text_only", "operator": "運用者C"})
+    desk.admin(
+        "POST",
+        f"/api/admin/users/{other.user_id}/restrict",
+        {"mode": "text_only", "operator": "運用者C"},
+    )
     assert flags_of(desk, other.user_id) == []
     assert [(f["action"], f["actionedBy"]) for f in flags_of(desk, other.user_id, "actioned")] == [
         ("restrict", "運用者C")
@@ -287,18 +290,27 @@ def test_a_clause_is_accepted_in_every_way_it_is_written_and_stored_in_one(
 ) -> None:
     user = desk.consented_user(f"mod-clause-{clause}")
     status, body = desk.admin(
-        "POST", f"/api/admin/users/{user.user_id}/suspend", {"clause": clause, "reason": "x", "operator": "A"}
+        "POST",
+        f"/api/admin/users/{user.user_id}/suspend",
+        {"clause": clause, "reason": "x", "operator": "A"},
     )
     assert status == 200
     assert body["clause"] in ("8(3)", "8(10)")
-    assert desk.admin("GET", f"/api/admin/users/{user.user_id}")[1]["suspension"]["clause"] == body["clause"]
+    assert (
+        desk.admin("GET", f"/api/admin/users/{user.user_id}")[1]["suspension"]["clause"]
+        == body["clause"]
+    )
 
 
-@pytest.mark.parametrize("clause", ["8(11)", "8(3)\n", "8（３", "第8条3号", "§ 8(3)", "83", 83, None])
+@pytest.mark.parametrize(
+    "clause", ["8(11)", "8(3)\n", "8（３", "第8条3号", "§ 8(3)", "83", 83, None]
+)
 def test_any_other_clause_is_refused_naming_the_field(desk: RunningDesk, clause: object) -> None:
     user = desk.consented_user(f"mod-bad-clause-{clause!s}")
     status, body = desk.admin(
-        "POST", f"/api/admin/users/{user.user_id}/suspend", {"clause": clause, "reason": "x", "operator": "A"}
+        "POST",
+        f"/api/admin/users/{user.user_id}/suspend",
+        {"clause": clause, "reason": "x", "operator": "A"},
     )
     assert status == 400
     assert body["error"]["message"].startswith("clause")
@@ -313,10 +325,16 @@ def test_erasure_on_request_leaves_audit_records_that_cannot_be_linked_back(
     session_id = open_session_id(desk, user.user_id)
     desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=tanaka")
     desk.admin("POST", f"/api/admin/sessions/{session_id}/claim", {"operator": "田中"})
-    desk.admin("POST", f"/api/admin/sessions/{session_id}/messages", {"text": "回答です", "operator": "田中"})
+    desk.admin(
+        "POST",
+        f"/api/admin/sessions/{session_id}/messages",
+        {"text": "回答です", "operator": "田中"},
+    )
     path = f"/api/admin/users/{user.user_id}"
     reason = "自由記述の停止理由です"
-    desk.admin("POST", f"{path}/suspend", {"clause": "8(3)", "reason": reason, "operator": "運用者A"})
+    desk.admin(
+        "POST", f"{path}/suspend", {"clause": "8(3)", "reason": reason, "operator": "運用者A"}
+    )
     desk.admin("POST", f"{path}/reinstate", {"operator": "運用者A"})
     key = user_key(HASH_KEY, user.user_id)
     before = [(r["action"], r["who"], r["at"]) for r in audit_records(desk) if r["userKey"] == key]

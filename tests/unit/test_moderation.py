@@ -8,8 +8,8 @@ import pytest
 
 from shared.domain.moderation import normalise_clause
 from shared.domain.privacy import user_key
-from shared.services.audit import ERASURE_TOKEN_PREFIX
 from shared.errors import ConflictError, NotFoundError, ValidationError
+from shared.services.audit import ERASED_SUBJECT_PREFIX
 from shared.services.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import consented, deliver, open_session
@@ -287,7 +287,21 @@ def test_clauses_are_read_in_every_written_form(written, stored) -> None:
 
 @pytest.mark.parametrize(
     "written",
-    ["8(0)", "8(11)", "8(03)", "8(3)\n", " 8(3)", "§§8(3)", "8⑶", "⁸(3)", "9(1)", "8-3", "", 3, None],
+    [
+        "8(0)",
+        "8(11)",
+        "8(03)",
+        "8(3)\n",
+        " 8(3)",
+        "§§8(3)",
+        "8⑶",
+        "⁸(3)",
+        "9(1)",
+        "8-3",
+        "",
+        3,
+        None,
+    ],
 )
 def test_anything_else_is_not_a_clause(written) -> None:
     assert normalise_clause(written) is None
@@ -296,9 +310,11 @@ def test_anything_else_is_not_a_clause(written) -> None:
 def test_suspending_and_restricting_action_the_users_open_flags_only(desk, sim, line, clock):
     alice = open_session(desk, sim, line, "alice")
     bob = open_session(desk, sim, line, "bob")
-    deliver(desk, alice.text_event("https://a.example.com"), alice.text_event("https://b.example.com"))
+    deliver(
+        desk, alice.text_event("https://a.example.com"), alice.text_event("https://b.example.com")
+    )
     deliver(desk, bob.text_event("https://c.example.com"))
-    dismissed = [f for f in flags(desk) if f["userId"] == alice.user_id][0]["flagId"]
+    dismissed = next(f for f in flags(desk) if f["userId"] == alice.user_id)["flagId"]
     desk.moderation.dismiss(dismissed, "運用者A")
     clock.advance(minutes=5)
     body = desk.moderation.suspend(alice.user_id, "運用者B", {"clause": "８(３)", "reason": "宣伝"})
@@ -377,7 +393,7 @@ def test_erasure_on_request_scrubs_the_audit_down_to_action_time_and_actor(desk,
         assert linked not in text
     (erase,) = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
     token = erase["userKey"]
-    assert token.startswith(ERASURE_TOKEN_PREFIX)
+    assert token.startswith(ERASED_SUBJECT_PREFIX)
     theirs = audit_of(desk, token)
     assert sorted((r["action"], r["who"], r["at"]) for r in theirs) == sorted(
         [*before, ("user.erase", "窓口担当", erase["at"])]
@@ -427,7 +443,7 @@ def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
         r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.reinstate"
     ]
     token = reinstate["userKey"]
-    assert token.startswith(ERASURE_TOKEN_PREFIX)
+    assert token.startswith(ERASED_SUBJECT_PREFIX)
     assert sorted(r["action"] for r in audit_of(desk, token)) == [
         "session.read",
         "user.purge",
