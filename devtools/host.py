@@ -512,6 +512,8 @@ def _print_banner(
         print(f"  {methods} {base}/{path} [{function.auth_level}]")
     for timer in host.timers.values():
         print(f"  timer {timer.name}: {timer.problem or 'scheduled'}")
+    for name, problem in host.errors.items():
+        print(f"  function {name} in error: {problem}")
     print(
         f"  admin API key: header x-functions-key or ?code= (DESK_FUNCTION_KEY; the master key"
         f" DESK_MASTER_KEY for /admin/functions/{{name}}), settings from {source}"
