@@ -12,7 +12,7 @@ import pytest
 from shared.domain.privacy import user_key
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import AGREE as AGREE_CURRENT
-from tests.e2e.conftest import MASTER_KEY, RunningDesk
+from tests.e2e.conftest import RunningDesk
 
 pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
@@ -102,12 +102,7 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     user.say("もしもし")
     assert desk.sim.texts(user.user_id) == [TEXTS.text("suspended_notice")]
 
-    assert (
-        desk.http(
-            "POST", "/admin/functions/purge_suspended", b"{}", {"x-functions-key": MASTER_KEY}
-        )[0]
-        == 202
-    )
+    assert desk.run_timer("purge_suspended")[0] == 202
     leaves_no_trace(desk, user.user_id, secret, "kasegu-now", "停止されましたか")
 
     user.follow()
@@ -363,10 +358,7 @@ def test_a_purged_user_reinstated_leaves_no_keyed_hash_in_the_audit(desk: Runnin
     user = desk.consented_user("mod-purged-reinstated")
     path = f"/api/admin/users/{user.user_id}"
     desk.admin("POST", f"{path}/suspend", {"clause": "8(5)", "reason": "連投です", "operator": "A"})
-    purge = desk.http(
-        "POST", "/admin/functions/purge_suspended", b"{}", {"x-functions-key": MASTER_KEY}
-    )
-    assert purge[0] == 202
+    assert desk.run_timer("purge_suspended")[0] == 202
     key = user_key(HASH_KEY, user.user_id)
     assert key.encode() in desk.stored_bytes()  # kept while they are suspended
     assert desk.admin("POST", f"{path}/reinstate", {"operator": "A"})[0] == 200
