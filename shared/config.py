@@ -72,6 +72,7 @@ class Settings:
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
+    followup_hours: int
 
     @property
     def is_local(self) -> bool:
@@ -207,6 +208,9 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         push_backoff_seconds=_parse_number(
             "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
+        ),
+        followup_hours=int(
+            _parse_number("DESK_FOLLOWUP_HOURS", get("DESK_FOLLOWUP_HOURS", "72"), minimum=0)
         ),
     )
 
