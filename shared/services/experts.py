@@ -367,6 +367,11 @@ class ExpertDesk:
         user = self._users.get(session.user_id)
         if user is None or not user.followed:
             raise ConflictError("the user has blocked the account; nothing was sent")
+        if not session.is_open and (user.suspended or user.consent_status != "consented"):
+            # A follow-up answer goes only to a user who still uses the desk.
+            raise ConflictError(
+                "the user withdrew consent or was suspended since; nothing was sent"
+            )
 
     def _with_handovers(self, session: Session) -> dict[str, Any]:
         return {**self._summary(session), "handovers": _handovers_json(session)}

@@ -388,3 +388,12 @@ def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, stor
         if c == DESK and i == f"session_close:{session_id}"
     ]
     assert [(e["outcome"], e["closedBy"], e["messages"]) for e in entries] == [("助言", "user", 1)]
+
+
+def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock) -> None:
+    user, session_id = ended_with_a_question(desk, sim, line, clock)
+    deliver(desk, user.text_event("同意を撤回"))
+    line.sent.clear()
+    with pytest.raises(ConflictError, match="withdrew consent"):
+        desk.experts.send(session_id, "田中", {"text": "回答です。"})
+    assert line.sent == []
