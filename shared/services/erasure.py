@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
+from shared.domain.sessions import ClosedBy
 from shared.errors import NotFoundError
 from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
@@ -91,7 +92,7 @@ class Eraser:
         sessions = self._index.of_user(user_id)
         for session in sessions:
             if session.is_open:
-                self._sessions.close(session, by="erasure", outcome=None)
+                self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
         # Only a suspended user's keyed hash may stay, in the audit trail as on the list.

@@ -26,6 +26,7 @@ from shared.domain.moderation import (
 )
 from shared.domain.privacy import user_key
 from shared.domain.screening import Finding, ScreeningRules, screen
+from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.audit import Auditor
@@ -194,7 +195,7 @@ class Moderation:
         if user.open_session_id:
             session = self._sessions.get(user.open_session_id)
             if session is not None and session.is_open:
-                self._sessions.close(session, by="system", outcome="利用停止")
+                self._sessions.close(session, ClosedBy.SYSTEM, "利用停止")
             user = self._user(user_id)
         user = self._users.save(user.suspend(clause, now))
         since = user.suspended_at or now
