@@ -16,6 +16,7 @@
     └── DependencyError            503 unavailable       Cosmos DB or LINE failed; retry later
         ├── StoreUnavailable       503                   the store did not answer or throttled
         └── LineApiError           503                   LINE refused or did not answer
+            ├── MonthlyLimitReached 503                  429: the monthly push limit is reached
             └── ReplyTokenRejected 503                   the reply token is used or expired
 
 Messages never carry personal data (message text, display names, raw LINE user ids): they end
@@ -149,6 +150,17 @@ class LineApiError(DependencyError):
         """Whether trying again later may succeed."""
         status = self.http_status
         return status is None or status == 429 or status >= 500
+
+
+class MonthlyLimitReached(LineApiError):
+    """LINE refused a push: the channel's monthly message limit is reached (429 "You have
+    reached your monthly limit."). Retrying before the next month (or a plan change) fails the
+    same way."""
+
+    @property
+    def retryable(self) -> bool:
+        """Never: the quota does not come back within a retry's wait."""
+        return False
 
 
 class ReplyTokenRejected(LineApiError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -248,6 +248,9 @@ class Message:
     delivery_detail: str | None = None
     unsent: bool = False
     position: int = 0
+    reply_token: str | None = field(default=None, repr=False)
+    """The unused reply token of the user's webhook event (single use, about a minute): an
+    expert answering within the reply window answers with it, for free. Never logged."""
 
 
 def awaits_answer(messages: Iterable[Message]) -> bool:

@@ -323,7 +323,9 @@ class Conversation:
             self._answer(meta, (*notices, self._replies.text(key)))
             return True
         session_id = user.open_session_id or ""
-        if not self._sessions.add_user_message(session_id, meta, kind, text, line_id):
+        if not self._sessions.add_user_message(
+            session_id, meta, kind, text, line_id, keep_token=not notices
+        ):
             ticket.duplicate()
             return True
         if text is not None:

@@ -412,7 +412,7 @@ def _session(doc: Document) -> Session:
 
 
 def _message_doc(message: Message) -> Document:
-    return {
+    doc: Document = {
         "id": message.message_id,
         "userId": message.user_id,
         "type": "message",
@@ -428,6 +428,9 @@ def _message_doc(message: Message) -> Document:
         "unsent": message.unsent,
         "position": message.position,
     }
+    if message.reply_token is not None:
+        doc["replyToken"] = message.reply_token  # single use, about a minute; never logged
+    return doc
 
 
 def _message(doc: Document) -> Message:
@@ -445,6 +448,7 @@ def _message(doc: Document) -> Message:
         delivery_detail=doc.get("deliveryDetail"),
         unsent=bool(doc.get("unsent")),
         position=int(doc.get("position", 0)),
+        reply_token=doc.get("replyToken"),
     )
 
 

@@ -7,7 +7,13 @@ from datetime import datetime
 from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
-from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.domain.messages import (
+    ButtonsMessage,
+    ConfirmMessage,
+    OutboundMessage,
+    PostbackButton,
+    TextMessage,
+)
 from shared.domain.service_status import Effective, ServiceState
 from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
@@ -70,6 +76,26 @@ class Replies:
             for t in topics
         ) + self._chips(("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
         return TextMessage(self._t.text("menu"), quick_replies=chips)
+
+    def closing(self, session_id: str) -> tuple[OutboundMessage, ...]:
+        """The expert's closing message, then the survey 満足 / ふつう / 不満 as a buttons
+        template (it works on LINE for PC, where quick replies do not show)."""
+
+        def rating(key: str, value: str) -> PostbackButton:
+            label = self._t.text(key)
+            data = postbacks.encode("survey", session=session_id, rating=value)
+            return PostbackButton(label, data, display_text=label)
+
+        survey = ButtonsMessage(
+            alt_text=self._t.text("survey_alt_text"),
+            text=self._t.text("survey_question"),
+            buttons=(
+                rating("survey_good", "good"),
+                rating("survey_fair", "fair"),
+                rating("survey_poor", "poor"),
+            ),
+        )
+        return (self.text("session_closed"), survey)
 
     def session_menu(self) -> TextMessage:
         """While a session is open: keep writing, or end it."""

@@ -72,9 +72,21 @@ class Sessions:
         return user, session
 
     def add_user_message(
-        self, session_id: str, meta: EventMeta, kind: str, text: str | None, line_id: str
+        self,
+        session_id: str,
+        meta: EventMeta,
+        kind: str,
+        text: str | None,
+        line_id: str,
+        *,
+        keep_token: bool = True,
     ) -> bool:
-        """File a user's message into their open session; False for a redelivered one."""
+        """File a user's message into their open session; False for a redelivered one.
+
+        The event's reply token is kept on the message (no extra write) so that an expert
+        answering within the reply window answers for free; `keep_token=False` when the desk
+        answers this event itself (the token is then used). A redelivery's token is not kept."""
+        token = meta.reply_token if keep_token and not meta.is_redelivery else None
         return self._messages.add(
             Message(
                 message_id=f"msg:{meta.event_id}",
@@ -86,6 +98,7 @@ class Sessions:
                 at=event_time(meta),
                 line_message_id=line_id,
                 position=meta.position,
+                reply_token=token,
             )
         )
 
