@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
 from shared.domain.privacy import user_key
 from shared.domain.sessions import Session, SessionStatus
-from shared.services.desk_records import Suspension, Suspensions
+from shared.services.desk_records import StatEntries, Suspension, Suspensions
 from shared.services.ports import USERS, Document, DocumentStore
 from shared.services.records import SessionIndex
 from shared.wiring import Desk, build_desk
@@ -223,6 +224,73 @@ def purge_cost(
             f"  {name:<18} {users:>5} users: purged {purged} in {elapsed:6.2f} s, "
             f"{counting.total():6d} store operations ({counting.total() / users:.1f} a user)"
         )
+
+
+STAT_TOPICS = (
+    ("career", 35),
+    ("job-change", 25),
+    ("income", 15),
+    ("skills", 12),
+    ("workplace", 10),
+)
+STAT_OUTCOMES = (
+    ("助言", 40),
+    ("情報提供", 25),
+    ("継続相談", 12),
+    ("他機関紹介", 6),
+    ("その他", 3),
+    ("自動終了(一定期間応答なし)", 8),
+    ("", 6),
+)
+
+
+def statistics_dataset(store: DocumentStore, first: datetime, months: int, seed: int = 11) -> int:
+    """Write `months` months of realistic statistics entries (a desk that grows from about 80
+    to 300 sessions a month, six topics, every outcome, a few suspensions and erasures), the
+    way the webhook and the experts write them. Returns how many entries it wrote."""
+    chance = random.Random(seed)  # noqa: S311 -- reproducible test data, not secrets
+    entries = StatEntries(store)
+    written = 0
+    for n in range(months):
+        year, month = first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1
+        sessions = 80 + n * 6 + chance.randint(-10, 10)
+
+        def at(day_hint: int, year: int = year, month: int = month) -> datetime:
+            return datetime(year, month, 1 + day_hint % 28, chance.randint(0, 23), tzinfo=UTC)
+
+        def add(kind: str, when: datetime, **dims: str | int) -> None:
+            nonlocal written
+            entries.add(kind, uuid.UUID(int=chance.getrandbits(128)).hex, when, **dims)
+            written += 1
+
+        for i in range(sessions // 2 + chance.randint(0, 9)):
+            add("user_new", at(i))
+            add("consent", at(i), method="explicit")
+        for i in range(chance.choice((0, 0, 0, 4, 40))):
+            add("consent", at(i), method="deemed")
+        for i in range(sessions):
+            topic = chance.choices(
+                [t for t, _ in STAT_TOPICS] + ["other"], [w for _, w in STAT_TOPICS] + [3]
+            )[0]
+            outcome = chance.choices([o for o, _ in STAT_OUTCOMES], [w for _, w in STAT_OUTCOMES])[
+                0
+            ]
+            add("session_open", at(i), topic=topic)
+            if chance.random() < 0.9:
+                add("first_answer", at(i), topic=topic, minutes=chance.randint(2, 600))
+            add(
+                "session_close",
+                at(i + 1),
+                topic=topic,
+                outcome=outcome,
+                closedBy="expert" if outcome else "user",
+                messages=chance.randint(1, 15),
+            )
+        for i in range(chance.choice((0, 0, 1, 2, 3))):
+            add("suspension", at(i))
+        for i in range(chance.randint(0, 5)):
+            add("erasure", at(i))
+    return written
 
 
 def host_start() -> None:
