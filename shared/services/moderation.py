@@ -193,7 +193,7 @@ class Moderation:
         since = user.suspended_at or now
         key = user_key(self._hash_key, user_id)
         self._suspensions.put(Suspension(key, str(clause), since, user_id=user_id))
-        self._statistics.suspension(key, since)
+        self._statistics.suspension(user_id, since)
         self._auditor.record(
             operator, "user.suspend", user_id, clause=clause, reason=reason.strip()
         )
