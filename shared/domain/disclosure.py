@@ -134,17 +134,58 @@ def suppress(table: Table, k: int) -> Table:
 
 
 def _complement(table: Table, item: Item) -> Item:
-    """The published item whose suppression exposes least, preferring one on `item`'s lines,
-    cells to totals, and small counts: the least information withheld."""
-    row, column = item
+    """The published item to withhold next so that `item` is no longer exposed: one that closes
+    a cycle through it (or shares its column, in a table without row totals), preferring cells
+    to totals, and small counts: the least information withheld. Where no single item can,
+    the one whose suppression leaves least exposed, preferring one on `item`'s lines."""
     published = [other for other in table.items() if other not in table.suppressed]
+
+    def least(other: Item) -> tuple[bool, bool, int]:
+        return ("" in other, table.value(other) == 0, table.value(other))
+
+    if table.row_totals:
+        crossing = _crossing(table.suppressed, item, published)
+    else:
+        crossing = [o for o in published if o[1] == item[1]]
+    if crossing:
+        return min(crossing, key=least)
+    row, column = item
     on_line = [o for o in published if (row and o[0] == row) or (column and o[1] == column)]
 
     def cost(other: Item) -> tuple[int, bool, bool, int]:
-        remaining = len(exposed(table, table.suppressed | {other}))
-        return (remaining, "" in other, table.value(other) == 0, table.value(other))
+        return (len(exposed(table, table.suppressed | {other})), *least(other))
 
     return min(on_line or published, key=cost)
+
+
+def _crossing(withheld: set[Item], bridge: Item, published: list[Item]) -> list[Item]:
+    """Published items joining the two sides of `bridge` (so that it lies on a cycle)."""
+    graph: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for row, column in withheld - {bridge}:
+        graph[("r", row)].add(("c", column))
+        graph[("c", column)].add(("r", row))
+    side = {("r", bridge[0])}
+    frontier = [("r", bridge[0])]
+    while frontier:
+        for other in graph[frontier.pop()]:
+            if other not in side:
+                side.add(other)
+                frontier.append(other)
+    if ("c", bridge[1]) in side:  # not a bridge after all
+        return []
+    far = {("c", bridge[1])}
+    frontier = [("c", bridge[1])]
+    while frontier:
+        for other in graph[frontier.pop()]:
+            if other not in far:
+                far.add(other)
+                frontier.append(other)
+    return [
+        (row, column)
+        for row, column in published
+        if (("r", row) in side and ("c", column) in far)
+        or (("r", row) in far and ("c", column) in side)
+    ]
 
 
 # -- the published unit: one calendar month ------------------------------------------------------

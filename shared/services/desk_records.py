@@ -201,6 +201,11 @@ class StatEntries:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
+    @property
+    def store(self) -> DocumentStore:
+        """Where the entries are (the month summaries live beside them)."""
+        return self._store
+
     def add(self, kind: str, entry_id: str, at: datetime, **dims: str | int) -> None:
         """Count one occurrence of `kind` (idempotent per `entry_id`)."""
         month = at.astimezone(JST).strftime("%Y-%m")
@@ -222,6 +227,27 @@ class StatEntries:
     def month(self, month: str) -> list[Document]:
         """Every entry of a month (`YYYY-MM`)."""
         return self._store.query_partition(DESK, f"stats:{month}", doc_type="stat")
+
+
+class StatSummaries:
+    """The tallies of months that can no longer change, so that a request does not read and
+    count every entry of every month again (one small document a month, naming nobody)."""
+
+    PARTITION = "stats-summary"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        """Every kept month's tally, by month."""
+        docs = self._store.query_partition(DESK, self.PARTITION, doc_type="statsummary")
+        return {d["id"]: d["counts"] for d in docs}
+
+    def put(self, month: str, counts: dict[str, Any]) -> None:
+        """Keep a settled month's tally."""
+        self._store.upsert(
+            DESK, {"id": month, "pk": self.PARTITION, "type": "statsummary", "counts": counts}
+        )
 
 
 class StatMarks:

@@ -31,7 +31,7 @@ from shared.services.catalog import (
     load_topics,
     unclassified_outcome,
 )
-from shared.services.desk_records import StatEntries
+from shared.services.desk_records import StatEntries, StatSummaries
 from shared.services.ports import Document
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
@@ -90,6 +90,7 @@ class Reports:
         self._clock = clock
         self._settle_after = settle_after
         self._settled: dict[str, MonthRelease] = {}
+        self._summaries = StatSummaries(entries.store)
 
     # -- the figures --------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ class Reports:
         grouping = "month" if by is None else by
         if grouping not in GROUPINGS:
             raise ValidationError("by: month, topic or outcome")
-        releases = [self._release(month) for month in months]
+        releases = self._releases(months)
         if grouping == "month":
             result = self._by_month(releases)
         elif grouping == "topic":
@@ -133,7 +134,7 @@ class Reports:
         """Sessions opened by month (rows) and topic (columns), withheld like the rest."""
         months = self.months(start, end)
         topics = [t.topic_id for t in load_topics()]
-        releases = {month: self._release(month) for month in months}
+        releases = dict(zip(months, self._releases(months), strict=True))
         return {
             "months": months,
             "topics": topics,
@@ -160,15 +161,26 @@ class Reports:
 
     # -- one month ----------------------------------------------------------------------------
 
-    def _release(self, month: str) -> MonthRelease:
-        """A month's suppressed figures; kept once the month can no longer change."""
-        kept = self._settled.get(month)
-        if kept is not None:
-            return kept
-        released = release(self._tally(month), self._k, self._topics(), self._outcomes())
-        if self._settled_by(month) <= self._clock():
-            self._settled[month] = released
-        return released
+    def _releases(self, months: list[str]) -> list[MonthRelease]:
+        """Each month's suppressed figures. A month that can no longer change is tallied once
+        (then kept in the store) and suppressed once (then kept in memory)."""
+        kept = self._summaries.all() if any(m not in self._settled for m in months) else {}
+        releases = []
+        for month in months:
+            released = self._settled.get(month)
+            if released is None:
+                settled = self._settled_by(month) <= self._clock()
+                if settled and month in kept:
+                    counts = _counts_from(month, kept[month])
+                else:
+                    counts = self._tally(month)
+                    if settled:
+                        self._summaries.put(month, _counts_doc(counts))
+                released = release(counts, self._k, self._topics(), self._outcomes())
+                if settled:
+                    self._settled[month] = released
+            releases.append(released)
+        return releases
 
     def _settled_by(self, month: str) -> datetime:
         year, number = _parse(month)
@@ -284,6 +296,27 @@ def _add(counts: MonthCounts, entry: Document, topics: set[str], outcomes: dict[
         counts.messages[topic] = counts.messages.get(topic, 0) + int(entry.get("messages") or 0)
     elif kind == "first_answer":
         counts.answers.setdefault(topic, []).append(int(entry.get("minutes") or 0))
+
+
+def _counts_doc(counts: MonthCounts) -> dict[str, Any]:
+    return {
+        "singles": counts.singles,
+        "opened": counts.opened,
+        "messages": counts.messages,
+        "closed": [[outcome, topic, n] for (outcome, topic), n in sorted(counts.closed.items())],
+        "answers": counts.answers,
+    }
+
+
+def _counts_from(month: str, doc: dict[str, Any]) -> MonthCounts:
+    return MonthCounts(
+        month,
+        singles={k: int(v) for k, v in doc["singles"].items()},
+        opened={k: int(v) for k, v in doc["opened"].items()},
+        messages={k: int(v) for k, v in doc["messages"].items()},
+        closed={(str(o), str(t)): int(n) for o, t, n in doc["closed"]},
+        answers={k: [int(m) for m in v] for k, v in doc["answers"].items()},
+    )
 
 
 def _parse(month: str) -> tuple[int, int]:
