@@ -13,8 +13,8 @@ from typing import Any
 import azure.functions as func
 
 from shared.config import get_settings
-from shared.entrypoints.http import error_response
-from shared.errors import AuthorizationError, DeskError, ValidationError
+from shared.entrypoints.http import configuration_response, refuse
+from shared.errors import AuthorizationError, ConfigurationError, DeskError, ValidationError
 
 HttpFunction = Callable[[func.HttpRequest], func.HttpResponse]
 
@@ -83,6 +83,16 @@ EXPERT = "Desk.Expert"
 ADMIN = "Desk.Admin"
 
 
+def holds_admin(req: func.HttpRequest) -> bool:
+    """Does the signed-in principal hold Desk.Admin? A function key alone never does: taking
+    over another expert's session needs the app role from App Service authentication."""
+    try:
+        principal = principal_from(req)
+    except ValidationError:
+        return False
+    return principal is not None and ADMIN in principal.roles
+
+
 def check_role(req: func.HttpRequest, role: str, *, required: bool) -> None:
     """With App Service authentication on, the caller needs `role` (Desk.Admin may do all).
 
@@ -109,9 +119,15 @@ def requires(role: str) -> Callable[[HttpFunction], HttpFunction]:
         @functools.wraps(function)
         def guarded(req: func.HttpRequest) -> func.HttpResponse:
             try:
-                check_role(req, role, required=get_settings().require_app_roles)
+                settings = get_settings()
+            except ConfigurationError as exc:
+                # No role can be checked without settings: every admin caller (who holds the
+                # function key) is told which settings are wrong, and the log says it too.
+                return configuration_response(exc)
+            try:
+                check_role(req, role, required=settings.require_app_roles)
             except DeskError as exc:
-                return error_response(exc)
+                return refuse(exc)
             return function(req)
 
         return guarded

@@ -208,21 +208,14 @@ class StatEntries:
 
     def add(self, kind: str, entry_id: str, at: datetime, **dims: str | int) -> None:
         """Count one occurrence of `kind` (idempotent per `entry_id`)."""
-        month = at.astimezone(JST).strftime("%Y-%m")
         try:
-            self._store.create(
-                DESK,
-                {
-                    "id": f"{kind}:{entry_id}",
-                    "pk": f"stats:{month}",
-                    "type": "stat",
-                    "kind": kind,
-                    "month": month,
-                    **dims,
-                },
-            )
+            self._store.create(DESK, _stat_doc(kind, entry_id, at, dims))
         except AlreadyExists:
             return
+
+    def put(self, kind: str, entry_id: str, at: datetime, **dims: str | int) -> None:
+        """Write the entry whether or not it is there (a correction)."""
+        self._store.upsert(DESK, _stat_doc(kind, entry_id, at, dims))
 
     def month(self, month: str) -> list[Document]:
         """Every entry of a month (`YYYY-MM`)."""
@@ -304,3 +297,15 @@ def _flag(doc: Document) -> Flag:
         dismissed_at=time_or_none(doc.get("dismissedAt")),
         etag=doc.get("_etag"),
     )
+
+
+def _stat_doc(kind: str, entry_id: str, at: datetime, dims: dict[str, str | int]) -> Document:
+    month = at.astimezone(JST).strftime("%Y-%m")
+    return {
+        "id": f"{kind}:{entry_id}",
+        "pk": f"stats:{month}",
+        "type": "stat",
+        "kind": kind,
+        "month": month,
+        **dims,
+    }

@@ -17,9 +17,6 @@ from shared.domain.consent import ConsentMethod
 from shared.domain.sessions import Session
 from shared.services.desk_records import StatEntries, StatMarks
 
-# Who else closes sessions; any other name is an expert's, which statistics do not keep.
-_NOT_EXPERTS = ("user", "system", "erasure")
-
 
 class Statistics:
     """Counts occurrences, idempotently and anonymously."""
@@ -54,16 +51,15 @@ class Statistics:
 
     def session_closed(self, session: Session, user_messages: int) -> None:
         """A session closed, with its outcome and how many messages the user wrote."""
-        self._count(
-            session.user_id,
-            session.session_id,
-            "session_close",
-            session.closed_at or session.opened_at,
-            topic=session.topic,
-            outcome=session.outcome or "",
-            closedBy="expert" if session.closed_by not in _NOT_EXPERTS else str(session.closed_by),
-            messages=user_messages,
-        )
+        at, dims = _closing(session, user_messages)
+        self._count(session.user_id, session.session_id, "session_close", at, **dims)
+
+    def outcome_recorded(self, session: Session, user_messages: int) -> None:
+        """An expert recorded the outcome of a session the user had ended (the closing entry
+        is rewritten with it, under the same random id, so the outcome counts once)."""
+        at, dims = _closing(session, user_messages)
+        entry_id = self._marks.entry_id(session.user_id, f"session_close:{session.session_id}")
+        self._entries.put("session_close", entry_id, at, **dims)
 
     def first_answer(self, session: Session, at: datetime) -> None:
         """An expert answered a session for the first time (the first one counts)."""
@@ -85,3 +81,13 @@ class Statistics:
         """A user's data is being erased: counted before their partition goes, so a retry
         that finds the mark does not count it again, and the mark goes with the rest."""
         self._count(user_id, "erasure", "erasure", at)
+
+
+def _closing(session: Session, user_messages: int) -> tuple[datetime, dict[str, str | int]]:
+    """When a session closed and the dimensions of its entry (no expert's name)."""
+    return session.closed_at or session.opened_at, {
+        "topic": session.topic,
+        "outcome": session.outcome or "",
+        "closedBy": session.closed_by.value if session.closed_by else "",
+        "messages": user_messages,
+    }

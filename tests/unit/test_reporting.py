@@ -10,7 +10,7 @@ import pytest
 
 from shared.config import settings_from
 from shared.domain.privacy import user_key
-from shared.domain.sessions import SessionStatus
+from shared.domain.sessions import ClosedBy, SessionStatus
 from shared.errors import ValidationError
 from shared.services.desk_records import StatEntries, StatMarks
 from shared.services.records import SessionIndex
@@ -180,7 +180,9 @@ def test_a_month_that_can_no_longer_change_is_counted_once(desk, sim, line, cloc
 def test_redeliveries_and_retries_count_once(desk, sim, line, store, clock) -> None:
     user = open_session(desk, sim, line, "twice")
     (session,) = SessionIndex(store).of_user(user.user_id)
-    closed = replace(session, status=SessionStatus.CLOSED, closed_at=clock(), closed_by="user")
+    closed = replace(
+        session, status=SessionStatus.CLOSED, closed_at=clock(), closed_by=ClosedBy.USER
+    )
     statistics = Statistics(StatEntries(store), StatMarks(store))
     statistics.session_closed(closed, 2)
     statistics.session_closed(closed, 2)  # a retried close counts again: stored once
