@@ -25,7 +25,7 @@ from shared.services.audit import Auditor
 from shared.services.catalog import load_screening_rules, load_topics
 from shared.services.consent import ConsentService
 from shared.services.conversation import Conversation
-from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
+from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
 from shared.services.flood import FloodGuard
@@ -88,7 +88,7 @@ def build_desk(
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
     users = Users(store)
-    statistics = Statistics(StatEntries(store))
+    statistics = Statistics(StatEntries(store), StatMarks(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
     policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
     consent = ConsentService(
@@ -188,7 +188,12 @@ def build_desk(
         auditor=auditor,
         replies=replies,
         status=status,
-        reports=Reports(StatEntries(store), settings.stats_k),
+        reports=Reports(
+            StatEntries(store),
+            settings.stats_k,
+            clock,
+            settle_after=timedelta(seconds=settings.event_ttl_seconds) + timedelta(days=1),
+        ),
         messenger=messenger,
     )
 

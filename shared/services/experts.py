@@ -342,8 +342,8 @@ class ExpertDesk:
     def _refusal(self, result: PushResult) -> str:
         """Why an answer was not delivered, in Japanese for the expert (catalogue)."""
         if result.monthly_limit:
-            return self._replies.text("expert_monthly_limit")
-        return self._replies.text("expert_push_failed")
+            return self._replies.text("expert_monthly_limit").text
+        return self._replies.text("expert_push_failed").text
 
     def _followed(self, user_id: str) -> bool:
         user = self._users.get(user_id)

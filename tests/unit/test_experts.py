@@ -158,7 +158,7 @@ def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store
     assert (closed["status"], closed["outcome"], closed["closedBy"]) == ("closed", "助言", "expert")
     assert closed["closedByName"] == "田中"
     assert closed["closingMessageAccepted"] is True
-    assert line.texts() == [TEXTS.text("session_closed")]
+    assert line.texts() == [TEXTS.text("session_closed"), TEXTS.text("survey_question")]
     assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
     with pytest.raises(ConflictError, match="closed"):
         desk.experts.close(session_id, "田中", {"outcome": "advice"})
@@ -384,10 +384,11 @@ def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, stor
     desk.experts.close(session_id, "田中", {"outcome": "助言"})
     entries = [
         d
-        for (c, _, i), (d, _) in store.docs.items()
-        if c == DESK and i == f"session_close:{session_id}"
+        for (c, _, _), (d, _) in store.docs.items()
+        if c == DESK and d.get("kind") == "session_close"
     ]
     assert [(e["outcome"], e["closedBy"], e["messages"]) for e in entries] == [("助言", "user", 1)]
+    assert session_id not in str(entries)  # the entry names no session (issue 11)
 
 
 def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock) -> None:

@@ -90,17 +90,36 @@ def post(desk: Any, events: list[dict[str, Any]]) -> Any:
 
 
 def state(store: Any) -> dict[tuple[str, str, str], str]:
-    """The store without bookkeeping: ETags, write times and event receipts."""
+    """The store without bookkeeping: ETags, write times and event receipts, and the reply
+    tokens kept on messages (a redelivery's token is not kept: it is transient by design)."""
     if isinstance(store, SqliteStore):
         rows = store._db.execute("SELECT container, partition, id, body FROM documents")
         docs = {(c, p, i): json.loads(body) for c, p, i, body in rows}
     else:
         docs = {key: doc for key, (doc, _) in store.docs.items()}
-    return {
-        key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
+    found = {
+        key: json.dumps(
+            {k: v for k, v in doc.items() if not k.startswith("_") and k != "replyToken"},
+            sort_keys=True,
+        )
         for key, doc in docs.items()
-        if not key[2].startswith("event:")
+        if not key[2].startswith("event:") and doc.get("type") not in ("stat", "statmark")
     }
+    # Statistics entries have random ids (they name nobody): compare them as a multiset, and
+    # check that each mark points at an entry that exists.
+    stats = {doc["id"]: doc for doc in docs.values() if doc.get("type") == "stat"}
+    marks = [doc for doc in docs.values() if doc.get("type") == "statmark"]
+    for mark in marks:
+        kind = mark["id"].split(":")[1]
+        assert f"{kind}:{mark['entry']}" in stats, mark
+        found[("users", mark["userId"], mark["id"])] = "mark"
+    found[("desk", "stats", "*")] = json.dumps(
+        sorted(
+            json.dumps({k: v for k, v in d.items() if k != "id" and not k.startswith("_")})
+            for d in stats.values()
+        )
+    )
+    return found
 
 
 def sent(line: FakeMessenger) -> dict[str, list[str]]:
