@@ -141,6 +141,8 @@ class LineSimulator:
             self._retry_keys: dict[str, str] = {}
             self._failures: dict[str, list[_Failure]] = {}
             self._contents: dict[str, bytes] = {}
+            self.monthly_limit: int | None = None
+            self.pushes_this_month = 0
 
     def inbox(self, user: str) -> list[Delivered]:
         """Messages the desk sent to `user` (a name or a user id), in order."""
@@ -184,6 +186,13 @@ class LineSimulator:
                 token: (user, issued - self.reply_token_ttl - 1, used)
                 for token, (user, issued, used) in self._reply_tokens.items()
             }
+
+    def set_monthly_limit(self, limit: int | None, used: int = 0) -> None:
+        """LINE's monthly message limit (None: unlimited) and how much of it is used: a push
+        over it gets 429 "You have reached your monthly limit." Replies are free."""
+        with self._lock:
+            self.monthly_limit = limit
+            self.pushes_this_month = used
 
     def user(self, name: str) -> SimUser:
         """The user side for `name` (a readable name or a LINE user id)."""
@@ -247,6 +256,8 @@ class LineSimulator:
             ("POST", r"^/v2/bot/message/push$", "push", self._push),
             ("GET", r"^/v2/bot/profile/[^/]+$", "profile", self._profile),
             ("GET", r"^/v2/bot/info$", "info", self._info),
+            ("GET", r"^/v2/bot/message/quota$", "quota", self._quota),
+            ("GET", r"^/v2/bot/message/quota/consumption$", "consumption", self._consumption),
             ("POST", r"^/v2/bot/chat/loading/start$", "loading", self._loading),
             ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
         ]
@@ -301,7 +312,13 @@ class LineSimulator:
         request_id = uuid.uuid4().hex
         with self._lock:
             accepted = self._retry_keys.get(retry_key) if retry_key else None
-            if accepted is None:
+            over = (
+                accepted is None
+                and self.monthly_limit is not None
+                and self.pushes_this_month >= self.monthly_limit
+            )
+            if accepted is None and not over:
+                self.pushes_this_month += 1  # one count per recipient, whatever the bubbles
                 if retry_key:
                     self._retry_keys[retry_key] = request_id
                 to = request["to"]
@@ -309,6 +326,10 @@ class LineSimulator:
                     self.delivered.append(
                         Delivered(to, "push", message, delivered=to not in self.unfollowed)
                     )
+        if over:
+            return self._record(
+                "push", 429, {"message": "You have reached your monthly limit."}, retry_key, request
+            )
         if accepted is not None:
             status, hdrs, payload = self._record(
                 "push", 409, {"message": "The retry key is already accepted"}, retry_key, request
@@ -334,6 +355,18 @@ class LineSimulator:
             "info", 200, {"userId": "U" + "f" * 32, "displayName": "みらいキャリアポート"}, None
         )
 
+    def _quota(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        limit = self.monthly_limit
+        body = {"type": "none"} if limit is None else {"type": "limited", "value": limit}
+        return self._record("quota", 200, body, None)
+
+    def _consumption(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        return self._record("consumption", 200, {"totalUsage": self.pushes_this_month}, None)
+
     def _loading(
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes]:
@@ -352,11 +385,12 @@ class LineSimulator:
 
     # -- the user side ----------------------------------------------------------------------
 
-    def issue_reply_token(self, user_id: str) -> str:
-        """A fresh reply token bound to `user_id`."""
+    def issue_reply_token(self, user_id: str, age: float = 0.0) -> str:
+        """A reply token bound to `user_id`, issued `age` seconds ago (it expires after
+        `reply_token_ttl` seconds, as LINE's do after about a minute)."""
         token = uuid.uuid4().hex
         with self._lock:
-            self._reply_tokens[token] = (user_id, self._clock(), False)
+            self._reply_tokens[token] = (user_id, self._clock() - age, False)
         return token
 
     def post_events(
@@ -392,19 +426,27 @@ class LineSimulator:
             return Delivery(error.code, error.read(), events)
 
     def _event(
-        self, user_id: str, event_type: str, *, reply: bool = True, **fields: Any
+        self,
+        user_id: str,
+        event_type: str,
+        *,
+        reply: bool = True,
+        age: float = 0.0,
+        **fields: Any,
     ) -> dict[str, Any]:
+        """One event; `age` seconds old (its timestamp and its reply token's issue time),
+        as when LINE delivers an event late or the desk handles it later."""
         event: dict[str, Any] = {
             "type": event_type,
             "mode": "active",
-            "timestamp": int(self._event_clock() * 1000),
+            "timestamp": int((self._event_clock() - age) * 1000),
             "source": {"type": "user", "userId": user_id},
             "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
             "deliveryContext": {"isRedelivery": False},
             **fields,
         }
         if reply:
-            event["replyToken"] = self.issue_reply_token(user_id)
+            event["replyToken"] = self.issue_reply_token(user_id, age)
         with self._lock:
             self.events_sent[event["webhookEventId"]] = event
         return event
@@ -424,9 +466,11 @@ class SimUser:
         self.sim = sim
         self.user_id = user_id
 
-    def event(self, event_type: str, *, reply: bool = True, **fields: Any) -> dict[str, Any]:
-        """Build (without sending) one event from this user."""
-        return self.sim._event(self.user_id, event_type, reply=reply, **fields)
+    def event(
+        self, event_type: str, *, reply: bool = True, age: float = 0.0, **fields: Any
+    ) -> dict[str, Any]:
+        """Build (without sending) one event from this user, `age` seconds old."""
+        return self.sim._event(self.user_id, event_type, reply=reply, age=age, **fields)
 
     def send(self, *events: dict[str, Any]) -> Delivery:
         """Post events in one webhook call."""
@@ -442,10 +486,10 @@ class SimUser:
         """A block event (no reply token)."""
         return self.event("unfollow", reply=False)
 
-    def text_event(self, text: str) -> dict[str, Any]:
-        """A text message event."""
+    def text_event(self, text: str, *, age: float = 0.0) -> dict[str, Any]:
+        """A text message event (`age` seconds old)."""
         message = {"type": "text", "id": str(next(_ids)), "text": text, "quoteToken": _token()}
-        return self.event("message", message=message)
+        return self.event("message", age=age, message=message)
 
     def sticker_event(self) -> dict[str, Any]:
         """A sticker message event."""
@@ -500,9 +544,9 @@ class SimUser:
             self.sim.unfollowed.add(self.user_id)
         return self.send(self.unfollow_event())
 
-    def say(self, text: str) -> Delivery:
-        """Send a text message."""
-        return self.send(self.text_event(text))
+    def say(self, text: str, *, age: float = 0.0) -> Delivery:
+        """Send a text message (as an event `age` seconds old)."""
+        return self.send(self.text_event(text, age=age))
 
     def sticker(self) -> Delivery:
         """Send a sticker."""
@@ -635,8 +679,16 @@ class _SimHandler(BaseHTTPRequestHandler):
 def _control(
     sim: LineSimulator, method: str, path: str, query: dict[str, list[str]], body: bytes
 ) -> tuple[int, dict[str, str], bytes]:
-    """`/_sim/users/{name}/{action}` (POST) and `/_sim/users/{name}/inbox` (GET)."""
+    """`/_sim/users/{name}/{action}` (POST), `/_sim/users/{name}/inbox` (GET) and
+    `/_sim/quota` (POST `{"limit": n or null, "used"?: n}`: LINE's monthly limit)."""
     parts = path.strip("/").split("/")
+    if parts == ["_sim", "quota"] and method == "POST":
+        args = json.loads(body or b"{}")
+        limit = args.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            return _json(400, {"message": "limit: a count of messages, or null"})
+        sim.set_monthly_limit(limit, int(args.get("used", 0)))
+        return _json(200, {"limit": sim.monthly_limit, "used": sim.pushes_this_month})
     if len(parts) == 4 and parts[1] == "users":
         user = sim.user(parts[2])
         action = parts[3]
@@ -652,7 +704,7 @@ def _control(
             actions: dict[str, Callable[[], Delivery]] = {
                 "follow": lambda: user.follow(unblocked=bool(args.get("unblocked"))),
                 "unfollow": user.unfollow,
-                "say": lambda: user.say(str(args.get("text", ""))),
+                "say": lambda: user.say(str(args.get("text", "")), age=float(args.get("age", 0))),
                 "sticker": user.sticker,
                 "media": lambda: user.media(str(args.get("kind", "image"))),
                 "postback": lambda: user.postback(str(args.get("data", ""))),
