@@ -491,8 +491,8 @@ class SimUser:
         message = {"type": "text", "id": str(next(_ids)), "text": text, "quoteToken": _token()}
         return self.event("message", age=age, message=message)
 
-    def sticker_event(self) -> dict[str, Any]:
-        """A sticker message event."""
+    def sticker_event(self, *, age: float = 0.0) -> dict[str, Any]:
+        """A sticker message event (`age` seconds old)."""
         message = {
             "type": "sticker",
             "id": str(next(_ids)),
@@ -501,7 +501,7 @@ class SimUser:
             "stickerResourceType": "STATIC",
             "quoteToken": _token(),
         }
-        return self.event("message", message=message)
+        return self.event("message", age=age, message=message)
 
     def media_event(self, kind: str = "image") -> dict[str, Any]:
         """An image, video, audio or file message; its content waits on the data API."""
@@ -548,9 +548,9 @@ class SimUser:
         """Send a text message (as an event `age` seconds old)."""
         return self.send(self.text_event(text, age=age))
 
-    def sticker(self) -> Delivery:
-        """Send a sticker."""
-        return self.send(self.sticker_event())
+    def sticker(self, *, age: float = 0.0) -> Delivery:
+        """Send a sticker (as an event `age` seconds old)."""
+        return self.send(self.sticker_event(age=age))
 
     def media(self, kind: str = "image") -> Delivery:
         """Send an image, video, audio clip or file."""
