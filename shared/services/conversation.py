@@ -52,6 +52,7 @@ from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
 from shared.services.erasure import Eraser
 from shared.services.moderation import Moderation
+from shared.services.paging import is_id
 from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies
@@ -67,6 +68,7 @@ StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 # Commands a user may give without holding consent (a withdrawn user may still ask for
 # erasure, §9 and the privacy law).
 _UNGATED = frozenset({"erase_request", "erase"})
+RATINGS = ("good", "fair", "poor")  # 満足 / ふつう / 不満
 
 
 class Conversation:
@@ -118,6 +120,7 @@ class Conversation:
             "menu": self._menu,
             "topic": self._open_session,
             "end": self._end_session,
+            "survey": self._survey,
         }
 
     def handler_for(self, event: Event) -> Handler | None:
@@ -408,6 +411,17 @@ class Conversation:
             return (self._replies.text("no_open_session"), self._menu_for(user))
         self._sessions.close(session, ClosedBy.USER, None, meta.event_id, follow_up=True)
         return (self._replies.text("session_ended"),)
+
+    def _survey(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        """満足 / ふつう / 不満 under the closing message: an anonymous statistics entry (the
+        mark in the user's partition keeps a second press from counting), thanked by reply."""
+        wanted = params.get("session", "")
+        session = self._sessions.get(wanted) if is_id(wanted) else None
+        rating = params.get("rating", "")
+        if session is None or session.user_id != user.user_id or rating not in RATINGS:
+            return (self._replies.text("start_hint"), self._menu_for(user))
+        self._statistics.survey(user.user_id, session.session_id, rating, self._clock())
+        return (self._replies.text("survey_thanks"),)
 
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         return (self._menu_for(user),)

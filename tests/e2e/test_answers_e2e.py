@@ -123,3 +123,18 @@ def test_the_closing_message_carries_a_survey_for_every_client(desk: RunningDesk
     assert survey["template"]["type"] == "buttons"
     labels = [a["label"] for a in survey["template"]["actions"]]
     assert labels == ["満足", "ふつう", "不満"]
+
+    # 満足 is counted once, anonymously, and thanked by reply.
+    good = survey["template"]["actions"][0]["data"]
+    desk.sim.clear_inbox(user.user_id)
+    first = user.postback(good)
+    user.postback(good)
+    assert user.redeliver(first).status == 200
+    assert [(d.via, d.message["text"]) for d in desk.sim.inbox(user.user_id)] == [
+        ("reply", TEXTS.text("survey_thanks")),
+        ("reply", TEXTS.text("survey_thanks")),
+    ]
+    entries = [d for d in desk.documents() if d.get("type") == "stat" and d["kind"] == "survey"]
+    assert [e["rating"] for e in entries] == ["good"]
+    assert user.user_id not in str(entries)
+    assert session_id not in str(entries)
