@@ -47,6 +47,8 @@ MESSAGE_TYPES = {
     "flex",
 }
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+BOT_USER_ID = "U" + "f" * 32
+"""The simulated channel's bot: `GET /v2/bot/info` names it and every event's `destination`."""
 _ids = itertools.count(100_000_000_000_000)
 
 
@@ -120,6 +122,7 @@ class LineSimulator:
     ) -> None:
         self.channel_secret = channel_secret
         self.access_token = access_token
+        self.bot_user_id = BOT_USER_ID
         self.webhook_url = webhook_url
         self.reply_token_ttl = reply_token_ttl
         self._clock = clock
@@ -331,7 +334,7 @@ class LineSimulator:
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         return self._record(
-            "info", 200, {"userId": "U" + "f" * 32, "displayName": "みらいキャリアポート"}, None
+            "info", 200, {"userId": self.bot_user_id, "displayName": "みらいキャリアポート"}, None
         )
 
     def _loading(
@@ -373,7 +376,7 @@ class LineSimulator:
             body
             if body is not None
             else json.dumps(
-                {"destination": "Udeadbeefdeadbeefdeadbeefdeadbeef", "events": events},
+                {"destination": self.bot_user_id, "events": events},
                 ensure_ascii=False,
             ).encode()
         )

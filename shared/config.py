@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.domain.events import is_line_user_id
 from shared.domain.hours import BusinessHours
+from shared.domain.messages import policy_url_problem
 from shared.errors import ConfigurationError
 
 LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
@@ -48,6 +50,7 @@ class Settings:
     line_api_base_url: str
     line_data_api_base_url: str
     line_timeout_seconds: float
+    line_bot_user_id: str | None
     cosmos_endpoint: str | None
     cosmos_key: str | None
     cosmos_database: str
@@ -154,6 +157,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         line_timeout_seconds=_parse_number(
             "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "3"), minimum=0.1
         ),
+        line_bot_user_id=_bot_user_id(get("LINE_BOT_USER_ID")),
         cosmos_endpoint=cosmos_endpoint,
         cosmos_key=get("COSMOS_KEY") or None,
         cosmos_database=get("COSMOS_DATABASE", "desk") or "desk",
@@ -173,7 +177,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
                 "DESK_EVENT_LEASE_SECONDS", get("DESK_EVENT_LEASE_SECONDS", "60"), minimum=0
             )
         ),
-        policy_url=get("DESK_POLICY_URL", DEFAULT_POLICY_URL) or DEFAULT_POLICY_URL,
+        policy_url=_policy_url(get("DESK_POLICY_URL", DEFAULT_POLICY_URL) or DEFAULT_POLICY_URL),
         consent_prompt_interval_seconds=int(
             _parse_number(
                 "DESK_CONSENT_PROMPT_INTERVAL_SECONDS",
@@ -209,6 +213,19 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
         ),
     )
+
+
+def _bot_user_id(raw: str) -> str | None:
+    if raw and not is_line_user_id(raw):
+        raise ConfigurationError("LINE_BOT_USER_ID must be U followed by 32 hex digits")
+    return raw or None
+
+
+def _policy_url(raw: str) -> str:
+    problem = policy_url_problem(raw)
+    if problem:
+        raise ConfigurationError(f"DESK_POLICY_URL {problem}")
+    return raw
 
 
 def _list(raw: str) -> tuple[str, ...]:

@@ -124,7 +124,10 @@ def cosmos_documents(endpoint: str, database: str) -> Callable[[], list[dict[str
 def running_desk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningDesk]:
-    """Start the host against a fresh store and the simulator (per test module and store)."""
+    """Start the host against a fresh store and the simulator (per test module and store).
+
+    A test module may set `DESK_ENV` (settings added to the host's environment) and
+    `DESK_APP` (the module holding `app`, e.g. one that wires a fault into the desk)."""
     workdir = tmp_path_factory.mktemp("desk")
     sim = LineSimulator(SECRET, TOKEN)
     sim.start()
@@ -160,11 +163,13 @@ def running_desk(
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,
+        **getattr(request.module, "DESK_ENV", {}),
     }
+    app = str(getattr(request.module, "DESK_APP", "function_app"))
     log = workdir / "host.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],
+        process = subprocess.Popen(  # noqa: S603 -- our host; the app module is a test constant
+            [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers", "--app", app],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
