@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
 from shared.services.ports import PARTITION_KEYS, Document, field_name
@@ -203,6 +204,10 @@ class FakeMessenger:
             return
         self.accepted_keys.add(retry_key)
         self.sent.append(SentMessage("push", user_id, messages, retry_key))
+
+    def bot_user_id(self) -> str:
+        """The simulated channel's bot (what the simulator's events name as destination)."""
+        return BOT_USER_ID
 
     def texts(self) -> list[str]:
         """Every text sent, in order."""
