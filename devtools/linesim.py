@@ -2,8 +2,10 @@
 
 - The fake Messaging API (`/v2/bot/...`) answers the desk's replies and pushes like LINE does,
   records every call, and enforces LINE's rules: the bearer token, 1-5 messages per call,
-  texts of at most 5,000 characters, single-use reply tokens that expire, and push retry keys
-  (`X-Line-Retry-Key`: a UUID; a repeat of an accepted key gets 409).
+  texts of at most 5,000 characters (counted as LINE counts them, in UTF-16 code units),
+  single-use reply tokens that expire, and push retry keys (`X-Line-Retry-Key`: a UUID; a
+  repeat of an accepted key gets 409). `GET /v2/bot/info` names the bot (`BOT_USER_ID`),
+  which every event it sends names as its `destination`.
 - The user side (`SimUser`) builds events as LINE sends them (`webhookEventId`,
   `deliveryContext`, `timestamp`, `source`), signs them with the channel secret and posts them
   to the desk's webhook, and can redeliver an event.
@@ -562,9 +564,9 @@ def _message_problem(message: Any) -> str | None:
         text = message.get("text")
         if not isinstance(text, str) or not text:
             return "a text message needs text"
-        if len(text) > MAX_TEXT:
+        if _units(text) > MAX_TEXT:
             return f"a text message holds at most {MAX_TEXT} characters"
-    if message["type"] == "template" and not 1 <= len(str(message.get("altText", ""))) <= 400:
+    if message["type"] == "template" and not 1 <= _units(str(message.get("altText", ""))) <= 400:
         return "a template message needs an altText of 1 to 400 characters"
     quick = message.get("quickReply")
     if quick is not None:
@@ -573,9 +575,14 @@ def _message_problem(message: Any) -> str | None:
             return f"quickReply holds 1 to {MAX_QUICK_REPLY_ITEMS} items"
         for item in items:
             label = (item.get("action") or {}).get("label", "") if isinstance(item, dict) else ""
-            if not 1 <= len(label) <= 20:
+            if not 1 <= _units(str(label)) <= 20:
                 return "a quick reply label holds 1 to 20 characters"
     return None
+
+
+def _units(text: str) -> int:
+    """A length as LINE counts it: UTF-16 code units (an emoji beyond U+FFFF counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _sent(request: dict[str, Any]) -> dict[str, Any]:
