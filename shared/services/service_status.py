@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
 from shared.services.audit import Auditor
@@ -81,7 +82,9 @@ class StatusBoard:
             names = ", ".join(s.value for s in ServiceState)
             raise ValidationError(f"state: one of {names}") from None
         message = payload.get("message")
-        if message is not None and (not isinstance(message, str) or len(message) > MAX_MESSAGE):
+        if message is not None and (
+            not isinstance(message, str) or utf16_length(message) > MAX_MESSAGE
+        ):  # it goes into LINE messages: counted as LINE counts
             raise ValidationError(f"message: text of at most {MAX_MESSAGE} characters")
         now = self._clock()
         until = _moment(payload.get("until"), "until")

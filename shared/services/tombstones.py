@@ -3,8 +3,10 @@
 LINE signs each event for good: a captured webhook body stays valid, and event receipts (the
 deduplication) go with the user's partition when they are erased. Without a mark, a consent
 sent before an erasure and posted again afterwards would bring the user back with a fresh
-consent. The eraser therefore leaves a tombstone: the keyed hash of the user id (never the
-id) and the time the erasure was asked for, in the desk-wide container. It expires with the
+consent. The eraser therefore leaves a tombstone: a keyed hash of the user id (never the id;
+derived apart from the hash audit and suspension records use, so the tombstone cannot be
+joined with them without the raw id) and the time the erasure was asked for, in the
+desk-wide container. It expires with the
 deduplication window (`DESK_EVENT_TTL_SECONDS`): events older than that are refused anyway.
 
 The webhook reads it only for a user it has no record of (one point read, on that rarer path);
@@ -35,7 +37,7 @@ class Tombstones:
         self._store.upsert(
             DESK,
             {
-                "id": user_key(self._hash_key, user_id),
+                "id": self._key(user_id),
                 "pk": PARTITION,
                 "type": "tombstone",
                 "erasedAt": erased_at.isoformat(),
@@ -43,7 +45,10 @@ class Tombstones:
             },
         )
 
+    def _key(self, user_id: str) -> str:
+        return user_key(self._hash_key, f"tombstone:{user_id}")
+
     def erased_at(self, user_id: str) -> datetime | None:
         """When this user was last erased, if within the window; else None."""
-        doc = self._store.read(DESK, PARTITION, user_key(self._hash_key, user_id))
+        doc = self._store.read(DESK, PARTITION, self._key(user_id))
         return datetime.fromisoformat(doc["erasedAt"]) if doc else None

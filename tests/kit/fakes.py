@@ -177,13 +177,15 @@ class SentMessage:
 class FakeMessenger:
     """A LineMessenger that records what it sends and fails on request.
 
-    `reply_failures` / `push_failures` are consumed one per call: each is the exception to
-    raise. Retry keys behave like LINE's: a repeat of an accepted key sends nothing.
+    `reply_failures` / `push_failures` / `bot_info_failures` are consumed one per call: each
+    is the exception to raise. Retry keys behave like LINE's: a repeat of an accepted key
+    sends nothing.
     """
 
     sent: list[SentMessage] = field(default_factory=list)
     reply_failures: list[Exception] = field(default_factory=list)
     push_failures: list[Exception] = field(default_factory=list)
+    bot_info_failures: list[Exception] = field(default_factory=list)
     accepted_keys: set[str] = field(default_factory=set)
     used_tokens: set[str] = field(default_factory=set)
 
@@ -207,6 +209,8 @@ class FakeMessenger:
 
     def bot_user_id(self) -> str:
         """The simulated channel's bot (what the simulator's events name as destination)."""
+        if self.bot_info_failures:
+            raise self.bot_info_failures.pop(0)
         return BOT_USER_ID
 
     def texts(self) -> list[str]:

@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from devtools.linesim import sign
-from shared.errors import LineApiError, PreconditionFailed, StoreUnavailable
+from shared.domain.privacy import user_key
+from shared.errors import DependencyError, LineApiError, PreconditionFailed, StoreUnavailable
 from shared.services.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import AGREE, SECRET, consented, deliver, open_session
@@ -103,12 +104,17 @@ def test_a_call_for_another_bot_is_skipped_whole(desk, sim, line, store) -> None
 
 
 def test_a_verify_request_needs_no_bot_info(desk, line) -> None:
-    def unreachable() -> str:
-        raise LineApiError("LINE is down")
-
-    line.bot_user_id = unreachable
+    line.bot_info_failures.append(LineApiError("LINE is down"))
     body = b'{"destination": "Uanything", "events": []}'
     assert desk.webhook.receive(body, sign(SECRET, body)).counts == {}
+    assert line.bot_info_failures  # not asked
+
+
+def test_when_the_bot_id_cannot_be_had_the_call_is_left_for_redelivery(desk, sim, line) -> None:
+    line.bot_info_failures.append(LineApiError("LINE is down"))
+    with pytest.raises(DependencyError):
+        deliver(desk, sim.user("alice").follow_event())
+    assert line.sent == []
 
 
 def test_a_replay_from_before_an_erasure_does_not_bring_the_user_back(
@@ -160,6 +166,7 @@ def test_the_tombstone_names_no_one_and_expires_with_the_window(
     assert tombstone["pk"] == "erasures"
     assert tombstone["ttl"] == WEEK_MS // 1000
     assert user.user_id not in json.dumps(tombstone)
+    assert user_key(desk.settings.hash_key, user.user_id) not in json.dumps(tombstone)
     clock.advance(seconds=WEEK_MS // 1000 + 1)
     assert store.read(DESK, "erasures", tombstone["id"]) is None
 
