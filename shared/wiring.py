@@ -107,7 +107,9 @@ def build_desk(
         statistics=statistics,
     )
     index, messages = SessionIndex(store), MessageLog(store)
-    sessions = Sessions(users, index, messages, statistics, clock)
+    sessions = Sessions(
+        users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
+    )
     flags, suspensions = FlagLog(store), Suspensions(store)
     tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)

@@ -134,7 +134,7 @@ def running_desk(
 ) -> Iterator[RunningDesk]:
     """Start the host against a fresh store and the simulator (per test module and store).
 
-    A test module may set `DESK_ENV` (settings added to the host's environment) and
+    A test module may set `HOST_ENV` (settings added to the host's environment) and
     `DESK_APP` (the module holding `app`, e.g. one that wires a fault into the desk)."""
     workdir = tmp_path_factory.mktemp("desk")
     sim = LineSimulator(SECRET, TOKEN)
@@ -170,7 +170,8 @@ def running_desk(
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,
-        **getattr(request.module, "DESK_ENV", {}),
+        # A module may run its host with other settings (e.g. DESK_REQUIRE_APP_ROLES=true).
+        **getattr(request.module, "HOST_ENV", {}),
     }
     app = str(getattr(request.module, "DESK_APP", "function_app"))
     log = workdir / "host.log"

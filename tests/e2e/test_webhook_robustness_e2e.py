@@ -24,7 +24,7 @@ TEXTS = load_catalogue()
 DESK_APP = "tests.e2e.buggy_app"
 TTL_SECONDS = 3600
 BUG_TEXT = "この文でバグが起きます"
-DESK_ENV = {"DESK_EVENT_TTL_SECONDS": str(TTL_SECONDS), "E2E_BUG_TEXT": BUG_TEXT}
+HOST_ENV = {"DESK_EVENT_TTL_SECONDS": str(TTL_SECONDS), "E2E_BUG_TEXT": BUG_TEXT}
 
 
 def in_session(desk: RunningDesk, name: str) -> SimUser:
