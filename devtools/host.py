@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from devtools.ncrontab import Schedule
+from shared.config import LOCAL_ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("devtools.host")
@@ -62,6 +63,15 @@ def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None
                 target.setdefault(key, str(value))
             return path
     return None
+
+
+def plays_app_service_authentication(environ: MutableMapping[str, str]) -> None:
+    """In local development this host stands in for App Service authentication, so the app
+    believes `X-MS-CLIENT-PRINCIPAL` here (WEBSITE_AUTH_ENABLED=true, unless set already).
+    Outside development it sets nothing: the app then refuses principal headers."""
+    environment = environ.get("DESK_ENVIRONMENT") or environ.get("AZURE_FUNCTIONS_ENVIRONMENT")
+    if (environment or "").strip().lower() in LOCAL_ENVIRONMENTS:
+        environ.setdefault("WEBSITE_AUTH_ENABLED", "true")
 
 
 def compile_route(template: str) -> re.Pattern[str]:
@@ -404,6 +414,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings_file = load_local_settings()
     os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
+    plays_app_service_authentication(os.environ)
 
     server = HostServer((options.address, options.port), _Handler)
     port = server.server_address[1]

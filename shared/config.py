@@ -31,6 +31,9 @@ DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワー
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
 
+# The app roles of the admin API (see shared/entrypoints/identity.py).
+APP_ROLES = ("Desk.Expert", "Desk.Admin")
+
 _DEV_SECRETS = {
     "LINE_CHANNEL_SECRET": "local-dev-channel-secret",
     "LINE_CHANNEL_ACCESS_TOKEN": "local-dev-access-token",
@@ -68,6 +71,8 @@ class Settings:
     status_cache_seconds: float
     stats_k: int
     require_app_roles: bool
+    app_service_auth: bool
+    key_caller_role: str | None
     ended_referral: str
     purge_batch: int
     session_idle_days: int
@@ -137,6 +142,17 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     verify_tls = _parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true"))
     if cosmos_endpoint and not verify_tls and not _is_loopback(cosmos_endpoint):
         problems.append("COSMOS_VERIFY_TLS=false is only for an emulator on this machine")
+    local = environment.lower() in LOCAL_ENVIRONMENTS
+    # Outside local development every admin caller needs an app role (a principal's, or the one
+    # DESK_KEY_CALLER_ROLE grants a function key alone); `false` is a development convenience.
+    require_app_roles = _parse_bool(
+        "DESK_REQUIRE_APP_ROLES", get("DESK_REQUIRE_APP_ROLES") or ("false" if local else "true")
+    )
+    if not require_app_roles and not local:
+        problems.append("DESK_REQUIRE_APP_ROLES=false is only for local development")
+    key_caller_role = env.get("DESK_KEY_CALLER_ROLE", "")
+    if key_caller_role and key_caller_role not in APP_ROLES:
+        problems.append(f"DESK_KEY_CALLER_ROLE must be empty or one of {', '.join(APP_ROLES)}")
     if problems:
         raise ConfigurationError(
             "settings refused (placeholders are for local development against the LINE "
@@ -199,9 +215,13 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         ended_referral=get("DESK_ENDED_REFERRAL", DEFAULT_REFERRAL) or DEFAULT_REFERRAL,
         stats_k=int(_parse_number("DESK_STATS_K", get("DESK_STATS_K", "10"), minimum=2)),
-        require_app_roles=_parse_bool(
-            "DESK_REQUIRE_APP_ROLES", get("DESK_REQUIRE_APP_ROLES", "false")
+        require_app_roles=require_app_roles,
+        # Set by App Service when its authentication is on (and by the local host in local
+        # development, where it plays that part): only then is X-MS-CLIENT-PRINCIPAL believed.
+        app_service_auth=_parse_bool(
+            "WEBSITE_AUTH_ENABLED", get("WEBSITE_AUTH_ENABLED") or "false"
         ),
+        key_caller_role=key_caller_role or None,
         session_idle_days=int(
             _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
         ),

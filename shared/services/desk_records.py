@@ -145,6 +145,8 @@ class AuditRecord:
     user_key: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     record_id: str = ""
+    # The operator a key-only caller named (not verified); `who` is then the key's caller.
+    asserted_operator: str | None = None
 
 
 class AuditLog:
@@ -167,6 +169,7 @@ class AuditLog:
                 "action": record.action,
                 "userKey": record.user_key,
                 "details": record.details,
+                "assertedOperator": record.asserted_operator,
             },
         )
 
@@ -183,6 +186,7 @@ class AuditLog:
                 user_key=d.get("userKey"),
                 details=d.get("details") or {},
                 record_id=d["id"],
+                asserted_operator=d.get("assertedOperator"),
             )
             for d in docs
         ]

@@ -7,10 +7,11 @@ reaches the others within that time.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
@@ -21,6 +22,13 @@ from shared.services.ports import DESK, Clock, Document, DocumentStore
 PARTITION = "service"
 DOC_ID = "status"
 MAX_MESSAGE = 500
+# ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+# Times the desk can reason about: converting one to UTC, or adding to it, must not overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 
 
 class StatusBoard:
@@ -126,12 +134,15 @@ class StatusBoard:
 def _moment(raw: object, name: str) -> datetime | None:
     if raw is None:
         return None
+    if not isinstance(raw, str) or not _MOMENT.fullmatch(raw):
+        raise ValidationError(f"{name}: an ISO 8601 time with its offset (e.g. +09:00)")
     try:
-        moment = datetime.fromisoformat(str(raw))
-    except ValueError:
-        raise ValidationError(f"{name}: an ISO 8601 time with its offset") from None
-    if moment.tzinfo is None:
-        raise ValidationError(f"{name}: give the offset (e.g. +09:00)")
+        moment = datetime.fromisoformat(raw)
+        in_utc = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError(f"{name}: not a time of the calendar") from None
+    if not FIRST_YEAR <= in_utc.year <= LAST_YEAR:
+        raise ValidationError(f"{name}: a time from {FIRST_YEAR} to {LAST_YEAR}")
     return moment
 
 

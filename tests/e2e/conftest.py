@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,17 @@ def running_desk(
         **store_env,
     }
     log = workdir / "host.log"
+    with serve_host(env, log) as base_url:
+        sim.webhook_url = f"{base_url}/api/line/webhook"
+        try:
+            yield RunningDesk(base_url, sim, documents, log, request.param, files)
+        finally:
+            sim.stop()
+
+
+@contextmanager
+def serve_host(env: dict[str, str], log: Path) -> Iterator[str]:
+    """Run devtools.host with `env` on a free port until the block ends; yields its URL."""
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],
@@ -180,14 +192,12 @@ def running_desk(
         if not base_url:
             process.wait()
             pytest.fail(f"host did not start:\n{log.read_text()}")
-        sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
-            yield RunningDesk(base_url, sim, documents, log, request.param, files)
+            yield base_url
         finally:
             process.terminate()
             process.wait(timeout=10)
             process.stdout.close()
-            sim.stop()
 
 
 @pytest.fixture
