@@ -133,7 +133,10 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     if not FIRST_DATE <= effective <= LAST_DATE:
         raise ValidationError(f"effectiveDate: a date from {FIRST_DATE} to {LAST_DATE}")
     url = _field(payload, "url")
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
     if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
         raise ValidationError("url: the public http(s) address of the full text")
     digest = _digest(payload)
@@ -145,8 +148,11 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
     if privacy is None and current is not None:
         privacy = current.privacy_policy_version
-    if not isinstance(privacy, str) or not privacy:
-        raise ValidationError("privacyPolicyVersion: the privacy-policy version it bundles")
+    if not isinstance(privacy, str) or not _VERSION_ID.fullmatch(privacy):
+        raise ValidationError(
+            "privacyPolicyVersion: the privacy-policy version it bundles "
+            "(1-64 letters, digits, '.', '_' or '-')"
+        )
     return PolicyVersion(
         version_id=version_id,
         effective_date=effective,

@@ -364,6 +364,17 @@ def huge_number_body(field: str, rest: str) -> bytes:
             {"versionId": "v1\n", "effectiveDate": "2030-01-01", "url": POLICY_URL, "text": "x"},
             "versionId",
         ),
+        (
+            "POST",
+            "/api/admin/policies",
+            {
+                "versionId": "ipv6",
+                "effectiveDate": "2030-01-01",
+                "url": "https://[::1/x",
+                "text": "x",
+            },
+            "url",
+        ),
         ("POST", f"/api/admin/users/{NEWLINE_USER}/reinstate", {"operator": "A"}, "userId"),
         ("POST", "/api/admin/flags/x/dismiss", {"operator": "a\u0000"}, "operator"),
     ],

@@ -312,6 +312,24 @@ def test_a_bad_effective_date_is_refused_by_name(raw: Any) -> None:
         parse_new_version({**POLICY, "effectiveDate": raw}, None)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "https://[::1/policy"),
+        ("url", 5),
+        ("privacyPolicyVersion", "2025-09-26\n"),
+        ("privacyPolicyVersion", ["2025-09-26"]),
+        ("textSha256", "0" * 64 + "\n"),
+    ],
+)
+def test_other_bad_policy_fields_are_refused_by_name(field: str, value: Any) -> None:
+    payload = {**POLICY, "effectiveDate": "2026-04-01", field: value}
+    if field == "textSha256":
+        del payload["text"]
+    with pytest.raises(ValidationError, match=f"^{field}"):
+        parse_new_version(payload, None)
+
+
 def test_a_bad_version_id_is_refused_by_name() -> None:
     with pytest.raises(ValidationError, match=r"^versionId"):
         parse_new_version({**POLICY, "versionId": "v1\n", "effectiveDate": "2026-04-01"}, None)
