@@ -13,6 +13,8 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.config import Settings, settings_from
 from shared.entrypoints.http import json_body, page_size
@@ -20,6 +22,7 @@ from shared.entrypoints.identity import (
     ADMIN,
     EXPERT,
     KEY_CALLER,
+    Principal,
     check_role,
     operator_from,
     parse_principal,
@@ -186,6 +189,43 @@ def test_a_malformed_principal_is_a_validation_error_naming_the_header(header: s
         parse_principal(header)
     with pytest.raises(ValidationError, match=f"^{HEADER}"):
         check_role(request({HEADER: header}), EXPERT, AUTH_ON)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["claims", "typ", "val", "name_typ", "role_typ", "userDetails", "userRoles", "name"]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@given(data=JSON)
+def test_any_json_principal_is_read_or_refused_by_name_never_a_crash(data: object) -> None:
+    outcome = _read(encode(data))
+    assert isinstance(outcome, str) or (outcome.name.strip() == outcome.name != "")
+
+
+@given(header=st.text(max_size=64))
+def test_any_text_principal_is_read_or_refused_by_name_never_a_crash(header: str) -> None:
+    _read(header)
+
+
+def _read(header: str) -> Principal | str:
+    """The principal, or the refusal's message (which must name the header)."""
+    try:
+        return parse_principal(header)
+    except ValidationError as exc:
+        refusal = exc.message
+    assert refusal.startswith(HEADER)
+    return refusal
 
 
 # -- operators ------------------------------------------------------------------------------
