@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.host import plays_app_service_authentication
 from shared.config import Settings, settings_from
 from shared.entrypoints.http import json_body, page_size
 from shared.entrypoints.identity import (
@@ -418,3 +419,24 @@ def test_bad_restriction_numbers_are_refused_by_name(desk, field: str, value: An
     payload = {"mode": "lower_limit", "perMinute": 5, "perDay": 50, field: value}
     with pytest.raises(ValidationError, match=f"^{field}"):
         desk.moderation.restrict(user_id, "A", payload)
+
+
+# -- the local host -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"DESK_ENVIRONMENT": "Development"}, "true"),
+        ({"AZURE_FUNCTIONS_ENVIRONMENT": "Development"}, "true"),
+        ({"DESK_ENVIRONMENT": "Development", "WEBSITE_AUTH_ENABLED": "false"}, "false"),
+        ({"DESK_ENVIRONMENT": "Production", "AZURE_FUNCTIONS_ENVIRONMENT": "Development"}, None),
+        ({"AZURE_FUNCTIONS_ENVIRONMENT": "Production"}, None),
+        ({}, None),
+    ],
+)
+def test_the_local_host_plays_app_service_authentication_in_development_only(
+    environ: dict[str, str], expected: str | None
+) -> None:
+    plays_app_service_authentication(environ)
+    assert environ.get("WEBSITE_AUTH_ENABLED") == expected
