@@ -77,6 +77,13 @@ class RunningDesk:
         status, answer = self.http(method, path, body, {"x-functions-key": FUNCTION_KEY})
         return status, json.loads(answer) if answer else None
 
+    def run_timer(self, name: str) -> tuple[int, str]:
+        """Run a timer now through the host's admin API (master key, JSON body, as the real
+        host needs); the answer is the run's summary line."""
+        headers = {"x-functions-key": MASTER_KEY, "Content-Type": "application/json"}
+        status, answer = self.http("POST", f"/admin/functions/{name}", b"{}", headers)
+        return status, answer.decode("utf-8")
+
     def consented_user(self, name: str) -> SimUser:
         """A simulated user who followed and pressed 同意する; their inbox is then cleared."""
         user = self.sim.user(name)
@@ -150,7 +157,6 @@ def running_desk(
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE_URL": sim.base_url,
-        "LINE_DATA_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_MASTER_KEY": MASTER_KEY,
         "DESK_HASH_KEY": "e2e-hash-key",
@@ -163,7 +169,7 @@ def running_desk(
         **store_env,
     }
     log = workdir / "host.log"
-    with serve_host(env, log) as base_url:
+    with host_process(env, log) as base_url:
         sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
             yield RunningDesk(base_url, sim, documents, log, request.param, files)
@@ -172,8 +178,9 @@ def running_desk(
 
 
 @contextmanager
-def serve_host(env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run devtools.host with `env` on a free port until the block ends; yields its URL."""
+def host_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`python -m devtools.host` on a free port with `env`, its log in `log`; yields its URL
+    once it prints "ready" (the synchronisation: no sleeping), and stops it afterwards."""
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],

@@ -27,7 +27,7 @@ from tests.e2e.conftest import (
     SECRET,
     TOKEN,
     RunningDesk,
-    serve_host,
+    host_process,
 )
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +87,7 @@ def production_host(tmp_path_factory: pytest.TempPathFactory, **extra: str) -> I
         "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3"),
         **extra,
     }
-    with serve_host(env, workdir / "host.log") as base_url:
+    with host_process(env, workdir / "host.log") as base_url:
         sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
             yield Host(base_url, sim)
