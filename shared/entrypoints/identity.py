@@ -163,6 +163,17 @@ def who_from(req: func.HttpRequest) -> str:
     return Actor(operator, KEY_CALLER)
 
 
+def holds_admin(req: func.HttpRequest) -> bool:
+    """Does the signed-in principal hold Desk.Admin? A function key alone never does (whatever
+    DESK_KEY_CALLER_ROLE grants): taking over another expert's session needs the app role from
+    App Service authentication."""
+    try:
+        principal = trusted_principal(req, get_settings())
+    except DeskError:
+        return False
+    return principal is not None and ADMIN in principal.roles
+
+
 def check_role(req: func.HttpRequest, role: str, settings: Settings) -> None:
     """403 unless the caller holds `role` (Desk.Admin may do all); 400 for a malformed
     principal. The function key is checked by the host before this."""
