@@ -39,6 +39,9 @@ DEFAULT_POLICY_URL = "https://www.pref.chiba.lg.jp/"
 # Where users are sent once the desk has ended (§7); each deployment names its own.
 DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワークなどの相談窓口をご利用ください。"
 
+# The app roles of the admin API (see shared/entrypoints/identity.py).
+APP_ROLES = ("Desk.Expert", "Desk.Admin")
+
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
 
@@ -333,9 +336,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DESK_REQUIRE_APP_ROLES",
         Kind.BOOL,
-        "false",
-        "refuse admin callers without an App Service principal",
+        "true",
+        "every admin caller needs an app role (a principal's, or `DESK_KEY_CALLER_ROLE` for "
+        "the function key alone); empty in local development means `false`, and `false` is "
+        "refused outside it",
         "require_app_roles",
+    ),
+    Setting(
+        "DESK_KEY_CALLER_ROLE",
+        Kind.OPTIONAL,
+        "",
+        "the app role a caller with only the function key holds while roles are required: "
+        "empty (none: refused), `Desk.Expert` or `Desk.Admin`",
+        "key_caller_role",
+    ),
+    Setting(
+        "WEBSITE_AUTH_ENABLED",
+        Kind.BOOL,
+        "false",
+        "set by App Service: `true` when its authentication is on, and only then is "
+        "`X-MS-CLIENT-PRINCIPAL` believed (the local host sets it in development); never set "
+        "it yourself in Azure",
+        "app_service_auth",
     ),
     Setting(
         "HOUSEKEEPING_SCHEDULE",
@@ -391,6 +413,8 @@ class Settings:
     status_cache_seconds: float
     stats_k: int
     require_app_roles: bool
+    key_caller_role: str | None
+    app_service_auth: bool
     ended_referral: str
     purge_batch: int
     session_idle_days: int
@@ -496,6 +520,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
                 f"{setting.name} is missing or a placeholder (placeholders are for local "
                 "development against the LINE simulator only)"
             )
+    _check_app_roles(values, problems, environment, given=raw("DESK_REQUIRE_APP_ROLES"))
     endpoint = values.get("COSMOS_ENDPOINT")
     if endpoint and values.get("COSMOS_VERIFY_TLS") is False and not _is_loopback(endpoint):
         problems["COSMOS_VERIFY_TLS"] = (
@@ -530,6 +555,24 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         )
     fields = {s.field: values[s.name] for s in SETTINGS if s.field is not None}
     return Settings(environment=environment, business_hours=hours, **fields)
+
+
+def _check_app_roles(
+    values: dict[str, Any], problems: dict[str, str], environment: str, *, given: str
+) -> None:
+    """Outside local development every admin caller needs an app role; `false` is a
+    development convenience (and its default there)."""
+    local = environment.lower() in LOCAL_ENVIRONMENTS
+    if local and not given:
+        values["DESK_REQUIRE_APP_ROLES"] = False
+    if values.get("DESK_REQUIRE_APP_ROLES") is False and not local:
+        problems["DESK_REQUIRE_APP_ROLES"] = (
+            "DESK_REQUIRE_APP_ROLES=false is only for local development"
+        )
+    if values.get("DESK_KEY_CALLER_ROLE") not in (None, *APP_ROLES):
+        problems["DESK_KEY_CALLER_ROLE"] = (
+            f"DESK_KEY_CALLER_ROLE must be empty or one of {', '.join(APP_ROLES)}"
+        )
 
 
 _lock = threading.Lock()

@@ -37,7 +37,7 @@ from shared.services.statistics import Statistics
 
 log = logging.getLogger("desk.experts")
 
-_CLIENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class ExpertDesk:
@@ -127,7 +127,7 @@ class ExpertDesk:
             raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters as LINE counts them")
         client_id = payload.get("clientMessageId")
         if client_id is not None and (
-            not isinstance(client_id, str) or not _CLIENT_ID.match(client_id)
+            not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id)
         ):
             raise ValidationError("clientMessageId: 1-64 letters, digits, '-' or '_'")
         session = self._session(session_id)

@@ -22,9 +22,12 @@ from shared.errors import AlreadyExists, ConfigurationError, ConflictError, Vali
 from shared.services.ports import DESK, Clock, Document, DocumentStore
 
 POLICY_PARTITION = "policies"
-_VERSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.
+_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Effective dates the desk can reason about (00:00 Japan time in UTC must exist).
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def load_shipped_policies(default_url: str) -> list[PolicyVersion]:
@@ -127,15 +130,17 @@ class PolicyRegistry:
 def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) -> PolicyVersion:
     """A PolicyVersion from the admin API's JSON, or a ValidationError naming the field."""
     version_id = _field(payload, "versionId", "version", "id")
-    if not isinstance(version_id, str) or not _VERSION_ID.match(version_id):
+    if not isinstance(version_id, str) or not _VERSION_ID.fullmatch(version_id):
         raise ValidationError("versionId: 1-64 letters, digits, '.', '_' or '-'")
     raw_date = _field(payload, "effectiveDate", "effective_date")
-    if not isinstance(raw_date, str) or not _DATE.match(raw_date):
+    if not isinstance(raw_date, str) or not _DATE.fullmatch(raw_date):
         raise ValidationError("effectiveDate: a date as YYYY-MM-DD (Japan time)")
     try:
         effective = date.fromisoformat(raw_date)
     except ValueError:
         raise ValidationError("effectiveDate: not a calendar date") from None
+    if not FIRST_DATE <= effective <= LAST_DATE:
+        raise ValidationError(f"effectiveDate: a date from {FIRST_DATE} to {LAST_DATE}")
     url = _field(payload, "url")
     problem = policy_url_problem(url) if isinstance(url, str) else "must be a string"
     if problem:
@@ -149,8 +154,11 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
     if privacy is None and current is not None:
         privacy = current.privacy_policy_version
-    if not isinstance(privacy, str) or not privacy:
-        raise ValidationError("privacyPolicyVersion: the privacy-policy version it bundles")
+    if not isinstance(privacy, str) or not _VERSION_ID.fullmatch(privacy):
+        raise ValidationError(
+            "privacyPolicyVersion: the privacy-policy version it bundles "
+            "(1-64 letters, digits, '.', '_' or '-')"
+        )
     return PolicyVersion(
         version_id=version_id,
         effective_date=effective,
@@ -171,7 +179,7 @@ def _digest(payload: dict[str, Any]) -> str:
     given = _field(payload, "textSha256", "sha256", "hash")
     if text is not None and (not isinstance(text, str) or not text.strip()):
         raise ValidationError("text: the full policy text")
-    if given is not None and (not isinstance(given, str) or not _SHA256.match(given)):
+    if given is not None and (not isinstance(given, str) or not _SHA256.fullmatch(given)):
         raise ValidationError("textSha256: 64 lowercase hex characters")
     if text is None and given is None:
         raise ValidationError("give the policy's text or its textSha256")

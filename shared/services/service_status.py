@@ -7,6 +7,7 @@ reaches the others within that time.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,11 @@ from shared.services.ports import DESK, Clock, Document, DocumentStore
 PARTITION = "service"
 DOC_ID = "status"
 MAX_MESSAGE = 500
+# ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 # How far ahead a maintenance end or a planned window may lie: a typo in the year must not
 # close the desk for decades, nor plan a window nobody will remember.
 MAX_AHEAD = timedelta(days=90)
@@ -136,14 +142,13 @@ class StatusBoard:
 def _moment(raw: object, name: str) -> datetime | None:
     if raw is None:
         return None
+    if not isinstance(raw, str) or not _MOMENT.fullmatch(raw):
+        raise ValidationError(f"{name}: an ISO 8601 time with its offset (e.g. +09:00)")
     try:
-        moment = datetime.fromisoformat(str(raw))
+        moment = datetime.fromisoformat(raw)
+        moment.astimezone(UTC)
     except ValueError:
         raise ValidationError(f"{name}: an ISO 8601 time with its offset") from None
-    if moment.tzinfo is None:
-        raise ValidationError(f"{name}: give the offset (e.g. +09:00)")
-    try:
-        moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+09:00 lies before the first representable instant
         raise ValidationError(f"{name}: not a representable time") from None
     return moment
