@@ -91,6 +91,8 @@ class Eraser:
                 self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
+        if user is not None:
+            self._users.unlist(user)  # the activity directory names the user
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)
         documents += self._store.delete_partition(USERS, user_id)  # the user record, last
         if suspension is not None and not suspension.purged:
