@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
+from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage, utf16_length
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import (
     ClosedBy,
@@ -123,8 +123,8 @@ class ExpertDesk:
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("text: the answer, 1 to 5000 characters")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters (LINE's limit)")
+        if utf16_length(text) > MAX_TEXT_LENGTH:
+            raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters as LINE counts them")
         client_id = payload.get("clientMessageId")
         if client_id is not None and (
             not isinstance(client_id, str) or not _CLIENT_ID.match(client_id)

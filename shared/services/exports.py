@@ -253,7 +253,8 @@ def _flag_json(flag: Flag) -> dict[str, Any]:
     return {
         "flagId": flag.flag_id,
         "clause": flag.clause,
-        "reason": flag.reason,
+        "reason": "; ".join(r.reason for r in flag.reasons),
+        "reasons": [{"clause": r.clause, "reason": r.reason} for r in flag.reasons],
         "createdAt": flag.created_at.isoformat(),
         "status": flag.status.value,
         "messageRef": flag.message_ref,

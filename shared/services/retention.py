@@ -150,8 +150,8 @@ class Retention:
                         self._users.save(replace(user, updated_at=now))
                     reason = "open"
                 else:
-                    self._eraser.erase(user_id)
-                    self._auditor.record("purge_expired", "user.expire", user_id)
+                    erased_user = self._eraser.erase(user_id, compact=False)
+                    self._auditor.record_erased("purge_expired", "user.expire", erased_user.subject)
                     erased += 1
                     continue
                 skipped[reason] = skipped.get(reason, 0) + 1
