@@ -28,17 +28,27 @@ from shared.services.conversation import Conversation
 from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
+from shared.services.exports import UserExports
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
-from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
+from shared.services.records import (
+    ActivityDirectory,
+    ConsentLog,
+    EventReceipts,
+    MessageLog,
+    SessionIndex,
+    Users,
+)
 from shared.services.replies import Replies
 from shared.services.reporting import Reports
+from shared.services.retention import Retention
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -55,6 +65,8 @@ class Desk:
     experts: ExpertDesk
     moderation: Moderation
     eraser: Eraser
+    retention: Retention
+    exports: UserExports
     auditor: Auditor
     replies: Replies
     status: StatusBoard
@@ -90,7 +102,18 @@ def build_desk(
     users = Users(store)
     statistics = Statistics(StatEntries(store), StatMarks(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
-    policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
+    replies = Replies(
+        load_catalogue(),
+        retention_days=settings.retention_days,
+        inactive_days=settings.inactive_user_days,
+        contact=settings.contact,
+    )
+    policies = PolicyRegistry(
+        store,
+        load_shipped_policies(settings.policy_url),
+        clock,
+        check_messages=replies.check_policy_messages,
+    )
     consent = ConsentService(
         users,
         ConsentLog(store),
@@ -99,12 +122,12 @@ def build_desk(
         prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
         statistics=statistics,
     )
-    replies = Replies(load_catalogue())
     index, messages = SessionIndex(store), MessageLog(store)
     sessions = Sessions(
         users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
+    tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
         store=store,
@@ -131,6 +154,7 @@ def build_desk(
         auditor=auditor,
         hash_key=settings.hash_key,
         clock=clock,
+        tombstones=tombstones,
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
     status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
@@ -148,6 +172,7 @@ def build_desk(
         topics=load_topics(),
         hours=settings.business_hours,
         clock=clock,
+        tombstones=tombstones,
     )
     experts = ExpertDesk(
         sessions=sessions,
@@ -168,6 +193,9 @@ def build_desk(
         ),
         conversation=conversation,
         hash_key=settings.hash_key,
+        bot_user_id=_bot_user_id(settings, messenger),
+        event_ttl_seconds=settings.event_ttl_seconds,
+        clock=clock,
     )
     return Desk(
         settings=settings,
@@ -185,6 +213,29 @@ def build_desk(
         experts=experts,
         moderation=moderation,
         eraser=eraser,
+        retention=Retention(
+            store=store,
+            index=index,
+            messages=messages,
+            users=users,
+            directory=ActivityDirectory(store),
+            eraser=eraser,
+            auditor=auditor,
+            clock=clock,
+        ),
+        exports=UserExports(
+            users=users,
+            consents=ConsentLog(store),
+            index=index,
+            messages=messages,
+            flags=flags,
+            suspensions=suspensions,
+            store=store,
+            auditor=auditor,
+            texts=load_catalogue(),
+            hash_key=settings.hash_key,
+            clock=clock,
+        ),
         auditor=auditor,
         replies=replies,
         status=status,
@@ -196,6 +247,14 @@ def build_desk(
         ),
         messenger=messenger,
     )
+
+
+def _bot_user_id(settings: Settings, messenger: LineMessenger) -> Callable[[], str]:
+    """LINE_BOT_USER_ID when set, else LINE's bot info (the client keeps it per process)."""
+    configured = settings.line_bot_user_id
+    if configured:
+        return lambda: configured
+    return messenger.bot_user_id
 
 
 _lock = threading.Lock()

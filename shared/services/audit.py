@@ -32,6 +32,19 @@ def erasure_token() -> str:
     return ERASED_SUBJECT_PREFIX + secrets.token_hex(16)
 
 
+class Actor(str):
+    """An operator's name that a caller asserted but nobody verified (a function key's caller
+    naming `operator`). It serves as the name wherever one is needed (a session's assignee, a
+    message's author); the audit records `caller` as who acted and this name as asserted."""
+
+    caller: str
+
+    def __new__(cls, asserted: str, caller: str) -> Actor:
+        actor = super().__new__(cls, asserted)
+        actor.caller = caller
+        return actor
+
+
 class Auditor:
     """Writes audit records naming users by keyed hash only, and pages through them."""
 
@@ -41,11 +54,14 @@ class Auditor:
         self._clock = clock
 
     def record(self, who: str, action: str, user_id: str | None = None, **details: Any) -> None:
-        """Append who did `action` (to which user), now."""
+        """Append who did `action` (to which user), now. An Actor is recorded as its caller,
+        with the operator it named as asserted."""
+        asserted = str(who) if isinstance(who, Actor) else None
         self._log.record(
             AuditRecord(
                 at=self._clock(),
-                who=who,
+                who=who.caller if isinstance(who, Actor) else who,
+                asserted_operator=asserted,
                 action=action,
                 user_key=user_key(self._hash_key, user_id) if user_id else None,
                 details=details,
@@ -74,6 +90,7 @@ class Auditor:
                     "id": r.record_id,
                     "at": r.at.isoformat(),
                     "who": r.who,
+                    "assertedOperator": r.asserted_operator,
                     "action": r.action,
                     "userKey": r.user_key,
                     "details": r.details,

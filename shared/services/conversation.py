@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from shared.domain import postbacks
@@ -57,8 +58,9 @@ from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies
 from shared.services.service_status import StatusBoard
-from shared.services.sessions import Sessions
+from shared.services.sessions import Sessions, event_time
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 from shared.texts.catalogue import command_for
 
 Handler = Callable[[Any, Ticket], None]
@@ -66,8 +68,8 @@ Messages = tuple[OutboundMessage, ...]
 StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 
 # Commands a user may give without holding consent (a withdrawn user may still ask for
-# erasure, §9 and the privacy law).
-_UNGATED = frozenset({"erase_request", "erase"})
+# erasure or for a copy of their data, §9 and the privacy law).
+_UNGATED = frozenset({"erase_request", "erase", "disclose"})
 RATINGS = ("good", "fair", "poor")  # 満足 / ふつう / 不満
 
 
@@ -90,7 +92,9 @@ class Conversation:
         topics: tuple[Topic, ...],
         hours: BusinessHours,
         clock: Clock,
+        tombstones: Tombstones,
     ) -> None:
+        self._tombstones = tombstones
         self._users = users
         self._consent = consent
         self._sessions = sessions
@@ -135,13 +139,16 @@ class Conversation:
         """Record the follow; greet, and ask for consent unless the user holds it already."""
         meta = event.meta
         known = self._users.get(meta.source.partition)
+        erased = self._last_erasure(meta, known)
+        if self._before(erased, meta, ticket):
+            return  # sent before the user's data was erased: changes nothing
         if known is None and self._blocked(meta, ticket, None):
             return  # erased and suspended: store nothing about them again
         if not ticket.claim():
             return
         if known is None or known.first_followed_at is None:  # counted first: idempotent
             self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
-        user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
+        user = self._users.save((known or self._new_user(meta, erased)).follow(self._clock()))
         if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
         if self._consent.gate(user) is Gate.ALLOW:
@@ -154,7 +161,7 @@ class Conversation:
     def on_unfollow(self, event: UnfollowEvent, ticket: Ticket) -> None:
         """Record the block (idempotent: no receipt needed); nothing can be sent any more."""
         user = self._users.get(event.meta.source.partition)
-        if user is not None:
+        if user is not None and not self._before(user.erased_at, event.meta, ticket):
             self._users.save(user.unfollow(self._clock()))
 
     def on_text(self, event: TextMessageEvent, ticket: Ticket) -> None:
@@ -202,13 +209,17 @@ class Conversation:
         if meta.standby:
             return
         known = self._users.get(meta.source.partition)
-        if self._blocked(meta, ticket, known):
+        erased = self._last_erasure(meta, known)
+        if self._before(erased, meta, ticket) or self._blocked(meta, ticket, known):
             return
         if command in _UNGATED:  # always honoured: whatever the desk's status or the flood
-            if ticket.claim():
+            if ticket.claim() and command == "disclose":
+                # Where to ask for a copy of one's data; none of it is sent over LINE.
+                self._answer(meta, (self._replies.disclosure(),))
+            elif ticket.claimed:
                 self._erasure(meta, ticket, params)
             return
-        user = known or self._first_contact(meta, ticket)
+        user = known or self._first_contact(meta, ticket, erased)
         if user is None:
             return
         if not self._status.current().is_open:
@@ -353,7 +364,7 @@ class Conversation:
         if params.get("confirm") == "no":
             self._answer(meta, (self._replies.text("erase_cancelled"),))
         elif params.get("confirm") == "yes":
-            self._eraser.erase(meta.source.partition)
+            self._eraser.erase(meta.source.partition, requested_at=event_time(meta))
             # The receipt lived in the erased partition: completing it would write the user's
             # id again. A redelivery of this event erases nothing more and says so again.
             ticket.forget()
@@ -451,17 +462,36 @@ class Conversation:
     def _consent_prompt(self) -> Messages:
         return self._replies.consent_prompt(self._consent.current())
 
-    def _new_user(self, meta: EventMeta) -> UserRecord:
-        return UserRecord.new(meta.source.partition, self._clock())
+    def _new_user(self, meta: EventMeta, erased_at: datetime | None) -> UserRecord:
+        user = UserRecord.new(meta.source.partition, self._clock())
+        return replace(user, erased_at=erased_at) if erased_at else user
 
-    def _first_contact(self, meta: EventMeta, ticket: Ticket) -> UserRecord | None:
+    def _last_erasure(self, meta: EventMeta, known: UserRecord | None) -> datetime | None:
+        """When the user's data was last erased: a known user's record carries it (no read);
+        only for a user without a record is the tombstone read."""
+        if known is not None:
+            return known.erased_at
+        return self._tombstones.erased_at(meta.source.partition)
+
+    @staticmethod
+    def _before(erased: datetime | None, meta: EventMeta, ticket: Ticket) -> bool:
+        """Sent before the user's data was erased (a replay, or a redelivery of something the
+        erasure already took): it changes nothing, and is counted as `erased`."""
+        if erased is None or event_time(meta) >= erased:
+            return False
+        ticket.result = "erased"
+        return True
+
+    def _first_contact(
+        self, meta: EventMeta, ticket: Ticket, erased_at: datetime | None
+    ) -> UserRecord | None:
         """A user the desk holds nothing about (new, or back after an erasure) writes without a
         follow event: only a follower can, so they start as after a first follow (following,
         counted as a new user, consent pending). None if this event is not ours to handle."""
         if not ticket.claim():
             return None
         self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
-        return self._users.save(self._new_user(meta).follow(self._clock()))
+        return self._users.save(self._new_user(meta, erased_at).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:
         self._answerer.answer(meta, messages)

@@ -154,6 +154,8 @@ class AuditRecord:
     user_key: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     record_id: str = ""
+    # The operator a key-only caller named (not verified); `who` is then the key's caller.
+    asserted_operator: str | None = None
 
 
 class AuditLog:
@@ -195,6 +197,7 @@ class AuditLog:
                         action=kept.action,
                         user_key=subject,
                         record_id=kept.record_id,
+                        asserted_operator=kept.asserted_operator,  # the actor, not the user
                     )
                 ),
             )
@@ -211,6 +214,7 @@ def _audit_doc(record: AuditRecord) -> Document:
         "action": record.action,
         "userKey": record.user_key,
         "details": record.details,
+        "assertedOperator": record.asserted_operator,
     }
 
 
@@ -222,6 +226,7 @@ def _audit_record(doc: Document) -> AuditRecord:
         user_key=doc.get("userKey"),
         details=doc.get("details") or {},
         record_id=doc["id"],
+        asserted_operator=doc.get("assertedOperator"),
     )
 
 

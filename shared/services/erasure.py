@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
@@ -30,6 +30,7 @@ from shared.services.ports import USERS, Clock, DocumentStore
 from shared.services.records import USER_DOC_ID, SessionIndex, Users
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 
 log = logging.getLogger("desk.erasure")
 
@@ -61,7 +62,9 @@ class Eraser:
         auditor: Auditor,
         hash_key: str,
         clock: Clock,
+        tombstones: Tombstones,
     ) -> None:
+        self._tombstones = tombstones
         self._auditor = auditor
         self._store = store
         self._users = users
@@ -74,9 +77,12 @@ class Eraser:
         self._hash_key = hash_key
         self._clock = clock
 
-    def erase(self, user_id: str, *, compact: bool = True) -> Erased:
-        """Remove everything about `user_id` (idempotent, resumable); `compact`: make the
-        deletions physical now (the purge does it once a run)."""
+    def erase(
+        self, user_id: str, requested_at: datetime | None = None, *, compact: bool = True
+    ) -> Erased:
+        """Remove everything about `user_id` (idempotent, resumable). Events sent before
+        `requested_at` (default: now) will change nothing afterwards (a tombstone); `compact`:
+        make the deletions physical now (the purge does it once a run)."""
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
@@ -89,6 +95,7 @@ class Eraser:
                     key, user.suspension_clause or "", since, user_id=user_id, noticed=noticed
                 )
                 self._suspensions.put(suspension)
+        self._tombstones.mark(user_id, requested_at or self._clock())
         sessions = self._index.of_user(user_id)
         for session in sessions:
             if session.is_open:
@@ -97,6 +104,8 @@ class Eraser:
         if user is not None:  # before the partition goes, with the mark that counts it once
             self._statistics.erasure(user_id, self._clock())
         flags = self._flags.delete_of_user(user_id)
+        if user is not None:
+            self._users.unlist(user)  # the activity directory names the user
         # Only a suspended user's keyed hash may stay, in the audit trail as on the list.
         subject = self._auditor.scrub(user_id, keep_hash=suspension is not None)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)

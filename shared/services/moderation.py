@@ -40,12 +40,12 @@ from shared.services.statistics import Statistics
 
 MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
 MAX_REASON = 500
-_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 def check_user_id(user_id: str) -> str:
     """A LINE user id from a URL, or a ValidationError."""
-    if not _USER_ID.match(user_id):
+    if not _USER_ID.fullmatch(user_id):
         raise ValidationError("userId: a LINE user id (U followed by 32 hex characters)")
     return user_id
 
