@@ -47,7 +47,7 @@ from shared.domain.events import (
 from shared.domain.hours import BusinessHours
 from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
-from shared.domain.sessions import ClosedBy, Topic
+from shared.domain.sessions import SURVEY_RATINGS, ClosedBy, Topic
 from shared.domain.users import UserRecord
 from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
@@ -70,7 +70,6 @@ StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 # Commands a user may give without holding consent (a withdrawn user may still ask for
 # erasure or for a copy of their data, §9 and the privacy law).
 _UNGATED = frozenset({"erase_request", "erase", "disclose"})
-RATINGS = ("good", "fair", "poor")  # 満足 / ふつう / 不満
 
 
 class Conversation:
@@ -292,6 +291,9 @@ class Conversation:
         if message is not None and user.open_session_id:
             self._file(meta, ticket, user, message, notices=notices)
             return
+        if self._survey_comment(user, command, message):
+            self._answer(meta, (*notices, self._replies.text("survey_comment_thanks")))
+            return
         self._answer(meta, (*notices, *self._respond(meta, user, command, params)))
 
     def _blocked(self, meta: EventMeta, ticket: Ticket, user: UserRecord | None) -> bool:
@@ -429,10 +431,26 @@ class Conversation:
         wanted = params.get("session", "")
         session = self._sessions.get(wanted) if is_id(wanted) else None
         rating = params.get("rating", "")
-        if session is None or session.user_id != user.user_id or rating not in RATINGS:
+        if session is None or session.user_id != user.user_id or rating not in SURVEY_RATINGS:
             return (self._replies.text("start_hint"), self._menu_for(user))
         self._statistics.survey(user.user_id, session.session_id, rating, self._clock())
+        self._sessions.rated(session)
         return (self._replies.text("survey_thanks"),)
+
+    def _survey_comment(
+        self, user: UserRecord, command: str | None, message: StoredMessage | None
+    ) -> bool:
+        """A plain text after rating the last session's survey, within the window: kept as that
+        session's one comment (True), thanked by the caller."""
+        if command is not None or message is None or user.open_session_id:
+            return False
+        kind, text, _ = message
+        if kind != "text" or not text or not user.last_session_id:
+            return False
+        last = self._sessions.get(user.last_session_id)
+        if last is None or last.user_id != user.user_id:
+            return False
+        return self._sessions.survey_comment(last, text)
 
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         return (self._menu_for(user),)

@@ -448,6 +448,8 @@ def _session_doc(session: Session) -> Document:
         # Always written, so the retention timer can ask for closed sessions not yet erased.
         "textErased": session.text_erased_at is not None,
         "textErasedAt": iso_or_none(session.text_erased_at),
+        "surveyRatedAt": iso_or_none(session.survey_rated_at),
+        "surveyComment": session.survey_comment,
     }
 
 
@@ -490,6 +492,8 @@ def _session(doc: Document) -> Session:
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         text_erased_at=time_or_none(doc.get("textErasedAt")),
+        survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
+        survey_comment=doc.get("surveyComment"),
         etag=doc.get("_etag"),
     )
 

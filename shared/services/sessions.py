@@ -13,6 +13,7 @@ follow-up window (`DESK_FOLLOWUP_HOURS`): the expert may still answer it by push
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -109,6 +110,38 @@ class Sessions:
     def get(self, session_id: str) -> Session | None:
         """One session."""
         return self._index.get(session_id)
+
+    def rated(self, session: Session) -> None:
+        """The user answered the closing survey: opens the window for one comment."""
+        if session.survey_rated_at is None:
+            self._update(session.session_id, lambda s: s.rated(self._clock()))
+
+    def survey_comment(self, session: Session, text: str) -> bool:
+        """Keep `text` as the session's one survey comment (False: not awaited any more)."""
+        now = self._clock()
+        if not session.awaits_survey_comment(now):
+            return False
+        saved = self._update(
+            session.session_id,
+            lambda s: s.with_survey_comment(text) if s.awaits_survey_comment(now) else None,
+        )
+        return saved is not None
+
+    def _update(
+        self, session_id: str, change: Callable[[Session], Session | None]
+    ) -> Session | None:
+        """Apply `change` to the stored session, re-reading when another writer got there
+        first (None: nothing to change)."""
+        for _ in range(5):
+            current = self._index.get(session_id)
+            changed = change(current) if current is not None else None
+            if changed is None or changed == current:
+                return None
+            try:
+                return self._index.save(changed)
+            except PreconditionFailed:
+                continue
+        raise PreconditionFailed("the session kept changing")
 
     def close(
         self,
