@@ -69,6 +69,7 @@ class UserExports:
         flags = [f for d in flag_docs if (f := self._flags.get(d["id"])) is not None]
         suspension = self._suspensions.get(user_key(self._hash_key, user_id))
         receipts = self._store.query_partition(USERS, user_id, doc_type="event")
+        marks = self._store.query_partition(USERS, user_id, doc_type="statmark")
         now = self._clock()
         data: dict[str, Any] = {
             "userId": user_id,
@@ -94,6 +95,9 @@ class UserExports:
                 {"id": d["id"], "eventType": d.get("eventType"), "status": d.get("status")}
                 for d in receipts
             ],
+            # What of theirs the anonymous statistics counted (kind and occurrence); the
+            # entries themselves name nobody.
+            "statisticsMarks": [{"id": d["id"]} for d in marks],
         }
         data["text"] = self.render(data, user)
         self._auditor.record(who, "user.export", user_id, sessions=len(sessions))
