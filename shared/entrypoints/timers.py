@@ -5,6 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.services.housekeeping import run_housekeeping
+from shared.services.ports import PushQuotaSource
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
@@ -12,8 +13,11 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 
 @bp.timer_trigger(schedule="%HOUSEKEEPING_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def housekeeping(timer: func.TimerRequest) -> None:
-    """Expire old event receipts in stores without native TTL (hourly by default)."""
-    run_housekeeping(get_desk().store)
+    """Expire old event receipts in stores without native TTL and log LINE's push quota
+    (hourly by default)."""
+    desk = get_desk()
+    quota = desk.messenger if isinstance(desk.messenger, PushQuotaSource) else None
+    run_housekeeping(desk.store, quota)
 
 
 @bp.timer_trigger(schedule="%SESSION_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False)
