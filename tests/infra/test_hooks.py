@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from infra.hooks import postdeploy, postprovision
-from tests.infra.bicep import resource
+from tests.infra.bicep import ROOT, resource
 
 
 class _Vault(BaseHTTPRequestHandler):
