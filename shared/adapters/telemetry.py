@@ -45,7 +45,7 @@ log = logging.getLogger("desk.telemetry")
 
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _PATH_RULES = (
-    (re.compile(r"(/users/)[^/?#]+"), r"\1{userId}"),
+    (re.compile(r"(?<!/colls)(/users/)[^/?#]+"), r"\1{userId}"),  # not the container `users`
     (re.compile(r"(/profile/)[^/?#]+"), r"\1{userId}"),
     (re.compile(r"(/docs/)[^/?#]+"), r"\1{id}"),
     (re.compile(r"(/message/)(\d+)(/content)"), r"\1{messageId}\3"),
