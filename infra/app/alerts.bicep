@@ -65,7 +65,7 @@ var logRules = [
     severity: 2
     frequency: 'PT1H'
     window: 'PT26H'
-    query: 'traces | where message startswith "purge examined="'
+    query: 'traces | where message startswith "timer purge_suspended examined="'
     operator: 'LessThan'
     threshold: 1
   }

@@ -137,7 +137,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LINE_CHANNEL_ACCESS_TOKEN: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/LINE-CHANNEL-ACCESS-TOKEN/)'
     DESK_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/DESK-HASH-KEY/)'
     LINE_API_BASE_URL: 'https://api.line.me'
-    LINE_DATA_API_BASE_URL: 'https://api-data.line.me'
     LINE_TIMEOUT_SECONDS: '3'
     COSMOS_ENDPOINT: cosmosEndpoint
     COSMOS_DATABASE: cosmosDatabaseName

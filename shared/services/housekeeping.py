@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import logging
 
+from shared.domain.runs import RunSummary
 from shared.errors import LineApiError
 from shared.services.ports import DocumentStore, PushQuotaSource
 
 log = logging.getLogger("desk.housekeeping")
 
 
-def run_housekeeping(store: DocumentStore, quota: PushQuotaSource | None = None) -> int:
-    """Remove expired documents (event receipts) and log LINE's push quota; returns how many
-    documents were removed. Idempotent; a LINE failure is logged and does not fail the run."""
+def run_housekeeping(store: DocumentStore, quota: PushQuotaSource | None = None) -> RunSummary:
+    """Remove expired documents (event receipts) and log LINE's push quota. Idempotent; a
+    LINE failure is logged and does not fail the run.
+
+    The store removes what it finds expired in one statement, so what was examined is what
+    was removed; stores with native TTL (Cosmos DB) find nothing.
+    """
     removed = store.purge_expired()
-    log.info("housekeeping expired_removed=%d", removed)
     if quota is not None:
         log_push_quota(quota)
-    return removed
+    return RunSummary("housekeeping", "removed", removed, removed)
 
 
 def log_push_quota(source: PushQuotaSource) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from shared.config import SETTINGS, Kind
+from shared.domain.runs import RunSummary
 from shared.services.ports import PARTITION_KEYS
 from tests.infra.bicep import (
     BICEP_FILES,
@@ -283,10 +285,13 @@ def test_authentication_lets_line_and_machines_through_and_the_app_checks_roles(
 
 
 def _config_setting_names() -> set[str]:
-    source = (ROOT / "shared/config.py").read_text("utf-8")
-    return set(re.findall(r'get\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
-        re.findall(r'^\s+"([A-Z][A-Z0-9_]+)": "local-dev', source, re.MULTILINE)
-    )
+    """Every setting the app declares (shared/config.py's table)."""
+    return {setting.name for setting in SETTINGS}
+
+
+def _required_by_kind() -> set[str]:
+    """Secrets (required outside local development) and the timers' schedules."""
+    return {s.name for s in SETTINGS if s.kind in {Kind.SECRET, Kind.SCHEDULE}}
 
 
 def _schedule_settings() -> set[str]:
@@ -297,6 +302,8 @@ def _schedule_settings() -> set[str]:
 # What the app cannot do without in Azure: secrets, the Cosmos account, the published policy,
 # the role check behind App Service authentication, and every timer schedule.
 REQUIRED_IN_AZURE = {
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "LINE_CHANNEL_SECRET",
     "LINE_CHANNEL_ACCESS_TOKEN",
     "DESK_HASH_KEY",
@@ -313,8 +320,6 @@ PLATFORM_SETTINGS = {
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
     "AZURE_CLIENT_ID",
-    "APPLICATIONINSIGHTS_CONNECTION_STRING",
-    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "PYTHON_ENABLE_WORKER_EXTENSIONS",
     "PYTHON_THREADPOOL_THREAD_COUNT",
     "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID",
@@ -326,7 +331,7 @@ def test_every_setting_the_app_requires_is_provided() -> None:
     schedules = _schedule_settings()
     assert {"HOUSEKEEPING_SCHEDULE", "PURGE_SCHEDULE", "SESSION_SWEEP_SCHEDULE"} <= schedules
     assert declared >= REQUIRED_IN_AZURE, "a required setting is no longer declared by the app"
-    missing = (REQUIRED_IN_AZURE | schedules) - set(_app_settings())
+    missing = (REQUIRED_IN_AZURE | schedules | _required_by_kind()) - set(_app_settings())
     assert not missing, f"not provided by the Bicep: {sorted(missing)}"
 
 
@@ -359,10 +364,17 @@ def test_alert_queries_name_log_lines_the_app_writes() -> None:
     rules = {rule["name"]: rule for rule in variable("app/alerts.bicep", "logRules")}
     assert set(rules) == {"webhook-5xx", "event-failed", "purge-missing", "line-quota"}
     code = "\n".join(p.read_text("utf-8") for p in (ROOT / "shared").rglob("*.py"))
-    for name in ("event-failed", "purge-missing", "line-quota"):
+    for name in ("event-failed", "line-quota"):
         prefix = re.search(r'startswith "([^"]+)"', rules[name]["query"])
         assert prefix, name
         assert f'"{prefix.group(1)}' in code, f"{name}: nothing logs {prefix.group(1)!r}"
+    # The purge's summary line: what the timers module logs for the purge_suspended task.
+    summary = "timer " + RunSummary("purge_suspended", "purged", 3, 1, {"grace": 2}).line()
+    assert 'log.info("timer %s", summary.line())' in code
+    assert 'run_and_report("purge_suspended"' in code
+    prefix = re.search(r'startswith "([^"]+)"', rules["purge-missing"]["query"])
+    assert prefix
+    assert summary.startswith(prefix.group(1))
     assert rules["purge-missing"]["window"] == "PT26H"
     assert rules["purge-missing"]["operator"] == "LessThan"
     assert "/api/line/webhook" in rules["webhook-5xx"]["query"]

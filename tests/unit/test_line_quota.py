@@ -85,8 +85,8 @@ def test_a_quota_lookup_failure_is_a_warning_not_a_failed_run(sim, client, caplo
     sim.fail_next("quota", 500)
     with caplog.at_level(logging.INFO, logger="desk.housekeeping"):
         log_push_quota(client)
-        removed = run_housekeeping(MemoryStore())
-    assert removed == 0
+        summary = run_housekeeping(MemoryStore())
+    assert summary.acted == 0
     assert any(
         r.levelno == logging.WARNING and "line quota unavailable" in r.getMessage()
         for r in caplog.records
