@@ -26,7 +26,9 @@ from enum import StrEnum
 from typing import Any, assert_never
 from urllib.parse import urlsplit
 
+from shared.domain.events import is_line_user_id
 from shared.domain.hours import BusinessHours
+from shared.domain.messages import policy_url_problem
 from shared.errors import ConfigurationError
 
 LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
@@ -116,6 +118,14 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=60,
     ),
     Setting(
+        "LINE_BOT_USER_ID",
+        Kind.OPTIONAL,
+        "",
+        "the channel's bot user id (`U` + 32 hex): webhook calls whose `destination` names "
+        "another bot are skipped; empty: asked of LINE (`GET /v2/bot/info`) once per process",
+        "line_bot_user_id",
+    ),
+    Setting(
         "LINE_PUSH_BACKOFF_SECONDS",
         Kind.FLOAT,
         "0.5",
@@ -172,7 +182,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DESK_EVENT_TTL_SECONDS",
         Kind.INT,
         "604800",
-        "how long event receipts (deduplication) are kept",
+        "how long event receipts (deduplication) and erasure tombstones are kept; older "
+        "events change nothing",
         "event_ttl_seconds",
         minimum=60,
         maximum=365 * _DAY,
@@ -190,7 +201,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DESK_POLICY_URL",
         Kind.TEXT,
         DEFAULT_POLICY_URL,
-        "where the full operations policy is published (shipped versions)",
+        "where the full operations policy is published (shipped versions): `https`, no "
+        "whitespace or control characters, at most 1,000 characters",
         "policy_url",
     ),
     Setting(
@@ -232,6 +244,16 @@ SETTINGS: tuple[Setting, ...] = (
         "session_idle_days",
         minimum=1,
         maximum=365,
+    ),
+    Setting(
+        "DESK_FOLLOWUP_HOURS",
+        Kind.INT,
+        "72",
+        "hours during which an expert may still answer (by push) the last question of a user "
+        "who ended the session with it unanswered",
+        "followup_hours",
+        minimum=0,
+        maximum=8760,
     ),
     Setting(
         "PURGE_GRACE_DAYS",
@@ -364,6 +386,7 @@ class Settings:
     line_channel_access_token: str
     line_api_base_url: str
     line_timeout_seconds: float
+    line_bot_user_id: str | None
     cosmos_endpoint: str | None
     cosmos_key: str | None
     cosmos_database: str
@@ -388,6 +411,7 @@ class Settings:
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
+    followup_hours: int
 
     @property
     def store_kind(self) -> str:
@@ -493,6 +517,12 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         problems["COSMOS_VERIFY_TLS"] = (
             "COSMOS_VERIFY_TLS=false is only for an emulator on this machine"
         )
+    bot = values.get("LINE_BOT_USER_ID")
+    if bot is not None and not is_line_user_id(bot):
+        problems["LINE_BOT_USER_ID"] = "LINE_BOT_USER_ID must be U and 32 lowercase hex digits"
+    policy_url = values.get("DESK_POLICY_URL")
+    if policy_url is not None and (problem := policy_url_problem(policy_url)):
+        problems["DESK_POLICY_URL"] = f"DESK_POLICY_URL {problem}"
     hours_names = ("DESK_BUSINESS_HOURS", "DESK_BUSINESS_DAYS", "DESK_CLOSED_DATES")
     hours: BusinessHours | None = None
     if "DESK_CLOSED_ON_HOLIDAYS" in values:

@@ -36,15 +36,16 @@ class LineApiClient:
         self._timeout = timeout_seconds
         self._lock = threading.Lock()
         self._api: Any = None
+        self._bot_user_id: str | None = None
 
     def warm_up(self) -> None:
         """Import the SDK, build the client and its message models now, not on the first
         message."""
-        api = self._messaging_api()
-        # Opens the pooled connection (bot info is free and changes nothing); a warm-up that
-        # fails must not stop the instance from starting.
-        with contextlib.suppress(Exception):
-            api.get_bot_info_with_http_info(_request_timeout=self._timeout, _preload_content=False)
+        self._messaging_api()
+        # Opens the pooled connection and keeps the bot's id for the webhook (bot info is free
+        # and changes nothing); a warm-up that fails must not stop the instance from starting.
+        with contextlib.suppress(LineApiError):
+            self.bot_user_id()
         button = PostbackButton("-", "-")
         _to_sdk(TextMessage("-", quick_replies=(button,)))
         _to_sdk(ConfirmMessage("-", "-", button, button))
@@ -81,6 +82,24 @@ class LineApiClient:
             accepted_statuses=frozenset({409}),
         )
 
+    def bot_user_id(self) -> str:
+        """The channel's bot user id from `GET /v2/bot/info`, asked once per process."""
+        if self._bot_user_id is None:
+            response = self._call(
+                "bot info",
+                lambda api: api.get_bot_info_with_http_info(
+                    _request_timeout=self._timeout, _preload_content=False
+                ),
+            )
+            try:
+                user_id = json.loads(response.raw_data)["userId"]
+            except (AttributeError, TypeError, ValueError, KeyError):
+                user_id = None
+            if not isinstance(user_id, str) or not user_id:
+                raise LineApiError("LINE bot info has no userId")
+            self._bot_user_id = user_id
+        return self._bot_user_id
+
     def push_quota(self) -> PushQuota:
         """This month's push limit and consumption (`GET /v2/bot/message/quota` and
         `/v2/bot/message/quota/consumption`)."""
@@ -103,9 +122,7 @@ class LineApiClient:
             raise LineApiError("LINE quota answer not understood") from None
 
     def _get_json(self, what: str, call: Any) -> dict[str, Any]:
-        holder: list[Any] = []
-        self._call(what, lambda api: holder.append(call(api)))
-        response = holder[0]
+        response = self._call(what, call)
         raw = getattr(response, "raw_data", None)
         if raw is None:
             raw = getattr(response, "data", b"")
@@ -133,33 +150,41 @@ class LineApiClient:
                 self._api = MessagingApi(ApiClient(configuration))
             return self._api
 
-    def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> None:
+    def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> Any:
         from linebot.v3.messaging.exceptions import ApiException  # noqa: PLC0415
 
         api = self._messaging_api()
         try:
-            call(api)
+            return call(api)
         except ApiException as exc:
             status = int(exc.status) if exc.status else None
             if status in accepted_statuses:
-                return
+                return None
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
             if what == "reply" and status == 400 and "reply token" in str(body).lower():
                 raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None
             raise LineApiError(
-                f"LINE {what} failed with HTTP {status}", http_status=status
+                f"LINE {what} failed with HTTP {status}",
+                http_status=status,
+                retry_after=_retry_after(exc.headers) if status == 429 else None,
             ) from None
         except Exception as exc:  # urllib3 raises a zoo of connection and timeout errors
             raise LineApiError(f"LINE {what} failed: {type(exc).__name__}") from None
 
 
 def _retry_after(headers: Any) -> float | None:
-    """Seconds from a Retry-After header, if LINE sent one in seconds."""
+    """Seconds from a 429's Retry-After header, if LINE sent a number of seconds (an HTTP
+    date, or anything else, is ignored: the caller's own backoff applies)."""
     try:
-        value = dict(headers or {}).get("Retry-After") or dict(headers or {}).get("retry-after")
-        return float(value) if value is not None else None
+        items = dict(headers or {}).items()
     except (TypeError, ValueError):
         return None
+    value = next((v for k, v in items if str(k).lower() == "retry-after"), None)
+    try:
+        seconds = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
 def _to_sdk(message: OutboundMessage) -> Any:

@@ -12,12 +12,12 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
+from shared.domain.messages import policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
 from shared.services.ports import DESK, Clock, Document, DocumentStore
 
@@ -63,7 +63,9 @@ class PolicyRegistry:
         *,
         cache_seconds: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
+        check_messages: Callable[[PolicyVersion, datetime], None] = lambda version, at: None,
     ) -> None:
+        self._check_messages = check_messages
         self._store = store
         self._shipped = shipped
         self._clock = clock
@@ -96,6 +98,13 @@ class PolicyRegistry:
     def register(self, payload: dict[str, Any]) -> PolicyVersion:
         """Validate an admin's new version and store it (ValidationError / ConflictError)."""
         version = parse_new_version(payload, self.current())
+        try:
+            self._check_messages(version, self._clock())
+        except ValueError as exc:
+            raise ValidationError(
+                f"url / versionId: the consent prompt of this version would exceed LINE's "
+                f"limits ({exc})"
+            ) from None
         existing = self.versions()
         if any(v.version_id == version.version_id for v in existing):
             raise AlreadyExists(f"policy version {version.version_id} already exists")
@@ -128,9 +137,9 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     except ValueError:
         raise ValidationError("effectiveDate: not a calendar date") from None
     url = _field(payload, "url")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
-        raise ValidationError("url: the public http(s) address of the full text")
+    problem = policy_url_problem(url) if isinstance(url, str) else "must be a string"
+    if problem:
+        raise ValidationError(f"url: the public https address of the full text; it {problem}")
     digest = _digest(payload)
     requires_explicit = _field(payload, "requiresExplicit", "requires_explicit")
     if requires_explicit is None:

@@ -9,7 +9,15 @@ from enum import StrEnum
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
 from shared.domain.moderation import Restriction, RestrictionMode
-from shared.domain.sessions import Message, Role, Session, SessionStatus
+from shared.domain.sessions import (
+    ClosedBy,
+    Handover,
+    HandoverAction,
+    Message,
+    Role,
+    Session,
+    SessionStatus,
+)
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.ports import DESK, USERS, Clock, Document, DocumentStore
@@ -56,9 +64,12 @@ class EventReceipts:
             return self._take_over(meta, doc)
         return Claim.CLAIMED
 
-    def complete(self, meta: EventMeta) -> None:
-        """Mark the event handled for good."""
-        self._store.upsert(USERS, self._doc(meta, "done", lease_until=None))
+    def complete(self, meta: EventMeta, result: str | None = None) -> None:
+        """Mark the event handled for good (`result` "failed": a bug stopped it half-way)."""
+        doc = self._doc(meta, "done", lease_until=None)
+        if result is not None:
+            doc["result"] = result
+        self._store.upsert(USERS, doc)
 
     def release(self, meta: EventMeta) -> None:
         """Forget a claim whose handling failed, so LINE's redelivery is handled afresh."""
@@ -107,6 +118,7 @@ class Ticket:
         self.meta = meta
         self._receipts = receipts
         self.claimed = False
+        self.forgotten = False
         self.result: str | None = None
 
     def claim(self) -> bool:
@@ -127,6 +139,7 @@ class Ticket:
     def forget(self) -> None:
         """The claimed receipt is gone with the user's data: neither complete nor release it."""
         self.claimed = False
+        self.forgotten = True
 
 
 class Users:
@@ -163,6 +176,7 @@ class Users:
             session_event_id=doc.get("sessionEventId"),
             last_session_id=doc.get("lastSessionId"),
             prompt_event_id=doc.get("promptEventId"),
+            erased_at=time_or_none(doc.get("erasedAt")),
             etag=doc.get("_etag"),
         )
 
@@ -192,6 +206,7 @@ class Users:
             "sessionEventId": user.session_event_id,
             "lastSessionId": user.last_session_id,
             "promptEventId": user.prompt_event_id,
+            "erasedAt": iso_or_none(user.erased_at),
         }
         if user.etag is None:
             try:
@@ -353,12 +368,38 @@ def _session_doc(session: Session) -> Document:
         "assignedTo": session.assigned_to,
         "claimedAt": iso_or_none(session.claimed_at),
         "closedAt": iso_or_none(session.closed_at),
-        "closedBy": session.closed_by,
+        "closedBy": session.closed_by.value if session.closed_by else None,
+        "closedByName": session.closed_by_name,
         "outcome": session.outcome,
+        "followUpUntil": iso_or_none(session.follow_up_until),
+        "handovers": [_handover_doc(h) for h in session.handovers],
     }
 
 
+def _handover_doc(handover: Handover) -> Document:
+    return {
+        "action": handover.action.value,
+        "by": handover.by,
+        "at": handover.at.isoformat(),
+        "from": handover.from_,
+        "to": handover.to,
+        "note": handover.note,
+    }
+
+
+def _handover(doc: Document) -> Handover:
+    return Handover(
+        action=HandoverAction(doc["action"]),
+        by=doc["by"],
+        at=datetime.fromisoformat(doc["at"]),
+        from_=doc.get("from"),
+        to=doc.get("to"),
+        note=doc.get("note"),
+    )
+
+
 def _session(doc: Document) -> Session:
+    closed_by, legacy_name = ClosedBy.stored(doc.get("closedBy"))
     return Session(
         session_id=doc["id"],
         user_id=doc["userId"],
@@ -368,8 +409,11 @@ def _session(doc: Document) -> Session:
         assigned_to=doc.get("assignedTo"),
         claimed_at=time_or_none(doc.get("claimedAt")),
         closed_at=time_or_none(doc.get("closedAt")),
-        closed_by=doc.get("closedBy"),
+        closed_by=closed_by,
+        closed_by_name=doc.get("closedByName") or legacy_name,
         outcome=doc.get("outcome"),
+        follow_up_until=time_or_none(doc.get("followUpUntil")),
+        handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         etag=doc.get("_etag"),
     )
 
