@@ -299,7 +299,8 @@ class Context:
 timings = []
 for n in range(201):
     user = sim.user(f"bench-{n % 20}")
-    body = json.dumps({"destination": "U0", "events": [user.text_event("hello")]}).encode()
+    event = user.text_event("hello")
+    body = json.dumps({"destination": sim.bot_user_id, "events": [event]}).encode()
     req = func.HttpRequest("POST", "https://desk/api/line/webhook", body=body, headers={
         "content-type": "application/json", "x-line-signature": sign("bench-secret", body)})
     ctx = Context()

@@ -432,7 +432,7 @@ class LineSimulator:
         target = str(endpoint)
         if url.netloc in self.https_routes:
             target = self.https_routes[url.netloc].rstrip("/") + url.path
-        body = json.dumps({"destination": "U" + "f" * 32, "events": []}).encode()
+        body = json.dumps({"destination": self.bot_user_id, "events": []}).encode()
         request = urllib.request.Request(
             target,
             data=body,

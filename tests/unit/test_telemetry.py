@@ -59,7 +59,7 @@ for event in (
     user.text_event(sys.argv[2]),
 ):
     tokens.append(event.get("replyToken", ""))
-    body = json.dumps({"destination": "U" + "0" * 32, "events": [event]}).encode()
+    body = json.dumps({"destination": sim.bot_user_id, "events": [event]}).encode()
     req = func.HttpRequest(
         "POST", "https://desk.example/api/line/webhook", body=body,
         headers={"content-type": "application/json",
