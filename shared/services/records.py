@@ -212,7 +212,7 @@ class Users:
             try:
                 stored = self._store.create(USERS, doc)
             except AlreadyExists:
-                raise PreconditionFailed("user record was created concurrently") from None
+                raise PreconditionFailed(None, "record_race") from None
         else:
             stored = self._store.replace(USERS, doc, etag=user.etag)
         return replace(user, etag=stored["_etag"])
