@@ -104,7 +104,7 @@ class Reports:
         months = self.months(start, end)
         grouping = "month" if by is None else by
         if grouping not in GROUPINGS:
-            raise ValidationError("by: month, topic, outcome or satisfaction")
+            raise ValidationError("by", "one_of", choices=", ".join(GROUPINGS))
         releases = self._releases(months)
         if grouping == "month":
             result = self._by_month(releases)
@@ -155,10 +155,10 @@ class Reports:
         first = _month(start, "from") if start is not None else _parse(now)
         last = _month(end, "to") if end is not None else _parse(now)
         if last < first:
-            raise ValidationError("to: the same month as from or a later one")
+            raise ValidationError("to", "month_order")
         span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
         if span > MAX_MONTHS:
-            raise ValidationError(f"to: at most {MAX_MONTHS} months from from")
+            raise ValidationError("to", "months_max", max_months=MAX_MONTHS)
         months = []
         year, month = first
         for _ in range(span):
@@ -359,10 +359,10 @@ def _month(raw: str, name: str) -> tuple[int, int]:
     """A calendar month `YYYY-MM` (full match, ASCII digits), or a reason naming the field."""
     found = _MONTH.fullmatch(raw)
     if found is None:
-        raise ValidationError(f"{name}: a calendar month as YYYY-MM (whole months only)")
+        raise ValidationError(name, "month_format")
     year, month = int(found[1]), int(found[2])
     if not 1 <= month <= 12:
-        raise ValidationError(f"{name}: the month must be 01 to 12")
+        raise ValidationError(name, "month_number")
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationError(f"{name}: a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValidationError(name, "year_range", first=FIRST_YEAR, last=LAST_YEAR)
     return year, month

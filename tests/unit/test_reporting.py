@@ -115,7 +115,7 @@ def test_published_figures_do_not_change_when_a_user_is_erased(desk, sim, line) 
 def test_bad_ranges_are_refused_naming_the_field(desk, start, end, by, field) -> None:
     with pytest.raises(ValidationError) as refused:
         desk.reports.table(start, end, by)
-    assert refused.value.message.startswith(f"{field}:")
+    assert refused.value.field == field
 
 
 def test_sixty_months_are_the_most_one_request_reads(desk) -> None:
