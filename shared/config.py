@@ -72,6 +72,8 @@ class Settings:
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
+    wait_alert_minutes: int
+    website_auth_enabled: bool
 
     @property
     def is_local(self) -> bool:
@@ -207,6 +209,16 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         push_backoff_seconds=_parse_number(
             "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
+        ),
+        wait_alert_minutes=int(
+            _parse_number(
+                "DESK_WAIT_ALERT_MINUTES", get("DESK_WAIT_ALERT_MINUTES", "30"), minimum=1
+            )
+        ),
+        # Set by App Service itself when its authentication is on: only then is a client's own
+        # X-MS-CLIENT-PRINCIPAL header stripped, so only then does the console trust it.
+        website_auth_enabled=_parse_bool(
+            "WEBSITE_AUTH_ENABLED", get("WEBSITE_AUTH_ENABLED", "false") or "false"
         ),
     )
 

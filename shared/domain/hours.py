@@ -71,6 +71,27 @@ class BusinessHours:
             day += timedelta(days=1)
         raise ValueError("the desk is never open")
 
+    def business_minutes(self, start: datetime, end: datetime) -> int:
+        """Whole minutes of business hours between `start` and `end` (0 if end is not later).
+
+        How long a user has waited, as the desk counts it: nights, weekends, holidays and
+        closed dates do not count.
+        """
+        if end <= start:
+            return 0
+        first, last = start.astimezone(JST), end.astimezone(JST)
+        total = timedelta()
+        day = first.date()
+        while day <= last.date():
+            if self.is_business_day(day):
+                opens = datetime.combine(day, self.opens, JST)
+                closes = datetime.combine(day, self.closes, JST)
+                overlap = min(closes, last) - max(opens, first)
+                if overlap > timedelta():
+                    total += overlap
+            day += timedelta(days=1)
+        return int(total.total_seconds() // 60)
+
     def label(self) -> str:
         """`月〜金 9:00〜17:00` style, for messages."""
         days = sorted(self.days)

@@ -280,6 +280,12 @@ class SessionIndex:
         """Remove a session's record (erasure; its statistics are kept apart)."""
         self._store.delete(DESK, SESSION_PARTITION, session_id)
 
+    def count(self, status: SessionStatus) -> int:
+        """How many sessions are in `status` (the console's tab counts)."""
+        return self._store.count_partition(
+            DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
+        )
+
     def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
         """Sessions in `status`, oldest first, `limit` after the id `after`."""
         docs = self._store.query_partition(
