@@ -241,7 +241,7 @@ def test_the_conversation_shows_the_transcript_under_a_pseudonym_and_is_audited(
     assert "[スタンプ]" in body
     assert "[画像: 受け付けず]" in body
     assert user.user_id not in body
-    assert re.search(r"相談 [0-9a-f]{8}", body)
+    assert re.search(r"利用者 [0-9a-f]{8} さんの相談", body)
     audit = desk.auditor.page(None, 50)["records"]
     assert any(r["action"] == "session.read" and r["who"] == "相談員A" for r in audit)
 
