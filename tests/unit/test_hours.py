@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -109,3 +109,13 @@ def test_bad_settings_are_refused(hours: str, days: str, closed: str) -> None:
 )
 def test_waits_count_business_minutes_only(start, end, minutes) -> None:
     assert HOURS.business_minutes(start, end) == minutes
+
+
+def test_long_waits_agree_with_a_minute_by_minute_count() -> None:
+    start, end = jst(2025, 12, 20, 10, 7), jst(2026, 1, 13, 11, 30)
+    counted = 0
+    moment = start
+    while moment < end:
+        counted += HOURS.is_open(moment)
+        moment += timedelta(minutes=1)
+    assert HOURS.business_minutes(start, end) == counted
