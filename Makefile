@@ -9,7 +9,7 @@ LINESIM_PORT ?= 7072
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
-	@echo "make chat    talk to the running desk as a LINE user"
+	@echo "make chat    talk to the running desk as a LINE user (LINESIM_PORT=$(LINESIM_PORT): the port make run printed)"
 	@echo "make screenshots   the console's screens, taken in Chromium, into docs/console/"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"

@@ -294,7 +294,7 @@ def purge_cost(
                 )
         counting.counts.clear()
         started = time.perf_counter()
-        purged = desk.eraser.purge_suspended(grace_days=30, limit=users)
+        purged = desk.eraser.purge_suspended(grace_days=30, limit=users).acted
         elapsed = time.perf_counter() - started
         print(
             f"  {name:<18} {users:>5} users: purged {purged} in {elapsed:6.2f} s, "

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
+import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 HELP = """Type a message and press Enter to send it. Commands:
   /follow            add the desk as a friend      /unblock     unblock the desk
@@ -96,16 +99,27 @@ class Chat:
         return True
 
 
-def main() -> None:
-    """Read lines until /quit or end of input."""
+def unreachable(simulator: str) -> str:
+    """What to tell someone whose simulator does not answer: the port tried and the fix."""
+    port = urlsplit(simulator).port
+    return (
+        f"No LINE simulator answers on {simulator} (port {port}).\n"
+        "Start the desk with the simulator in another terminal (make run), then chat with the\n"
+        "port its banner names: make chat LINESIM_PORT=<port> (the default is 7072)."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Read lines until /quit or end of input; 2 when the simulator cannot be reached."""
     parser = argparse.ArgumentParser(description="Chat with the local desk as a LINE user.")
     parser.add_argument("--simulator", default="http://127.0.0.1:7072")
     parser.add_argument("--user", default="you")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     chat = Chat(options.simulator, options.user)
-    print(HELP)
-    print(f"You are {chat.user}. Start with /follow.")
     try:
+        chat.show_new()  # also checks that the simulator answers before anything is typed
+        print(HELP)
+        print(f"You are {chat.user}. Start with /follow.")
         while True:
             line = input("> ").strip()
             if not line:
@@ -114,7 +128,11 @@ def main() -> None:
                 break
     except (EOFError, KeyboardInterrupt):
         print()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        print(unreachable(chat.base), file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hmac
 import html
 import importlib
 import inspect
@@ -44,7 +45,9 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from devtools.ncrontab import Schedule
+from croniter import croniter
+
+from shared.logsafe import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("devtools.host")
@@ -55,6 +58,16 @@ Response = tuple[int, dict[str, str], bytes]
 RESERVED_ROUTE_PREFIXES = ("admin", "runtime")
 # Admin routes carry LINE user ids in their paths; the request log must not.
 _LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
+# The real host's rule for function names (case-insensitive).
+_FUNCTION_NAME = re.compile(r"[a-z][a-z0-9_\-]{0,127}", re.IGNORECASE)
+ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# A client that stops sending (or idles on a kept-alive connection) is dropped after this.
+REQUEST_TIMEOUT_SECONDS = 30.0
+# Pending connections the listening socket queues (the standard library's default is 5,
+# which refuses connections under a load run's bursts).
+LISTEN_BACKLOG = 1024
+# Timers log their one summary line here; `POST /admin/functions/{name}` answers with it.
+TIMER_LOGGER = "desk.timers"
 
 
 def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None) -> Path | None:
@@ -98,6 +111,45 @@ def compile_route(template: str) -> re.Pattern[str]:
         else:
             pattern += group + ("?" if optional else "")
     return re.compile(f"^{pattern}/?$", re.IGNORECASE)
+
+
+def _route_shape(template: str) -> str:
+    """A template with its parameter names dropped: two routes of one shape are the same."""
+    return re.sub(r"\{[^}]*\}", "{}", template.strip("/")).lower()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An NCRONTAB schedule as Azure Functions timer triggers read it (croniter underneath).
+
+    Six fields: second minute hour day month day-of-week; five fields are read with second
+    0. Unlike Vixie cron, NCRONTAB fires only when both the day of the month and the day of
+    the week match (`day_or=False`): `0 0 9 13 * Fri` is 09:00 on each Friday the 13th.
+    """
+
+    expression: str
+
+    @classmethod
+    def parse(cls, expression: str) -> Schedule:
+        """The schedule, or ValueError naming what is wrong with the expression."""
+        fields = expression.split()
+        if len(fields) not in (5, 6):
+            raise ValueError(f"an NCRONTAB expression has 6 fields (or 5), not {len(fields)}")
+        six = " ".join(fields if len(fields) == 6 else ["0", *fields])
+        try:
+            croniter(six, second_at_beginning=True, day_or=False)
+        except (ValueError, KeyError) as error:  # croniter's errors subclass ValueError
+            raise ValueError(
+                f"not a valid NCRONTAB expression (out of range, step or number): {error}"
+            ) from None
+        return cls(six)
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first fire time strictly after `moment` (in `moment`'s time zone)."""
+        following: datetime = croniter(
+            self.expression, moment, second_at_beginning=True, day_or=False
+        ).get_next(datetime)
+        return following
 
 
 @dataclass(frozen=True)
@@ -149,45 +201,55 @@ class LocalHost:
         self.warmups: list[tuple[str, Callable[..., Any]]] = []
         default_auth = _enum_value(getattr(app, "_auth_level", "function"))
         for function in app.get_functions():
+            name = function.get_function_name()
             trigger = function.get_trigger()
             call = function.get_user_function()
-            if trigger.type == "httpTrigger":
-                route = trigger.route or function.get_function_name()
-                if route.lower().startswith(RESERVED_ROUTE_PREFIXES):
-                    # As the real host does: the function is in error and never served.
-                    log.error(
-                        "function %s disabled: the specified route conflicts with one or more"
-                        " built in routes",
-                        function.get_function_name(),
-                    )
-                    self.errors[function.get_function_name()] = (
-                        "route conflicts with built-in routes"
-                    )
-                    continue
-                methods = trigger.methods or [
-                    "GET",
-                    "POST",
-                    "PUT",
-                    "PATCH",
-                    "DELETE",
-                    "HEAD",
-                    "OPTIONS",
-                ]
-                self.http.append(
-                    HttpFunction(
-                        name=function.get_function_name(),
-                        route=route,
-                        pattern=compile_route(route),
-                        methods=frozenset(_enum_value(m).upper() for m in methods),
-                        auth_level=_enum_value(trigger.auth_level or default_auth).lower(),
-                        arg_name=trigger.name,
-                        call=call,
-                    )
+            if not _FUNCTION_NAME.fullmatch(name):
+                self._disable(
+                    name,
+                    "the function name is invalid (a letter, then letters,"
+                    " digits, _ or -, at most 128)",
                 )
+            elif trigger.type == "httpTrigger":
+                self._add_http(name, trigger, call, default_auth)
             elif trigger.type == "timerTrigger":
-                self.timers[function.get_function_name()] = self._timer(function, trigger, call)
+                self.timers[name] = self._timer(function, trigger, call)
             elif trigger.type == "warmupTrigger":
                 self.warmups.append((trigger.name, call))
+
+    # -- registration: what the real host refuses, this one refuses too --------------------
+
+    def _disable(self, name: str, problem: str) -> None:
+        """As the real host does: the function is in error and never served."""
+        log.error("function %s disabled: %s", name, problem)
+        self.errors[name] = problem
+
+    def _add_http(self, name: str, trigger: Any, call: Callable[..., Any], auth: str) -> None:
+        route = trigger.route or name
+        methods = frozenset(_enum_value(m).upper() for m in trigger.methods or ALL_METHODS)
+        if route.startswith(("/", "~")):
+            self._disable(name, "the route template cannot start with '/' or '~'")
+            return
+        if route.lower().startswith(RESERVED_ROUTE_PREFIXES):
+            self._disable(name, "the specified route conflicts with one or more built in routes")
+            return
+        shape = _route_shape(route)
+        for other in self.http:
+            if _route_shape(other.route) == shape and other.methods & methods:
+                overlap = ",".join(sorted(other.methods & methods))
+                self._disable(name, f"route {route} ({overlap}) is already {other.name}'s")
+                return
+        self.http.append(
+            HttpFunction(
+                name=name,
+                route=route,
+                pattern=compile_route(route),
+                methods=methods,
+                auth_level=_enum_value(trigger.auth_level or auth).lower(),
+                arg_name=trigger.name,
+                call=call,
+            )
+        )
 
     @staticmethod
     def _timer(function: Any, trigger: Any, call: Callable[..., Any]) -> TimerFunction:
@@ -213,8 +275,14 @@ class LocalHost:
         path = url.path.strip("/")
         admin = re.fullmatch(r"admin/functions/([^/]+)", path)
         if admin and method == "POST":
-            if key != self.master_key:
+            if not _same_key(key, self.master_key):
                 return _text(401, "")
+            media_type = lowered.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != "application/json":
+                # As the real host's admin API: the body ({} or {"input": ...}) is JSON.
+                return _text(
+                    415, "POST /admin/functions/{name} needs Content-Type: application/json"
+                )
             return self.run_timer(admin.group(1))
         if self.prefix and not (path.startswith(self.prefix + "/") or path == self.prefix):
             return _text(404, "")
@@ -233,9 +301,11 @@ class LocalHost:
     def _authorised(self, level: str, key: str | None) -> bool:
         if level == "anonymous":
             return True
+        master = _same_key(key, self.master_key)
         if level == "function":
-            return key in (self.function_key, self.master_key)
-        return key == self.master_key
+            # Both comparisons run, so the time taken does not tell which key was close.
+            return _same_key(key, self.function_key) | master
+        return master
 
     def _invoke_http(
         self,
@@ -280,13 +350,14 @@ class LocalHost:
         if timer is None:
             return _text(404, "")
         started = time.perf_counter()
-        try:
-            _call(timer.call, {timer.arg_name: TimerRequest(past_due=past_due)})
-        except Exception:
-            log.error("timer %s failed:\n%s", timer.name, _traceback_without_values())
-            return _text(500, "")
+        with _ThreadLines(TIMER_LOGGER) as summary:
+            try:
+                _call(timer.call, {timer.arg_name: TimerRequest(past_due=past_due)})
+            except Exception:
+                log.error("timer %s failed:\n%s", timer.name, _traceback_without_values())
+                return _text(500, summary.text())
         log.info("timer %s ran in %.0f ms", timer.name, (time.perf_counter() - started) * 1000)
-        return 202, {}, b""
+        return 202, {"Content-Type": "text/plain; charset=utf-8"}, summary.text().encode()
 
     def warm_up(self) -> None:
         """Run the warm-up triggers, as an instance does before it takes traffic."""
@@ -316,6 +387,41 @@ class LocalHost:
             due[name] = schedule.next_after(datetime.now(zone))
 
 
+def _same_key(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a presented key with a configured one (any characters)."""
+    if given is None or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
+class _ThreadLines(logging.Handler):
+    """Collects what one logger writes from the current thread while in its `with` block
+    (the scheduled timers run on another thread and must not mix into an admin answer)."""
+
+    def __init__(self, logger: str) -> None:
+        super().__init__(logging.INFO)
+        self._logger = logging.getLogger(logger)
+        self._thread = threading.get_ident()
+        self._lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            self._lines.append(record.getMessage())
+
+    def text(self) -> str:
+        """The lines collected, one per line."""
+        return "".join(line + "\n" for line in self._lines)
+
+    def __enter__(self) -> _ThreadLines:
+        self._logger.addHandler(self)
+        if self._logger.getEffectiveLevel() > logging.INFO:
+            self._logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+
+
 def _call(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     if inspect.iscoroutinefunction(function):
         return asyncio.run(function(**kwargs))
@@ -324,9 +430,10 @@ def _call(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
 
 def _traceback_without_values() -> str:
     """Frames only: the exception's message may carry personal data, even locally."""
-    exc_type, _, tb = sys.exc_info()
+    _, exc, tb = sys.exc_info()
     frames = "".join(traceback.format_tb(tb))
-    return f"{frames}{exc_type.__name__ if exc_type else 'Exception'}"
+    # The desk's own errors carry no personal data (their messages name settings, not values).
+    return f"{frames}{describe(exc) if exc else 'Exception'}"
 
 
 def _enum_value(value: Any) -> str:
@@ -442,9 +549,15 @@ def _development_environment() -> None:
 
 
 class HostServer(ThreadingHTTPServer):
-    """A threaded HTTP/1.1 server whose `host` is set once the app has been imported."""
+    """A threaded HTTP/1.1 server whose `host` is set once the app has been imported.
+
+    It queues up to LISTEN_BACKLOG pending connections and drops a connection that sends
+    nothing for `request_timeout` seconds (a stalled or idle client holds no thread for ever).
+    """
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+    request_timeout = REQUEST_TIMEOUT_SECONDS
     host: LocalHost | None = None
 
 
@@ -452,6 +565,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: HostServer
+
+    def setup(self) -> None:
+        """Give the connection's socket the server's timeout before anything is read."""
+        self.timeout = self.server.request_timeout
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Request lines are logged by `_serve` without query strings (keys live there)."""
@@ -494,6 +612,30 @@ class _Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
+def _print_banner(
+    host: LocalHost, base: str, prefix: str, source: str, sim_url: str | None
+) -> None:
+    """The `ready` line (what scripts wait for), then what is served and how to call it."""
+    print(f"ready {base} settings={source}", flush=True)
+    for function in host.http:
+        methods = ",".join(sorted(function.methods))
+        path = f"{prefix}/{function.route}" if prefix else function.route
+        print(f"  {methods} {base}/{path} [{function.auth_level}]")
+    for timer in host.timers.values():
+        print(f"  timer {timer.name}: {timer.problem or 'scheduled'}")
+    for name, problem in host.errors.items():
+        print(f"  function {name} in error: {problem}")
+    print(
+        f"  admin API key: header x-functions-key or ?code= (DESK_FUNCTION_KEY; the master key"
+        f" DESK_MASTER_KEY for /admin/functions/{{name}}), settings from {source}"
+    )
+    print(f"Experts' console: {base}/console/ (development sign-in at {base}/.auth/login/aad)")
+    if sim_url:
+        sim_port = urlsplit(sim_url).port
+        print(f"LINE simulator on {sim_url}. Chat with the desk: make chat LINESIM_PORT={sim_port}")
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the desk locally until interrupted."""
     parser = argparse.ArgumentParser(description="Serve function_app like `func start`.")
@@ -529,7 +671,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         sim_url = sim.start(options.address, options.linesim)
         os.environ["LINE_API_BASE_URL"] = sim_url
-        os.environ["LINE_DATA_API_BASE_URL"] = sim_url
 
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module(options.app).app
@@ -549,18 +690,8 @@ def main(argv: list[str] | None = None) -> None:
         zone = ZoneInfo(os.environ.get("WEBSITE_TIME_ZONE") or os.environ.get("TZ") or "UTC")
         threading.Thread(target=host.run_schedules, args=(stop, zone), daemon=True).start()
 
-    base = f"http://{options.address}:{port}"
     source = settings_file.name if settings_file else "environment"
-    print(f"ready {base} settings={source}", flush=True)
-    for function in host.http:
-        methods = ",".join(sorted(function.methods))
-        path = f"{prefix}/{function.route}" if prefix else function.route
-        print(f"  {methods} {base}/{path} [{function.auth_level}]")
-    for timer in host.timers.values():
-        print(f"  timer {timer.name}: {timer.problem or 'scheduled'}")
-    print(f"Experts' console: {base}/console/ (development sign-in at {base}/.auth/login/aad)")
-    if sim_url:
-        print(f"LINE simulator on {sim_url}. Chat with the desk: make chat", flush=True)
+    _print_banner(host, f"http://{options.address}:{port}", prefix, source, sim_url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

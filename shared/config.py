@@ -1,8 +1,13 @@
-"""One frozen Settings object, built lazily from environment variables.
+"""Every setting the desk reads, declared once; one frozen Settings object, built lazily.
+
+`SETTINGS` is the table: one `Setting` per environment variable, with its type, default,
+meaning and bounds. The README's settings table and `local.settings.sample.json` list exactly
+these names (a test checks it), so a new setting is added here first.
 
 Nothing here runs at import time: the Functions host imports `function_app` before any
 setting may be readable, and an import error would leave it with zero functions. A bad
-setting is reported on the first invocation instead, as a `ConfigurationError` naming it.
+setting is reported on the first invocation instead, as one `ConfigurationError` that names
+every bad setting (never its value) and lists all the problems at once.
 
 Precedence is environment > `local.settings.json` > defaults. The Functions host (and the
 devtools host) load `local.settings.json` into the environment, so this module only reads
@@ -11,10 +16,14 @@ the environment.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, assert_never
 from urllib.parse import urlsplit
 
 from shared.domain.hours import BusinessHours
@@ -31,22 +40,330 @@ DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワー
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
 
-_DEV_SECRETS = {
-    "LINE_CHANNEL_SECRET": "local-dev-channel-secret",
-    "LINE_CHANNEL_ACCESS_TOKEN": "local-dev-access-token",
-    "DESK_HASH_KEY": "local-dev-hash-key",
-}
+
+class Kind(StrEnum):
+    """How a setting's text is read."""
+
+    TEXT = "text"  # as given (stripped); empty means the default
+    OPTIONAL = "optional"  # empty means None
+    SECRET = "secret"  # noqa: S105 -- a kind of setting, not a password; required outside local development against the simulator
+    URL = "url"  # without a trailing slash
+    INT = "int"  # a whole number (no fraction, no exponent), within the bounds
+    FLOAT = "float"  # a finite decimal number, within the bounds
+    BOOL = "bool"  # true/false, 1/0, yes/no, on/off
+    LIST = "list"  # comma-separated, blanks dropped
+    SCHEDULE = "schedule"  # NCRONTAB read by the Functions host through %NAME% bindings
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable the desk (or its Functions host bindings) reads."""
+
+    name: str
+    kind: Kind
+    default: str
+    meaning: str
+    # The Settings attribute it fills; None for settings combined into another value or read
+    # only by the Functions host (timer schedules).
+    field: str | None
+    minimum: float | None = None
+    maximum: float | None = None
+    # The value local development uses when it talks to the LINE simulator (secrets only).
+    development: str = ""
+
+
+_DAY = 86_400
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DESK_ENVIRONMENT",
+        Kind.TEXT,
+        "",
+        "`Development` tolerates placeholder secrets, but only while `LINE_API_BASE_URL` is on "
+        "this machine (the simulator); empty: `AZURE_FUNCTIONS_ENVIRONMENT`, else `Production`",
+        None,
+    ),
+    Setting(
+        "LINE_CHANNEL_SECRET",
+        Kind.SECRET,
+        "",
+        "signs webhooks; a Key Vault reference in Azure",
+        "line_channel_secret",
+        development="local-dev-channel-secret",
+    ),
+    Setting(
+        "LINE_CHANNEL_ACCESS_TOKEN",
+        Kind.SECRET,
+        "",
+        "bearer token for the Messaging API",
+        "line_channel_access_token",
+        development="local-dev-access-token",
+    ),
+    Setting(
+        "LINE_API_BASE_URL",
+        Kind.URL,
+        "https://api.line.me",
+        "Messaging API base (the simulator locally)",
+        "line_api_base_url",
+    ),
+    Setting(
+        "LINE_TIMEOUT_SECONDS",
+        Kind.FLOAT,
+        "3",
+        "timeout of one LINE call (a webhook may make two: reply, then push)",
+        "line_timeout_seconds",
+        minimum=0.1,
+        maximum=60,
+    ),
+    Setting(
+        "LINE_PUSH_BACKOFF_SECONDS",
+        Kind.FLOAT,
+        "0.5",
+        "first backoff of a retried push (doubling, 4 attempts, 8 s at most)",
+        "push_backoff_seconds",
+        minimum=0,
+        maximum=8,
+    ),
+    Setting(
+        "COSMOS_ENDPOINT",
+        Kind.OPTIONAL,
+        "",
+        "Cosmos DB account endpoint; empty: the embedded SQLite store",
+        "cosmos_endpoint",
+    ),
+    Setting(
+        "COSMOS_KEY",
+        Kind.OPTIONAL,
+        "",
+        "account key, for emulators and tests only; empty: managed identity",
+        "cosmos_key",
+    ),
+    Setting("COSMOS_DATABASE", Kind.TEXT, "desk", "database name", "cosmos_database"),
+    Setting(
+        "COSMOS_VERIFY_TLS",
+        Kind.BOOL,
+        "true",
+        "`false` only for a local emulator's self-signed certificate",
+        "cosmos_verify_tls",
+    ),
+    Setting(
+        "COSMOS_PARTITION_DELETE",
+        Kind.BOOL,
+        "false",
+        "use `delete_all_items_by_partition_key` for erasure (accounts with the feature)",
+        "cosmos_partition_delete",
+    ),
+    Setting(
+        "DESK_SQLITE_PATH",
+        Kind.TEXT,
+        ".desk/desk.sqlite3",
+        "the embedded store's file",
+        "sqlite_path",
+    ),
+    Setting(
+        "DESK_HASH_KEY",
+        Kind.SECRET,
+        "",
+        "key of the pseudonyms in logs and audit records",
+        "hash_key",
+        development="local-dev-hash-key",
+    ),
+    Setting(
+        "DESK_EVENT_TTL_SECONDS",
+        Kind.INT,
+        "604800",
+        "how long event receipts (deduplication) are kept",
+        "event_ttl_seconds",
+        minimum=60,
+        maximum=365 * _DAY,
+    ),
+    Setting(
+        "DESK_EVENT_LEASE_SECONDS",
+        Kind.INT,
+        "60",
+        "how long an event being handled is leased before a redelivery may take it over",
+        "event_lease_seconds",
+        minimum=0,
+        maximum=3_600,
+    ),
+    Setting(
+        "DESK_POLICY_URL",
+        Kind.TEXT,
+        DEFAULT_POLICY_URL,
+        "where the full operations policy is published (shipped versions)",
+        "policy_url",
+    ),
+    Setting(
+        "DESK_CONSENT_PROMPT_INTERVAL_SECONDS",
+        Kind.INT,
+        "300",
+        "the consent prompt is repeated at most this often",
+        "consent_prompt_interval_seconds",
+        minimum=0,
+        maximum=_DAY,
+    ),
+    Setting(
+        "DESK_BUSINESS_HOURS",
+        Kind.TEXT,
+        "09:00-17:00",
+        "when experts answer (Japan time)",
+        None,
+    ),
+    Setting("DESK_BUSINESS_DAYS", Kind.TEXT, "mon,tue,wed,thu,fri", "the days they do", None),
+    Setting(
+        "DESK_CLOSED_DATES",
+        Kind.TEXT,
+        "12-29,12-30,12-31,01-01,01-02,01-03",
+        "closed dates: `MM-DD` every year or `YYYY-MM-DD` once",
+        None,
+    ),
+    Setting(
+        "DESK_CLOSED_ON_HOLIDAYS",
+        Kind.BOOL,
+        "true",
+        "closed on Japanese public holidays",
+        None,
+    ),
+    Setting(
+        "DESK_SESSION_IDLE_DAYS",
+        Kind.INT,
+        "14",
+        "days without user activity after which a session closes itself",
+        "session_idle_days",
+        minimum=1,
+        maximum=365,
+    ),
+    Setting(
+        "PURGE_GRACE_DAYS",
+        Kind.INT,
+        "30",
+        "days between a suspension and the erasure of the user's data (0: the next run)",
+        "purge_grace_days",
+        minimum=0,
+        maximum=3_650,
+    ),
+    Setting(
+        "PURGE_BATCH",
+        Kind.INT,
+        "200",
+        "users erased at most per purge run",
+        "purge_batch",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "DESK_FLOOD_PER_MINUTE",
+        Kind.INT,
+        "20",
+        "messages a user may send in a minute before the flood notice",
+        "flood_per_minute",
+        minimum=1,
+        maximum=1_000_000_000,
+    ),
+    Setting(
+        "DESK_FLOOD_PER_DAY",
+        Kind.INT,
+        "300",
+        "messages a user may send in a day before the flood notice",
+        "flood_per_day",
+        minimum=1,
+        maximum=1_000_000_000,
+    ),
+    Setting(
+        "DESK_FLAG_DOMAINS",
+        Kind.LIST,
+        "",
+        "comma-separated domains whose links raise a §8(3) flag",
+        "flag_domains",
+    ),
+    Setting(
+        "DESK_FLAG_WORDS",
+        Kind.LIST,
+        "",
+        "comma-separated words that raise a flag, besides `shared/data/screening.json`",
+        "flag_words",
+    ),
+    Setting(
+        "DESK_STATUS_CACHE_SECONDS",
+        Kind.FLOAT,
+        "30",
+        "how long a worker keeps the service status",
+        "status_cache_seconds",
+        minimum=0,
+        maximum=3_600,
+    ),
+    Setting(
+        "DESK_ENDED_REFERRAL",
+        Kind.TEXT,
+        DEFAULT_REFERRAL,
+        "where users are sent once the desk has ended",
+        "ended_referral",
+    ),
+    Setting(
+        "DESK_STATS_K",
+        Kind.INT,
+        "10",
+        "the smallest count statistics show",
+        "stats_k",
+        minimum=2,
+        maximum=1_000,
+    ),
+    Setting(
+        "DESK_REQUIRE_APP_ROLES",
+        Kind.BOOL,
+        "false",
+        "refuse admin callers without an App Service principal",
+        "require_app_roles",
+    ),
+    Setting(
+        "WEBSITE_AUTH_ENABLED",
+        Kind.BOOL,
+        "false",
+        "set by App Service when its authentication is on (the local host sets `true`); "
+        "the experts' console serves only then",
+        "website_auth_enabled",
+    ),
+    Setting(
+        "DESK_WAIT_ALERT_MINUTES",
+        Kind.INT,
+        "30",
+        "business minutes after which a waiting row in the experts' console turns red (超過)",
+        "wait_alert_minutes",
+        minimum=1,
+        maximum=10_000,
+    ),
+    Setting(
+        "HOUSEKEEPING_SCHEDULE",
+        Kind.SCHEDULE,
+        "0 17 * * * *",
+        "NCRONTAB of the housekeeping timer; a required app setting",
+        None,
+    ),
+    Setting(
+        "SESSION_SWEEP_SCHEDULE",
+        Kind.SCHEDULE,
+        "0 5 * * * *",
+        "NCRONTAB of the idle-session sweep; a required app setting",
+        None,
+    ),
+    Setting(
+        "PURGE_SCHEDULE",
+        Kind.SCHEDULE,
+        "0 0 18 * * *",
+        "NCRONTAB of the purge timer (03:00 Japan time); a required app setting",
+        None,
+    ),
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting the desk reads; see the README's settings table."""
+    """Every setting the desk reads; see `SETTINGS` and the README's settings table."""
 
     environment: str
     line_channel_secret: str
     line_channel_access_token: str
     line_api_base_url: str
-    line_data_api_base_url: str
     line_timeout_seconds: float
     cosmos_endpoint: str | None
     cosmos_key: str | None
@@ -72,13 +389,8 @@ class Settings:
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
-    wait_alert_minutes: int
     website_auth_enabled: bool
-
-    @property
-    def is_local(self) -> bool:
-        """True in local development (placeholder secrets need the LINE simulator too)."""
-        return self.environment.lower() in LOCAL_ENVIRONMENTS
+    wait_alert_minutes: int
 
     @property
     def store_kind(self) -> str:
@@ -86,159 +398,127 @@ class Settings:
         return "cosmos" if self.cosmos_endpoint else "sqlite"
 
 
+class _Refused(Exception):
+    """One setting's problem (the message names the setting, never its value)."""
+
+
 def _is_placeholder(value: str) -> bool:
-    return not value.strip() or value.strip().lower().startswith(_PLACEHOLDER_PREFIXES)
+    return not value or value.lower().startswith(_PLACEHOLDER_PREFIXES)
 
 
 def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in {"localhost", "127.0.0.1", "::1"}
 
 
-def _parse_bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigurationError(f"{name} must be true or false")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def _parse_number(name: str, raw: str, *, minimum: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum:g}")
+def _bounds(setting: Setting, value: float) -> None:
+    low, high = setting.minimum, setting.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            raise _Refused(f"{setting.name} must be at least {low:g}")
+        if low is None:
+            raise _Refused(f"{setting.name} must be at most {high:g}")
+        raise _Refused(f"{setting.name} must be from {low:g} to {high:g}")
+
+
+def parse(setting: Setting, raw: str) -> Any:
+    """The typed value of `raw` (already stripped; empty means the default)."""
+    text = raw or setting.default
+    value: Any
+    match setting.kind:
+        case Kind.TEXT | Kind.SECRET | Kind.SCHEDULE:
+            value = text
+        case Kind.OPTIONAL:
+            value = text or None
+        case Kind.URL:
+            value = text.rstrip("/")
+        case Kind.LIST:
+            value = tuple(item.strip() for item in text.split(",") if item.strip())
+        case Kind.BOOL:
+            lowered = text.lower()
+            if lowered not in _TRUE and lowered not in _FALSE:
+                raise _Refused(f"{setting.name} must be true or false")
+            value = lowered in _TRUE
+        case Kind.INT:
+            if not _INTEGER.fullmatch(text):
+                raise _Refused(f"{setting.name} must be a whole number")
+            value = int(text)
+            _bounds(setting, value)
+        case Kind.FLOAT:
+            if not _DECIMAL.fullmatch(text) or not math.isfinite(value := float(text)):
+                raise _Refused(f"{setting.name} must be a number")
+            _bounds(setting, value)
+        case _:  # pragma: no cover - every kind is matched above
+            assert_never(setting.kind)
     return value
 
 
 def settings_from(env: Mapping[str, str]) -> Settings:
-    """Build and validate Settings from a mapping of variables (the environment in production)."""
+    """Build and validate Settings from a mapping of variables (the environment in production).
 
-    def get(name: str, default: str = "") -> str:
-        return env.get(name, default).strip()
+    Every setting is read; the problems found are reported together in one ConfigurationError
+    whose `settings` names each bad setting.
+    """
 
-    environment = get("DESK_ENVIRONMENT") or get("AZURE_FUNCTIONS_ENVIRONMENT") or "Production"
-    line_api = get("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
+    def raw(name: str) -> str:
+        return (env.get(name) or "").strip()
+
+    environment = raw("DESK_ENVIRONMENT") or raw("AZURE_FUNCTIONS_ENVIRONMENT") or "Production"
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for setting in SETTINGS:
+        try:
+            values[setting.name] = parse(setting, raw(setting.name))
+        except _Refused as refused:
+            problems[setting.name] = str(refused)
+
     # Development secrets are public: they are tolerated only while LINE is simulated on this
     # machine, so a desk that talks to the real LINE can never run with a forgeable secret.
+    line_api = values.get("LINE_API_BASE_URL", "")
     simulated = environment.lower() in LOCAL_ENVIRONMENTS and _is_loopback(line_api)
-
-    problems: list[str] = []
-    secrets: dict[str, str] = {}
-    for name, dev_value in _DEV_SECRETS.items():
-        value = get(name)
+    for setting in SETTINGS:
+        if setting.kind is not Kind.SECRET:
+            continue
         if simulated:
-            secrets[name] = value or dev_value
-        elif _is_placeholder(value):
-            problems.append(f"{name} is missing or a placeholder")
-        else:
-            secrets[name] = value
-    cosmos_endpoint = get("COSMOS_ENDPOINT") or None
-    verify_tls = _parse_bool("COSMOS_VERIFY_TLS", get("COSMOS_VERIFY_TLS", "true"))
-    if cosmos_endpoint and not verify_tls and not _is_loopback(cosmos_endpoint):
-        problems.append("COSMOS_VERIFY_TLS=false is only for an emulator on this machine")
-    if problems:
-        raise ConfigurationError(
-            "settings refused (placeholders are for local development against the LINE "
-            "simulator only): " + "; ".join(problems)
+            values[setting.name] = values[setting.name] or setting.development
+        elif _is_placeholder(values[setting.name]):
+            problems[setting.name] = (
+                f"{setting.name} is missing or a placeholder (placeholders are for local "
+                "development against the LINE simulator only)"
+            )
+    endpoint = values.get("COSMOS_ENDPOINT")
+    if endpoint and values.get("COSMOS_VERIFY_TLS") is False and not _is_loopback(endpoint):
+        problems["COSMOS_VERIFY_TLS"] = (
+            "COSMOS_VERIFY_TLS=false is only for an emulator on this machine"
         )
-
-    return Settings(
-        environment=environment,
-        line_channel_secret=secrets["LINE_CHANNEL_SECRET"],
-        line_channel_access_token=secrets["LINE_CHANNEL_ACCESS_TOKEN"],
-        line_api_base_url=line_api,
-        line_data_api_base_url=get("LINE_DATA_API_BASE_URL", "https://api-data.line.me").rstrip(
-            "/"
-        ),
-        line_timeout_seconds=_parse_number(
-            "LINE_TIMEOUT_SECONDS", get("LINE_TIMEOUT_SECONDS", "3"), minimum=0.1
-        ),
-        cosmos_endpoint=cosmos_endpoint,
-        cosmos_key=get("COSMOS_KEY") or None,
-        cosmos_database=get("COSMOS_DATABASE", "desk") or "desk",
-        cosmos_verify_tls=verify_tls,
-        cosmos_partition_delete=_parse_bool(
-            "COSMOS_PARTITION_DELETE", get("COSMOS_PARTITION_DELETE", "false")
-        ),
-        sqlite_path=get("DESK_SQLITE_PATH", ".desk/desk.sqlite3") or ".desk/desk.sqlite3",
-        hash_key=secrets["DESK_HASH_KEY"],
-        event_ttl_seconds=int(
-            _parse_number(
-                "DESK_EVENT_TTL_SECONDS", get("DESK_EVENT_TTL_SECONDS", "604800"), minimum=60
+    hours_names = ("DESK_BUSINESS_HOURS", "DESK_BUSINESS_DAYS", "DESK_CLOSED_DATES")
+    hours: BusinessHours | None = None
+    if "DESK_CLOSED_ON_HOLIDAYS" in values:
+        try:
+            hours = BusinessHours.parse(
+                values["DESK_BUSINESS_HOURS"],
+                values["DESK_BUSINESS_DAYS"],
+                values["DESK_CLOSED_DATES"],
+                values["DESK_CLOSED_ON_HOLIDAYS"],
             )
-        ),
-        event_lease_seconds=int(
-            _parse_number(
-                "DESK_EVENT_LEASE_SECONDS", get("DESK_EVENT_LEASE_SECONDS", "60"), minimum=0
+        except ValueError:
+            # The parser's own message may quote the value: say what is expected instead.
+            problems[" / ".join(hours_names)] = (
+                f"{' / '.join(hours_names)} must be hours as HH:MM-HH:MM (opening first), "
+                "days as mon,tue,… and closed dates as MM-DD or YYYY-MM-DD"
             )
-        ),
-        policy_url=get("DESK_POLICY_URL", DEFAULT_POLICY_URL) or DEFAULT_POLICY_URL,
-        consent_prompt_interval_seconds=int(
-            _parse_number(
-                "DESK_CONSENT_PROMPT_INTERVAL_SECONDS",
-                get("DESK_CONSENT_PROMPT_INTERVAL_SECONDS", "300"),
-                minimum=0,
-            )
-        ),
-        business_hours=_business_hours(get),
-        flood_per_minute=int(
-            _parse_number("DESK_FLOOD_PER_MINUTE", get("DESK_FLOOD_PER_MINUTE", "20"), minimum=1)
-        ),
-        flood_per_day=int(
-            _parse_number("DESK_FLOOD_PER_DAY", get("DESK_FLOOD_PER_DAY", "300"), minimum=1)
-        ),
-        flag_domains=_list(get("DESK_FLAG_DOMAINS")),
-        flag_words=_list(get("DESK_FLAG_WORDS")),
-        purge_grace_days=int(
-            _parse_number("PURGE_GRACE_DAYS", get("PURGE_GRACE_DAYS", "30"), minimum=0)
-        ),
-        purge_batch=int(_parse_number("PURGE_BATCH", get("PURGE_BATCH", "200"), minimum=1)),
-        status_cache_seconds=_parse_number(
-            "DESK_STATUS_CACHE_SECONDS", get("DESK_STATUS_CACHE_SECONDS", "30"), minimum=0
-        ),
-        ended_referral=get("DESK_ENDED_REFERRAL", DEFAULT_REFERRAL) or DEFAULT_REFERRAL,
-        stats_k=int(_parse_number("DESK_STATS_K", get("DESK_STATS_K", "10"), minimum=2)),
-        require_app_roles=_parse_bool(
-            "DESK_REQUIRE_APP_ROLES", get("DESK_REQUIRE_APP_ROLES", "false")
-        ),
-        session_idle_days=int(
-            _parse_number("DESK_SESSION_IDLE_DAYS", get("DESK_SESSION_IDLE_DAYS", "14"), minimum=1)
-        ),
-        push_backoff_seconds=_parse_number(
-            "LINE_PUSH_BACKOFF_SECONDS", get("LINE_PUSH_BACKOFF_SECONDS", "0.5"), minimum=0
-        ),
-        wait_alert_minutes=int(
-            _parse_number(
-                "DESK_WAIT_ALERT_MINUTES", get("DESK_WAIT_ALERT_MINUTES", "30"), minimum=1
-            )
-        ),
-        # Set by App Service itself when its authentication is on: only then is a client's own
-        # X-MS-CLIENT-PRINCIPAL header stripped, so only then does the console trust it.
-        website_auth_enabled=_parse_bool(
-            "WEBSITE_AUTH_ENABLED", get("WEBSITE_AUTH_ENABLED", "false") or "false"
-        ),
-    )
-
-
-def _list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _business_hours(get: Callable[[str, str], str]) -> BusinessHours:
-    try:
-        return BusinessHours.parse(
-            get("DESK_BUSINESS_HOURS", "09:00-17:00"),
-            get("DESK_BUSINESS_DAYS", "mon,tue,wed,thu,fri"),
-            get("DESK_CLOSED_DATES", "12-29,12-30,12-31,01-01,01-02,01-03"),
-            _parse_bool("DESK_CLOSED_ON_HOLIDAYS", get("DESK_CLOSED_ON_HOLIDAYS", "true")),
-        )
-    except ValueError as exc:
+    if problems or hours is None:
+        names = tuple(n for key in problems for n in key.split(" / "))
         raise ConfigurationError(
-            f"DESK_BUSINESS_HOURS / DESK_BUSINESS_DAYS / DESK_CLOSED_DATES: {exc}"
-        ) from None
+            "settings refused: " + "; ".join(problems.values()), settings=names
+        )
+    fields = {s.field: values[s.name] for s in SETTINGS if s.field is not None}
+    return Settings(environment=environment, business_hours=hours, **fields)
 
 
 _lock = threading.Lock()

@@ -106,9 +106,16 @@ class PreconditionFailed(ConflictError):
 
 
 class ConfigurationError(DeskError):
-    """A setting is missing, malformed or refused in this environment."""
+    """A setting is missing, malformed or refused in this environment.
+
+    `settings` names each bad setting (never its value), for the health check's answer.
+    """
 
     code = "configuration"
+
+    def __init__(self, message: str, *, settings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.settings = settings
 
 
 class DependencyError(DeskError):

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.entrypoints.http import json_body, json_response, page_size, respond
+from shared.entrypoints.http import (
+    configuration_response,
+    json_body,
+    json_response,
+    page_size,
+    respond,
+)
 from shared.entrypoints.identity import ADMIN, operator_from, requires, who_from
+from shared.errors import ConfigurationError
 from shared.services.catalog import load_openapi
 from shared.services.ports import DESK
 from shared.wiring import get_desk
@@ -19,8 +26,11 @@ def admin_health(req: func.HttpRequest) -> func.HttpResponse:
     """Settings valid and store reachable: one point read, no secrets in the answer."""
 
     def work() -> func.HttpResponse:
-        desk = get_desk()
-        desk.store.read(DESK, "health", "health")
+        try:
+            desk = get_desk()
+            desk.store.read(DESK, "health", "health")
+        except ConfigurationError as exc:  # a setting, or a container that is not there
+            return configuration_response(exc)
         return json_response(
             {
                 "status": "ok",

@@ -9,7 +9,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.errors import DeskError, ValidationError
+from shared.errors import ConfigurationError, DeskError, ValidationError
 from shared.logsafe import describe
 
 log = logging.getLogger("desk.http")
@@ -65,14 +65,32 @@ def error_response(exc: DeskError) -> func.HttpResponse:
     return json_response({"error": {"code": exc.code, "message": message}}, exc.status)
 
 
+def refuse(exc: DeskError) -> func.HttpResponse:
+    """Log a desk error (its message names no personal data) and answer it."""
+    level = logging.ERROR if exc.status >= 500 else logging.INFO
+    log.log(level, "request refused status=%d %s", exc.status, describe(exc))
+    return error_response(exc)
+
+
+def configuration_response(exc: ConfigurationError) -> func.HttpResponse:
+    """503 naming the bad settings (never their values), for callers holding a function key."""
+    log.error("request refused status=503 %s", describe(exc))
+    return json_response(
+        {
+            "status": "misconfigured",
+            "settings": list(exc.settings),
+            "error": {"code": exc.code, "message": exc.message},
+        },
+        503,
+    )
+
+
 def respond(operation: Callable[[], func.HttpResponse]) -> func.HttpResponse:
     """Run an entry point's work; map the desk's errors, and anything else to a bare 500."""
     try:
         return operation()
     except DeskError as exc:
-        level = logging.ERROR if exc.status >= 500 else logging.INFO
-        log.log(level, "request refused status=%d %s", exc.status, describe(exc))
-        return error_response(exc)
+        return refuse(exc)
     except Exception as exc:
         log.error("request failed %s", describe(exc))
         return json_response({"error": {"code": "internal", "message": "internal error"}}, 500)

@@ -13,8 +13,8 @@ from typing import Any
 import azure.functions as func
 
 from shared.config import get_settings
-from shared.entrypoints.http import error_response
-from shared.errors import AuthorizationError, DeskError, ValidationError
+from shared.entrypoints.http import configuration_response, refuse
+from shared.errors import AuthorizationError, ConfigurationError, DeskError, ValidationError
 
 HttpFunction = Callable[[func.HttpRequest], func.HttpResponse]
 
@@ -109,9 +109,15 @@ def requires(role: str) -> Callable[[HttpFunction], HttpFunction]:
         @functools.wraps(function)
         def guarded(req: func.HttpRequest) -> func.HttpResponse:
             try:
-                check_role(req, role, required=get_settings().require_app_roles)
+                settings = get_settings()
+            except ConfigurationError as exc:
+                # No role can be checked without settings: every admin caller (who holds the
+                # function key) is told which settings are wrong, and the log says it too.
+                return configuration_response(exc)
+            try:
+                check_role(req, role, required=settings.require_app_roles)
             except DeskError as exc:
-                return error_response(exc)
+                return refuse(exc)
             return function(req)
 
         return guarded

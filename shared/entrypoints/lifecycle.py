@@ -8,6 +8,8 @@ import logging
 import azure.functions as func
 from azure.functions.warmup import WarmUpContext
 
+from shared.errors import DeskError
+from shared.logsafe import describe
 from shared.wiring import warm_up
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
@@ -16,5 +18,14 @@ log = logging.getLogger("desk.lifecycle")
 
 @bp.warm_up_trigger("warmup")
 def warmup(warmup: WarmUpContext) -> None:
-    """Build the desk's clients and import what the first webhook would."""
-    log.info("warm-up done in %.0f ms", warm_up() * 1000)
+    """Build the desk's clients and import what the first webhook would.
+
+    A desk error (a bad setting) is logged with its message, which names the settings and
+    never their values, and re-raised so the host records the failed warm-up.
+    """
+    try:
+        took = warm_up()
+    except DeskError as exc:
+        log.error("warm-up failed %s", describe(exc))
+        raise
+    log.info("warm-up done in %.0f ms", took * 1000)

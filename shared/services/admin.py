@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from shared.domain.consent import PolicyVersion
@@ -23,8 +24,11 @@ class AdminService:
         policies: PolicyRegistry,
         clock: Clock,
         auditor: Auditor,
+        *,
+        purge_grace: timedelta = timedelta(days=30),
     ) -> None:
         self._auditor = auditor
+        self._purge_grace = purge_grace
         self._users = users
         self._log = log
         self._policies = policies
@@ -46,8 +50,13 @@ class AdminService:
             "userId": user.user_id,
             "followed": user.followed,
             "status": status,
+            # purgeAfter: from then on, the daily purge erases the suspended user's data.
             "suspension": (
-                {"clause": user.suspension_clause, "since": user.suspended_at.isoformat()}
+                {
+                    "clause": user.suspension_clause,
+                    "since": user.suspended_at.isoformat(),
+                    "purgeAfter": (user.suspended_at + self._purge_grace).isoformat(),
+                }
                 if user.suspended_at
                 else None
             ),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from shared.domain.privacy import user_key
+from shared.domain.runs import RunSummary
 from shared.errors import NotFoundError
 from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
@@ -113,10 +114,14 @@ class Eraser:
         told = notify(user_id) if reachable else False
         return {"userId": user_id, "erased": True, "documents": erased.documents, "userTold": told}
 
-    def purge_suspended(self, grace_days: int, limit: int) -> int:
-        """Erase users suspended at least `grace_days` ago, at most `limit` a run."""
+    def purge_suspended(self, grace_days: int, limit: int) -> RunSummary:
+        """Erase users suspended at least `grace_days` ago, at most `limit` a run.
+
+        Skipped: `grace` (suspended less than `grace_days` ago), `no_user` (nothing left
+        to erase under that suspension).
+        """
         cutoff = self._clock() - timedelta(days=grace_days)
-        purged = examined = 0
+        purged = examined = grace = no_user = 0
         cursor: str | None = None
         while examined < limit:
             page = self._suspensions.awaiting_purge(cursor, min(100, limit - examined))
@@ -124,10 +129,15 @@ class Eraser:
                 break
             for suspension in page:
                 examined += 1
-                if suspension.suspended_at <= cutoff and suspension.user_id is not None:
+                if suspension.suspended_at > cutoff:
+                    grace += 1
+                elif suspension.user_id is None:
+                    no_user += 1
+                else:
                     self.erase(suspension.user_id)
                     self._auditor.record("purge_suspended", "user.purge", suspension.user_id)
                     purged += 1
             cursor = page[-1].user_key
-        log.info("purge examined=%d purged=%d", examined, purged)
-        return purged
+        return RunSummary(
+            "purge_suspended", "purged", examined, purged, {"grace": grace, "no_user": no_user}
+        )

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
+from shared.domain.runs import RunSummary
 from shared.domain.sessions import Message, Outcome, Role, Session, SessionStatus
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.answering import retry_key_for
@@ -172,10 +173,14 @@ class ExpertDesk:
         notice = self._notify(closed, closing, "close")
         return {**self._summary(closed), "closingMessageAccepted": notice}
 
-    def close_idle(self, limit: int = 500) -> int:
-        """Close sessions without user activity for the idle period (bounded per run)."""
+    def close_idle(self, limit: int = 500) -> RunSummary:
+        """Close sessions without user activity for the idle period (bounded per run).
+
+        Skipped: `recent` (user activity inside the idle period), `busy` (someone changed the
+        session meanwhile; the next sweep looks again).
+        """
         cutoff = self._clock() - self._idle
-        closed = examined = 0
+        closed = examined = recent = busy = 0
         for status in (SessionStatus.WAITING, SessionStatus.ACTIVE):
             cursor: str | None = None
             while examined < limit:
@@ -184,21 +189,26 @@ class ExpertDesk:
                     break
                 for session in page:
                     examined += 1
-                    if session.opened_at <= cutoff and self._last_activity(session) <= cutoff:
-                        self._close_idle(session)
+                    if session.opened_at > cutoff or self._last_activity(session) > cutoff:
+                        recent += 1
+                    elif self._close_idle(session):
                         closed += 1
+                    else:
+                        busy += 1
                 cursor = page[-1].session_id
-        log.info("idle sweep examined=%d closed=%d", examined, closed)
-        return closed
+        return RunSummary(
+            "close_idle_sessions", "closed", examined, closed, {"recent": recent, "busy": busy}
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _close_idle(self, session: Session) -> None:
+    def _close_idle(self, session: Session) -> bool:
         try:
             closed = self._sessions.close(session, by="system", outcome=automatic_outcome().label)
         except PreconditionFailed:
-            return  # someone is working on it right now; the next sweep looks again
+            return False  # someone is working on it right now; the next sweep looks again
         self._notify(closed, (self._replies.text("session_closed_idle"),), "idle")
+        return True
 
     def _last_activity(self, session: Session) -> Any:
         messages = self._messages.of_session(session.user_id, session.session_id)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
+from shared.domain.runs import RunSummary
 from shared.services.ports import DocumentStore
 
-log = logging.getLogger("desk.housekeeping")
 
+def run_housekeeping(store: DocumentStore) -> RunSummary:
+    """Remove expired documents (event receipts). Idempotent.
 
-def run_housekeeping(store: DocumentStore) -> int:
-    """Remove expired documents (event receipts); returns how many. Idempotent."""
+    The store removes what it finds expired in one statement, so what was examined is what
+    was removed; stores with native TTL (Cosmos DB) find nothing.
+    """
     removed = store.purge_expired()
-    log.info("housekeeping expired_removed=%d", removed)
-    return removed
+    return RunSummary("housekeeping", "removed", removed, removed)

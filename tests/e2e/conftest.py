@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,13 @@ class RunningDesk:
         body = json.dumps(payload).encode() if payload is not None else b""
         status, answer = self.http(method, path, body, {"x-functions-key": FUNCTION_KEY})
         return status, json.loads(answer) if answer else None
+
+    def run_timer(self, name: str) -> tuple[int, str]:
+        """Run a timer now through the host's admin API (master key, JSON body, as the real
+        host needs); the answer is the run's summary line."""
+        headers = {"x-functions-key": MASTER_KEY, "Content-Type": "application/json"}
+        status, answer = self.http("POST", f"/admin/functions/{name}", b"{}", headers)
+        return status, answer.decode("utf-8")
 
     def consented_user(self, name: str) -> SimUser:
         """A simulated user who followed and pressed 同意する; their inbox is then cleared."""
@@ -149,7 +157,6 @@ def running_desk(
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE_URL": sim.base_url,
-        "LINE_DATA_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_MASTER_KEY": MASTER_KEY,
         "DESK_HASH_KEY": "e2e-hash-key",
@@ -162,6 +169,18 @@ def running_desk(
         **store_env,
     }
     log = workdir / "host.log"
+    with host_process(env, log) as base_url:
+        sim.webhook_url = f"{base_url}/api/line/webhook"
+        try:
+            yield RunningDesk(base_url, sim, documents, log, request.param, files)
+        finally:
+            sim.stop()
+
+
+@contextmanager
+def host_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`python -m devtools.host` on a free port with `env`, its log in `log`; yields its URL
+    once it prints "ready" (the synchronisation: no sleeping), and stops it afterwards."""
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],
@@ -180,14 +199,12 @@ def running_desk(
         if not base_url:
             process.wait()
             pytest.fail(f"host did not start:\n{log.read_text()}")
-        sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
-            yield RunningDesk(base_url, sim, documents, log, request.param, files)
+            yield base_url
         finally:
             process.terminate()
             process.wait(timeout=10)
             process.stdout.close()
-            sim.stop()
 
 
 @pytest.fixture

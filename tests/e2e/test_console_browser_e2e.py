@@ -74,9 +74,7 @@ def watch(page: Page) -> list[str]:
 
 def fits(page: Page) -> bool:
     """No horizontal scrolling at this viewport."""
-    return bool(
-        page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    )
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def unlabelled(page: Page) -> list[str]:
@@ -173,7 +171,9 @@ def test_two_experts_and_an_admin_work_the_desk_in_a_browser(
     expect(reply).to_have_value("")
     inbox = desk.sim.texts("hana")
     assert any(t.endswith("いましばらくお待ちください。（相談員A）") for t in inbox)
-    expect(conversation.locator(".transcript")).to_contain_text("LINEが受け付けました", timeout=POLL)
+    expect(conversation.locator(".transcript")).to_contain_text(
+        "LINEが受け付けました", timeout=POLL
+    )
     conversation.get_by_label("返信の本文").fill("一行目\n<b>二行目</b>")
     conversation.get_by_role("button", name="送信").click()
     expect(conversation.locator(".transcript")).to_contain_text("<b>二行目</b>", timeout=POLL)

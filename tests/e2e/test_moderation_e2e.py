@@ -7,7 +7,7 @@ import json
 import pytest
 
 from shared.texts.catalogue import load_catalogue
-from tests.e2e.conftest import MASTER_KEY, RunningDesk
+from tests.e2e.conftest import RunningDesk
 
 pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
@@ -48,12 +48,7 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     user.say("もしもし")
     assert desk.sim.texts(user.user_id) == [TEXTS.text("suspended_notice")]
 
-    assert (
-        desk.http(
-            "POST", "/admin/functions/purge_suspended", b"{}", {"x-functions-key": MASTER_KEY}
-        )[0]
-        == 202
-    )
+    assert desk.run_timer("purge_suspended")[0] == 202
     leaves_no_trace(desk, user.user_id, secret, "kasegu-now", "停止されましたか")
 
     user.follow()

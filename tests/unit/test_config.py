@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from devtools.host import ROOT, load_local_settings
-from shared.config import get_settings, settings_from
+from shared.config import SETTINGS, Kind, Settings, get_settings, parse, settings_from
 from shared.errors import ConfigurationError
 
 PRODUCTION = {
@@ -20,9 +21,7 @@ PRODUCTION = {
 
 def test_production_settings_with_real_values_load_with_defaults() -> None:
     settings = settings_from(PRODUCTION)
-    assert not settings.is_local
     assert settings.line_api_base_url == "https://api.line.me"
-    assert settings.line_data_api_base_url == "https://api-data.line.me"
     assert settings.store_kind == "sqlite"
     assert settings.cosmos_verify_tls is True
 
@@ -50,7 +49,6 @@ SIMULATED = {
 
 def test_local_development_against_the_simulator_fills_in_development_secrets() -> None:
     settings = settings_from(SIMULATED)
-    assert settings.is_local
     assert settings.line_channel_secret == "local-dev-channel-secret"
 
 
@@ -61,7 +59,6 @@ def test_local_development_against_the_real_line_needs_real_secrets() -> None:
 
 def test_desk_environment_wins_over_the_functions_environment() -> None:
     settings = settings_from({**PRODUCTION, **SIMULATED, "DESK_ENVIRONMENT": "Development"})
-    assert settings.is_local
     assert settings.line_channel_secret == "a-real-looking-secret"
 
 
@@ -107,19 +104,100 @@ def test_environment_wins_over_local_settings_json(tmp_path) -> None:
     assert environ == {"A": "from-env", "B": "from-file"}
 
 
-def test_the_sample_settings_name_every_contract_setting() -> None:
+# Keys of the Functions host itself (or of the local host), not of the desk: they belong in the
+# sample and the README's table, but the desk does not read them.
+HOST_KEYS = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "AzureWebJobsStorage",
+    "AzureWebJobsFeatureFlags",
+    "AZURE_FUNCTIONS_ENVIRONMENT",
+    "DESK_FUNCTION_KEY",
+    "DESK_MASTER_KEY",
+    "WEBSITE_TIME_ZONE",
+    "TZ",
+}
+# Host keys the README need not document (the sample sets them for Core Tools).
+CORE_TOOLS_KEYS = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJobsFeatureFlags"}
+# Host keys the sample leaves to the machine (time zone).
+MACHINE_KEYS = {"WEBSITE_TIME_ZONE", "TZ"}
+DECLARED = {setting.name for setting in SETTINGS}
+
+
+def _readme_settings() -> set[str]:
+    text = (ROOT / "README.md").read_text("utf-8")
+    table = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", line.split("|")[1]))
+    return names
+
+
+def test_the_readme_documents_exactly_the_declared_settings() -> None:
+    assert _readme_settings() == DECLARED | (HOST_KEYS - CORE_TOOLS_KEYS)
+
+
+def test_the_sample_lists_exactly_the_declared_settings() -> None:
     values = json.loads((ROOT / "local.settings.sample.json").read_text("utf-8"))["Values"]
-    for name in [
+    assert set(values) == DECLARED | (HOST_KEYS - MACHINE_KEYS)
+
+
+def test_every_declared_default_is_valid() -> None:
+    for setting in SETTINGS:
+        if setting.kind is not Kind.SECRET:
+            parse(setting, "")
+
+
+def test_every_settings_attribute_is_declared_once() -> None:
+    fields = [s.field for s in SETTINGS if s.field is not None]
+    assert len(fields) == len(set(fields))
+    derived = {"environment", "business_hours"}
+    assert set(fields) | derived == set(Settings.__dataclass_fields__)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DESK_FLOOD_PER_MINUTE", "2.9"),
+        ("DESK_FLOOD_PER_MINUTE", "1e3"),
+        ("DESK_FLOOD_PER_DAY", "²"),
+        ("DESK_FLOOD_PER_DAY", "1" * 5000),
+        ("PURGE_BATCH", "-7"),
+        ("DESK_STATS_K", "1_0"),
+        ("DESK_SESSION_IDLE_DAYS", "14 days"),
+        ("LINE_TIMEOUT_SECONDS", "nan"),
+        ("LINE_TIMEOUT_SECONDS", "inf"),
+        ("DESK_CLOSED_ON_HOLIDAYS", "maybe"),
+        ("DESK_BUSINESS_HOURS", "17:00-09:00"),
+        ("DESK_CLOSED_DATES", "13-45"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_name_and_without_its_value(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings_from({**PRODUCTION, name: value})
+    assert name in refused.value.settings
+    assert name in refused.value.message
+    assert value not in refused.value.message
+
+
+def test_a_whole_number_is_not_truncated() -> None:
+    assert settings_from({**PRODUCTION, "DESK_FLOOD_PER_MINUTE": " 7 "}).flood_per_minute == 7
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings_from(
+            {
+                **PRODUCTION,
+                "LINE_CHANNEL_SECRET": "placeholder",
+                "DESK_FLOOD_PER_MINUTE": "2.9",
+                "PURGE_GRACE_DAYS": "-1",
+            }
+        )
+    assert set(refused.value.settings) == {
         "LINE_CHANNEL_SECRET",
-        "LINE_CHANNEL_ACCESS_TOKEN",
-        "LINE_API_BASE_URL",
-        "LINE_DATA_API_BASE_URL",
-        "COSMOS_ENDPOINT",
-        "COSMOS_KEY",
-        "COSMOS_DATABASE",
-        "COSMOS_VERIFY_TLS",
-        "DESK_SQLITE_PATH",
-        "DESK_FUNCTION_KEY",
-        "DESK_MASTER_KEY",
-    ]:
-        assert name in values
+        "DESK_FLOOD_PER_MINUTE",
+        "PURGE_GRACE_DAYS",
+    }
+    for name in refused.value.settings:
+        assert name in refused.value.message

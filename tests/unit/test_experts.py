@@ -175,8 +175,8 @@ def test_idle_sessions_close_themselves_once(desk, sim, line, store, clock) -> N
     deliver(desk, busy.text_event("まだ相談中です"))
     clock.advance(days=1, seconds=1)
     line.sent.clear()
-    assert desk.experts.close_idle() == 2
-    assert desk.experts.close_idle() == 0  # a second (or overlapping) run changes nothing
+    assert desk.experts.close_idle().acted == 2
+    assert desk.experts.close_idle().acted == 0  # a second (or overlapping) run changes nothing
     assert [(s.to, s.messages[0].text) for s in line.sent] == [
         (quiet.user_id, TEXTS.text("session_closed_idle"))
     ]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
 import json
+import logging
+import select
+import socket
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote
 
 import azure.functions as func
 import pytest
 
-from devtools.host import LocalHost, compile_route
+from devtools.host import HostServer, LocalHost, _Handler, compile_route
 from tests.kit.app import desk_host
 
 FUNCTION_KEY, MASTER_KEY = "fk", "mk"
@@ -41,6 +48,11 @@ def build_app() -> func.FunctionApp:
     @app.timer_trigger(schedule="%TEST_SCHEDULE%", arg_name="timer")
     def tick(timer: func.TimerRequest) -> None:
         ran.append("tick")
+
+    @app.timer_trigger(schedule="%TEST_SCHEDULE%", arg_name="timer")
+    def summarised(timer: func.TimerRequest) -> None:
+        logging.getLogger("desk.timers").info("summarised examined=3 acted=1 skipped=2")
+        logging.getLogger("desk.other").info("not part of the summary")
 
     @app.timer_trigger(schedule="%UNSET_SCHEDULE%", arg_name="timer")
     def orphan(timer: func.TimerRequest) -> None:
@@ -98,18 +110,31 @@ def test_an_exception_in_a_function_is_a_bare_500(host: LocalHost) -> None:
     assert b"secret" not in body
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def test_timers_run_on_the_admin_endpoint_with_the_master_key(host: LocalHost) -> None:
-    assert (
-        host.handle("POST", "/admin/functions/tick", {"x-functions-key": FUNCTION_KEY}, b"")[0]
-        == 401
-    )
-    assert (
-        host.handle("POST", "/admin/functions/tick", {"x-functions-key": MASTER_KEY}, b"")[0] == 202
-    )
-    assert (
-        host.handle("POST", "/admin/functions/nope", {"x-functions-key": MASTER_KEY}, b"")[0] == 404
-    )
+    def run(name: str, key: str, headers: dict[str, str] = JSON) -> int:
+        return host.handle(
+            "POST", f"/admin/functions/{name}", {"x-functions-key": key, **headers}, b"{}"
+        )[0]
+
+    assert run("tick", FUNCTION_KEY) == 401
+    assert run("tick", MASTER_KEY, {}) == 415  # the real host's admin API takes JSON only
+    assert run("tick", MASTER_KEY, {"Content-Type": "text/plain"}) == 415
+    assert ran == []
+    assert run("tick", MASTER_KEY, {"Content-Type": "application/json; charset=utf-8"}) == 202
+    assert run("nope", MASTER_KEY) == 404
     assert ran == ["tick"]
+
+
+def test_the_admin_endpoint_answers_with_the_timers_summary_line(host: LocalHost) -> None:
+    status, headers, body = host.handle(
+        "POST", "/admin/functions/summarised", {"x-functions-key": MASTER_KEY, **JSON}, b"{}"
+    )
+    assert status == 202
+    assert headers["Content-Type"].startswith("text/plain")
+    assert body.decode() == "summarised examined=3 acted=1 skipped=2\n"
 
 
 def test_timer_schedules_resolve_app_settings(host: LocalHost) -> None:
@@ -119,8 +144,78 @@ def test_timer_schedules_resolve_app_settings(host: LocalHost) -> None:
 
 
 def test_routes_the_real_host_reserves_are_refused_as_it_refuses_them(host: LocalHost) -> None:
-    assert host.errors == {"reserved": "route conflicts with built-in routes"}
+    assert host.errors == {
+        "reserved": "the specified route conflicts with one or more built in routes"
+    }
     assert host.handle("GET", "/api/admin/things", {}, b"")[0] == 404
+
+
+def _one_route_app(name: str, route: str, methods: list[str]) -> func.FunctionApp:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @app.function_name(name)
+    @app.route(route=route, methods=methods)
+    def handler(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("first")
+
+    return app
+
+
+@pytest.mark.parametrize("route", ["/api/things", "~/api/things"])
+def test_a_route_template_starting_with_a_slash_is_refused(route: str) -> None:
+    host = LocalHost(_one_route_app("things", route, ["GET"]), "", FUNCTION_KEY, MASTER_KEY)
+    assert "cannot start with" in host.errors["things"]
+    assert host.handle("GET", "/api/things", {}, b"")[0] == 404
+
+
+@pytest.mark.parametrize("name", ["1things", "things!", "x" * 129, "ünïcode"])
+def test_an_invalid_function_name_is_refused(name: str) -> None:
+    host = LocalHost(_one_route_app(name, "api/things", ["GET"]), "", FUNCTION_KEY, MASTER_KEY)
+    assert "name is invalid" in host.errors[name]
+    assert host.handle("GET", "/api/things", {}, b"")[0] == 404
+
+
+def test_two_functions_with_one_route_and_an_overlapping_method_are_refused() -> None:
+    app = _one_route_app("first", "api/things/{id}", ["GET", "POST"])
+
+    @app.function_name("second")
+    @app.route(route="API/things/{other}", methods=["POST", "PUT"])
+    def second(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("second")
+
+    @app.function_name("third")
+    @app.route(route="api/things/{id}", methods=["DELETE"])
+    def third(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("third")
+
+    host = LocalHost(app, "", FUNCTION_KEY, MASTER_KEY)
+    assert set(host.errors) == {"second"}
+    assert "POST" in host.errors["second"]
+    assert host.handle("POST", "/api/things/1", {}, b"")[2] == b"first"
+    assert host.handle("DELETE", "/api/things/1", {}, b"")[2] == b"third"
+
+
+def test_keys_are_compared_in_constant_time(
+    host: LocalHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(given: bytes, expected: bytes) -> bool:
+        compared.append((given, expected))
+        return real(given, expected)
+
+    monkeypatch.setattr("devtools.host.hmac.compare_digest", spy)
+    assert host.handle("GET", "/api/items/7", {"x-functions-key": "wrong"}, b"")[0] == 401
+    assert (b"wrong", FUNCTION_KEY.encode()) in compared
+    assert (b"wrong", MASTER_KEY.encode()) in compared
+
+
+@pytest.mark.parametrize("key", ["ключ", "\udcff", "", "fk\n", FUNCTION_KEY * 1000])
+def test_odd_keys_are_refused_not_crashed_on(host: LocalHost, key: str) -> None:
+    assert host.handle("GET", "/api/items/7", {"x-functions-key": key}, b"")[0] == 401
+    target = f"/api/items/7?code={quote(key.encode('utf-8', 'surrogatepass'), safe='')}"
+    assert host.handle("GET", target, {}, b"")[0] == 401
 
 
 def test_the_desks_own_routes_load_on_the_real_host_and_keep_their_public_paths() -> None:
@@ -156,3 +251,37 @@ def test_route_templates(template: str, path: str, params: dict[str, str | None]
 def test_a_route_template_does_not_match_deeper_paths_or_broken_constraints() -> None:
     assert compile_route("api/sessions/{sessionId}").match("api/sessions/a/claim") is None
     assert compile_route("opt/{id:int?}").match("opt/x") is None
+
+
+@pytest.fixture
+def served() -> Iterator[HostServer]:
+    server = HostServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_client_that_stops_sending_is_dropped_after_the_timeout(served: HostServer) -> None:
+    served.request_timeout = 0.2
+    with socket.create_connection(served.server_address[:2], timeout=30) as client:
+        client.sendall(b"GET /api/things HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        assert client.recv(1024) == b""  # the host closed the connection
+
+
+def test_the_listen_backlog_takes_a_burst_of_connections() -> None:
+    server = HostServer(("127.0.0.1", 0), _Handler)  # listening, but accepting nothing yet
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(200):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(server.server_address[:2])
+            clients.append(client)
+        _, writable, _ = select.select([], clients, [], 5)
+        assert len(writable) == 200  # every connection was queued, none left waiting
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()

@@ -194,10 +194,12 @@ def test_the_purge_erases_suspended_users_after_the_grace_and_the_hash_keeps_the
     deliver(desk, user.text_event("宣伝です https://bit.ly/x"))
     desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "宣伝"})
     stats_before = sorted(i for (c, p, i) in store.docs if p.startswith("stats:"))
-    assert desk.eraser.purge_suspended(grace_days=30, limit=100) == 0  # still in the grace
+    waiting = desk.eraser.purge_suspended(grace_days=30, limit=100)
+    assert (waiting.examined, waiting.acted, waiting.skipped["grace"]) == (1, 0, 1)  # in the grace
+    assert waiting.line() == "purge_suspended examined=1 purged=0 skipped=1 grace=1"
     clock.advance(days=30)
-    assert desk.eraser.purge_suspended(grace_days=30, limit=100) == 1
-    assert desk.eraser.purge_suspended(grace_days=30, limit=100) == 0  # idempotent
+    assert desk.eraser.purge_suspended(grace_days=30, limit=100).acted == 1
+    assert desk.eraser.purge_suspended(grace_days=30, limit=100).acted == 0  # idempotent
     assert docs_about(store, user) == []
     suspension = store.read(DESK, "suspensions", user_key(HASH_KEY, user.user_id))
     assert suspension["purged"] is True

@@ -1,4 +1,4 @@
-"""NCRONTAB schedules fire when Azure Functions' timer triggers would."""
+"""NCRONTAB schedules fire when Azure Functions' timer triggers would (croniter underneath)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devtools.ncrontab import Schedule
+from devtools.host import Schedule
 
 T0 = datetime(2025, 10, 24, 12, 34, 56, tzinfo=UTC)  # a Friday
 
@@ -24,6 +24,8 @@ T0 = datetime(2025, 10, 24, 12, 34, 56, tzinfo=UTC)  # a Friday
         ("0 30 9 * * 7", datetime(2025, 10, 26, 9, 30, 0, tzinfo=UTC)),
         ("0,30 * * * * *", datetime(2025, 10, 24, 12, 35, 0, tzinfo=UTC)),
         ("*/5 * * * *", datetime(2025, 10, 24, 12, 35, 0, tzinfo=UTC)),  # five fields
+        # NCRONTAB needs both day fields to match (Vixie cron's OR would fire on 2025-10-31).
+        ("0 0 9 13 * Fri", datetime(2026, 2, 13, 9, 0, 0, tzinfo=UTC)),
     ],
 )
 def test_next_fire_time(expression: str, expected: datetime) -> None:
