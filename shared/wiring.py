@@ -199,6 +199,7 @@ def build_desk(
             clock=clock,
             hash_key=settings.hash_key,
             alert_minutes=settings.wait_alert_minutes,
+            messenger=messenger,
         ),
     )
 

@@ -8,6 +8,7 @@ Japan times. Reading a user's messages is audited, as the admin API's reads are.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,19 +18,25 @@ from shared.domain.consent import JST
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Role, Session, SessionStatus
-from shared.errors import NotFoundError, ValidationError
+from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
+from shared.logsafe import describe
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
 from shared.services.experts import ExpertDesk
 from shared.services.paging import is_id
-from shared.services.ports import DESK, Clock, DocumentStore
+from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.records import MessageLog, SessionIndex
+
+log = logging.getLogger("desk.console")
 
 TABS = ("waiting", "mine", "active", "closed")
 PAGE = 50
 # "Mine" filters the active sessions: at most this many are examined per page shown.
 _MINE_SCAN = 2000
 COUNTS_FOR = timedelta(seconds=10)
+# LINE's loading animation while an expert types: shown this long, asked for at most this often.
+TYPING_SECONDS = 20
+TYPING_EVERY = timedelta(seconds=TYPING_SECONDS)
 _SEEN_PARTITION = "console-seen"
 _SEEN_TTL = int(timedelta(days=90).total_seconds())
 
@@ -115,6 +122,7 @@ class ConsoleDesk:
         clock: Clock,
         hash_key: str,
         alert_minutes: int,
+        messenger: LineMessenger,
     ) -> None:
         self.experts = experts
         self._index = index
@@ -125,6 +133,8 @@ class ConsoleDesk:
         self._clock = clock
         self._hash_key = hash_key
         self.alert_minutes = alert_minutes
+        self._messenger = messenger
+        self._typing: dict[str, datetime] = {}
         self._counts_lock = threading.Lock()
         self._counted: tuple[datetime, dict[str, int]] | None = None
 
@@ -232,6 +242,31 @@ class ConsoleDesk:
         if _fingerprint(lines, session.status.value, session.assigned_to) == fingerprint:
             return None
         return self.conversation(session_id, who)
+
+    def typing(self, session_id: str, who: str) -> bool:
+        """The typing signal: LINE's loading animation in the user's chat, while `who` (the
+        session's owner) writes an answer; at most once per TYPING_EVERY a session, in this
+        process. True when it was asked for. Best effort: LINE's refusal is logged, not raised.
+        """
+        session = self.session(session_id)
+        if not session.is_open or session.assigned_to != who:
+            raise ConflictError("only the session's owner may signal typing")
+        if not session.user_id.startswith("U"):
+            return False  # one-to-one chats only
+        now = self._clock()
+        with self._counts_lock:
+            last = self._typing.get(session_id)
+            if last is not None and now - last < TYPING_EVERY:
+                return False
+            self._typing[session_id] = now
+            if len(self._typing) > 10_000:
+                self._typing = {k: v for k, v in self._typing.items() if now - v < TYPING_EVERY}
+        try:
+            self._messenger.show_loading(session.user_id, TYPING_SECONDS)
+        except DeskError as exc:
+            log.info("typing signal not shown %s", describe(exc))
+            return False
+        return True
 
     def session(self, session_id: str) -> Session:
         """One session (NotFoundError if there is none)."""

@@ -152,7 +152,12 @@ def test_two_experts_and_an_admin_work_the_desk_in_a_browser(
 
     # -- the reply box -------------------------------------------------------------------------
     reply = conversation.get_by_label("返信の本文")
-    reply.fill("こんにちは😀")
+    with conversation.expect_response(re.compile(r"/typing$")) as typing:
+        reply.fill("こんにちは😀")  # the typing signal: LINE's loading animation for the user
+    assert typing.value.status == 204
+    (loading,) = desk.sim.calls_to("loading")
+    assert loading.status == 202
+    assert loading.body == {"chatId": desk.sim.user("hana").user_id, "loadingSeconds": 20}
     expect(conversation.locator("#reply-counter")).to_contain_text("7 / 5000")  # 5 + 😀 (two units)
     conversation.reload()
     expect(conversation.get_by_label("返信の本文")).to_have_value("こんにちは😀")  # the draft

@@ -428,3 +428,31 @@ def test_seen_markers_hold_no_user_id(desk, sim, line, store) -> None:
     markers = store.read(DESK, "console-seen", summary["sessionId"])
     assert markers is not None
     assert user.user_id not in json.dumps(markers)
+
+
+# -- the typing signal ------------------------------------------------------------------------
+
+
+def test_typing_shows_lines_loading_animation_at_most_every_20_seconds(
+    desk, sim, line, clock
+) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    user_id = desk.console.session(session_id).user_id
+    first = post(f"/console/sessions/{session_id}/typing")
+    again = post(f"/console/sessions/{session_id}/typing")
+    clock.advance(seconds=20)
+    later = post(f"/console/sessions/{session_id}/typing")
+    assert [r[0] for r in (first, again, later)] == [204, 204, 204]
+    assert [r[1]["X-Desk-Typing"] for r in (first, again, later)] == ["shown", "skipped", "shown"]
+    assert line.loading == [(user_id, 20), (user_id, 20)]
+
+
+def test_typing_in_someone_elses_session_is_refused(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim", principal=BOB)
+    assert post(f"/console/sessions/{session_id}/typing")[0] == 409
+    assert (
+        post(f"/console/sessions/{session_id}/typing", **{"Sec-Fetch-Site": "cross-site"})[0] == 403
+    )
+    assert line.loading == []

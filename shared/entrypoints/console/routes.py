@@ -231,6 +231,21 @@ def console_close(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, page, change=True)
 
 
+@bp.route(route="console/sessions/{sessionId}/typing", methods=["POST"], auth_level=ANONYMOUS)
+def console_typing(req: func.HttpRequest) -> func.HttpResponse:
+    """The typing signal: LINE's loading animation for the user (at most once per 20 s)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        shown = _console().typing(session_id, staff.name)
+        return bare(204, {"X-Desk-Typing": "shown" if shown else "skipped"})
+
+    return _serve(req, page, change=True)
+
+
 @bp.route(route="console/static/{name}", methods=["GET"], auth_level=ANONYMOUS)
 def console_static(req: func.HttpRequest) -> func.HttpResponse:
     """htmx, the console's CSS and JS: served by the app itself (no third-party origin).

@@ -38,7 +38,18 @@
     if (draft) { text.value = draft; }
     idField.value = newId();
     update();
-    text.addEventListener("input", function () { update(); save(); });
+    // The typing signal: the user sees LINE's loading animation (the server sends it at most
+    // once every 20 s; the browser asks no more often than that either).
+    var lastTyping = 0;
+    function signalTyping() {
+      var now = Date.now();
+      if (now - lastTyping < 20000 || !text.value) { return; }
+      lastTyping = now;
+      fetch("/console/sessions/" + encodeURIComponent(form.dataset.session) + "/typing", {
+        method: "POST", credentials: "same-origin", headers: { "HX-Request": "true" }
+      }).catch(function () { lastTyping = 0; });
+    }
+    text.addEventListener("input", function () { update(); save(); signalTyping(); });
     text.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
