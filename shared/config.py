@@ -234,6 +234,16 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=365,
     ),
     Setting(
+        "DESK_FOLLOWUP_HOURS",
+        Kind.INT,
+        "72",
+        "hours during which an expert may still answer (by push) the last question of a user "
+        "who ended the session with it unanswered",
+        "followup_hours",
+        minimum=0,
+        maximum=8760,
+    ),
+    Setting(
         "PURGE_GRACE_DAYS",
         Kind.INT,
         "30",
@@ -391,6 +401,7 @@ class Settings:
     push_backoff_seconds: float
     website_auth_enabled: bool
     wait_alert_minutes: int
+    followup_hours: int
 
     @property
     def store_kind(self) -> str:

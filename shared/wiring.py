@@ -103,7 +103,9 @@ def build_desk(
     )
     replies = Replies(load_catalogue())
     index, messages = SessionIndex(store), MessageLog(store)
-    sessions = Sessions(users, index, messages, statistics, clock)
+    sessions = Sessions(
+        users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
+    )
     flags, suspensions = FlagLog(store), Suspensions(store)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(

@@ -121,19 +121,27 @@ class LineApiClient:
             if what == "reply" and status == 400 and "reply token" in str(body).lower():
                 raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None
             raise LineApiError(
-                f"LINE {what} failed with HTTP {status}", http_status=status
+                f"LINE {what} failed with HTTP {status}",
+                http_status=status,
+                retry_after=_retry_after(exc.headers) if status == 429 else None,
             ) from None
         except Exception as exc:  # urllib3 raises a zoo of connection and timeout errors
             raise LineApiError(f"LINE {what} failed: {type(exc).__name__}") from None
 
 
 def _retry_after(headers: Any) -> float | None:
-    """Seconds from a Retry-After header, if LINE sent one in seconds."""
+    """Seconds from a 429's Retry-After header, if LINE sent a number of seconds (an HTTP
+    date, or anything else, is ignored: the caller's own backoff applies)."""
     try:
-        value = dict(headers or {}).get("Retry-After") or dict(headers or {}).get("retry-after")
-        return float(value) if value is not None else None
+        items = dict(headers or {}).items()
     except (TypeError, ValueError):
         return None
+    value = next((v for k, v in items if str(k).lower() == "retry-after"), None)
+    try:
+        seconds = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
 def _to_sdk(message: OutboundMessage) -> Any:

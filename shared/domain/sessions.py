@@ -1,8 +1,14 @@
-"""Consultation sessions (policy §4): a user's conversation with the desk's experts."""
+"""Consultation sessions (policy §4): a user's conversation with the desk's experts.
+
+The holder rule lives here, once, for every way staff act on a session (the admin API and the
+console): a claimed session belongs to its assignee; anyone else is refused, naming the holder,
+unless they hold Desk.Admin, in which case they take it over (and the caller audits that).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +20,76 @@ class SessionStatus(StrEnum):
     WAITING = "waiting"
     ACTIVE = "active"
     CLOSED = "closed"
+
+
+class ClosedBy(StrEnum):
+    """Who ended a session. An expert's name, when an expert did, is kept beside it."""
+
+    USER = "user"
+    EXPERT = "expert"
+    IDLE = "idle"
+    SYSTEM = "system"  # a suspension (policy §9)
+    ERASURE = "erasure"
+
+    @classmethod
+    def stored(cls, raw: object) -> tuple[ClosedBy | None, str | None]:
+        """Read a stored `closedBy`. Sessions stored before this field had a kind kept the
+        expert's name in it (and `system` for the idle sweep and suspensions)."""
+        if raw is None or raw == "":
+            return None, None
+        try:
+            return cls(str(raw)), None
+        except ValueError:
+            return cls.EXPERT, str(raw)
+
+
+class HandoverAction(StrEnum):
+    """How a session changed hands."""
+
+    RELEASE = "release"
+    TRANSFER = "transfer"
+    TAKEOVER = "takeover"
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A change of hands, with the staff's note (staff only: never sent to LINE)."""
+
+    action: HandoverAction
+    by: str
+    at: datetime
+    from_: str | None = None
+    to: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class HolderDecision:
+    """What the holder rule says about `operator` acting on a session."""
+
+    allowed: bool
+    holder: str | None
+    takeover: bool = False
+
+    def refusal(self, action: str) -> str:
+        """Why the operator may not act (names the holder; for a 409)."""
+        return (
+            f"the session is already claimed by {self.holder}: only they, or a Desk.Admin "
+            f"taking it over, may {action} it"
+        )
+
+
+def holder_rule(holder: str | None, operator: str, *, admin: bool) -> HolderDecision:
+    """May `operator` act on a session `holder` has (None: nobody has it)?
+
+    The holder may, and anyone may act on an unclaimed session; a Desk.Admin may take a
+    claimed session over; everyone else is refused.
+    """
+    if holder is None or holder == operator:
+        return HolderDecision(True, holder)
+    if admin:
+        return HolderDecision(True, holder, takeover=True)
+    return HolderDecision(False, holder)
 
 
 class Role(StrEnum):
@@ -52,8 +128,11 @@ class Session:
     assigned_to: str | None = None
     claimed_at: datetime | None = None
     closed_at: datetime | None = None
-    closed_by: str | None = None
+    closed_by: ClosedBy | None = None
+    closed_by_name: str | None = None
     outcome: str | None = None
+    follow_up_until: datetime | None = None
+    handovers: tuple[Handover, ...] = ()
     etag: str | None = None
 
     @property
@@ -61,15 +140,95 @@ class Session:
         """Not yet closed."""
         return self.status is not SessionStatus.CLOSED
 
-    def claim(self, operator: str, now: datetime) -> Session:
-        """Assigned to `operator`."""
-        return replace(self, status=SessionStatus.ACTIVE, assigned_to=operator, claimed_at=now)
+    @property
+    def awaits_outcome(self) -> bool:
+        """The user ended it and no expert has recorded an outcome yet (one may, any time)."""
+        return self.closed_by is ClosedBy.USER and self.outcome is None
 
-    def close(self, by: str, outcome: str | None, now: datetime) -> Session:
-        """Over."""
+    @property
+    def workable(self) -> bool:
+        """Staff may still claim, hand over or close it: open, or ended by the user and
+        awaiting its outcome."""
+        return self.is_open or self.awaits_outcome
+
+    def answerable(self, now: datetime) -> bool:
+        """An expert may answer: open, or ended by the user with their last question
+        unanswered and the follow-up window still open."""
+        if self.is_open:
+            return True
+        until = self.follow_up_until
+        return self.closed_by is ClosedBy.USER and until is not None and now <= until
+
+    def holder_rule(self, operator: str, *, admin: bool) -> HolderDecision:
+        """The holder rule for this session (see `holder_rule`)."""
+        return holder_rule(self.assigned_to, operator, admin=admin)
+
+    def claim(self, operator: str, now: datetime) -> Session:
+        """Assigned to `operator` (a session the user ended stays closed). Check the holder
+        rule first: taking a claimed session is `take_over`."""
+        status = SessionStatus.ACTIVE if self.is_open else self.status
+        return replace(self, status=status, assigned_to=operator, claimed_at=now)
+
+    def take_over(self, admin: str, now: datetime) -> Session:
+        """A Desk.Admin takes the session from its holder (recorded with it)."""
+        moved = Handover(HandoverAction.TAKEOVER, admin, now, from_=self.assigned_to, to=admin)
+        status = SessionStatus.ACTIVE if self.is_open else self.status
         return replace(
-            self, status=SessionStatus.CLOSED, closed_at=now, closed_by=by, outcome=outcome
+            self,
+            status=status,
+            assigned_to=admin,
+            claimed_at=now,
+            handovers=(*self.handovers, moved),
         )
+
+    def release(self, by: str, note: str | None, now: datetime) -> Session:
+        """Back to the queue (unassigned), with the note for whoever picks it up."""
+        moved = Handover(HandoverAction.RELEASE, by, now, from_=self.assigned_to, note=note)
+        status = SessionStatus.WAITING if self.is_open else self.status
+        return replace(
+            self,
+            status=status,
+            assigned_to=None,
+            claimed_at=None,
+            handovers=(*self.handovers, moved),
+        )
+
+    def transfer(self, by: str, to: str, note: str | None, now: datetime) -> Session:
+        """Handed to the expert `to`, with a note."""
+        moved = Handover(HandoverAction.TRANSFER, by, now, from_=self.assigned_to, to=to, note=note)
+        status = SessionStatus.ACTIVE if self.is_open else self.status
+        return replace(
+            self,
+            status=status,
+            assigned_to=to,
+            claimed_at=now,
+            handovers=(*self.handovers, moved),
+        )
+
+    def close(
+        self,
+        by: ClosedBy,
+        outcome: str | None,
+        now: datetime,
+        *,
+        name: str | None = None,
+        follow_up_until: datetime | None = None,
+    ) -> Session:
+        """Over. `name` is the expert's when an expert closed it; `follow_up_until` is how
+        long an expert may still answer a question the user left unanswered."""
+        return replace(
+            self,
+            status=SessionStatus.CLOSED,
+            closed_at=now,
+            closed_by=by,
+            closed_by_name=name,
+            outcome=outcome,
+            follow_up_until=follow_up_until,
+        )
+
+    def with_outcome(self, outcome: str) -> Session:
+        """The outcome an expert records after the user ended the session."""
+        return replace(self, outcome=outcome)
 
 
 @dataclass(frozen=True)
@@ -89,6 +248,18 @@ class Message:
     delivery_detail: str | None = None
     unsent: bool = False
     position: int = 0
+
+
+def awaits_answer(messages: Iterable[Message]) -> bool:
+    """Is the user's last message (in order, unsent ones aside) later than the last answer
+    LINE accepted from an expert?"""
+    waiting = False
+    for message in messages:
+        if message.role is Role.USER and not message.unsent:
+            waiting = True
+        elif message.role is Role.EXPERT and message.delivery == "accepted":
+            waiting = False
+    return waiting
 
 
 def session_id_for(event_id: str, opened_at: datetime) -> str:

@@ -1,11 +1,12 @@
-"""The experts' admin API (function-level key): the queue, a session, claim, answer, close."""
+"""The experts' admin API (function-level key): the queue, a session, claim, answer, close,
+release and transfer. A Desk.Admin principal may take over another expert's session."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
 from shared.entrypoints.http import json_body, json_response, page_size, respond
-from shared.entrypoints.identity import EXPERT, operator_from, requires, who_from
+from shared.entrypoints.identity import EXPERT, holds_admin, operator_from, requires, who_from
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
@@ -49,7 +50,10 @@ def admin_claim_session(req: func.HttpRequest) -> func.HttpResponse:
 
     def work() -> func.HttpResponse:
         operator = operator_from(req, json_body(req, optional=True))
-        return json_response(get_desk().experts.claim(req.route_params["sessionId"], operator))
+        claimed = get_desk().experts.claim(
+            req.route_params["sessionId"], operator, admin=holds_admin(req)
+        )
+        return json_response(claimed)
 
     return respond(work)
 
@@ -66,7 +70,9 @@ def admin_send_message(req: func.HttpRequest) -> func.HttpResponse:
     def work() -> func.HttpResponse:
         body = json_body(req)
         operator = operator_from(req, body)
-        sent = get_desk().experts.send(req.route_params["sessionId"], operator, body)
+        sent = get_desk().experts.send(
+            req.route_params["sessionId"], operator, body, admin=holds_admin(req)
+        )
         return json_response(sent, 201)
 
     return respond(work)
@@ -85,7 +91,53 @@ def admin_close_session(req: func.HttpRequest) -> func.HttpResponse:
         body = json_body(req)
         operator = operator_from(req, body)
         return json_response(
-            get_desk().experts.close(req.route_params["sessionId"], operator, body)
+            get_desk().experts.close(
+                req.route_params["sessionId"], operator, body, admin=holds_admin(req)
+            )
         )
+
+    return respond(work)
+
+
+@bp.route(
+    route="api/admin/sessions/{sessionId}/release",
+    methods=["POST"],
+    auth_level=func.AuthLevel.FUNCTION,
+)
+@requires(EXPERT)
+def admin_release_session(req: func.HttpRequest) -> func.HttpResponse:
+    """Back to the queue: `{"operator"?, "note"?}` (the holder, or a Desk.Admin; audited)."""
+
+    def work() -> func.HttpResponse:
+        body = json_body(req, optional=True)
+        operator = operator_from(req, body)
+        released = get_desk().experts.release(
+            req.route_params["sessionId"], operator, body.get("note"), admin=holds_admin(req)
+        )
+        return json_response(released)
+
+    return respond(work)
+
+
+@bp.route(
+    route="api/admin/sessions/{sessionId}/transfer",
+    methods=["POST"],
+    auth_level=func.AuthLevel.FUNCTION,
+)
+@requires(EXPERT)
+def admin_transfer_session(req: func.HttpRequest) -> func.HttpResponse:
+    """Hand over to another expert: `{"to", "operator"?, "note"?}` (audited)."""
+
+    def work() -> func.HttpResponse:
+        body = json_body(req)
+        operator = operator_from(req, body)
+        moved = get_desk().experts.transfer(
+            req.route_params["sessionId"],
+            operator,
+            body.get("to", ""),  # checked by the service: a name of 1-100 characters
+            body.get("note"),
+            admin=holds_admin(req),
+        )
+        return json_response(moved)
 
     return respond(work)

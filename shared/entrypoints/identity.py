@@ -83,6 +83,16 @@ EXPERT = "Desk.Expert"
 ADMIN = "Desk.Admin"
 
 
+def holds_admin(req: func.HttpRequest) -> bool:
+    """Does the signed-in principal hold Desk.Admin? A function key alone never does: taking
+    over another expert's session needs the app role from App Service authentication."""
+    try:
+        principal = principal_from(req)
+    except ValidationError:
+        return False
+    return principal is not None and ADMIN in principal.roles
+
+
 def check_role(req: func.HttpRequest, role: str, *, required: bool) -> None:
     """With App Service authentication on, the caller needs `role` (Desk.Admin may do all).
 

@@ -43,7 +43,7 @@ from shared.domain.events import (
 from shared.domain.hours import BusinessHours
 from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
-from shared.domain.sessions import Topic
+from shared.domain.sessions import ClosedBy, Topic
 from shared.domain.users import UserRecord
 from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
@@ -399,12 +399,12 @@ class Conversation:
             # A redelivery: the pointer went; finish the close if the rest did not happen.
             last = self._sessions.get(user.last_session_id) if user.last_session_id else None
             if last is not None:
-                self._sessions.close(last, by="user", outcome=None, event_id=meta.event_id)
+                self._sessions.close(last, ClosedBy.USER, None, meta.event_id, follow_up=True)
             return (self._replies.text("session_ended"),)
         session = self._sessions.get(user.open_session_id) if user.open_session_id else None
         if session is None or not session.is_open:
             return (self._replies.text("no_open_session"), self._menu_for(user))
-        self._sessions.close(session, by="user", outcome=None, event_id=meta.event_id)
+        self._sessions.close(session, ClosedBy.USER, None, meta.event_id, follow_up=True)
         return (self._replies.text("session_ended"),)
 
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
@@ -425,7 +425,7 @@ class Conversation:
     def _withdraw(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         session = self._sessions.get(user.open_session_id) if user.open_session_id else None
         if session is not None and session.is_open:
-            self._sessions.close(session, by="user", outcome=None)
+            self._sessions.close(session, ClosedBy.USER, None)
             user = self._users.get(user.user_id) or user
         self._consent.withdraw(user, meta)
         return (self._replies.text("withdrawn"),)

@@ -202,19 +202,13 @@ class StatEntries:
     def add(self, kind: str, key: str, at: datetime, **dims: str | int) -> None:
         """Count one occurrence of `kind` (idempotent per key)."""
         try:
-            self._store.create(
-                DESK,
-                {
-                    "id": f"{kind}:{key}",
-                    "pk": f"stats:{at:%Y-%m}",
-                    "type": "stat",
-                    "kind": kind,
-                    "day": at.strftime("%Y-%m-%d"),
-                    **dims,
-                },
-            )
+            self._store.create(DESK, _stat_doc(kind, key, at, dims))
         except AlreadyExists:
             return
+
+    def put(self, kind: str, key: str, at: datetime, **dims: str | int) -> None:
+        """Write the entry of `kind` for `key` whether or not it is there (a correction)."""
+        self._store.upsert(DESK, _stat_doc(kind, key, at, dims))
 
     def month(self, month: str) -> list[Document]:
         """Every entry of a month (`YYYY-MM`)."""
@@ -252,3 +246,14 @@ def _flag(doc: Document) -> Flag:
         dismissed_at=time_or_none(doc.get("dismissedAt")),
         etag=doc.get("_etag"),
     )
+
+
+def _stat_doc(kind: str, key: str, at: datetime, dims: dict[str, str | int]) -> Document:
+    return {
+        "id": f"{kind}:{key}",
+        "pk": f"stats:{at:%Y-%m}",
+        "type": "stat",
+        "kind": kind,
+        "day": at.strftime("%Y-%m-%d"),
+        **dims,
+    }

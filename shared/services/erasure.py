@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
+from shared.domain.sessions import ClosedBy
 from shared.errors import NotFoundError
 from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
@@ -87,7 +88,7 @@ class Eraser:
         sessions = self._index.of_user(user_id)
         for session in sessions:
             if session.is_open:
-                self._sessions.close(session, by="erasure", outcome=None)
+                self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)

@@ -14,7 +14,15 @@ from typing import Any
 
 from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
 from shared.domain.runs import RunSummary
-from shared.domain.sessions import Message, Outcome, Role, Session, SessionStatus
+from shared.domain.sessions import (
+    ClosedBy,
+    HolderDecision,
+    Message,
+    Outcome,
+    Role,
+    Session,
+    SessionStatus,
+)
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
@@ -27,7 +35,7 @@ from shared.services.catalog import (
 from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock
 from shared.services.pushing import Pusher, PushResult
-from shared.services.records import MessageLog, SessionIndex, Users
+from shared.services.records import MessageLog, SessionIndex, Users, iso_or_none
 from shared.services.replies import Replies
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
@@ -93,19 +101,30 @@ class ExpertDesk:
         return {
             **self._summary(session, count=sum(m.role is Role.USER for m in messages)),
             "userId": session.user_id,
+            "handovers": _handovers_json(session),
             "messages": [_message_json(m) for m in messages],
         }
 
     # -- acting -------------------------------------------------------------------------------
+    #
+    # A claimed session belongs to its holder: only they answer, close or hand it over; anyone
+    # else gets a 409 naming the holder, unless `admin` (the caller holds Desk.Admin), who takes
+    # it over, audited. The rule itself is `Session.holder_rule` (shared/domain/sessions.py).
 
-    def claim(self, session_id: str, operator: str) -> dict[str, Any]:
+    def claim(self, session_id: str, operator: str, *, admin: bool = False) -> dict[str, Any]:
         """Assign the session to `operator`; 409 if it is closed or someone else has it."""
-        claimed = self._claim(self._session(session_id), operator)
+        claimed = self._claim(self._session(session_id), operator, admin=admin, action="claim")
         self._auditor.record(operator, "session.claim", claimed.user_id, session=session_id)
         return self._summary(claimed)
 
-    def send(self, session_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Push an expert's answer to the user and record it with its delivery status."""
+    def send(
+        self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
+    ) -> dict[str, Any]:
+        """Push an expert's answer to the user and record it with its delivery status.
+
+        Answering an unclaimed session claims it. A session the user ended with their last
+        question unanswered can still be answered within its follow-up window.
+        """
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("text: the answer, 1 to 5000 characters")
@@ -116,10 +135,11 @@ class ExpertDesk:
             not isinstance(client_id, str) or not _CLIENT_ID.match(client_id)
         ):
             raise ValidationError("clientMessageId: 1-64 letters, digits, '-' or '_'")
-        session = self._open_session(session_id)
+        session = self._session(session_id)
+        if not session.answerable(self._clock()):
+            raise ConflictError(_not_answerable(session))
         self._require_followed(session)
-        if session.status is SessionStatus.WAITING:
-            session = self._claim(session, operator)
+        session = self._claim(session, operator, admin=admin, action="answer")
         message_id = f"msg:{session.session_id}:{client_id or uuid.uuid4().hex}"
         message = Message(
             message_id=message_id,
@@ -153,16 +173,23 @@ class ExpertDesk:
             session.user_id,
             session=session.session_id,
             accepted=result.accepted,
+            followUp=not session.is_open,
         )
         return {"message": _message_json(message), "accepted": result.accepted}
 
-    def close(self, session_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def close(
+        self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
+    ) -> dict[str, Any]:
         """Close with an outcome category and an optional referral (紹介先); the user gets a
-        closing message, naming the referral when there is one."""
+        closing message, naming the referral when there is one. On a session the user ended,
+        this records the outcome (at any time) and sends nothing."""
         outcome = _outcome(payload.get("outcome"))
         referral = _referral(payload.get("referral"))
-        session = self._open_session(session_id)
-        closed = self._sessions.close(session, by=operator, outcome=outcome.label)
+        session = self._workable(session_id)
+        if not session.is_open:
+            return self._record_outcome(session, operator, outcome, admin=admin)
+        session = self._claim(session, operator, admin=admin, action="close")
+        closed = self._sessions.close(session, ClosedBy.EXPERT, outcome.label, name=operator)
         details: dict[str, Any] = {"session": session_id, "outcome": outcome.label}
         if referral is not None:
             details["referral"] = referral.label
@@ -172,6 +199,58 @@ class ExpertDesk:
             closing += (self._replies.text("session_closed_referral", referral=referral.label),)
         notice = self._notify(closed, closing, "close")
         return {**self._summary(closed), "closingMessageAccepted": notice}
+
+    def release(
+        self, session_id: str, operator: str, note: str | None = None, *, admin: bool = False
+    ) -> dict[str, Any]:
+        """Put a claimed session back in the queue (unassigned), with a note for the next
+        expert; only its holder, or a Desk.Admin taking it over, may."""
+        note = _note(note)
+        session = self._workable(session_id)
+        if session.assigned_to is None:
+            raise ConflictError("the session is not claimed: there is nothing to release")
+        decision = self._holder(session, operator, admin=admin, action="release")
+        released = self._save(session.release(operator, note, self._clock()))
+        self._takeover_audit(released, operator, decision, "release")
+        self._auditor.record(
+            operator,
+            "session.release",
+            released.user_id,
+            session=session_id,
+            previous=decision.holder,
+            note=note is not None,
+        )
+        return self._with_handovers(released)
+
+    def transfer(
+        self,
+        session_id: str,
+        operator: str,
+        to: str,
+        note: str | None = None,
+        *,
+        admin: bool = False,
+    ) -> dict[str, Any]:
+        """Hand a session to the expert `to`, with a note; only its holder (anyone, while it
+        is unclaimed), or a Desk.Admin taking it over, may."""
+        to = _expert_name(to)
+        note = _note(note)
+        session = self._workable(session_id)
+        decision = self._holder(session, operator, admin=admin, action="transfer")
+        if session.assigned_to == to:
+            return self._with_handovers(session)  # already theirs: a repeated request
+        moved = self._save(session.transfer(operator, to, note, self._clock()))
+        self._takeover_audit(moved, operator, decision, "transfer")
+        self._auditor.record(
+            operator,
+            "session.transfer",
+            moved.user_id,
+            session=session_id,
+            previous=decision.holder,
+            to=to,
+            note=note is not None,
+        )
+        return self._with_handovers(moved)
 
     def close_idle(self, limit: int = 500) -> RunSummary:
         """Close sessions without user activity for the idle period (bounded per run).
@@ -204,7 +283,7 @@ class ExpertDesk:
 
     def _close_idle(self, session: Session) -> bool:
         try:
-            closed = self._sessions.close(session, by="system", outcome=automatic_outcome().label)
+            closed = self._sessions.close(session, ClosedBy.IDLE, automatic_outcome().label)
         except PreconditionFailed:
             return False  # someone is working on it right now; the next sweep looks again
         self._notify(closed, (self._replies.text("session_closed_idle"),), "idle")
@@ -226,17 +305,71 @@ class ExpertDesk:
         result: PushResult = self._pusher.push(session.user_id, messages, key)
         return result.accepted
 
-    def _claim(self, session: Session, operator: str) -> Session:
-        if not session.is_open:
+    def _record_outcome(
+        self, session: Session, operator: str, outcome: Outcome, *, admin: bool
+    ) -> dict[str, Any]:
+        """The outcome of a session the user ended: recorded once, nothing sent to the user."""
+        session = self._claim(session, operator, admin=admin, action="close")
+        recorded = self._save(session.with_outcome(outcome.label))
+        count = self._messages.count_from_user(recorded.user_id, recorded.session_id)
+        self._statistics.outcome_recorded(recorded, count)
+        self._auditor.record(
+            operator,
+            "session.outcome",
+            recorded.user_id,
+            session=recorded.session_id,
+            outcome=outcome.label,
+        )
+        return {**self._summary(recorded), "closingMessageAccepted": False}
+
+    def _holder(
+        self, session: Session, operator: str, *, admin: bool, action: str
+    ) -> HolderDecision:
+        """The holder rule, as a 409 naming the holder when the operator may not act."""
+        decision = session.holder_rule(operator, admin=admin)
+        if not decision.allowed:
+            raise ConflictError(decision.refusal(action))
+        return decision
+
+    def _takeover_audit(
+        self, session: Session, operator: str, decision: HolderDecision, action: str
+    ) -> None:
+        if decision.takeover:
+            self._auditor.record(
+                operator,
+                "session.takeover",
+                session.user_id,
+                session=session.session_id,
+                previous=decision.holder,
+                during=action,
+            )
+
+    def _claim(
+        self, session: Session, operator: str, *, admin: bool = False, action: str = "claim"
+    ) -> Session:
+        """The session assigned to `operator` (claiming it, or taking it over for a
+        Desk.Admin); 409 if it is closed or held by someone else."""
+        if not session.workable and not session.answerable(self._clock()):
             raise ConflictError("the session is closed")
-        if session.status is SessionStatus.ACTIVE:
-            if session.assigned_to == operator:
-                return session
-            raise ConflictError(f"the session is already claimed by {session.assigned_to}")
+        decision = self._holder(session, operator, admin=admin, action=action)
+        if session.assigned_to == operator:
+            return session
+        now = self._clock()
+        taken = (
+            session.take_over(operator, now) if decision.takeover else session.claim(operator, now)
+        )
         try:
-            return self._index.save(session.claim(operator, self._clock()))
+            saved = self._index.save(taken)
         except PreconditionFailed:
             raise ConflictError("another expert claimed the session a moment ago") from None
+        self._takeover_audit(saved, operator, decision, action)
+        return saved
+
+    def _save(self, session: Session) -> Session:
+        try:
+            return self._index.save(session)
+        except PreconditionFailed:
+            raise ConflictError("the session changed a moment ago; read it again") from None
 
     def _session(self, session_id: str) -> Session:
         session = self._index.get(session_id) if is_id(session_id) else None
@@ -244,9 +377,10 @@ class ExpertDesk:
             raise NotFoundError("no such session")
         return session
 
-    def _open_session(self, session_id: str) -> Session:
+    def _workable(self, session_id: str) -> Session:
+        """A session staff may still act on: open, or ended by the user awaiting an outcome."""
         session = self._session(session_id)
-        if not session.is_open:
+        if not session.workable:
             raise ConflictError("the session is closed")
         return session
 
@@ -254,6 +388,14 @@ class ExpertDesk:
         user = self._users.get(session.user_id)
         if user is None or not user.followed:
             raise ConflictError("the user has blocked the account; nothing was sent")
+        if not session.is_open and (user.suspended or user.consent_status != "consented"):
+            # A follow-up answer goes only to a user who still uses the desk.
+            raise ConflictError(
+                "the user withdrew consent or was suspended since; nothing was sent"
+            )
+
+    def _with_handovers(self, session: Session) -> dict[str, Any]:
+        return {**self._summary(session), "handovers": _handovers_json(session)}
 
     def _summary(self, session: Session, count: int | None = None) -> dict[str, Any]:
         if count is None:
@@ -268,8 +410,10 @@ class ExpertDesk:
             "assignedTo": session.assigned_to,
             "claimedAt": session.claimed_at.isoformat() if session.claimed_at else None,
             "closedAt": session.closed_at.isoformat() if session.closed_at else None,
-            "closedBy": session.closed_by,
+            "closedBy": session.closed_by.value if session.closed_by else None,
+            "closedByName": session.closed_by_name,
             "outcome": session.outcome,
+            "followUpUntil": iso_or_none(session.follow_up_until),
         }
 
 
@@ -305,3 +449,46 @@ def _message_json(message: Message) -> dict[str, Any]:
         "deliveryDetail": message.delivery_detail,
         "unsent": message.unsent,
     }
+
+
+MAX_NOTE = 1000
+MAX_EXPERT_NAME = 100  # as the admin API's `operator`
+
+
+def _note(raw: object) -> str | None:
+    """A hand-over note: optional, at most MAX_NOTE characters (staff only)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_NOTE:
+        raise ValidationError(f"note: text of at most {MAX_NOTE} characters")
+    return raw.strip() or None
+
+
+def _expert_name(raw: object) -> str:
+    """Whom a session is transferred to: an expert's name as they sign in."""
+    if not isinstance(raw, str) or not 0 < len(raw.strip()) <= MAX_EXPERT_NAME:
+        raise ValidationError(f"to: the expert's name, 1-{MAX_EXPERT_NAME} characters")
+    return raw.strip()
+
+
+def _not_answerable(session: Session) -> str:
+    if session.closed_by is ClosedBy.USER and session.follow_up_until is not None:
+        return (
+            "the user ended the session and its follow-up window closed at "
+            f"{session.follow_up_until.isoformat()}"
+        )
+    return "the session is closed"
+
+
+def _handovers_json(session: Session) -> list[dict[str, Any]]:
+    return [
+        {
+            "action": h.action.value,
+            "by": h.by,
+            "at": h.at.isoformat(),
+            "from": h.from_,
+            "to": h.to,
+            "note": h.note,
+        }
+        for h in session.handovers
+    ]

@@ -24,6 +24,7 @@ from shared.domain.moderation import (
 )
 from shared.domain.privacy import user_key
 from shared.domain.screening import ScreeningRules, screen
+from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.audit import Auditor
@@ -187,7 +188,7 @@ class Moderation:
         if user.open_session_id:
             session = self._sessions.get(user.open_session_id)
             if session is not None and session.is_open:
-                self._sessions.close(session, by="system", outcome="利用停止")
+                self._sessions.close(session, ClosedBy.SYSTEM, "利用停止")
             user = self._user(user_id)
         user = self._users.save(user.suspend(str(clause), now))
         since = user.suspended_at or now

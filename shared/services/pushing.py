@@ -62,7 +62,9 @@ class Pusher:
             try:
                 self._messenger.push(user_id, messages, retry_key)
             except LineApiError as exc:
-                delay = exc.retry_after or self._backoff * 2 ** (attempt - 1)
+                # LINE's Retry-After is a floor: never retry sooner than it asks. A wait that
+                # would overrun the bound ends the retries instead.
+                delay = max(exc.retry_after or 0.0, self._backoff * 2 ** (attempt - 1))
                 last_try = attempt == self._attempts or waited + delay > self._max_wait
                 if not exc.retryable or last_try:
                     log.warning("push failed attempts=%d status=%s", attempt, exc.http_status)

@@ -9,7 +9,15 @@ from enum import StrEnum
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
 from shared.domain.moderation import Restriction, RestrictionMode
-from shared.domain.sessions import Message, Role, Session, SessionStatus
+from shared.domain.sessions import (
+    ClosedBy,
+    Handover,
+    HandoverAction,
+    Message,
+    Role,
+    Session,
+    SessionStatus,
+)
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.ports import DESK, USERS, Clock, Document, DocumentStore
@@ -359,12 +367,38 @@ def _session_doc(session: Session) -> Document:
         "assignedTo": session.assigned_to,
         "claimedAt": iso_or_none(session.claimed_at),
         "closedAt": iso_or_none(session.closed_at),
-        "closedBy": session.closed_by,
+        "closedBy": session.closed_by.value if session.closed_by else None,
+        "closedByName": session.closed_by_name,
         "outcome": session.outcome,
+        "followUpUntil": iso_or_none(session.follow_up_until),
+        "handovers": [_handover_doc(h) for h in session.handovers],
     }
 
 
+def _handover_doc(handover: Handover) -> Document:
+    return {
+        "action": handover.action.value,
+        "by": handover.by,
+        "at": handover.at.isoformat(),
+        "from": handover.from_,
+        "to": handover.to,
+        "note": handover.note,
+    }
+
+
+def _handover(doc: Document) -> Handover:
+    return Handover(
+        action=HandoverAction(doc["action"]),
+        by=doc["by"],
+        at=datetime.fromisoformat(doc["at"]),
+        from_=doc.get("from"),
+        to=doc.get("to"),
+        note=doc.get("note"),
+    )
+
+
 def _session(doc: Document) -> Session:
+    closed_by, legacy_name = ClosedBy.stored(doc.get("closedBy"))
     return Session(
         session_id=doc["id"],
         user_id=doc["userId"],
@@ -374,8 +408,11 @@ def _session(doc: Document) -> Session:
         assigned_to=doc.get("assignedTo"),
         claimed_at=time_or_none(doc.get("claimedAt")),
         closed_at=time_or_none(doc.get("closedAt")),
-        closed_by=doc.get("closedBy"),
+        closed_by=closed_by,
+        closed_by_name=doc.get("closedByName") or legacy_name,
         outcome=doc.get("outcome"),
+        follow_up_until=time_or_none(doc.get("followUpUntil")),
+        handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         etag=doc.get("_etag"),
     )
 

@@ -6,15 +6,26 @@ user's messages, with no extra read). Opening writes the index first, then the p
 closing clears the pointer first, then closes the index. Each step is idempotent, so a
 failure half-way is finished by the redelivery or the retry, and a user never writes into a
 session that is already closed.
+
+When the user ends a session with their last question unanswered, the session keeps a
+follow-up window (`DESK_FOLLOWUP_HOURS`): the expert may still answer it by push until then.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.domain.events import EventMeta
-from shared.domain.sessions import Message, Role, Session, SessionStatus, session_id_for
+from shared.domain.sessions import (
+    ClosedBy,
+    Message,
+    Role,
+    Session,
+    SessionStatus,
+    awaits_answer,
+    session_id_for,
+)
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.ports import Clock
@@ -32,12 +43,15 @@ class Sessions:
         messages: MessageLog,
         statistics: Statistics,
         clock: Clock,
+        *,
+        follow_up_hours: int = 72,
     ) -> None:
         self._users = users
         self._index = index
         self._messages = messages
         self._statistics = statistics
         self._clock = clock
+        self._follow_up = timedelta(hours=follow_up_hours)
 
     def open(self, user: UserRecord, topic: str, meta: EventMeta) -> tuple[UserRecord, Session]:
         """Open a session for `user` (idempotent for a redelivered event)."""
@@ -84,10 +98,19 @@ class Sessions:
         return self._index.get(session_id)
 
     def close(
-        self, session: Session, by: str, outcome: str | None, event_id: str | None = None
+        self,
+        session: Session,
+        by: ClosedBy,
+        outcome: str | None,
+        event_id: str | None = None,
+        *,
+        name: str | None = None,
+        follow_up: bool = False,
     ) -> Session:
         """Close a session (pointer first, then the index); closing a closed one is a no-op.
-        `event_id` names the user's event that asked for it, on their record."""
+        `event_id` names the user's event that asked for it, on their record; `name` the
+        expert who closed it. With `follow_up` (the user ended it), a last question left
+        unanswered opens the follow-up window."""
         now = self._clock()
         for _ in range(3):
             user = self._users.get(session.user_id)
@@ -98,18 +121,28 @@ class Sessions:
                 break
             except PreconditionFailed:
                 continue  # the user wrote meanwhile: read again
+        messages: list[Message] | None = None
+        until = None
+        if follow_up and session.is_open:
+            # Read once the pointer is gone: the user can add nothing after this.
+            messages = self._messages.of_session(session.user_id, session.session_id)
+            until = now + self._follow_up if awaits_answer(messages) else None
         for _ in range(3):
             if not session.is_open:
                 break
             try:
-                session = self._index.save(session.close(by, outcome, now))
+                closed = session.close(by, outcome, now, name=name, follow_up_until=until)
+                session = self._index.save(closed)
             except PreconditionFailed:
                 session = self._index.get(session.session_id) or session
                 continue
         if not session.is_open:
             # Counted here, after the close, and again by any retry (the entry is keyed by the
             # session): a failure between the close and the count is finished by the retry.
-            count = self._messages.count_from_user(session.user_id, session.session_id)
+            if messages is not None:
+                count = sum(m.role is Role.USER for m in messages)
+            else:
+                count = self._messages.count_from_user(session.user_id, session.session_id)
             self._statistics.session_closed(session, count)
             return session
         raise PreconditionFailed("the session kept changing while it was being closed")

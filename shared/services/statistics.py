@@ -14,9 +14,6 @@ from shared.domain.consent import ConsentMethod
 from shared.domain.sessions import Session
 from shared.services.desk_records import StatEntries
 
-# Who else closes sessions; any other name is an expert's, which statistics do not keep.
-_NOT_EXPERTS = ("user", "system", "erasure")
-
 
 def _opaque(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
@@ -45,18 +42,14 @@ class Statistics:
 
     def session_closed(self, session: Session, user_messages: int) -> None:
         """A session closed, with its outcome and how many messages the user wrote."""
-        at = session.closed_at or session.opened_at
-        self._entries.add(
-            "session_close",
-            session.session_id,
-            at,
-            topic=session.topic,
-            outcome=session.outcome or "",
-            closedBy="expert"
-            if session.closed_by not in ("user", "system", "erasure")
-            else str(session.closed_by),
-            messages=user_messages,
-        )
+        at, dims = _closing(session, user_messages)
+        self._entries.add("session_close", session.session_id, at, **dims)
+
+    def outcome_recorded(self, session: Session, user_messages: int) -> None:
+        """An expert recorded the outcome of a session the user had ended (the closing entry
+        is rewritten with it, so the outcome counts once)."""
+        at, dims = _closing(session, user_messages)
+        self._entries.put("session_close", session.session_id, at, **dims)
 
     def first_answer(self, session: Session, at: datetime) -> None:
         """An expert answered a session for the first time (the first one counts)."""
@@ -72,3 +65,13 @@ class Statistics:
     def erasure(self, user_key: str, at: datetime) -> None:
         """A user's data was erased."""
         self._entries.add("erasure", _opaque(user_key, at.date().isoformat()), at)
+
+
+def _closing(session: Session, user_messages: int) -> tuple[datetime, dict[str, str | int]]:
+    """When a session closed and the dimensions of its entry (no expert's name)."""
+    return session.closed_at or session.opened_at, {
+        "topic": session.topic,
+        "outcome": session.outcome or "",
+        "closedBy": session.closed_by.value if session.closed_by else "",
+        "messages": user_messages,
+    }

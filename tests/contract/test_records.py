@@ -9,7 +9,7 @@ import pytest
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta, Source, SourceKind
-from shared.domain.sessions import Message, Role, Session, SessionStatus
+from shared.domain.sessions import ClosedBy, HandoverAction, Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.services.policies import PolicyRegistry, load_shipped_policies
@@ -147,6 +147,23 @@ def test_sessions_are_stored_paged_by_status_and_guarded_by_etags(backend: Backe
     with pytest.raises(PreconditionFailed):
         index.save(loaded.claim("佐藤", NOW))
     assert index.get("missing") is None
+
+
+def test_a_session_s_hand_overs_and_follow_up_round_trip(backend: Backend) -> None:
+    index = SessionIndex(backend.store)
+    index.create(session(7))
+    later = NOW.replace(hour=2)
+    held = index.save(index.get(session(7).session_id).claim("田中", NOW))
+    moved = index.save(held.transfer("田中", "佐藤", "続きをお願いします", NOW))
+    ended = index.save(moved.close(ClosedBy.USER, None, NOW, follow_up_until=later))
+    loaded = index.get(session(7).session_id)
+    assert replace(loaded, etag=None) == replace(ended, etag=None)
+    assert (loaded.closed_by, loaded.follow_up_until) == (ClosedBy.USER, later)
+    assert [(h.action, h.from_, h.to, h.note) for h in loaded.handovers] == [
+        (HandoverAction.TRANSFER, "田中", "佐藤", "続きをお願いします")
+    ]
+    by_expert = index.save(loaded.with_outcome("助言"))
+    assert index.get(by_expert.session_id).outcome == "助言"
 
 
 def test_messages_are_filed_once_ordered_counted_and_found_by_line_id(backend: Backend) -> None:

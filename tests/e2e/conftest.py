@@ -167,6 +167,8 @@ def running_desk(
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
         **store_env,
+        # A module may run its host with other settings (e.g. DESK_REQUIRE_APP_ROLES=true).
+        **getattr(request.module, "HOST_ENV", {}),
     }
     log = workdir / "host.log"
     with host_process(env, log) as base_url:

@@ -186,3 +186,106 @@ def test_the_idle_sweep_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
     assert "recent=" in summary  # the fresh session was skipped, and the line says why
     detail = desk.admin("GET", f"/api/admin/sessions/{session_id}")[1]
     assert detail["status"] == "waiting"  # a fresh session is not idle
+
+
+def principal(name: str, *roles: str) -> str:
+    """An X-MS-CLIENT-PRINCIPAL header as App Service authentication builds it."""
+    claims = [{"typ": "name", "val": name}] + [{"typ": "roles", "val": r} for r in roles]
+    data = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+    return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+def as_principal(desk: RunningDesk, header: str, path: str, payload: object) -> tuple[int, dict]:
+    headers = {"x-functions-key": FUNCTION_KEY, "x-ms-client-principal": header}
+    status, body = desk.http("POST", path, json.dumps(payload).encode(), headers)
+    return status, json.loads(body)
+
+
+def test_a_claimed_session_is_answered_only_by_its_holder(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-exclusive")
+    user.say("相談です")
+    path = f"/api/admin/sessions/{session_id}"
+    assert desk.admin("POST", f"{path}/claim", {"operator": "田中"})[0] == 200
+    status, body = desk.admin("POST", f"{path}/messages", {"text": "佐藤です", "operator": "佐藤"})
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    assert "田中" in body["error"]["message"]
+    status, body = desk.admin("POST", f"{path}/close", {"outcome": "助言", "operator": "佐藤"})
+    assert status == 409
+    assert "田中" in body["error"]["message"]
+    assert desk.sim.calls_to("push") == []  # the user received nothing from 佐藤
+    status, sent = desk.admin("POST", f"{path}/messages", {"text": "田中です", "operator": "田中"})
+    assert (status, sent["accepted"]) == (201, True)
+    assert desk.sim.texts(user.user_id) == ["田中です"]
+
+    # A Desk.Admin takes it over (audited); a plain expert principal may not.
+    expert = principal("佐藤", "Desk.Expert")
+    assert as_principal(desk, expert, f"{path}/messages", {"text": "佐藤です"})[0] == 409
+    admin = principal("管理者", "Desk.Admin")
+    status, sent = as_principal(desk, admin, f"{path}/messages", {"text": "管理者が引き継ぎます"})
+    assert (status, sent["accepted"]) == (201, True)
+    assert desk.admin("GET", path)[1]["assignedTo"] == "管理者"
+    records = desk.admin("GET", "/api/admin/audit?limit=200")[1]["records"]
+    takeovers = [r for r in records if r["action"] == "session.takeover"]
+    assert [(r["who"], r["details"]["previous"]) for r in takeovers][-1:] == [("管理者", "田中")]
+
+
+def test_the_expert_answers_after_the_user_ended_the_session(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-follow-up")
+    path = f"/api/admin/sessions/{session_id}"
+    assert desk.admin("POST", f"{path}/claim", {"operator": "田中"})[0] == 200
+    user.say("面接対策を教えてください")
+    user.say("相談を終了")
+    assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("session_ended")
+    detail = desk.admin("GET", path)[1]
+    assert (detail["status"], detail["closedBy"], detail["assignedTo"]) == (
+        "closed",
+        "user",
+        "田中",
+    )
+    assert detail["followUpUntil"]
+    status, body = desk.admin("POST", f"{path}/messages", {"text": "横から", "operator": "佐藤"})
+    assert (status, "田中" in body["error"]["message"]) == (409, True)
+    desk.sim.clear_inbox(user.user_id)
+    status, sent = desk.admin(
+        "POST", f"{path}/messages", {"text": "想定問答を用意しましょう。", "operator": "田中"}
+    )
+    assert (status, sent["accepted"]) == (201, True)
+    assert [(d.via, d.message["text"]) for d in desk.sim.inbox(user.user_id)] == [
+        ("push", "想定問答を用意しましょう。")
+    ]
+    status, recorded = desk.admin("POST", f"{path}/close", {"outcome": "助言", "operator": "田中"})
+    assert (status, recorded["outcome"], recorded["closedBy"]) == (200, "助言", "user")
+    assert len(desk.sim.inbox(user.user_id)) == 1  # no closing message after the user's end
+
+
+def test_a_session_ended_while_waiting_can_be_claimed_and_answered(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-follow-up-waiting")
+    path = f"/api/admin/sessions/{session_id}"
+    user.say("誰か答えてくれますか")
+    user.say("相談を終了")
+    desk.sim.clear_inbox(user.user_id)
+    assert desk.admin("POST", f"{path}/claim", {"operator": "佐藤"})[0] == 200
+    status, sent = desk.admin(
+        "POST", f"{path}/messages", {"text": "お答えします。", "operator": "佐藤"}
+    )
+    assert (status, sent["accepted"]) == (201, True)
+    assert desk.sim.texts(user.user_id) == ["お答えします。"]
+    detail = desk.admin("GET", path)[1]
+    assert (detail["status"], detail["closedBy"], detail["assignedTo"]) == (
+        "closed",
+        "user",
+        "佐藤",
+    )
+
+
+def test_line_s_retry_after_beyond_the_bound_is_honoured(desk: RunningDesk) -> None:
+    user, session_id = open_session(desk, "session-retry-after")
+    desk.sim.fail_next("push", 429, retry_after=30)  # longer than the 8 s the desk waits
+    status, sent = desk.admin(
+        "POST",
+        f"/api/admin/sessions/{session_id}/messages",
+        {"text": "お待たせしました。", "operator": "田中"},
+    )
+    assert (status, sent["accepted"], sent["message"]["deliveryDetail"]) == (201, False, "HTTP 429")
+    assert [c.status for c in desk.sim.calls_to("push")] == [429]  # not retried sooner
+    assert desk.sim.texts(user.user_id) == []

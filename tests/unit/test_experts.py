@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shared.errors import ConflictError, NotFoundError, ValidationError
@@ -153,7 +155,8 @@ def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store
     with pytest.raises(ValidationError, match="情報提供"):
         desk.experts.close(session_id, "田中", {"outcome": "解決"})
     closed = desk.experts.close(session_id, "田中", {"outcome": "助言"})
-    assert (closed["status"], closed["outcome"], closed["closedBy"]) == ("closed", "助言", "田中")
+    assert (closed["status"], closed["outcome"], closed["closedBy"]) == ("closed", "助言", "expert")
+    assert closed["closedByName"] == "田中"
     assert closed["closingMessageAccepted"] is True
     assert line.texts() == [TEXTS.text("session_closed")]
     assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
@@ -186,3 +189,211 @@ def test_idle_sessions_close_themselves_once(desk, sim, line, store, clock) -> N
         if c == DESK and p == "sessions"
     }
     assert statuses == {quiet.user_id: "closed", busy.user_id: "waiting", blocked.user_id: "closed"}
+
+
+# -- a claim protects a session (issue 10, defect 1) -------------------------------------------
+
+
+def audit_actions(desk) -> list[tuple[str, str, dict]]:
+    return [(r["who"], r["action"], r["details"]) for r in desk.auditor.page(None, 200)["records"]]
+
+
+def test_only_the_holder_answers_or_closes_a_claimed_session(desk, sim, line) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    desk.experts.claim(session_id, "田中")
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.send(session_id, "佐藤", {"text": "佐藤です。"})
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.close(session_id, "佐藤", {"outcome": "助言"})
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.claim(session_id, "佐藤")
+    assert line.sent == []  # the user received nothing from 佐藤
+    assert desk.experts.send(session_id, "田中", {"text": "田中です。"})["accepted"] is True
+    assert line.texts() == ["田中です。"]
+
+
+def test_a_desk_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    desk.experts.claim(session_id, "田中")
+    sent = desk.experts.send(session_id, "管理者", {"text": "代わりに回答します。"}, admin=True)
+    assert sent["accepted"] is True
+    detail = desk.experts.detail(session_id, "管理者")
+    assert detail["assignedTo"] == "管理者"
+    assert [(h["action"], h["from"], h["to"]) for h in detail["handovers"]] == [
+        ("takeover", "田中", "管理者")
+    ]
+    takeovers = [d for _, a, d in audit_actions(desk) if a == "session.takeover"]
+    assert takeovers == [{"session": session_id, "previous": "田中", "during": "answer"}]
+    with pytest.raises(ConflictError, match="claimed by 管理者"):
+        desk.experts.send(session_id, "田中", {"text": "戻りました。"})
+
+
+def test_release_puts_a_session_back_in_the_queue_with_a_note(desk, sim, line) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    with pytest.raises(ConflictError, match="not claimed"):
+        desk.experts.release(session_id, "田中")
+    desk.experts.claim(session_id, "田中")
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.release(session_id, "佐藤")
+    released = desk.experts.release(session_id, "田中", "履歴書の添削が途中です")
+    assert (released["status"], released["assignedTo"]) == ("waiting", None)
+    assert released["handovers"][-1]["note"] == "履歴書の添削が途中です"
+    assert only_session(desk) == session_id  # back in the queue
+    assert line.sent == []  # a note is for the staff only
+    assert ("田中", "session.release") in [(w, a) for w, a, _ in audit_actions(desk)]
+    assert desk.experts.send(session_id, "佐藤", {"text": "引き継ぎました。"})["accepted"]
+
+
+def test_transfer_hands_a_session_to_another_expert(desk, sim, line) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    desk.experts.claim(session_id, "田中")
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.transfer(session_id, "佐藤", "佐藤")
+    moved = desk.experts.transfer(session_id, "田中", "佐藤", "転職支援に詳しい方へ")
+    assert (moved["status"], moved["assignedTo"]) == ("active", "佐藤")
+    assert desk.experts.transfer(session_id, "佐藤", "佐藤")["handovers"] == moved["handovers"]
+    with pytest.raises(ConflictError, match="claimed by 佐藤"):
+        desk.experts.send(session_id, "田中", {"text": "まだ私が"})
+    taken = desk.experts.transfer(session_id, "管理者", "鈴木", admin=True)
+    assert taken["assignedTo"] == "鈴木"
+    actions = [(a, d.get("previous"), d.get("to")) for _, a, d in audit_actions(desk)]
+    assert ("session.transfer", "田中", "佐藤") in actions
+    assert ("session.takeover", "佐藤", None) in actions
+    assert ("session.transfer", "佐藤", "鈴木") in actions
+    assert line.sent == []
+
+
+@pytest.mark.parametrize(
+    ("to", "note"), [("", None), ("  ", None), (5, None), ("あ" * 101, None), ("佐藤", 3)]
+)
+def test_bad_hand_overs_are_refused(desk, sim, line, to, note) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    desk.experts.claim(session_id, "田中")
+    with pytest.raises(ValidationError):
+        desk.experts.transfer(session_id, "田中", to, note)
+    with pytest.raises(NotFoundError):
+        desk.experts.transfer("20990101T000000-000000", "田中", "佐藤")
+    with pytest.raises(NotFoundError):
+        desk.experts.release("20990101T000000-000000", "田中")
+    with pytest.raises(ValidationError):
+        desk.experts.release(session_id, "田中", "x" * 1001)
+
+
+def test_a_closed_session_cannot_be_handed_over(desk, sim, line) -> None:
+    open_session(desk, sim, line)
+    session_id = only_session(desk)
+    desk.experts.claim(session_id, "田中")
+    desk.experts.close(session_id, "田中", {"outcome": "助言"})
+    with pytest.raises(ConflictError, match="closed"):
+        desk.experts.release(session_id, "田中")
+    with pytest.raises(ConflictError, match="closed"):
+        desk.experts.transfer(session_id, "田中", "佐藤")
+
+
+def test_closed_by_names_the_kind_and_the_expert(desk, sim, line, clock) -> None:
+    open_session(desk, sim, line)
+    closed = desk.experts.close(only_session(desk), "田中", {"outcome": "助言"})
+    assert (closed["closedBy"], closed["closedByName"]) == ("expert", "田中")
+    open_session(desk, sim, line, "quiet")
+    clock.advance(days=15)
+    desk.experts.close_idle()
+    (idle,) = [
+        s for s in desk.experts.queue("closed", None, 50)["sessions"] if s["outcome"] != "助言"
+    ]
+    assert (idle["closedBy"], idle["closedByName"]) == ("idle", None)
+
+
+# -- a session the user ended can still be answered (issue 10, defect 2) ------------------------
+
+
+def ended_with_a_question(desk, sim, line, clock, *, claimed_by: str | None = "田中"):
+    user = open_session(desk, sim, line)
+    session_id = only_session(desk)
+    if claimed_by:
+        desk.experts.claim(session_id, claimed_by)
+    deliver(desk, user.text_event("面接で何を聞かれますか？"))
+    clock.advance(minutes=5)
+    deliver(desk, user.text_event("相談を終了"))
+    line.sent.clear()
+    return user, session_id
+
+
+def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line, clock) -> None:
+    user, session_id = ended_with_a_question(desk, sim, line, clock)
+    detail = desk.experts.detail(session_id, "田中")
+    assert (detail["status"], detail["closedBy"], detail["outcome"]) == ("closed", "user", None)
+    assert detail["followUpUntil"] == (clock() + timedelta(hours=72)).isoformat()
+    with pytest.raises(ConflictError, match="claimed by 田中"):
+        desk.experts.send(session_id, "佐藤", {"text": "横から失礼します"})
+    clock.advance(hours=71)
+    sent = desk.experts.send(session_id, "田中", {"text": "志望動機をよく聞かれます。"})
+    assert sent["accepted"] is True
+    assert [(s.via, s.to, s.messages[0].text) for s in line.sent] == [
+        ("push", user.user_id, "志望動機をよく聞かれます。")
+    ]
+    assert desk.experts.send(session_id, "田中", {"text": "追記です。"})["accepted"]
+    clock.advance(hours=2)
+    with pytest.raises(ConflictError, match="follow-up window"):
+        desk.experts.send(session_id, "田中", {"text": "遅れてすみません"})
+    line.sent.clear()
+    recorded = desk.experts.close(session_id, "田中", {"outcome": "情報提供"})
+    assert (recorded["status"], recorded["outcome"], recorded["closedBy"]) == (
+        "closed",
+        "情報提供",
+        "user",
+    )
+    assert line.sent == []  # the user ended it: no closing message
+    with pytest.raises(ConflictError, match="closed"):
+        desk.experts.close(session_id, "田中", {"outcome": "助言"})
+
+
+def test_a_waiting_session_the_user_ended_can_be_claimed_and_answered(
+    desk, sim, line, clock
+) -> None:
+    _user, session_id = ended_with_a_question(desk, sim, line, clock, claimed_by=None)
+    assert desk.experts.detail(session_id, "佐藤")["assignedTo"] is None
+    sent = desk.experts.send(session_id, "佐藤", {"text": "お答えします。"})
+    assert sent["accepted"] is True
+    detail = desk.experts.detail(session_id, "佐藤")
+    assert (detail["status"], detail["assignedTo"]) == ("closed", "佐藤")
+    with pytest.raises(ConflictError, match="claimed by 佐藤"):
+        desk.experts.send(session_id, "田中", {"text": "私も"})
+    assert line.texts() == ["お答えします。"]
+
+
+def test_nothing_unanswered_means_no_follow_up(desk, sim, line, clock) -> None:
+    user = open_session(desk, sim, line)
+    session_id = only_session(desk)
+    deliver(desk, user.text_event("質問です"))
+    desk.experts.send(session_id, "田中", {"text": "回答です。"})
+    deliver(desk, user.text_event("相談を終了"))
+    detail = desk.experts.detail(session_id, "田中")
+    assert (detail["closedBy"], detail["followUpUntil"]) == ("user", None)
+    with pytest.raises(ConflictError, match="closed"):
+        desk.experts.send(session_id, "田中", {"text": "追伸"})
+    assert desk.experts.close(session_id, "田中", {"outcome": "助言"})["outcome"] == "助言"
+
+
+def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, store) -> None:
+    _, session_id = ended_with_a_question(desk, sim, line, clock)
+    desk.experts.close(session_id, "田中", {"outcome": "助言"})
+    entries = [
+        d
+        for (c, _, i), (d, _) in store.docs.items()
+        if c == DESK and i == f"session_close:{session_id}"
+    ]
+    assert [(e["outcome"], e["closedBy"], e["messages"]) for e in entries] == [("助言", "user", 1)]
+
+
+def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock) -> None:
+    user, session_id = ended_with_a_question(desk, sim, line, clock)
+    deliver(desk, user.text_event("同意を撤回"))
+    line.sent.clear()
+    with pytest.raises(ConflictError, match="withdrew consent"):
+        desk.experts.send(session_id, "田中", {"text": "回答です。"})
+    assert line.sent == []

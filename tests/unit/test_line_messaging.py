@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.linesim import LineSimulator, user_id_for
-from shared.adapters.line_messaging import LineApiClient
+from shared.adapters.line_messaging import LineApiClient, _retry_after
 from shared.domain.messages import PostbackButton, TextMessage
 from shared.errors import LineApiError, ReplyTokenRejected
 
@@ -95,3 +95,30 @@ def test_the_simulator_refuses_loading_outside_lines_rules(sim, client, chat, se
     with pytest.raises(LineApiError):
         client.show_loading(chat, seconds)
     assert [c.status for c in sim.calls_to("loading")] == [400]
+
+
+def test_a_429_carries_line_s_retry_after(sim, client) -> None:
+    sim.fail_next("push", 429, retry_after=7)
+    with pytest.raises(LineApiError) as failed:
+        client.push(ALICE, HELLO, str(uuid.uuid4()))
+    assert (failed.value.http_status, failed.value.retry_after) == (429, 7.0)
+    sim.fail_next("push", 429)
+    with pytest.raises(LineApiError) as failed:
+        client.push(ALICE, HELLO, str(uuid.uuid4()))
+    assert failed.value.retry_after is None  # no header: the caller's own backoff
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "3"}, 3.0),
+        ({"retry-after": "1.5"}, 1.5),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+        ({"Retry-After": "-1"}, None),
+        ({"Retry-After": "nan"}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_in_seconds_only(headers, seconds) -> None:
+    assert _retry_after(headers) == seconds

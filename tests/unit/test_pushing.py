@@ -45,3 +45,18 @@ def test_retries_stop_at_the_time_bound() -> None:
     assert not result.accepted
     assert sum(sleeps) <= 3.0
     assert sleeps == [0.5, 1.0]
+
+
+def test_retry_after_is_a_floor_under_the_backoff() -> None:
+    throttled = LineApiError("slow down", http_status=429, retry_after=0.1)
+    line, sleeps = FakeMessenger(push_failures=[throttled]), []
+    assert pusher(line, sleeps).push("U1", HELLO, "k").accepted
+    assert sleeps == [0.5]
+
+
+def test_a_retry_after_beyond_the_bound_ends_the_retries() -> None:
+    throttled = LineApiError("slow down", http_status=429, retry_after=30.0)
+    line, sleeps = FakeMessenger(push_failures=[throttled]), []
+    result = pusher(line, sleeps).push("U1", HELLO, "k")
+    assert (result.accepted, result.attempts, result.detail, sleeps) == (False, 1, "HTTP 429", [])
+    assert line.sent == []
