@@ -85,6 +85,18 @@ class Line:
 
 
 @dataclass(frozen=True)
+class HandoverLine:
+    """A change of hands, with its staff-only note."""
+
+    action: str
+    by: str
+    previous: str | None
+    to: str | None
+    note: str | None
+    at: str
+
+
+@dataclass(frozen=True)
 class ConversationView:
     """A session as the conversation page shows it."""
 
@@ -100,6 +112,7 @@ class ConversationView:
     outcome: str | None
     lines: tuple[Line, ...]
     fingerprint: str
+    handovers: tuple[HandoverLine, ...] = ()
 
 
 def wait_label(minutes: int) -> tuple[int, int]:
@@ -229,6 +242,17 @@ class ConsoleDesk:
             outcome=detail["outcome"],
             lines=lines,
             fingerprint=_fingerprint(lines, detail["status"], detail["assignedTo"]),
+            handovers=tuple(
+                HandoverLine(
+                    action=h["action"],
+                    by=h["by"],
+                    previous=h["from"],
+                    to=h["to"],
+                    note=h["note"],
+                    at=japan_day_and_time(datetime.fromisoformat(h["at"])),
+                )
+                for h in detail.get("handovers", [])
+            ),
         )
 
     def changed(self, session_id: str, who: str, fingerprint: str) -> ConversationView | None:

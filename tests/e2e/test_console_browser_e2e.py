@@ -250,6 +250,24 @@ def test_two_experts_and_an_admin_work_the_desk_in_a_browser(
     expect(closed.locator("tbody tr").filter(has_text="他機関紹介")).to_be_visible()
     closed.screenshot(path=shots / "closed.png", full_page=True)
 
+    # -- hand-over: back to the queue with a note, which the next expert reads -----------------
+    open_consultation(desk, "jiro", "workplace", "上司との関係で悩んでいます。")
+    mine = alice.new_page()
+    mine.goto(desk.base_url + "/console/")
+    jiro = mine.locator("tbody tr").filter(has_text="職場の悩み")
+    jiro.get_by_role("button", name=re.compile("担当する")).click()
+    mine.wait_for_url(re.compile(r"/console/sessions/"))
+    jiro_session = mine.url
+    mine.get_by_label("引き継ぎメモ（利用者には送られません）").fill("夜勤明けの連絡が多い方です。")
+    mine.get_by_role("button", name="一覧に戻す").click()
+    mine.wait_for_url(re.compile(r"/console/$"))
+    next_expert = bob.new_page()
+    next_expert.goto(jiro_session)
+    expect(next_expert.get_by_text("相談員Aさんが一覧に戻しました")).to_be_visible()
+    expect(next_expert.get_by_text("夜勤明けの連絡が多い方です。")).to_be_visible()
+    assert all("夜勤明け" not in t for t in desk.sim.texts("jiro"))
+    next_expert.screenshot(path=shots / "handover.png", full_page=True)
+
     assert [p for p in problems if "Content Security Policy" in p] == []
     for context in (alice, bob, admin):
         context.close()

@@ -456,3 +456,67 @@ def test_typing_in_someone_elses_session_is_refused(desk, sim, line) -> None:
         post(f"/console/sessions/{session_id}/typing", **{"Sec-Fetch-Site": "cross-site"})[0] == 403
     )
     assert line.loading == []
+
+
+# -- hand-over --------------------------------------------------------------------------------
+
+
+def test_the_holder_releases_a_session_to_the_queue_with_a_note(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    status, headers, _ = post(
+        f"/console/sessions/{session_id}/release", {"note": "収入の話は済み。次は職場の件"}
+    )
+    assert (status, headers["HX-Redirect"]) == (204, "/console/")
+    assert desk.console.session(session_id).assigned_to is None
+    _, _, page = get(f"/console/sessions/{session_id}", principal=BOB)
+    assert "相談員Aさんが一覧に戻しました" in page
+    assert "収入の話は済み。次は職場の件" in page
+    assert all("収入の話" not in t for t in line.texts())  # staff only: never sent
+
+
+def test_the_holder_transfers_a_session_and_the_colleague_answers(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    status, _, _ = post(
+        f"/console/sessions/{session_id}/transfer", {"to": "相談員B", "note": "よろしく"}
+    )
+    assert status == 204
+    assert desk.console.session(session_id).assigned_to == "相談員B"
+    assert post(f"/console/sessions/{session_id}/messages", {"text": "A"})[0] == 409
+    assert post(f"/console/sessions/{session_id}/messages", {"text": "B"}, principal=BOB)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("form", "status"),
+    [({"to": ""}, 400), ({"to": "x" * 101}, 400), ({"to": "B", "note": "n" * 5000}, 400)],
+)
+def test_a_bad_transfer_is_4xx_and_changes_nothing(desk, sim, line, form, status) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    assert post(f"/console/sessions/{session_id}/transfer", form)[0] == status
+    assert desk.console.session(session_id).assigned_to == "相談員A"
+
+
+def test_only_the_holder_hands_over(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    status, _, body = post(f"/console/sessions/{session_id}/release", principal=BOB)
+    assert status == 409
+    assert "相談員Aさんの担当です" in body
+    assert (
+        post(f"/console/sessions/{session_id}/transfer", {"to": "相談員B"}, principal=BOB)[0] == 409
+    )
+    assert desk.console.session(session_id).assigned_to == "相談員A"
+
+
+def test_an_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    _, _, page = get(f"/console/sessions/{session_id}", principal=ADMIN)
+    assert "管理者として引き継ぐ" in page
+    assert post(f"/console/sessions/{session_id}/claim", principal=BOB)[0] == 409
+    assert post(f"/console/sessions/{session_id}/claim", principal=ADMIN)[0] == 204
+    assert desk.console.session(session_id).assigned_to == "管理者C"
+    actions = [r["action"] for r in desk.auditor.page(None, 100)["records"]]
+    assert any("takeover" in a for a in actions)

@@ -168,7 +168,8 @@ def console_claim(req: func.HttpRequest) -> func.HttpResponse:
     def page(staff: Staff) -> func.HttpResponse:
         session_id = req.route_params["sessionId"]
         try:
-            _console().experts.claim(session_id, staff.name)
+            # A Desk.Admin takes over someone else's session (the service audits it).
+            _console().experts.claim(session_id, staff.name, admin=staff.is_admin)
         except ConflictError:
             return _conflict(session_id, staff)
         return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
@@ -224,6 +225,48 @@ def console_close(req: func.HttpRequest) -> func.HttpResponse:
         payload = {"outcome": form["outcome"], "referral": form.get("referral") or None}
         try:
             _console().experts.close(session_id, staff.name, payload)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/release", methods=["POST"], auth_level=ANONYMOUS)
+def console_release(req: func.HttpRequest) -> func.HttpResponse:
+    """「一覧に戻す」: back to the queue, with a note for the next expert (the holder only)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        try:
+            _console().experts.release(session_id, staff.name, form.get("note") or None)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": "/console/"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/transfer", methods=["POST"], auth_level=ANONYMOUS)
+def console_transfer(req: func.HttpRequest) -> func.HttpResponse:
+    """「引き継ぐ」: hand the session to a named colleague, with a note (the holder only)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        if not form.get("to", "").strip():
+            return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+        try:
+            _console().experts.transfer(
+                session_id, staff.name, form["to"], form.get("note") or None
+            )
         except ConflictError:
             return _conflict(session_id, staff)
         return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
