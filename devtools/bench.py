@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.cosmos_testserver import EMULATOR_KEY, start_cosmos_test_server
-from devtools.linesim import LineSimulator, SimUser, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
@@ -85,7 +85,7 @@ def _desk(store: DocumentStore, sim: LineSimulator) -> Desk:
 
 
 def _deliver(desk: Desk, *events: dict[str, Any]) -> None:
-    body = json.dumps({"destination": "Ubench", "events": list(events)}).encode()
+    body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
     result = desk.webhook.receive(body, sign(SECRET, body))
     if result.failed:
         raise RuntimeError(f"bench event failed: {dict(result.counts)}")

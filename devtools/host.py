@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from shared.config import LOCAL_ENVIRONMENTS
 from shared.logsafe import describe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,16 @@ def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None
                 target.setdefault(key, str(value))
             return path
     return None
+
+
+def plays_app_service_authentication(environ: MutableMapping[str, str]) -> None:
+    """In local development this host stands in for App Service authentication, so the app
+    believes `X-MS-CLIENT-PRINCIPAL` here (WEBSITE_AUTH_ENABLED=true, unless given a value).
+    Outside development it sets nothing: the app then refuses principal headers."""
+    environment = environ.get("DESK_ENVIRONMENT") or environ.get("AZURE_FUNCTIONS_ENVIRONMENT")
+    local = (environment or "").strip().lower() in LOCAL_ENVIRONMENTS
+    if local and not environ.get("WEBSITE_AUTH_ENABLED", "").strip():  # the sample leaves it ""
+        environ["WEBSITE_AUTH_ENABLED"] = "true"
 
 
 def compile_route(template: str) -> re.Pattern[str]:
@@ -541,13 +552,6 @@ def local_auth(
     return _text(404, "")
 
 
-def _development_environment() -> None:
-    """What a local run sets for the app unless the environment says otherwise."""
-    os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
-    # This host plays App Service authentication (local_auth), so the app may trust it.
-    os.environ.setdefault("WEBSITE_AUTH_ENABLED", "true")
-
-
 class HostServer(ThreadingHTTPServer):
     """A threaded HTTP/1.1 server whose `host` is set once the app has been imported.
 
@@ -656,7 +660,8 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("azure", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings_file = load_local_settings()
-    _development_environment()
+    os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
+    plays_app_service_authentication(os.environ)
 
     server = HostServer((options.address, options.port), _Handler)
     port = server.server_address[1]

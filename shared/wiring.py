@@ -40,6 +40,7 @@ from shared.services.reporting import Reports
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -92,7 +93,13 @@ def build_desk(
     users = Users(store)
     statistics = Statistics(StatEntries(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
-    policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
+    replies = Replies(load_catalogue())
+    policies = PolicyRegistry(
+        store,
+        load_shipped_policies(settings.policy_url),
+        clock,
+        check_messages=replies.check_policy_messages,
+    )
     consent = ConsentService(
         users,
         ConsentLog(store),
@@ -101,14 +108,15 @@ def build_desk(
         prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
         statistics=statistics,
     )
-    replies = Replies(load_catalogue())
     index, messages = SessionIndex(store), MessageLog(store)
     sessions = Sessions(
         users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
+    tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
+        store=store,
         users=users,
         flags=flags,
         suspensions=suspensions,
@@ -132,6 +140,7 @@ def build_desk(
         auditor=auditor,
         hash_key=settings.hash_key,
         clock=clock,
+        tombstones=tombstones,
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
     status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
@@ -149,6 +158,7 @@ def build_desk(
         topics=load_topics(),
         hours=settings.business_hours,
         clock=clock,
+        tombstones=tombstones,
     )
     experts = ExpertDesk(
         sessions=sessions,
@@ -169,6 +179,9 @@ def build_desk(
         ),
         conversation=conversation,
         hash_key=settings.hash_key,
+        bot_user_id=_bot_user_id(settings, messenger),
+        event_ttl_seconds=settings.event_ttl_seconds,
+        clock=clock,
     )
     return Desk(
         settings=settings,
@@ -204,6 +217,14 @@ def build_desk(
             messenger=messenger,
         ),
     )
+
+
+def _bot_user_id(settings: Settings, messenger: LineMessenger) -> Callable[[], str]:
+    """LINE_BOT_USER_ID when set, else LINE's bot info (the client keeps it per process)."""
+    configured = settings.line_bot_user_id
+    if configured:
+        return lambda: configured
+    return messenger.bot_user_id
 
 
 _lock = threading.Lock()

@@ -64,9 +64,12 @@ class EventReceipts:
             return self._take_over(meta, doc)
         return Claim.CLAIMED
 
-    def complete(self, meta: EventMeta) -> None:
-        """Mark the event handled for good."""
-        self._store.upsert(USERS, self._doc(meta, "done", lease_until=None))
+    def complete(self, meta: EventMeta, result: str | None = None) -> None:
+        """Mark the event handled for good (`result` "failed": a bug stopped it half-way)."""
+        doc = self._doc(meta, "done", lease_until=None)
+        if result is not None:
+            doc["result"] = result
+        self._store.upsert(USERS, doc)
 
     def release(self, meta: EventMeta) -> None:
         """Forget a claim whose handling failed, so LINE's redelivery is handled afresh."""
@@ -115,6 +118,7 @@ class Ticket:
         self.meta = meta
         self._receipts = receipts
         self.claimed = False
+        self.forgotten = False
         self.result: str | None = None
 
     def claim(self) -> bool:
@@ -135,6 +139,7 @@ class Ticket:
     def forget(self) -> None:
         """The claimed receipt is gone with the user's data: neither complete nor release it."""
         self.claimed = False
+        self.forgotten = True
 
 
 class Users:
@@ -171,6 +176,7 @@ class Users:
             session_event_id=doc.get("sessionEventId"),
             last_session_id=doc.get("lastSessionId"),
             prompt_event_id=doc.get("promptEventId"),
+            erased_at=time_or_none(doc.get("erasedAt")),
             etag=doc.get("_etag"),
         )
 
@@ -200,6 +206,7 @@ class Users:
             "sessionEventId": user.session_event_id,
             "lastSessionId": user.last_session_id,
             "promptEventId": user.prompt_event_id,
+            "erasedAt": iso_or_none(user.erased_at),
         }
         if user.etag is None:
             try:

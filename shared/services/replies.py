@@ -7,7 +7,13 @@ from datetime import datetime
 from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
-from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.domain.messages import (
+    ConfirmMessage,
+    OutboundMessage,
+    PostbackButton,
+    TextMessage,
+    check_batch,
+)
 from shared.domain.service_status import Effective, ServiceState
 from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
@@ -93,6 +99,17 @@ class Replies:
             PostbackButton(self._t.text(key), postbacks.encode(action), self._t.text(key))
             for key, action in entries
         )
+
+    def check_policy_messages(self, version: PolicyVersion, at: datetime) -> None:
+        """Build every message that carries `version` (its link, its id) as LINE would get
+        it; ValueError when one would exceed LINE's limits (a version the desk could never
+        announce would fail every user event once it takes effect)."""
+        check_batch((self.text("greeting"), *self.consent_prompt(version)))
+        check_batch((self.text("consent_stale"), *self.consent_prompt(version)))
+        self.deemed_notice(version)
+        self.thanks(version, at)
+        for method in (ConsentMethod.EXPLICIT, ConsentMethod.DEEMED):  # what a receipt shows
+            self.receipt(version, method, at)
 
     def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
         """Thank-you after an explicit agreement, with the version and the time in Japan."""

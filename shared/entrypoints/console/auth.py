@@ -1,7 +1,7 @@
 """Who may use the console, and which requests may change something.
 
-Kept apart from shared/entrypoints/identity.py, whose `principal_from` reads the header: this
-module adds the console's own rules on top of it.
+Kept apart from shared/entrypoints/identity.py, whose `trusted_principal` reads the header:
+this module adds the console's own rules on top of it.
 
 - App Service authentication must be on (`WEBSITE_AUTH_ENABLED`): only then does the platform
   strip a client's own `X-MS-CLIENT-PRINCIPAL`, so only then is the header worth anything.
@@ -19,8 +19,9 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
-from shared.entrypoints.identity import ADMIN, EXPERT, Principal, principal_from
-from shared.errors import ValidationError
+from shared.config import Settings
+from shared.entrypoints.identity import ADMIN, EXPERT, Principal, trusted_principal
+from shared.errors import AuthorizationError, ValidationError
 
 LOGIN_PATH = "/.auth/login/aad"
 LOGOUT_PATH = "/.auth/logout"
@@ -45,16 +46,13 @@ class Staff:
     is_admin: bool
 
 
-def staff_from(req: func.HttpRequest, auth_enabled: bool) -> Staff | Refusal:
-    """The signed-in staff member, or why the request is refused.
-
-    `auth_enabled` is the WEBSITE_AUTH_ENABLED setting.
-    """
-    if not auth_enabled:
+def staff_from(req: func.HttpRequest, settings: Settings) -> Staff | Refusal:
+    """The signed-in staff member, or why the request is refused."""
+    if not settings.app_service_auth:
         return Refusal.AUTH_OFF
     try:
-        principal: Principal | None = principal_from(req)
-    except ValidationError:
+        principal: Principal | None = trusted_principal(req, settings)
+    except (ValidationError, AuthorizationError):
         return Refusal.BAD_PRINCIPAL
     if principal is None:
         return Refusal.SIGN_IN

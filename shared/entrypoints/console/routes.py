@@ -62,7 +62,7 @@ def _serve(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.H
     """Sign-in and role first, the same-site check for state changes, then the page."""
     staff: Staff | None = None
     try:
-        found = staff_from(req, get_desk().settings.website_auth_enabled)
+        found = staff_from(req, get_desk().settings)
         if isinstance(found, Refusal):
             return _refused(req, found)
         staff = found
