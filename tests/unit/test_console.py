@@ -520,3 +520,41 @@ def test_an_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) -> Non
     assert desk.console.session(session_id).assigned_to == "管理者C"
     actions = [r["action"] for r in desk.auditor.page(None, 100)["records"]]
     assert any("takeover" in a for a in actions)
+
+
+# -- contrast (WCAG AA) -------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_style_sheets_text_colours_pass_wcag_aa() -> None:
+    css = (CONSOLE / "static" / "console.css").read_text("utf-8")
+    colour = dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6});", css))
+    pairs = [
+        ("ink", "#ffffff"),
+        ("muted", "#ffffff"),
+        ("muted", colour["soft"]),
+        ("ink", colour["soft"]),
+        ("brand", "#ffffff"),
+        ("brand-ink", colour["brand"]),
+        ("alert", colour["alert-soft"]),
+        ("#ffffff", colour["alert"]),
+        ("ok", colour["ok-soft"]),
+        ("brand", "#e7f0fb"),
+        ("#7a4a00", "#fff1d6"),
+        ("#ffffff", "#6b6b6b"),
+        ("ink", "#fff6d6"),
+        ("ink", "#e9f1fb"),
+    ]
+    for foreground, background in pairs:
+        fg = colour.get(foreground, foreground)
+        assert _contrast(fg, background) >= 4.5, (foreground, background)
