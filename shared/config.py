@@ -42,6 +42,9 @@ DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワー
 # The app roles of the admin API (see shared/entrypoints/identity.py).
 APP_ROLES = ("Desk.Expert", "Desk.Admin")
 
+# How users reach the operator by post or phone; each deployment names its own.
+DEFAULT_CONTACT = "みらいキャリアポート運営事務局（千葉県公式サイトの窓口案内をご覧ください）"
+
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
 
@@ -277,6 +280,41 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=100_000,
     ),
     Setting(
+        "DESK_RETENTION_DAYS",
+        Kind.INT,
+        "365",
+        "days after a session closes until the text of its messages and notes is erased "
+        "(0: the next retention run)",
+        "retention_days",
+        minimum=0,
+        maximum=36_500,
+    ),
+    Setting(
+        "DESK_INACTIVE_USER_DAYS",
+        Kind.INT,
+        "730",
+        "days without activity after which a user is erased entirely (as on request)",
+        "inactive_user_days",
+        minimum=1,
+        maximum=36_500,
+    ),
+    Setting(
+        "RETENTION_BATCH",
+        Kind.INT,
+        "500",
+        "sessions, and users, the retention timer handles at most per run",
+        "retention_batch",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "DESK_CONTACT",
+        Kind.TEXT,
+        DEFAULT_CONTACT,
+        "how users reach the operator (post, phone): told to users who ask for their data",
+        "contact",
+    ),
+    Setting(
         "DESK_FLOOD_PER_MINUTE",
         Kind.INT,
         "20",
@@ -389,6 +427,14 @@ SETTINGS: tuple[Setting, ...] = (
         "NCRONTAB of the purge timer (03:00 Japan time); a required app setting",
         None,
     ),
+    Setting(
+        "RETENTION_SCHEDULE",
+        Kind.SCHEDULE,
+        "0 0 19 * * *",
+        "NCRONTAB of the retention timer `purge_expired` (04:00 Japan time); a required app "
+        "setting",
+        None,
+    ),
 )
 
 
@@ -430,6 +476,10 @@ class Settings:
     push_backoff_seconds: float
     wait_alert_minutes: int
     followup_hours: int
+    retention_days: int
+    inactive_user_days: int
+    retention_batch: int
+    contact: str
 
     @property
     def store_kind(self) -> str:

@@ -29,14 +29,23 @@ from shared.services.conversation import Conversation
 from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
+from shared.services.exports import UserExports
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
-from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
+from shared.services.records import (
+    ActivityDirectory,
+    ConsentLog,
+    EventReceipts,
+    MessageLog,
+    SessionIndex,
+    Users,
+)
 from shared.services.replies import Replies
 from shared.services.reporting import Reports
+from shared.services.retention import Retention
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
@@ -57,6 +66,8 @@ class Desk:
     experts: ExpertDesk
     moderation: Moderation
     eraser: Eraser
+    retention: Retention
+    exports: UserExports
     auditor: Auditor
     replies: Replies
     status: StatusBoard
@@ -93,7 +104,12 @@ def build_desk(
     users = Users(store)
     statistics = Statistics(StatEntries(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
-    replies = Replies(load_catalogue())
+    replies = Replies(
+        load_catalogue(),
+        retention_days=settings.retention_days,
+        inactive_days=settings.inactive_user_days,
+        contact=settings.contact,
+    )
     policies = PolicyRegistry(
         store,
         load_shipped_policies(settings.policy_url),
@@ -199,6 +215,29 @@ def build_desk(
         experts=experts,
         moderation=moderation,
         eraser=eraser,
+        retention=Retention(
+            store=store,
+            index=index,
+            messages=messages,
+            users=users,
+            directory=ActivityDirectory(store),
+            eraser=eraser,
+            auditor=auditor,
+            clock=clock,
+        ),
+        exports=UserExports(
+            users=users,
+            consents=ConsentLog(store),
+            index=index,
+            messages=messages,
+            flags=flags,
+            suspensions=suspensions,
+            store=store,
+            auditor=auditor,
+            texts=load_catalogue(),
+            hash_key=settings.hash_key,
+            clock=clock,
+        ),
         auditor=auditor,
         replies=replies,
         status=status,

@@ -38,6 +38,8 @@ class UserRecord:
     session_event_id: str | None = None
     last_session_id: str | None = None
     prompt_event_id: str | None = None
+    # The day under which the activity directory lists the user (the retention timer's index).
+    listed_day: str | None = None
     erased_at: datetime | None = None
     """When this user's earlier data was erased: events sent before it change nothing."""
     etag: str | None = None

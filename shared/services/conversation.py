@@ -67,8 +67,8 @@ Messages = tuple[OutboundMessage, ...]
 StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 
 # Commands a user may give without holding consent (a withdrawn user may still ask for
-# erasure, §9 and the privacy law).
-_UNGATED = frozenset({"erase_request", "erase"})
+# erasure or for a copy of their data, §9 and the privacy law).
+_UNGATED = frozenset({"erase_request", "erase", "disclose"})
 
 
 class Conversation:
@@ -210,7 +210,10 @@ class Conversation:
         if self._before(erased, meta, ticket) or self._blocked(meta, ticket, known):
             return
         if command in _UNGATED:  # always honoured: whatever the desk's status or the flood
-            if ticket.claim():
+            if ticket.claim() and command == "disclose":
+                # Where to ask for a copy of one's data; none of it is sent over LINE.
+                self._answer(meta, (self._replies.disclosure(),))
+            elif ticket.claimed:
                 self._erasure(meta, ticket, params)
             return
         user = known or self._first_contact(meta, ticket, erased)

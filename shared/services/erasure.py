@@ -102,6 +102,8 @@ class Eraser:
                 self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
+        if user is not None:
+            self._users.unlist(user)  # the activity directory names the user
         # Only a suspended user's keyed hash may stay, in the audit trail as on the list.
         subject = self._auditor.scrub(user_id, keep_hash=suspension is not None)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
@@ -176,12 +176,21 @@ class Users:
             session_event_id=doc.get("sessionEventId"),
             last_session_id=doc.get("lastSessionId"),
             prompt_event_id=doc.get("promptEventId"),
+            listed_day=doc.get("activeDay"),
             erased_at=time_or_none(doc.get("erasedAt")),
             etag=doc.get("_etag"),
         )
 
     def save(self, user: UserRecord) -> UserRecord:
-        """Write the record; PreconditionFailed if someone else wrote it since it was read."""
+        """Write the record; PreconditionFailed if someone else wrote it since it was read.
+
+        The activity directory lists the user under the day of `updated_at`: when that day
+        changes, the new entry is written first and the old one removed after, so a failure
+        in between leaves an extra entry (the retention timer drops it), never none.
+        """
+        day = activity_day(user.updated_at)
+        if user.listed_day != day:
+            self._store.upsert(DESK, _activity_doc(user.user_id, day))
         doc: Document = {
             "id": USER_DOC_ID,
             "userId": user.user_id,
@@ -206,6 +215,7 @@ class Users:
             "sessionEventId": user.session_event_id,
             "lastSessionId": user.last_session_id,
             "promptEventId": user.prompt_event_id,
+            "activeDay": day,
             "erasedAt": iso_or_none(user.erased_at),
         }
         if user.etag is None:
@@ -215,7 +225,57 @@ class Users:
                 raise PreconditionFailed("user record was created concurrently") from None
         else:
             stored = self._store.replace(USERS, doc, etag=user.etag)
-        return replace(user, etag=stored["_etag"])
+        if user.listed_day is not None and user.listed_day != day:
+            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+        return replace(user, etag=stored["_etag"], listed_day=day)
+
+    def unlist(self, user: UserRecord) -> None:
+        """Remove the user's activity entry (erasure)."""
+        if user.listed_day is not None:
+            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+
+
+ACTIVITY = "activity"
+"""The activity directory: one entry per user, `{YYYY-MM-DD}:{userId}`, so the retention timer
+pages through users oldest activity first (the users container has no cross-partition query)."""
+
+
+def activity_day(at: datetime) -> str:
+    """The directory's day of a moment (UTC)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def activity_entry_id(user_id: str, day: str) -> str:
+    """The directory entry of a user listed under `day`."""
+    return f"{day}:{user_id}"
+
+
+def _activity_doc(user_id: str, day: str) -> Document:
+    return {
+        "id": activity_entry_id(user_id, day),
+        "pk": ACTIVITY,
+        "type": "activity",
+        "userId": user_id,
+        "day": day,
+    }
+
+
+class ActivityDirectory:
+    """Pages through the activity directory, oldest day first."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def page(self, after: str | None, limit: int) -> list[tuple[str, str, str]]:
+        """Entries `(entry id, user id, day)` after the entry `after`, oldest day first."""
+        docs = self._store.query_partition(
+            DESK, ACTIVITY, doc_type="activity", after_id=after, limit=limit
+        )
+        return [(d["id"], d["userId"], d["day"]) for d in docs]
+
+    def drop(self, entry_id: str) -> None:
+        """Remove one entry (stale, or its user gone)."""
+        self._store.delete(DESK, ACTIVITY, entry_id)
 
 
 class ConsentLog:
@@ -301,6 +361,18 @@ class SessionIndex:
             DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
         )
 
+    def text_kept(self, after: str | None, limit: int) -> list[Session]:
+        """Closed sessions whose text the retention timer has not erased, by id (opening)."""
+        docs = self._store.query_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": SessionStatus.CLOSED.value, "textErased": False},
+            after_id=after,
+            limit=limit,
+        )
+        return [_session(d) for d in docs]
+
     def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
         """Sessions in `status`, oldest first, `limit` after the id `after`."""
         docs = self._store.query_partition(
@@ -379,6 +451,9 @@ def _session_doc(session: Session) -> Document:
         "outcome": session.outcome,
         "followUpUntil": iso_or_none(session.follow_up_until),
         "handovers": [_handover_doc(h) for h in session.handovers],
+        # Always written, so the retention timer can ask for closed sessions not yet erased.
+        "textErased": session.text_erased_at is not None,
+        "textErasedAt": iso_or_none(session.text_erased_at),
     }
 
 
@@ -420,6 +495,7 @@ def _session(doc: Document) -> Session:
         outcome=doc.get("outcome"),
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
+        text_erased_at=time_or_none(doc.get("textErasedAt")),
         etag=doc.get("_etag"),
     )
 

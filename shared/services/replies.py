@@ -22,8 +22,23 @@ from shared.texts.catalogue import Catalogue
 class Replies:
     """Builds every message the webhook sends."""
 
-    def __init__(self, texts: Catalogue) -> None:
+    def __init__(
+        self,
+        texts: Catalogue,
+        *,
+        retention_days: int = 365,
+        inactive_days: int = 730,
+        contact: str = "",
+    ) -> None:
+        """`retention_days`, `inactive_days` and `contact` come from the settings (the wiring
+        passes them), so what users are told cannot disagree with what the timers do."""
         self._t = texts
+        self._retention = texts.text(
+            "retention_summary",
+            retention_days=f"{retention_days:,}",
+            inactive_days=f"{inactive_days:,}",
+        )
+        self._contact = contact
 
     def text(self, key: str, **params: str) -> TextMessage:
         """One catalogue text as a bubble."""
@@ -38,7 +53,9 @@ class Replies:
             return PostbackButton(label, data, display_text=label)
 
         return (
-            TextMessage(self._t.text("consent_summary", url=version.url)),
+            TextMessage(
+                self._t.text("consent_summary", url=version.url, retention=self._retention)
+            ),
             ConfirmMessage(
                 alt_text=self._t.text("consent_alt_text"),
                 text=self._t.text("consent_question", version=version.version_id),
@@ -58,6 +75,10 @@ class Replies:
         else:
             notice = self.text("status_maintenance")
         return (notice, TextMessage(status.message)) if status.message else (notice,)
+
+    def disclosure(self) -> TextMessage:
+        """How to ask for a copy of one's data (by post, never over LINE)."""
+        return TextMessage(self._t.text("disclosure", contact=self._contact))
 
     def erase_question(self) -> ConfirmMessage:
         """削除する / やめる, before erasing on the user's request."""

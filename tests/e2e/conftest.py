@@ -166,6 +166,7 @@ def running_desk(
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
         "PURGE_SCHEDULE": "0 0 18 * * *",
+        "RETENTION_SCHEDULE": "0 0 19 * * *",
         "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,

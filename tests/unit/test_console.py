@@ -16,7 +16,7 @@ import pytest
 from devtools.host import dev_principal
 from shared.config import settings_from
 from shared.entrypoints.console.pages import CONTENT_SECURITY_POLICY
-from shared.services.ports import DESK
+from shared.services.ports import DESK, USERS
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
 from tests.kit.app import desk_host
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
@@ -558,3 +558,14 @@ def test_the_style_sheets_text_colours_pass_wcag_aa() -> None:
     for foreground, background in pairs:
         fg = colour.get(foreground, foreground)
         assert _contrast(fg, background) >= 4.5, (foreground, background)
+
+
+def test_a_text_erased_by_retention_is_shown_as_erased(desk, sim, line, store) -> None:
+    session_id = a_session(desk, sim, line, "alice", "消える本文")
+    session = desk.console.session(session_id)
+    (doc,) = store.query_partition(USERS, session.user_id, doc_type="message")
+    store.upsert(USERS, {**doc, "text": None})
+    _, _, page = get(f"/console/sessions/{session_id}")
+    assert "本文は削除済み" in page
+    assert "消える本文" not in page
+    assert ">None<" not in page
