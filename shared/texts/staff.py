@@ -78,6 +78,9 @@ StaffKey = Literal[
     "record_race",
     "store_exists",
     "store_changed",
+    "typing_not_owner",
+    "form_too_large",
+    "form_utf8",
 ]
 
 
