@@ -7,11 +7,13 @@
    Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting,
    and the purge of 100 and 1,000 suspended users with 50 messages each; the retention
    timer for 1,000 and 10,000 closed sessions, and the export of a user with 50 sessions.
-3. Statistics: one request (`GET /api/admin/stats`) over 36 and 37 months of realistic
+   The experts' console: the queue page's server time with 10 and 10,000 sessions, and a
+   conversation page of 200 messages (p50 and p95 on SQLite).
+3. A fresh worker process: the first webhook call with and without the Flex preload against
+   the steady median, and what Application Insights telemetry adds to start-up and p99.
+4. Statistics: one request (`GET /api/admin/stats`) over 36 and 37 months of realistic
    entries for each grouping, the first ever (every month read and tallied), on another
    worker and on the same one, next to the figures measured before.
-4. A fresh worker process: the first webhook call with and without the Flex preload against
-   the steady median, and what Application Insights telemetry adds to start-up and p99.
 5. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
@@ -31,7 +33,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +44,17 @@ from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
 from shared.domain.privacy import user_key
-from shared.domain.sessions import Handover, HandoverAction, Session, SessionStatus
+from shared.domain.sessions import (
+    Handover,
+    HandoverAction,
+    Message,
+    Role,
+    Session,
+    SessionStatus,
+)
 from shared.services.desk_records import StatEntries, Suspension, Suspensions
 from shared.services.ports import DESK, USERS, Document, DocumentStore
-from shared.services.records import SessionIndex
+from shared.services.records import MessageLog, SessionIndex
 from shared.wiring import Desk, build_desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +183,81 @@ def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
             f"  {name:<18} {total:>6} sessions: first page ({shown}) "
             f"median {statistics.median(timings) * 1000:7.1f} ms"
         )
+
+
+def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> None:
+    """Server time of the console's pages through the local host's routing (sign-in check,
+    service, Jinja2 rendering): the queue with 10 and 10,000 sessions waiting, and a
+    conversation of 200 messages (each view of it is an audited read)."""
+    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
+    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
+
+    settings = settings_from(
+        {
+            "DESK_ENVIRONMENT": "Development",
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_API_BASE_URL": sim.base_url,
+            "WEBSITE_AUTH_ENABLED": "true",
+        }
+    )
+    messenger = LineApiClient(TOKEN, sim.base_url, timeout_seconds=5)
+    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    headers = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("bench", ["Desk.Expert"])}
+
+    def timed(path: str) -> tuple[float, float, float]:
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            status, _, _ = host.handle("GET", path, headers, b"")
+            timings.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"bench page {path} answered {status}")
+        first = timings[0]
+        timings.sort()
+        return first, statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+    index, messages = SessionIndex(store), MessageLog(store)
+    opened = datetime(2025, 11, 4, 1, 0, tzinfo=UTC)
+    made = 0
+    try:
+        for total in (10, 10_000):
+            for n in range(made, total):
+                user_id = "U" + f"{n:032x}"
+                session_id = f"{opened:%Y%m%dT%H%M%S}-{n:06x}"
+                index.create(Session(session_id, user_id, "career", SessionStatus.WAITING, opened))
+            made = total
+            install_desk(build_desk(settings, store, messenger))  # tab counts not cached yet
+            first, p50, p95 = timed("/console/")
+            print(
+                f"  queue page, {total:>6} waiting   "
+                f"p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
+                f"first (counting the tabs) {first * 1000:6.1f} ms"
+            )
+        user_id = "U" + "f" * 32
+        session_id = f"{opened:%Y%m%dT%H%M%S}-ffffff"
+        index.create(Session(session_id, user_id, "career", SessionStatus.WAITING, opened))
+        for n in range(200):
+            role = Role.USER if n % 2 == 0 else Role.EXPERT
+            messages.add(
+                Message(
+                    message_id=f"msg:bench-{n:04d}",
+                    session_id=session_id,
+                    user_id=user_id,
+                    role=role,
+                    kind="text",
+                    text="転職について相談したいです。" * 5,
+                    at=opened + timedelta(minutes=n),
+                    author="bench" if role is Role.EXPERT else None,
+                    delivery="accepted" if role is Role.EXPERT else None,
+                )
+            )
+        _, p50, p95 = timed(f"/console/sessions/{session_id}")
+        print(
+            f"  conversation, 200 messages    p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms"
+        )
+    finally:
+        reset_desk()
 
 
 def purge_cost(
@@ -385,6 +469,15 @@ def statistics_dataset(store: DocumentStore, first: datetime, months: int, seed:
 STATS_BEFORE = {"month": 4.68, "topic": 4.79, "outcome": 5.83}
 
 
+def statistics_figures() -> None:
+    """The statistics section of `make bench`, on a SQLite store of its own."""
+    print("Statistics, one request (SQLite, k = 10):", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        stats_store = SqliteStore(str(Path(tmp) / "stats.sqlite3"))
+        statistics_requests(stats_store)
+        stats_store.close()
+
+
 def statistics_requests(store: DocumentStore) -> None:
     """One statistics request per grouping over 36 and 37 months: the first ever (every
     entry read and counted), on another worker (settled months' tallies read from the store)
@@ -594,15 +687,6 @@ def import_time(statement: str, runs: int = 5) -> float:
     return statistics.median(samples[1:])
 
 
-def statistics_on_sqlite() -> None:
-    """The statistics figures on a fresh SQLite store."""
-    print("Statistics, one request (SQLite, k = 10):", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        stats_store = SqliteStore(str(Path(tmp) / "stats.sqlite3"))
-        statistics_requests(stats_store)
-        stats_store.close()
-
-
 def main() -> None:
     """Run every figure and print it."""
     warnings.simplefilter("ignore")  # the Cosmos test server's self-signed certificate
@@ -625,6 +709,8 @@ def main() -> None:
                 CosmosStore(cosmos.endpoint, "queue", key=EMULATOR_KEY, verify_tls=False),
                 sim,
             )
+            print(f"Experts' console, server time on SQLite (local host routing, {40} runs):")
+            console_pages(SqliteStore(str(Path(tmp) / "console.sqlite3")), sim)
             print("Purge of suspended users with 50 messages each:")
             purge_cost(
                 "sqlite",
@@ -668,7 +754,7 @@ def main() -> None:
     finally:
         cosmos.stop()
         sim.stop()
-    statistics_on_sqlite()
+    statistics_figures()
     print("Local host start (a follow through the LINE simulator, one at a time):", flush=True)
     host_start()
     print("Fresh worker process, in-process webhook calls (200 text events):", flush=True)

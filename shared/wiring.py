@@ -25,6 +25,7 @@ from shared.services.answering import Answerer
 from shared.services.audit import Auditor
 from shared.services.catalog import load_screening_rules, load_topics
 from shared.services.consent import ConsentService
+from shared.services.console import ConsoleDesk
 from shared.services.conversation import Conversation
 from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.services.erasure import Eraser
@@ -73,6 +74,7 @@ class Desk:
     status: StatusBoard
     reports: Reports
     messenger: LineMessenger
+    console: ConsoleDesk
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -247,6 +249,18 @@ def build_desk(
             settle_after=timedelta(seconds=settings.event_ttl_seconds) + timedelta(days=1),
         ),
         messenger=messenger,
+        console=ConsoleDesk(
+            experts=experts,
+            index=index,
+            messages=messages,
+            store=store,
+            auditor=auditor,
+            hours=settings.business_hours,
+            clock=clock,
+            hash_key=settings.hash_key,
+            alert_minutes=settings.wait_alert_minutes,
+            messenger=messenger,
+        ),
     )
 
 

@@ -179,7 +179,7 @@ class Conversation:
 
     def on_media(self, event: MediaMessageEvent, ticket: Ticket) -> None:
         """Images, videos, audio and files are refused and never downloaded (§8(4))."""
-        self._serve(event.meta, ticket, "media", {})
+        self._serve(event.meta, ticket, "media", {"kind": event.kind.value, "id": event.message_id})
 
     def on_other_message(self, event: OtherMessageEvent, ticket: Ticket) -> None:
         """Locations and message kinds LINE adds later: not kept; the menu is shown."""
@@ -355,6 +355,15 @@ class Conversation:
     ) -> Messages:
         if command == "media":
             self._moderation.media_attempt(user)
+            if user.open_session_id:
+                # The transcript shows that something was sent and refused (no content).
+                self._sessions.add_user_message(
+                    user.open_session_id,
+                    meta,
+                    f"{params.get('kind', 'file')}-refused",
+                    None,
+                    params.get("id", ""),
+                )
             return (self._replies.text("media_refused"),)
         if command in self._commands:
             return self._commands[command](meta, user, params)

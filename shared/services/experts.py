@@ -32,7 +32,12 @@ from shared.domain.sessions import (
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
-from shared.services.catalog import automatic_outcome, load_outcomes, load_topics
+from shared.services.catalog import (
+    automatic_outcome,
+    load_outcomes,
+    load_referrals,
+    load_topics,
+)
 from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock
 from shared.services.pushing import Pusher, PushResult
@@ -192,20 +197,25 @@ class ExpertDesk:
     def close(
         self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
     ) -> dict[str, Any]:
-        """Close with an outcome category; the user gets a closing message. On a session the
-        user ended, this records the outcome (at any time) and sends nothing."""
+        """Close with an outcome category and an optional referral (紹介先); the user gets a
+        closing message, naming the referral when there is one. On a session the user ended,
+        this records the outcome (at any time) and sends nothing."""
         outcome = _outcome(payload.get("outcome"))
+        referral = _referral(payload.get("referral"))
         session = self._workable(session_id)
         if not session.is_open:
             return self._record_outcome(session, operator, outcome, admin=admin)
         session = self._claim(session, operator, admin=admin, action="close")
         closed = self._sessions.close(session, ClosedBy.EXPERT, outcome.label, name=operator)
-        self._auditor.record(
-            operator, "session.close", closed.user_id, session=session_id, outcome=outcome.label
-        )
+        details: dict[str, Any] = {"session": session_id, "outcome": outcome.label}
+        if referral is not None:
+            details["referral"] = referral.label
+        self._auditor.record(operator, "session.close", closed.user_id, **details)
         notice = False
         if self._followed(closed.user_id):
-            closing = self._replies.closing(closed.session_id)
+            closing = self._replies.closing(
+                closed.session_id, referral.label if referral is not None else None
+            )
             notice = self._deliver(closed, closing, None, key=f"{closed.session_id}:close").accepted
         return {**self._summary(closed), "closingMessageAccepted": notice}
 
@@ -478,6 +488,17 @@ def _outcome(raw: object) -> Outcome:
             return outcome
     names = ", ".join(o.label for o in outcomes)
     raise ValidationError("outcome", "one_of", choices=names)
+
+
+def _referral(raw: object) -> Outcome | None:
+    if raw is None or raw == "":
+        return None
+    referrals = load_referrals()
+    for referral in referrals:
+        if raw in (referral.outcome_id, referral.label):
+            return referral
+    names = ", ".join(r.label for r in referrals)
+    raise ValidationError("referral", "one_of", choices=names)
 
 
 def _message_json(message: Message) -> dict[str, Any]:

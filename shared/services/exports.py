@@ -2,7 +2,8 @@
 
 `UserExports.export` gathers everything the desk holds under a LINE user id: the user record,
 the consent records, the sessions with their messages (the user's and the experts' answers)
-and hand-over notes, the flags, the suspension and the event receipts still kept; and a plain
+and hand-over notes, the flags, the suspension, the event receipts still kept and the marks that
+keep the anonymous statistics from counting something twice; and a plain
 Japanese rendering an operator can print and post. Nothing of it is ever sent over LINE.
 """
 
@@ -95,9 +96,8 @@ class UserExports:
                 {"id": d["id"], "eventType": d.get("eventType"), "status": d.get("status")}
                 for d in receipts
             ],
-            # What of theirs the anonymous statistics counted (kind and occurrence); the
-            # entries themselves name nobody.
-            "statisticsMarks": [{"id": d["id"]} for d in marks],
+            # What was counted (kind, session or event); the entries themselves name nobody.
+            "statisticsMarks": [{"id": d["id"], "counted": d["id"].split(":")[1]} for d in marks],
         }
         data["text"] = self.render(data, user)
         self._auditor.record(who, "user.export", user_id, sessions=len(sessions))
@@ -146,8 +146,6 @@ class UserExports:
             if notes:
                 lines.append(f"{t('export_notes')}：")
                 lines += [f"  {note}" for note in notes]
-            if session.get("surveyComment"):
-                lines.append(f"{t('export_survey_comment')}：{session['surveyComment']}")
         if not data["sessions"]:
             lines.append(t("export_none"))
         lines += ["", f"■{t('export_flags')}"]
@@ -228,7 +226,6 @@ def _session_json(session: Session, messages: list[Message]) -> dict[str, Any]:
         "outcome": session.outcome,
         "assignedTo": session.assigned_to,
         "textErasedAt": iso_or_none(session.text_erased_at),
-        "surveyComment": session.survey_comment,
         "handovers": [
             {
                 "action": h.action.value,

@@ -99,9 +99,10 @@ class Replies:
         ) + self._chips(("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
         return TextMessage(self._t.text("menu"), quick_replies=chips)
 
-    def closing(self, session_id: str) -> tuple[OutboundMessage, ...]:
-        """The expert's closing message, then the survey 満足 / ふつう / 不満 as a buttons
-        template (it works on LINE for PC, where quick replies do not show)."""
+    def closing(self, session_id: str, referral: str | None = None) -> tuple[OutboundMessage, ...]:
+        """The expert's closing message (naming the referral, 紹介先, when there is one), then
+        the survey 満足 / ふつう / 不満 as a buttons template (it works on LINE for PC, where
+        quick replies do not show)."""
 
         def rating(key: str, value: str) -> PostbackButton:
             label = self._t.text(key)
@@ -117,7 +118,8 @@ class Replies:
                 rating("survey_poor", "poor"),
             ),
         )
-        return (self.text("session_closed"), survey)
+        named = (self.text("session_closed_referral", referral=referral),) if referral else ()
+        return (self.text("session_closed"), *named, survey)
 
     def session_menu(self) -> TextMessage:
         """While a session is open: keep writing, or end it."""

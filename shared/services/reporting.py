@@ -158,7 +158,7 @@ class Reports:
             raise ValidationError("to", "month_order")
         span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
         if span > MAX_MONTHS:
-            raise ValidationError("to", "months_max", max_months=MAX_MONTHS)
+            raise ValidationError("to", "month_span", max=MAX_MONTHS)
         months = []
         year, month = first
         for _ in range(span):
@@ -364,5 +364,5 @@ def _month(raw: str, name: str) -> tuple[int, int]:
     if not 1 <= month <= 12:
         raise ValidationError(name, "month_number")
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationError(name, "year_range", first=FIRST_YEAR, last=LAST_YEAR)
+        raise ValidationError(name, "month_year", first=FIRST_YEAR, last=LAST_YEAR)
     return year, month

@@ -116,6 +116,7 @@ def test_bad_ranges_are_refused_naming_the_field(desk, start, end, by, field) ->
     with pytest.raises(ValidationError) as refused:
         desk.reports.table(start, end, by)
     assert refused.value.field == field
+    assert refused.value.message.startswith(f"{field}：")
 
 
 def test_sixty_months_are_the_most_one_request_reads(desk) -> None:
