@@ -133,12 +133,13 @@ class PreconditionFailed(ConflictError):
 class OverLimit(ConflictError):
     """An expert already holds as many open sessions as DESK_EXPERT_MAX_OPEN allows."""
 
-    def __init__(self, held: int, limit: int) -> None:
-        super().__init__(
-            f"the expert already holds {held} open sessions; DESK_EXPERT_MAX_OPEN allows {limit}"
-        )
-        self.held = held
-        self.limit = limit
+    @property
+    def held(self) -> int:
+        return int(str(self.params["held"]))
+
+    @property
+    def limit(self) -> int:
+        return int(str(self.params["limit"]))
 
 
 class ConfigurationError(DeskError):

@@ -115,7 +115,7 @@ def _staff_id(name: str) -> str:
 def _text(raw: str | None, field: str) -> str | None:
     value = (raw or "").replace("\r\n", "\n").strip()
     if len(value) > MAX_REASON:
-        raise ValidationError(f"{field}: at most {MAX_REASON} characters")
+        raise ValidationError(field, "text_max", max=MAX_REASON)
     return value or None
 
 
@@ -205,7 +205,7 @@ class SupervisorBoard:
         """要注意 with a reason (required), by any staff member on an open session."""
         text = _text(reason, "reason")
         if text is None:
-            raise ValidationError("reason: why the session needs attention")
+            raise ValidationError("reason", "reason", max=MAX_REASON)
         self._open(session)
         doc = self._flag_doc(session.session_id)
         doc.update(urgent=True, reason=text, flaggedBy=who, flaggedAt=self._clock().isoformat())
@@ -237,7 +237,7 @@ class SupervisorBoard:
         """A supervisor has answered the escalation."""
         doc = self._flag_doc(session.session_id)
         if not doc.get("escalated"):
-            raise ConflictError("the session has no open escalation")
+            raise ConflictError(None, "no_escalation")
         waited = self._minutes_since(doc.get("escalatedAt"))
         doc.update(escalated=False, escalationNote=None, escalatedAt=None, escalatedBy=None)
         self._store.upsert(DESK, doc)
@@ -258,7 +258,7 @@ class SupervisorBoard:
     @staticmethod
     def _open(session: Session) -> None:
         if not session.is_open:
-            raise ConflictError("the session is closed")
+            raise ConflictError(None, "session_closed")
 
     def _minutes_since(self, iso: object) -> int:
         if not isinstance(iso, str):

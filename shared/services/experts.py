@@ -383,7 +383,7 @@ class ExpertDesk:
         held = self._index.count_held(operator)
         if held >= self._max_open:
             self._auditor.record(operator, "session.claim_refused", held=held, limit=self._max_open)
-            raise OverLimit(held, self._max_open)
+            raise OverLimit(None, "expert_max_open", held=held, limit=self._max_open)
 
     def _save(self, session: Session) -> Session:
         try:
@@ -452,7 +452,7 @@ def _referral(raw: object) -> Outcome | None:
         if raw in (referral.outcome_id, referral.label):
             return referral
     names = ", ".join(r.label for r in referrals)
-    raise ValidationError(f"referral: empty or one of {names}")
+    raise ValidationError("referral", "one_of", choices=names)
 
 
 def _message_json(message: Message) -> dict[str, Any]:

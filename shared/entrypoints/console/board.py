@@ -74,7 +74,7 @@ def console_availability(req: func.HttpRequest) -> func.HttpResponse:
         if change:
             value = _form(req).get("accepting")
             if value not in ("0", "1"):
-                raise ValidationError("accepting: 1 (受付可) or 0 (受付停止)")
+                raise ValidationError("accepting", "one_of", choices="1, 0")
             board.set_accepting(staff.name, staff.is_admin, value == "1")
         return html("_availability.html", staff=staff, accepting=board.accepting(staff.name))
 
