@@ -28,9 +28,10 @@ FLAG_PARTITION = "console-flags"
 # Signed in: a console request within this window (the queue polls every 5 s).
 PRESENCE_WINDOW = timedelta(minutes=3)
 PRESENCE_WRITE_EVERY = timedelta(seconds=60)
-# The board examines at most this many open sessions of each status per refresh.
+# The board reads at most this many active sessions per refresh (experts × their limit).
 SCAN = 2000
 SHOWN = 100  # open sessions listed, urgent ones always
+COUNT_FOR = timedelta(seconds=10)
 MAX_REASON = 500
 _STAFF_TTL = int(timedelta(days=90).total_seconds())
 _FLAG_TTL = int(timedelta(days=90).total_seconds())
@@ -143,6 +144,7 @@ class SupervisorBoard:
         self._topics = {t.topic_id: t.label for t in load_topics()}
         self._lock = threading.Lock()
         self._written: dict[str, datetime] = {}
+        self._counted: tuple[datetime, int] | None = None
 
     # -- presence and availability ------------------------------------------------------------
 
@@ -271,13 +273,19 @@ class SupervisorBoard:
         """The board: escalations (longest first), open sessions (urgent first, then the longest
         waits), and every staff member seen in the last 90 days (signed-in ones first)."""
         now = self._clock()
-        waiting = self._index.page(SessionStatus.WAITING, None, SCAN)
+        # The waiting page is oldest first: its first SHOWN rows are the longest waits.
+        waiting = self._index.page(SessionStatus.WAITING, None, SHOWN)
         active = self._index.page(SessionStatus.ACTIVE, None, SCAN)
         flags = {
             str(doc["id"]): doc
             for doc in self._store.query_partition(DESK, FLAG_PARTITION, doc_type="flag")
+            if doc.get("urgent") or doc.get("escalated")
         }
         open_sessions = {s.session_id: s for s in (*waiting, *active)}
+        for session_id in flags.keys() - open_sessions.keys():
+            flagged = self._index.get(session_id)  # flagged, further down the queue
+            if flagged is not None and flagged.is_open:
+                open_sessions[session_id] = flagged
         rows = [self._session_row(s, flags.get(s.session_id), now) for s in open_sessions.values()]
         waits = sorted((r for r in rows if not r.urgent), key=lambda r: -r.wait_minutes)
         urgent = sorted((r for r in rows if r.urgent), key=lambda r: -r.wait_minutes)
@@ -308,12 +316,19 @@ class SupervisorBoard:
             staff=tuple(staff),
             escalations=tuple(escalations),
             sessions=(*urgent, *waits[:SHOWN]),
-            waiting=len(waiting),
+            waiting=self._waiting_count(now),
             active=len(active),
             max_open=self.max_open,
             alert_minutes=self.alert_minutes,
             updated=japan_day_and_time(now),
         )
+
+    def _waiting_count(self, now: datetime) -> int:
+        """How many sessions wait, kept for COUNT_FOR (counting scans the partition)."""
+        with self._lock:
+            if self._counted is None or now - self._counted[0] >= COUNT_FOR:
+                self._counted = (now, self._index.count(SessionStatus.WAITING))
+            return self._counted[1]
 
     def _session_row(
         self, session: Session, flag: dict[str, Any] | None, now: datetime
