@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from shared.config import settings_from
+from shared.domain.sessions import Session, SessionStatus
 from shared.errors import OverLimit
+from shared.services.records import SessionIndex
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET
@@ -330,3 +332,23 @@ def test_the_attention_panel_shows_supervisor_actions_to_supervisors_only(desk, 
     admin = get(f"/console/sessions/{session_id}/attention", principal=ADMIN)[2]
     assert "担当を変更する" in admin
     assert "一覧に戻す（SV）" in admin
+
+
+def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store, clock) -> None:
+    index = SessionIndex(store)
+    for n in range(105):
+        session = Session(
+            f"20251103T0100{n:02d}-{n:06x}"[:22],
+            "U" + f"{n:032x}",
+            "career",
+            SessionStatus.WAITING,
+            clock() + timedelta(seconds=n),
+        )
+        index.create(session)
+    last = index.page(SessionStatus.WAITING, None, 200)[-1]
+    desk.board.flag(last, "相談員A", "強い不安の訴え")
+    view = desk.board.view()
+    assert view.sessions[0].session_id == last.session_id
+    assert view.sessions[0].urgent
+    assert len(view.sessions) == 101  # the flagged one and the 100 longest waits
+    assert view.waiting == 105
