@@ -326,7 +326,7 @@ def console_static(req: func.HttpRequest) -> func.HttpResponse:
 def _tab(req: func.HttpRequest) -> str:
     tab = req.params.get("tab") or "waiting"
     if tab not in TABS:
-        raise ValidationError("tab", "one_of", choices=", ".join(TABS))
+        raise ValidationError("tab", "one_of", choices="waiting, mine, active, closed")
     return tab
 
 
@@ -341,7 +341,7 @@ def _form(req: func.HttpRequest) -> dict[str, str]:
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise ValidationError(None, "form_encoding") from None
+        raise ValidationError(None, "form_not_utf8") from None
     return {k: v[0] for k, v in parsed.items()}
 
 
