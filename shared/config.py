@@ -398,6 +398,22 @@ SETTINGS: tuple[Setting, ...] = (
         "app_service_auth",
     ),
     Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "Application Insights; empty: no telemetry (nothing loaded). Set by the Bicep in Azure; "
+        "read on first use by shared/adapters/telemetry.py",
+        None,
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "`ClientId=<identity client id>;Authorization=AAD`: send telemetry with the managed "
+        "identity (local auth is off in Azure)",
+        None,
+    ),
+    Setting(
         "DESK_WAIT_ALERT_MINUTES",
         Kind.INT,
         "30",
@@ -425,22 +441,6 @@ SETTINGS: tuple[Setting, ...] = (
         "escalation_alert_minutes",
         minimum=1,
         maximum=10_000,
-    ),
-    Setting(
-        "APPLICATIONINSIGHTS_CONNECTION_STRING",
-        Kind.OPTIONAL,
-        "",
-        "Application Insights; empty: no telemetry (nothing loaded). Set by the Bicep in Azure; "
-        "read on first use by shared/adapters/telemetry.py",
-        None,
-    ),
-    Setting(
-        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-        Kind.OPTIONAL,
-        "",
-        "`ClientId=<identity client id>;Authorization=AAD`: send telemetry with the managed "
-        "identity (local auth is off in Azure)",
-        None,
     ),
     Setting(
         "HOUSEKEEPING_SCHEDULE",
