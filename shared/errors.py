@@ -11,7 +11,8 @@
     ├── NotFoundError *            404 not_found
     ├── ConflictError *            409 conflict
     │   ├── AlreadyExists          409 conflict          create of an id that is there
-    │   └── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
+    │   ├── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
+    │   └── OverLimit              409 conflict          an expert holds DESK_EXPERT_MAX_OPEN
     ├── ConfigurationError         500 configuration     a setting is missing or refused
     └── DependencyError            503 unavailable       Cosmos DB or LINE failed; retry later
         ├── StoreUnavailable       503                   the store did not answer or throttled
@@ -128,6 +129,18 @@ class AlreadyExists(ConflictError):
 
 class PreconditionFailed(ConflictError):
     """An optimistic-concurrency write lost: the stored ETag changed."""
+
+
+class OverLimit(ConflictError):
+    """An expert already holds as many open sessions as DESK_EXPERT_MAX_OPEN allows."""
+
+    @property
+    def held(self) -> int:
+        return int(str(self.params["held"]))
+
+    @property
+    def limit(self) -> int:
+        return int(str(self.params["limit"]))
 
 
 class ConfigurationError(DeskError):

@@ -29,7 +29,13 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
 )
-from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.errors import (
+    ConflictError,
+    NotFoundError,
+    OverLimit,
+    PreconditionFailed,
+    ValidationError,
+)
 from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
 from shared.services.catalog import (
@@ -67,7 +73,9 @@ class ExpertDesk:
         idle_days: int,
         statistics: Statistics,
         auditor: Auditor,
+        max_open: int = 0,
     ) -> None:
+        self._max_open = max_open  # DESK_EXPERT_MAX_OPEN; 0: no limit
         self._statistics = statistics
         self._auditor = auditor
         self._sessions = sessions
@@ -420,6 +428,8 @@ class ExpertDesk:
         decision = self._holder(session, operator, admin=admin)
         if session.assigned_to == operator:
             return session
+        if not admin and session.is_open:
+            self._within_limit(operator)
         now = self._clock()
         taken = (
             session.take_over(operator, now) if decision.takeover else session.claim(operator, now)
@@ -430,6 +440,16 @@ class ExpertDesk:
             raise ConflictError(None, "claimed_just_now") from None
         self._takeover_audit(saved, operator, decision, action)
         return saved
+
+    def _within_limit(self, operator: str) -> None:
+        """DESK_EXPERT_MAX_OPEN: an expert claims no more open sessions than the limit (a
+        Desk.Admin's takeover or reassignment is the supervisor's decision, not limited)."""
+        if self._max_open <= 0:
+            return
+        held = self._index.count_held(operator)
+        if held >= self._max_open:
+            self._auditor.record(operator, "session.claim_refused", held=held, limit=self._max_open)
+            raise OverLimit(None, "expert_max_open", held=held, limit=self._max_open)
 
     def _save(self, session: Session) -> Session:
         try:

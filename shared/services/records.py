@@ -361,6 +361,15 @@ class SessionIndex:
             DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
         )
 
+    def count_held(self, expert: str) -> int:
+        """How many open (active) sessions `expert` holds (DESK_EXPERT_MAX_OPEN)."""
+        return self._store.count_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": SessionStatus.ACTIVE.value, "assignedTo": expert},
+        )
+
     def text_kept(self, after: str | None, limit: int) -> list[Session]:
         """Closed sessions whose text the retention timer has not erased, by id (opening)."""
         docs = self._store.query_partition(
