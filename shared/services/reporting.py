@@ -90,8 +90,12 @@ class Reports:
                 cells[(e["day"][:7], e["topic"])] += 1
         table = suppress(Table(_months(first, last), topics, dict(cells), row_totals=True), self._k)
         return {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "k": self._k,
             "months": table.rows,
             "topics": topics,
+            "labels": {t.topic_id: t.label for t in load_topics()},
             "cells": {
                 row: {
                     c: None if (row, c) in table.suppressed else table.value((row, c))
