@@ -84,9 +84,19 @@ def test_the_chart_matches_the_csv_and_is_fit_for_publication(desk, sim, line, t
         missing = [ch for ch in text.get_text() if not ch.isspace() and ord(ch) not in charmap]
         assert not missing, (text.get_text(), missing)
     words = " ".join(t.get_text() for t in texts)
-    for needed in ("月別", "相談テーマ", "出典：みらいキャリアポート", "単位：件", "（件）",
-                   "期間：2025年11月1日〜2025年12月31日", "2025年11月", "2025年12月",
-                   "キャリア・将来", "収入・お金", "秘匿"):
+    for needed in (
+        "月別",
+        "相談テーマ",
+        "出典：みらいキャリアポート",
+        "単位：件",
+        "（件）",
+        "期間：2025年11月1日〜2025年12月31日",
+        "2025年11月",
+        "2025年12月",
+        "キャリア・将来",
+        "収入・お金",
+        "秘匿",
+    ):
         assert needed in words, needed
     assert not any(topic in words for topic in grid["topics"])  # labels, not ids
 

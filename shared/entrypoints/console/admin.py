@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import azure.functions as func
 
-from shared.entrypoints.console.auth import Refusal, Staff
+from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
-from shared.entrypoints.console.routes import _form, _refused, _serve
+from shared.entrypoints.console.routes import _form, _serve
 from shared.errors import ValidationError
 from shared.services.catalog import load_topics
 from shared.services.reporting import COUNTS
@@ -39,7 +39,13 @@ def _admin(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.H
 
     def gated(staff: Staff) -> func.HttpResponse:
         if not staff.is_admin:
-            return _refused(req, Refusal.ROLE)
+            return html(
+                "refusal.html",
+                403,
+                title="forbidden_title",
+                body="admin_forbidden_body",
+                logout=LOGOUT_PATH,
+            )
         return page(staff)
 
     return _serve(req, gated, change=change)
@@ -170,8 +176,6 @@ def console_admin_stats_csv(req: func.HttpRequest) -> func.HttpResponse:
     return _admin(req, page)
 
 
-
-
 def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
     """Header and rows with labels, not ids; suppressed values as 秘匿."""
     topics = {t.topic_id: t.label for t in load_topics()}
@@ -192,7 +196,13 @@ def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
         cells = [shown(row["cells"][c]) for c in table["columns"]]
         rows.append([label(row["key"]), *cells, shown(last)])
     totals = [shown(table["totals"][c]) for c in table["columns"]]
-    rows.append([text("stats_col_sum"), *totals, shown(table.get("grandTotal")) if "grandTotal" in table else ""])
+    rows.append(
+        [
+            text("stats_col_sum"),
+            *totals,
+            shown(table.get("grandTotal")) if "grandTotal" in table else "",
+        ]
+    )
     return rows
 
 
@@ -209,7 +219,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
         day = (req.params.get("day") or "").strip()
         if day:
             try:
-                datetime.strptime(day, "%Y-%m-%d")
+                date.fromisoformat(day)
             except ValueError:
                 raise ValidationError("day: a date as YYYY-MM-DD") from None
         records: list[dict[str, Any]] = []
