@@ -407,6 +407,22 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=10_000,
     ),
     Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "Application Insights; empty: no telemetry (nothing loaded). Set by the Bicep in Azure; "
+        "read on first use by shared/adapters/telemetry.py",
+        None,
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "`ClientId=<identity client id>;Authorization=AAD`: send telemetry with the managed "
+        "identity (local auth is off in Azure)",
+        None,
+    ),
+    Setting(
         "HOUSEKEEPING_SCHEDULE",
         Kind.SCHEDULE,
         "0 17 * * * *",
