@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.services.ports import PushQuota
 from shared.wiring import Desk, install_desk, reset_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.test_console import ADMIN, ALICE, NOBODY, console_desk, get, post
@@ -155,3 +156,39 @@ def test_the_audit_filters_by_who_action_and_day(desk: Desk) -> None:
         "条件に合う記録はありません"
         in get("/console/admin/audit?day=2000-01-01", principal=ADMIN)[2]
     )
+
+
+class QuotaMessenger(FakeMessenger):
+    """A LINE fake that also reports this month's push quota."""
+
+    def __init__(self, limit: int | None, used: int) -> None:
+        super().__init__()
+        self.quota = PushQuota(limit, used)
+
+    def push_quota(self) -> PushQuota:
+        return self.quota
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (1000, 850, "今月の送信数：850通／上限1000通（85.0％）", True),
+        (1000, 800, "今月の送信数：800通／上限1000通（80.0％）", False),
+        (None, 42, "今月の送信数：42通（上限なし）", False),
+    ],
+)
+def test_the_push_quota_warns_above_80_percent(
+    store: MemoryStore, clock: FakeClock, case: tuple[int | None, int, str, bool]
+) -> None:
+    limit, used, shown, warned = case
+    install_desk(console_desk(store, QuotaMessenger(limit, used), clock, "true"))
+    try:
+        page = get("/console/admin", principal=ADMIN)[2]
+    finally:
+        reset_desk()
+    assert shown in page
+    assert ('id="quota-warning"' in page) is warned
+
+
+def test_the_push_quota_says_when_line_cannot_tell(desk: Desk) -> None:
+    assert "LINEから送信数を取得できませんでした" in get("/console/admin", principal=ADMIN)[2]

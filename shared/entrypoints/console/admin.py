@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -18,10 +19,13 @@ import azure.functions as func
 from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
-from shared.errors import ValidationError
+from shared.errors import LineApiError, ValidationError
 from shared.services.catalog import load_topics
+from shared.services.ports import PushQuota, PushQuotaSource
 from shared.services.reporting import COUNTS
 from shared.wiring import get_desk
+
+log = logging.getLogger("desk.console")
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
 
@@ -30,6 +34,7 @@ JAPAN = timezone(timedelta(hours=9))
 AUDIT_SCAN = 5000  # records read at most when filtering the trail
 AUDIT_SHOWN = 200
 COLUMNS = frozenset(COUNTS)
+QUOTA_WARNING_PERCENT = 80
 STATES = ("open", "maintenance", "suspended", "ended")
 Page = Callable[[Staff], func.HttpResponse]
 
@@ -56,9 +61,27 @@ def console_admin(req: func.HttpRequest) -> func.HttpResponse:
     """The operators' start page: the service state and the screens."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        return html("admin_index.html", staff=staff, service=get_desk().status.describe())
+        return html(
+            "admin_index.html",
+            staff=staff,
+            service=get_desk().status.describe(),
+            quota=_push_quota(),
+            warn_percent=QUOTA_WARNING_PERCENT,
+        )
 
     return _admin(req, page)
+
+
+def _push_quota() -> PushQuota | None:
+    """This month's push quota from LINE, or None when LINE cannot say (counts only)."""
+    messenger = get_desk().messenger
+    if not isinstance(messenger, PushQuotaSource):
+        return None
+    try:
+        return messenger.push_quota()
+    except LineApiError as exc:
+        log.warning("console push quota unavailable: %s", exc.message)
+        return None
 
 
 # -- service status ---------------------------------------------------------------------------
