@@ -51,6 +51,7 @@ def test_a_supervisor_runs_the_desk_from_the_admin_screens(
     desk.sim.reset()
     open_consultation(desk, "hana", "job-change", "転職を考えています。")
     open_consultation(desk, "taro", "income", "収入のことで相談です。")
+    open_consultation(desk, "jiro", "workplace", "同僚になりすまして連絡したい")
     admin = sign_in(browser, desk, "管理者C", "Desk.Admin")
     expert = sign_in(browser, desk, "相談員A", "Desk.Expert")
     dialogs: list[str] = []
@@ -98,6 +99,17 @@ def test_a_supervisor_runs_the_desk_from_the_admin_screens(
     page.get_by_role("button", name="予定をすべて取り消す").click()
     expect(page.locator("#no-windows")).to_be_visible()
     assert any("取り消します" in d for d in dialogs)
+
+    # -- flags: listed by pseudonym, dismissed with a confirmation ------------------------------
+    page.get_by_role("link", name="要確認（フラグ）").first.click()
+    flag = page.locator("section.flag").first
+    expect(flag).to_contain_text("§8(6)")
+    assert "なりすまして" not in page.content()  # no message text on the list
+    assert unlabelled(page) == []
+    page.screenshot(path=shots / "admin-flags.png", full_page=True)
+    flag.get_by_role("button", name="問題なし（却下）").click()
+    expect(page.locator("#no-flags")).to_be_visible()
+    assert any("利用者への対応は行われません" in d for d in dialogs)
 
     # -- statistics: suppressed cells as 秘匿, CSV download ------------------------------------
     page.get_by_role("link", name="統計").first.click()

@@ -11,6 +11,7 @@ import pytest
 from shared.services.ports import PushQuota
 from shared.wiring import Desk, install_desk, reset_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.unit.conftest import deliver, open_session
 from tests.unit.test_console import ADMIN, ALICE, NOBODY, console_desk, get, post
 from tests.unit.test_reporting import busy_month
 
@@ -192,3 +193,65 @@ def test_the_push_quota_warns_above_80_percent(
 
 def test_the_push_quota_says_when_line_cannot_tell(desk: Desk) -> None:
     assert "LINEから送信数を取得できませんでした" in get("/console/admin", principal=ADMIN)[2]
+
+
+def a_flag(desk: Desk, sim, line, name: str = "flagged") -> tuple[dict, str]:
+    user = open_session(desk, sim, line, name)
+    deliver(desk, user.text_event("同僚になりすまして連絡したい"))
+    (flag,) = [
+        f
+        for f in desk.moderation.flag_page("open", None, 50)["flags"]
+        if f["userId"] == user.user_id
+    ]
+    return flag, user.user_id
+
+
+def test_flags_are_listed_by_pseudonym_never_by_line_id(desk: Desk, sim, line) -> None:
+    flag, user_id = a_flag(desk, sim, line)
+    page = get("/console/admin/flags", principal=ADMIN)[2]
+    assert "8(6)" in page
+    assert user_id not in page
+    assert "同僚になりすまして" not in page  # no message text on the list
+    assert f'hx-post="/console/admin/flags/{flag["flagId"]}/suspend"' in page
+    assert "データは自動的に削除されます" in page  # the suspension's confirmation
+    assert get("/console/admin/flags", principal=ALICE)[0] == 403
+
+
+def test_dismissing_a_flag(desk: Desk, sim, line) -> None:
+    flag, _ = a_flag(desk, sim, line)
+    path = f"/console/admin/flags/{flag['flagId']}/dismiss"
+    cross = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+    assert post(path, principal=ADMIN, **cross)[0] == 403
+    assert post(path, principal=ALICE)[0] == 403
+    assert desk.moderation.flag(flag["flagId"])["status"] == "open"
+    status, headers, _ = post(path, principal=ADMIN)
+    assert status == 204
+    assert headers["HX-Redirect"] == "/console/admin/flags"
+    assert desk.moderation.flag(flag["flagId"])["status"] == "dismissed"
+    assert post(path, principal=ADMIN)[0] == 409  # once only
+    assert 'id="no-flags"' in get("/console/admin/flags", principal=ADMIN)[2]
+
+
+def test_suspending_and_restricting_from_a_flag(desk: Desk, sim, line) -> None:
+    flag, user_id = a_flag(desk, sim, line, "one")
+    path = f"/console/admin/flags/{flag['flagId']}/suspend"
+    assert post(path, {"clause": "9(9)", "reason": "x"}, principal=ADMIN)[0] == 400
+    assert post(path, {"clause": "8(6)", "reason": ""}, principal=ADMIN)[0] == 400
+    assert post(path, {"clause": "8(6)", "reason": "なりすまし"}, principal=ADMIN)[0] == 204
+    view = desk.admin.user(user_id, "test")
+    assert view["status"] == "suspended"
+    assert view["suspension"]["purgeAfter"]
+    assert desk.moderation.flag(flag["flagId"])["action"] == "suspend"
+    other, _ = a_flag(desk, sim, line, "two")
+    path = f"/console/admin/flags/{other['flagId']}/restrict"
+    assert post(path, {"mode": "nonsense"}, principal=ADMIN)[0] == 400
+    assert post(path, {"mode": "text_only"}, principal=ADMIN)[0] == 204
+    assert desk.moderation.flag(other["flagId"])["action"] == "restrict"
+    actions = [r["action"] for r in desk.auditor.page(None, 200)["records"]]
+    assert "user.suspend" in actions
+    assert "user.restrict" in actions
+
+
+def test_flag_actions_refuse_unknown_flags_and_actions(desk: Desk) -> None:
+    assert post("/console/admin/flags/nope/dismiss", principal=ADMIN)[0] == 404
+    assert post("/console/admin/flags/nope/erase", principal=ADMIN)[0] == 404

@@ -16,10 +16,12 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.domain.moderation import CLAUSES
+from shared.domain.privacy import user_key
 from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
-from shared.errors import LineApiError, ValidationError
+from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.services.catalog import load_topics
 from shared.services.ports import PushQuota, PushQuotaSource
 from shared.services.reporting import COUNTS
@@ -35,6 +37,8 @@ AUDIT_SCAN = 5000  # records read at most when filtering the trail
 AUDIT_SHOWN = 200
 COLUMNS = frozenset(COUNTS)
 QUOTA_WARNING_PERCENT = 80
+PSEUDONYM = 12  # characters of the keyed hash shown for a user
+RESTRICTIONS = ("text_only", "read_only")
 STATES = ("open", "maintenance", "suspended", "ended")
 Page = Callable[[Staff], func.HttpResponse]
 
@@ -142,6 +146,50 @@ def _local_time(raw: str) -> str:
     if parsed.tzinfo is None:
         return parsed.isoformat(timespec="minutes") + "+09:00"
     return parsed.isoformat()
+
+
+# -- flags ------------------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/flags", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_flags(req: func.HttpRequest) -> func.HttpResponse:
+    """Open flags, oldest first: the user as a pseudonym, clause, reasons, the session."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        found = desk.moderation.flag_page("open", None, 100)
+        flags = [
+            {**f, "pseudonym": user_key(desk.settings.hash_key, f.pop("userId"))[:PSEUDONYM]}
+            for f in found["flags"]
+        ]
+        return html(
+            "admin_flags.html", staff=staff, flags=flags, clauses=CLAUSES, modes=RESTRICTIONS
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/flags/{flagId}/{action}", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_flag_action(req: func.HttpRequest) -> func.HttpResponse:
+    """Dismiss a flag, or restrict or suspend (citing a clause) its user; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        action = req.route_params.get("action", "")
+        if action not in ("dismiss", "restrict", "suspend"):
+            raise NotFoundError("no such action")
+        form = _form(req)
+        moderation = get_desk().moderation
+        flag = moderation.flag(req.route_params.get("flagId", ""))
+        if action == "dismiss":
+            moderation.dismiss(flag["flagId"], staff.name)
+        elif action == "suspend":
+            payload = {"clause": form.get("clause"), "reason": form.get("reason")}
+            moderation.suspend(flag["userId"], staff.name, payload)
+        else:
+            moderation.restrict(flag["userId"], staff.name, {"mode": form.get("mode")})
+        return bare(204, {"HX-Redirect": "/console/admin/flags"})
+
+    return _admin(req, page, change=True)
 
 
 # -- statistics -------------------------------------------------------------------------------
