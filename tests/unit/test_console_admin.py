@@ -187,8 +187,11 @@ def test_the_push_quota_warns_above_80_percent(
         page = get("/console/admin", principal=ADMIN)[2]
     finally:
         reset_desk()
-    assert shown in page
-    assert ('id="quota-warning"' in page) is warned
+    assert "<title>運用管理 | " in page
+    main = page.split('<main id="main"', 1)[1]
+    assert shown in main
+    assert page.count(shown) == 1
+    assert ('id="quota-warning"' in main) is warned
 
 
 def test_the_push_quota_says_when_line_cannot_tell(desk: Desk) -> None:
