@@ -156,7 +156,7 @@ class ConsoleDesk:
     def queue(self, tab: str, me: str, cursor: str | None) -> QueueView:
         """One page of a tab, oldest first, with each row's wait and unread marker."""
         if tab not in TABS:
-            raise ValidationError("tab: waiting, mine, active or closed")
+            raise ValidationError("tab", "one_of", choices="waiting, mine, active, closed")
         status = {"waiting": "waiting", "mine": "active", "active": "active"}.get(tab, "closed")
         if tab == "mine":
             sessions, next_cursor = self._mine(me, cursor)
@@ -274,7 +274,7 @@ class ConsoleDesk:
         """
         session = self.session(session_id)
         if not session.is_open or session.assigned_to != who:
-            raise ConflictError("only the session's owner may signal typing")
+            raise ConflictError("sessionId", "typing_owner_only")
         if not session.user_id.startswith("U"):
             return False  # one-to-one chats only
         now = self._clock()
@@ -296,7 +296,7 @@ class ConsoleDesk:
         """One session (NotFoundError if there is none)."""
         session = self._index.get(session_id) if is_id(session_id) else None
         if session is None:
-            raise NotFoundError("no such session")
+            raise NotFoundError("sessionId", "no_session")
         return session
 
     def canned_replies(self, topic: str, me: str) -> list[dict[str, str]]:

@@ -432,7 +432,7 @@ def _referral(raw: object) -> Outcome | None:
         if raw in (referral.outcome_id, referral.label):
             return referral
     names = ", ".join(r.label for r in referrals)
-    raise ValidationError(f"referral: empty or one of {names}")
+    raise ValidationError("referral", "one_of", choices=names)
 
 
 def _message_json(message: Message) -> dict[str, Any]:

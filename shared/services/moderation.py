@@ -172,7 +172,7 @@ class Moderation:
         """One flag (the operators' screens act on a flag, never on a user id they typed)."""
         flag = self._flags.get(flag_id) if is_id(flag_id) else None
         if flag is None:
-            raise NotFoundError("no such flag")
+            raise NotFoundError("flagId", "no_flag")
         return _flag_json(flag)
 
     def dismiss(self, flag_id: str, operator: str) -> dict[str, Any]:

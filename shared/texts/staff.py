@@ -78,6 +78,11 @@ StaffKey = Literal[
     "record_race",
     "store_exists",
     "store_changed",
+    "typing_owner_only",
+    "form_too_large",
+    "form_not_utf8",
+    "datetime_local",
+    "no_action",
 ]
 
 

@@ -142,7 +142,7 @@ def _local_time(raw: str) -> str:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError("until/from: a date and time") from None
+        raise ValidationError("until", "datetime_local") from None
     if parsed.tzinfo is None:
         return parsed.isoformat(timespec="minutes") + "+09:00"
     return parsed.isoformat()
@@ -176,7 +176,7 @@ def console_admin_flag_action(req: func.HttpRequest) -> func.HttpResponse:
     def page(staff: Staff) -> func.HttpResponse:
         action = req.route_params.get("action", "")
         if action not in ("dismiss", "restrict", "suspend"):
-            raise NotFoundError("no such action")
+            raise NotFoundError("action", "no_action")
         form = _form(req)
         moderation = get_desk().moderation
         flag = moderation.flag(req.route_params.get("flagId", ""))
@@ -292,7 +292,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
             try:
                 date.fromisoformat(day)
             except ValueError:
-                raise ValidationError("day: a date as YYYY-MM-DD") from None
+                raise ValidationError("day", "date_format") from None
         records: list[dict[str, Any]] = []
         cursor: str | None = None
         read = 0
