@@ -15,7 +15,7 @@ help:
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"
 	@echo "make load USERS=20 SECONDS=10   simulated users through the local host"
-	@echo "make report FROM=YYYY-MM-DD TO=YYYY-MM-DD   statistics as CSV and a PNG chart"
+	@echo "make report FROM=YYYY-MM TO=YYYY-MM   statistics of whole months as CSV and a PNG chart"
 	@echo "make format  format the code"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -85,7 +85,7 @@ fonts:
 	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
 
 report: venv fonts
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM TO=YYYY-MM (calendar months, inclusive)"; exit 2; }
 	$(BIN)/python -m devtools.report --from $(FROM) --to $(TO)
 
 clean:

@@ -1,4 +1,4 @@
-"""`make report FROM=YYYY-MM-DD TO=YYYY-MM-DD`: the publishable statistics as files.
+"""`make report FROM=YYYY-MM TO=YYYY-MM`: the publishable statistics of whole months as files.
 
 Writes, under reports/: the monthly table as CSV (UTF-8 with BOM, so Excel reads the Japanese
 headers), sessions by month and topic as CSV (the chart's figures, topic labels not ids), the
@@ -29,6 +29,7 @@ HEADERS = {
     "erasures": "データ削除",
 }
 SUPPRESSED = "秘匿"
+PROVISIONAL = "(暫定)"
 SOURCE = "みらいキャリアポート"
 UNIT = "件"
 FONT_FAMILY = "Noto Sans CJK JP"
@@ -47,16 +48,15 @@ def month_label(month: str) -> str:
 
 
 def period_label(start: str, end: str) -> str:
-    """The period as printed on the chart."""
-    first, last = (f"{int(d[:4])}年{int(d[5:7])}月{int(d[8:10])}日" for d in (start, end))
-    return f"{first}〜{last}"
+    """The period (whole months, `YYYY-MM`) as printed on the chart."""
+    return f"{month_label(start)}〜{month_label(end)}"
 
 
 def _shown(value: Any) -> Any:
     return SUPPRESSED if value is None else value
 
 
-def write_csv(table: dict[str, Any], path: Path) -> None:
+def write_csv(table: dict, path: Path) -> None:
     """The monthly table; suppressed cells read 秘匿."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
@@ -64,21 +64,36 @@ def write_csv(table: dict[str, Any], path: Path) -> None:
             ["月", *(HEADERS.get(c, c) for c in table["columns"]), "初回回答までの中央値(分)"]
         )
         for row in table["rows"]:
-            cells = [_shown(row["cells"][c]) for c in table["columns"]]
+            cells = [
+                SUPPRESSED if row["cells"][c] is None else row["cells"][c] for c in table["columns"]
+            ]
             median = row.get("medianFirstAnswerMinutes")
-            writer.writerow([row["key"], *cells, _shown(median)])
-        writer.writerow(["合計", *(_shown(table["totals"][c]) for c in table["columns"]), ""])
+            month = row["key"] + (PROVISIONAL if row["key"] in table.get("provisional", []) else "")
+            writer.writerow([month, *cells, SUPPRESSED if median is None else median])
+        totals = [
+            SUPPRESSED if table["totals"][c] is None else table["totals"][c]
+            for c in table["columns"]
+        ]
+        writer.writerow(["合計", *totals, ""])
         writer.writerow([f"{table['k']}件未満の値と、そこから逆算できる値は秘匿しています。"])
+        writer.writerow(
+            ["集計は暦月単位です。複数月の合計は、各月の値がすべて公表できる場合に限り示します。"]
+        )
+        if table.get("provisional"):
+            writer.writerow(
+                ["(暫定)の月は集計期間が終わっていないため、値が変わることがあります。"]
+            )
 
 
 def write_outcome_csv(table: dict[str, Any], labels: dict[str, str], path: Path) -> None:
     """Sessions closed by outcome (rows, labels) and topic (columns, labels)."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["終了理由", *(labels.get(c, c) for c in table["columns"]), "計"])
+        names = {**labels, **table.get("columnLabels", {})}
+        writer.writerow(["終了理由", *(names.get(c, c) for c in table["columns"]), "計"])
         for row in table["rows"]:
             cells = [_shown(row["cells"][c]) for c in table["columns"]]
-            writer.writerow([row["key"], *cells, _shown(row.get("total"))])
+            writer.writerow([row.get("label", row["key"]), *cells, _shown(row.get("total"))])
         totals = [_shown(table["totals"][c]) for c in table["columns"]]
         writer.writerow(["合計", *totals, _shown(table.get("grandTotal"))])
         writer.writerow([f"単位：{UNIT}。{table['k']}件未満の値と、そこから逆算できる値は秘匿。"])
@@ -190,8 +205,8 @@ def write_chart(grid: dict[str, Any], path: Path) -> None:
 def main() -> None:
     """Build the files for the range given."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--from", dest="start", required=True)
-    parser.add_argument("--to", dest="end", required=True)
+    parser.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
+    parser.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     parser.add_argument("--out", default=str(ROOT / "reports"))
     options = parser.parse_args()
     load_local_settings()

@@ -398,15 +398,6 @@ SETTINGS: tuple[Setting, ...] = (
         "app_service_auth",
     ),
     Setting(
-        "DESK_WAIT_ALERT_MINUTES",
-        Kind.INT,
-        "30",
-        "business minutes after which a waiting row in the experts' console turns red (超過)",
-        "wait_alert_minutes",
-        minimum=1,
-        maximum=10_000,
-    ),
-    Setting(
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         Kind.OPTIONAL,
         "",
@@ -421,6 +412,15 @@ SETTINGS: tuple[Setting, ...] = (
         "`ClientId=<identity client id>;Authorization=AAD`: send telemetry with the managed "
         "identity (local auth is off in Azure)",
         None,
+    ),
+    Setting(
+        "DESK_WAIT_ALERT_MINUTES",
+        Kind.INT,
+        "30",
+        "business minutes after which a waiting row in the experts' console turns red (超過)",
+        "wait_alert_minutes",
+        minimum=1,
+        maximum=10_000,
     ),
     Setting(
         "HOUSEKEEPING_SCHEDULE",

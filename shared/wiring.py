@@ -27,7 +27,7 @@ from shared.services.catalog import load_screening_rules, load_topics
 from shared.services.consent import ConsentService
 from shared.services.console import ConsoleDesk
 from shared.services.conversation import Conversation
-from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
+from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
 from shared.services.exports import UserExports
@@ -103,7 +103,7 @@ def build_desk(
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
     users = Users(store)
-    statistics = Statistics(StatEntries(store))
+    statistics = Statistics(StatEntries(store), StatMarks(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
     replies = Replies(
         load_catalogue(),
@@ -242,7 +242,12 @@ def build_desk(
         auditor=auditor,
         replies=replies,
         status=status,
-        reports=Reports(StatEntries(store), settings.stats_k),
+        reports=Reports(
+            StatEntries(store),
+            settings.stats_k,
+            clock,
+            settle_after=timedelta(seconds=settings.event_ttl_seconds) + timedelta(days=1),
+        ),
         messenger=messenger,
         console=ConsoleDesk(
             experts=experts,

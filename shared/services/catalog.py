@@ -42,6 +42,14 @@ def load_canned_replies() -> dict[str, Any]:
 
 
 @cache
+def unclassified_outcome() -> Outcome:
+    """How statistics name a session closed without a catalogued outcome (by the user, a
+    suspension, an erasure)."""
+    entry = _load("outcomes.json")["unclassified"]
+    return Outcome(entry["id"], entry["label"])
+
+
+@cache
 def automatic_outcome() -> Outcome:
     """The outcome of a session the desk closed for inactivity."""
     entry = _load("outcomes.json")["automatic"]

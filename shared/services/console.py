@@ -156,7 +156,7 @@ class ConsoleDesk:
     def queue(self, tab: str, me: str, cursor: str | None) -> QueueView:
         """One page of a tab, oldest first, with each row's wait and unread marker."""
         if tab not in TABS:
-            raise ValidationError("tab", "one_of", choices="waiting, mine, active, closed")
+            raise ValidationError("tab", "one_of", choices=", ".join(TABS))
         status = {"waiting": "waiting", "mine": "active", "active": "active"}.get(tab, "closed")
         if tab == "mine":
             sessions, next_cursor = self._mine(me, cursor)
@@ -274,7 +274,7 @@ class ConsoleDesk:
         """
         session = self.session(session_id)
         if not session.is_open or session.assigned_to != who:
-            raise ConflictError("sessionId", "typing_owner_only")
+            raise ConflictError(None, "typing_not_owner")
         if not session.user_id.startswith("U"):
             return False  # one-to-one chats only
         now = self._clock()

@@ -144,7 +144,7 @@ class Conversation:
         if not ticket.claim():
             return
         if known is None or known.first_followed_at is None:  # counted first: idempotent
-            self._statistics.new_user(meta.event_id, self._clock())
+            self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
         user = self._users.save((known or self._new_user(meta, erased)).follow(self._clock()))
         if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
@@ -483,7 +483,7 @@ class Conversation:
         counted as a new user, consent pending). None if this event is not ours to handle."""
         if not ticket.claim():
             return None
-        self._statistics.new_user(meta.event_id, self._clock())
+        self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
         return self._users.save(self._new_user(meta, erased_at).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:

@@ -67,7 +67,7 @@ def test_bad_settings_never_fail_the_import_or_the_indexing(tmp_path: Path) -> N
     indexed = next(line for line in out.splitlines() if line.startswith("indexed"))
     healthy = _run(tmp_path, in_worker=False, env=_dev_env(tmp_path))
     every = next(line for line in healthy.splitlines() if line.startswith("indexed"))
-    assert indexed == every  # every function indexed, as with good settings
+    assert indexed.split()[1] == every.split()[1] != "0"  # every function, bad settings or not
     assert indexed.endswith("True")
     assert "preload failed ConfigurationError" in out
     assert "desk built False" in out

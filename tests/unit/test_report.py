@@ -28,7 +28,7 @@ from tests.unit.test_reporting import busy_month
 
 def test_the_monthly_csv(desk, sim, line, tmp_path) -> None:
     busy_month(desk, sim, line)
-    table = desk.reports.table("2025-11-01", "2025-12-31", "month")
+    table = desk.reports.table("2025-11", "2025-12", "month")
     write_csv(table, tmp_path / "stats.csv")
     raw = (tmp_path / "stats.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -40,8 +40,8 @@ def test_the_monthly_csv(desk, sim, line, tmp_path) -> None:
 
 def test_the_outcome_csv_names_outcomes_and_topics_by_label(desk, sim, line, tmp_path) -> None:
     busy_month(desk, sim, line)
-    table = desk.reports.table("2025-11-01", "2025-11-30", "outcome")
-    grid = desk.reports.sessions_by_month_and_topic("2025-11-01", "2025-11-30")
+    table = desk.reports.table("2025-11", "2025-11", "outcome")
+    grid = desk.reports.sessions_by_month_and_topic("2025-11", "2025-11")
     write_outcome_csv(table, grid["labels"], tmp_path / "outcomes.csv")
     raw = (tmp_path / "outcomes.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -62,7 +62,7 @@ def _rendered(grid) -> tuple[object, list[str]]:
 
 def test_the_chart_matches_the_csv_and_is_fit_for_publication(desk, sim, line, tmp_path) -> None:
     busy_month(desk, sim, line)
-    grid = desk.reports.sessions_by_month_and_topic("2025-11-01", "2025-12-31")
+    grid = desk.reports.sessions_by_month_and_topic("2025-11", "2025-12")
     write_topic_csv(grid, tmp_path / "topics.csv")
     raw = (tmp_path / "topics.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -90,7 +90,7 @@ def test_the_chart_matches_the_csv_and_is_fit_for_publication(desk, sim, line, t
         "出典：みらいキャリアポート",
         "単位：件",
         "（件）",
-        "期間：2025年11月1日〜2025年12月31日",
+        "期間：2025年11月〜2025年12月",
         "2025年11月",
         "2025年12月",
         "キャリア・将来",

@@ -195,12 +195,10 @@ def console_admin_flag_action(req: func.HttpRequest) -> func.HttpResponse:
 # -- statistics -------------------------------------------------------------------------------
 
 
-def _stats_query(req: func.HttpRequest) -> tuple[str, str, str]:
-    today = datetime.now(JAPAN).date()
-    first = today.replace(day=1) - timedelta(days=1)
-    start = req.params.get("from") or first.replace(month=1, day=1).isoformat()
-    end = req.params.get("to") or today.isoformat()
-    return start, end, req.params.get("by") or "month"
+def _stats_query(req: func.HttpRequest) -> tuple[str, str | None, str]:
+    """Whole months (`YYYY-MM`): from January of this year (Japan time) to this month."""
+    start = req.params.get("from") or f"{datetime.now(JAPAN).year:04d}-01"
+    return start, req.params.get("to") or None, req.params.get("by") or "month"
 
 
 @bp.route(route="console/admin/stats", methods=["GET"], auth_level=ANONYMOUS)
@@ -261,11 +259,18 @@ def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
         return suppressed if value is None else str(value)
 
     extra = text("stats_col_total" if "grandTotal" in table else "stats_col_median")
-    rows = [[text(f"stats_by_{table['by']}"), *(label(c) for c in table["columns"]), extra]]
+    columns = table.get("columnLabels", {})
+    rows = [
+        [
+            text(f"stats_by_{table['by']}"),
+            *(columns.get(c) or label(c) for c in table["columns"]),
+            extra,
+        ]
+    ]
     for row in table["rows"]:
         last = row.get("total") if "grandTotal" in table else row["medianFirstAnswerMinutes"]
         cells = [shown(row["cells"][c]) for c in table["columns"]]
-        rows.append([label(row["key"]), *cells, shown(last)])
+        rows.append([row.get("label") or label(row["key"]), *cells, shown(last)])
     totals = [shown(table["totals"][c]) for c in table["columns"]]
     rows.append(
         [
@@ -292,7 +297,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
             try:
                 date.fromisoformat(day)
             except ValueError:
-                raise ValidationError("day", "date_format") from None
+                raise ValidationError("day", "date_format_jst") from None
         records: list[dict[str, Any]] = []
         cursor: str | None = None
         read = 0

@@ -314,7 +314,7 @@ def console_static(req: func.HttpRequest) -> func.HttpResponse:
 def _tab(req: func.HttpRequest) -> str:
     tab = req.params.get("tab") or "waiting"
     if tab not in TABS:
-        raise ValidationError("tab", "one_of", choices="waiting, mine, active, closed")
+        raise ValidationError("tab", "one_of", choices=", ".join(TABS))
     return tab
 
 
@@ -325,11 +325,11 @@ def _cursor(req: func.HttpRequest) -> str | None:
 def _form(req: func.HttpRequest) -> dict[str, str]:
     body = req.get_body()
     if len(body) > MAX_FORM:
-        raise ValidationError(None, "form_too_large", max=MAX_FORM)
+        raise ValidationError(None, "form_too_large")
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise ValidationError(None, "form_not_utf8") from None
+        raise ValidationError(None, "form_utf8") from None
     return {k: v[0] for k, v in parsed.items()}
 
 
