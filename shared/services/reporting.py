@@ -143,8 +143,12 @@ class Reports:
         topics = [t.topic_id for t in load_topics()]
         releases = dict(zip(months, self._releases(months), strict=True))
         return {
+            "from": months[0],
+            "to": months[-1],
+            "k": self._k,
             "months": months,
             "topics": topics,
+            "labels": {t.topic_id: t.label for t in load_topics()},
             "cells": {m: {t: releases[m].figure(("opened", t)) for t in topics} for m in months},
         }
 

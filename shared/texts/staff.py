@@ -86,6 +86,8 @@ StaffKey = Literal[
     "month_year",
     "month_order",
     "month_span",
+    "datetime_local",
+    "no_action",
 ]
 
 
