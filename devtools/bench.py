@@ -53,9 +53,9 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
 )
-from shared.services.desk_records import StatEntries, Suspension, Suspensions
-from shared.services.ports import DESK, USERS, Document, DocumentStore
-from shared.services.records import MessageLog, SessionIndex
+from shared.ports import DESK, USERS, Document, DocumentStore
+from shared.repositories.desk_records import StatEntries, Suspension, Suspensions
+from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.wiring import Desk, build_desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -489,8 +489,8 @@ def statistics_requests(store: DocumentStore) -> None:
     """One statistics request per grouping over 36 and 37 months: the first ever (every
     entry read and counted), on another worker (settled months' tallies read from the store)
     and again on the same worker (settled months kept, suppressed, in memory)."""
-    from shared.services.desk_records import StatSummaries  # noqa: PLC0415 -- only here
-    from shared.services.reporting import Reports  # noqa: PLC0415
+    from shared.repositories.desk_records import StatSummaries  # noqa: PLC0415 -- only here
+    from shared.services.statistics.reporting import Reports  # noqa: PLC0415
 
     written = statistics_dataset(store, datetime(2023, 1, 1, tzinfo=UTC), 37)
     now = datetime(2026, 3, 1, tzinfo=UTC)

@@ -20,24 +20,10 @@ from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
-from shared.services.admin import AdminService
-from shared.services.answering import Answerer
-from shared.services.audit import Auditor
-from shared.services.board import SupervisorBoard
-from shared.services.catalog import load_screening_rules, load_topics
-from shared.services.consent import ConsentService
-from shared.services.console import ConsoleDesk
-from shared.services.conversation import Conversation
-from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
-from shared.services.erasure import Eraser
-from shared.services.experts import ExpertDesk
-from shared.services.exports import UserExports
-from shared.services.flood import FloodGuard
-from shared.services.moderation import Moderation
-from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
-from shared.services.pushing import Pusher
-from shared.services.records import (
+from shared.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.repositories.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
+from shared.repositories.tombstones import Tombstones
+from shared.repositories.user_records import (
     ActivityDirectory,
     ConsentLog,
     EventReceipts,
@@ -45,14 +31,28 @@ from shared.services.records import (
     SessionIndex,
     Users,
 )
-from shared.services.replies import Replies
-from shared.services.reporting import Reports
-from shared.services.retention import Retention
+from shared.services.admin import AdminService
+from shared.services.audit import Auditor
+from shared.services.catalog import load_screening_rules, load_topics
+from shared.services.consent.gate import ConsentService
+from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
+from shared.services.consultations.board import SupervisorBoard
+from shared.services.consultations.console import ConsoleDesk
+from shared.services.consultations.experts import ExpertDesk
+from shared.services.consultations.pushing import Pusher
+from shared.services.consultations.sessions import Sessions
+from shared.services.line.answering import Answerer
+from shared.services.line.conversation import Conversation
+from shared.services.line.replies import Replies
+from shared.services.line.webhook import WebhookService
+from shared.services.moderation.actions import Moderation
+from shared.services.moderation.flood import FloodGuard
+from shared.services.privacy.erasure import Eraser
+from shared.services.privacy.exports import UserExports
+from shared.services.privacy.retention import Retention
 from shared.services.service_status import StatusBoard
-from shared.services.sessions import Sessions
-from shared.services.statistics import Statistics
-from shared.services.tombstones import Tombstones
-from shared.services.webhook import WebhookService
+from shared.services.statistics.entries import Statistics
+from shared.services.statistics.reporting import Reports
 from shared.texts.catalogue import load_catalogue
 
 

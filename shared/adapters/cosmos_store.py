@@ -26,7 +26,7 @@ from shared.errors import (
     PreconditionFailed,
     StoreUnavailable,
 )
-from shared.services.ports import PARTITION_KEYS, Document, Filters, field_name
+from shared.ports import PARTITION_KEYS, Document, Filters, field_name
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy

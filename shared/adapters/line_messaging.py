@@ -25,7 +25,7 @@ from shared.domain.messages import (
     check_batch,
 )
 from shared.errors import LineApiError, MonthlyLimitReached, ReplyTokenRejected
-from shared.services.ports import PushQuota
+from shared.ports import PushQuota
 
 
 class LineApiClient:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import AlreadyExists, PreconditionFailed, StoreUnavailable
-from shared.services.ports import PARTITION_KEYS, Document, Filters, field_name
+from shared.ports import PARTITION_KEYS, Document, Filters, field_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

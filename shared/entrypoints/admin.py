@@ -13,8 +13,8 @@ from shared.entrypoints.http import (
 )
 from shared.entrypoints.identity import ADMIN, operator_from, requires, who_from
 from shared.errors import ConfigurationError, ValidationError
+from shared.ports import DESK
 from shared.services.catalog import load_openapi
-from shared.services.ports import DESK
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated

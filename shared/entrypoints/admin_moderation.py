@@ -7,7 +7,7 @@ import azure.functions as func
 
 from shared.entrypoints.http import json_body, json_response, page_size, respond
 from shared.entrypoints.identity import ADMIN, operator_from, requires
-from shared.services.moderation import check_user_id
+from shared.services.moderation.actions import check_user_id
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated

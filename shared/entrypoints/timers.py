@@ -15,8 +15,8 @@ import azure.functions as func
 from shared.domain.runs import RunSummary
 from shared.errors import DeskError
 from shared.logsafe import describe
+from shared.ports import PushQuotaSource
 from shared.services.housekeeping import run_housekeeping
-from shared.services.ports import PushQuotaSource
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated

@@ -7,11 +7,11 @@ from typing import Any
 
 from shared.domain.consent import PolicyVersion
 from shared.errors import NotFoundError
+from shared.ports import Clock
+from shared.repositories.user_records import ConsentLog, Users
 from shared.services.audit import Auditor
-from shared.services.moderation import check_user_id, restriction_json
-from shared.services.policies import PolicyRegistry
-from shared.services.ports import Clock
-from shared.services.records import ConsentLog, Users
+from shared.services.consent.policies import PolicyRegistry
+from shared.services.moderation.actions import check_user_id, restriction_json
 
 
 class AdminService:

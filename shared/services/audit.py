@@ -20,9 +20,9 @@ import secrets
 from typing import Any
 
 from shared.domain.privacy import user_key
-from shared.services.desk_records import AuditLog, AuditRecord
-from shared.services.paging import page_of
-from shared.services.ports import Clock
+from shared.ports import Clock
+from shared.repositories.desk_records import AuditLog, AuditRecord
+from shared.repositories.paging import page_of
 
 ERASED_SUBJECT_PREFIX = "erased-"
 

@@ -7,7 +7,7 @@ import logging
 
 from shared.domain.runs import RunSummary
 from shared.errors import LineApiError
-from shared.services.ports import DocumentStore, PushQuotaSource
+from shared.ports import DocumentStore, PushQuotaSource
 
 log = logging.getLogger("desk.housekeeping")
 

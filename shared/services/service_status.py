@@ -17,8 +17,8 @@ from typing import Any
 from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
+from shared.ports import DESK, Clock, Document, DocumentStore
 from shared.services.audit import Auditor
-from shared.services.ports import DESK, Clock, Document, DocumentStore
 
 PARTITION = "service"
 DOC_ID = "status"

@@ -14,7 +14,7 @@ from devtools.cosmos_testserver import EMULATOR_KEY
 from shared.adapters.cosmos_store import CosmosStore
 from shared.errors import AlreadyExists, ConfigurationError, PreconditionFailed
 from shared.logsafe import SDK_LOGGERS, quiet_sdk_loggers
-from shared.services.ports import DESK, USERS
+from shared.ports import DESK, USERS
 from tests.contract.conftest import Backend
 
 

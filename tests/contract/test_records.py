@@ -14,9 +14,8 @@ from shared.domain.screening import Finding
 from shared.domain.sessions import ClosedBy, HandoverAction, Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.desk_records import AuditLog, AuditRecord, FlagLog
-from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.records import (
+from shared.repositories.desk_records import AuditLog, AuditRecord, FlagLog
+from shared.repositories.user_records import (
     Claim,
     ConsentLog,
     EventReceipts,
@@ -24,6 +23,7 @@ from shared.services.records import (
     SessionIndex,
     Users,
 )
+from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
 from tests.contract.conftest import Backend
 from tests.kit.fakes import FakeClock
 

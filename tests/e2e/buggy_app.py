@@ -15,7 +15,7 @@ from typing import Any
 from function_app import app
 from shared.adapters.line_messaging import LineApiClient
 from shared.config import get_settings
-from shared.services.ports import Document
+from shared.ports import Document
 from shared.wiring import build_desk, build_store, install_desk
 
 __all__ = ["app"]

@@ -28,7 +28,7 @@ from azure.cosmos import CosmosClient
 from devtools.cosmos_testserver import EMULATOR_KEY
 from devtools.host import ROOT
 from devtools.linesim import LineSimulator, SimUser
-from shared.services.ports import PARTITION_KEYS
+from shared.ports import PARTITION_KEYS
 
 SECRET = "e2e-channel-secret"
 TOKEN = "e2e-access-token"

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from devtools.linesim import sign
-from shared.services.answering import retry_key_for
+from shared.services.line.answering import retry_key_for
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import FUNCTION_KEY, MASTER_KEY, SECRET, RunningDesk
 

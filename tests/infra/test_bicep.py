@@ -11,7 +11,7 @@ import pytest
 
 from shared.config import SETTINGS, Kind
 from shared.domain.runs import RunSummary
-from shared.services.ports import PARTITION_KEYS
+from shared.ports import PARTITION_KEYS
 from tests.infra.bicep import (
     BICEP_FILES,
     INFRA,

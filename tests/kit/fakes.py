@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
-from shared.services.ports import PARTITION_KEYS, Document, field_name
+from shared.ports import PARTITION_KEYS, Document, field_name
 
 
 class FakeClock:

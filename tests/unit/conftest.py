@@ -8,7 +8,7 @@ import pytest
 
 from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.config import settings_from
-from shared.services.webhook import WebhookResult
+from shared.services.line.webhook import WebhookResult
 from shared.wiring import Desk, build_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 

@@ -30,10 +30,10 @@ from shared.entrypoints.identity import (
     who_from,
 )
 from shared.errors import AuthorizationError, ConfigurationError, ValidationError
+from shared.repositories.paging import is_id, page_of
 from shared.services.audit import Actor
-from shared.services.moderation import check_user_id
-from shared.services.paging import is_id, page_of
-from shared.services.policies import parse_new_version
+from shared.services.consent.policies import parse_new_version
+from shared.services.moderation.actions import check_user_id
 
 HEADER = "x-ms-client-principal"
 BASE = {

@@ -13,7 +13,7 @@ import pytest
 from shared.config import settings_from
 from shared.domain.sessions import Session, SessionStatus
 from shared.errors import OverLimit
-from shared.services.records import SessionIndex
+from shared.repositories.user_records import SessionIndex
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET

@@ -17,7 +17,7 @@ from shared.domain.consent import (
     may_prompt,
 )
 from shared.domain.users import UserRecord
-from shared.services.policies import load_shipped_policies
+from shared.services.consent.policies import load_shipped_policies
 
 SHIPPED = load_shipped_policies("https://policy.example/")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.domain.messages import ConfirmMessage, TextMessage
-from shared.services.ports import USERS
+from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
 from tests.kit.fakes import FakeClock
 from tests.unit.conftest import AGREE, CURRENT, DECLINE, consented, deliver

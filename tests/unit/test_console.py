@@ -16,7 +16,7 @@ import pytest
 from devtools.host import dev_principal
 from shared.config import settings_from
 from shared.entrypoints.console.pages import CONTENT_SECURITY_POLICY
-from shared.services.ports import DESK, USERS
+from shared.ports import DESK, USERS
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
 from tests.kit.app import desk_host
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.services.ports import PushQuota
+from shared.ports import PushQuota
 from shared.wiring import Desk, install_desk, reset_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import deliver, open_session

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from shared.errors import ConflictError, NotFoundError, ValidationError
-from shared.services.ports import DESK, USERS
+from shared.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.kit.fakes import line_down
 from tests.unit.conftest import deliver, open_session

@@ -18,8 +18,8 @@ from shared.domain.messages import (
     utf16_length,
 )
 from shared.errors import ConfigurationError, ValidationError
-from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.replies import Replies
+from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
+from shared.services.line.replies import Replies
 from shared.texts.catalogue import load_catalogue
 from tests.kit.fakes import FakeClock, MemoryStore
 

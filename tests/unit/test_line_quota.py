@@ -13,8 +13,8 @@ from devtools.linesim import LineSimulator, user_id_for
 from shared.adapters.line_messaging import LineApiClient
 from shared.domain.messages import TextMessage
 from shared.errors import LineApiError
+from shared.ports import PushQuota
 from shared.services.housekeeping import log_push_quota, run_housekeeping
-from shared.services.ports import PushQuota
 from tests.kit.fakes import MemoryStore
 
 ALICE = user_id_for("alice")

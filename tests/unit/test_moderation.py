@@ -9,8 +9,8 @@ import pytest
 from shared.domain.moderation import normalise_clause
 from shared.domain.privacy import user_key
 from shared.errors import ConflictError, NotFoundError, ValidationError
+from shared.ports import DESK, USERS
 from shared.services.audit import ERASED_SUBJECT_PREFIX
-from shared.services.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import consented, deliver, open_session
 

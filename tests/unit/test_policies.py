@@ -8,7 +8,7 @@ import pytest
 
 from shared.domain.consent import text_sha256
 from shared.errors import AlreadyExists, ConflictError, ValidationError
-from shared.services.policies import PolicyRegistry, load_shipped_policies
+from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
 from tests.kit.fakes import FakeClock, MemoryStore
 
 VALID = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.domain.messages import TextMessage
 from shared.errors import LineApiError
-from shared.services.pushing import Pusher
+from shared.services.consultations.pushing import Pusher
 from tests.kit.fakes import FakeMessenger, line_down
 
 HELLO = (TextMessage("こんにちは"),)

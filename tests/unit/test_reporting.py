@@ -12,10 +12,10 @@ from shared.config import settings_from
 from shared.domain.privacy import user_key
 from shared.domain.sessions import ClosedBy, SessionStatus
 from shared.errors import ValidationError
-from shared.services.desk_records import StatEntries, StatMarks
-from shared.services.records import SessionIndex
-from shared.services.reporting import Reports
-from shared.services.statistics import Statistics
+from shared.repositories.desk_records import StatEntries, StatMarks
+from shared.repositories.user_records import SessionIndex
+from shared.services.statistics.entries import Statistics
+from shared.services.statistics.reporting import Reports
 from shared.wiring import build_desk
 from tests.kit.fakes import FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, consented, deliver, open_session

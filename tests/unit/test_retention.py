@@ -11,8 +11,8 @@ import pytest
 from devtools.linesim import LineSimulator
 from shared.config import settings_from
 from shared.errors import PreconditionFailed
-from shared.services.ports import DESK, USERS
-from shared.services.records import ACTIVITY
+from shared.ports import DESK, USERS
+from shared.repositories.user_records import ACTIVITY
 from shared.texts.catalogue import load_catalogue
 from shared.wiring import Desk, build_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore

@@ -8,7 +8,7 @@ import pytest
 
 from shared.domain.screening import screen
 from shared.services.catalog import load_screening_rules
-from shared.services.flood import FloodGuard
+from shared.services.moderation.flood import FloodGuard
 
 RULES = load_screening_rules(extra_domains=("spam.example",), extra_words=("ねずみ講",))
 

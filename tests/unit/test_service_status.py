@@ -8,7 +8,7 @@ import pytest
 
 from shared.domain.service_status import ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
-from shared.services.ports import USERS
+from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import deliver, open_session
 

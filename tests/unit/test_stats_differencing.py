@@ -15,9 +15,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.repositories.desk_records import StatEntries
 from shared.services.catalog import automatic_outcome, load_outcomes, load_topics
-from shared.services.desk_records import StatEntries
-from shared.services.reporting import Reports
+from shared.services.statistics.reporting import Reports
 from tests.kit.fakes import FakeClock, MemoryStore
 
 K = 4

@@ -10,7 +10,7 @@ import pytest
 from devtools.linesim import sign
 from shared.domain.privacy import user_key
 from shared.errors import DependencyError, LineApiError, PreconditionFailed, StoreUnavailable
-from shared.services.ports import DESK, USERS
+from shared.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import AGREE, SECRET, consented, deliver, open_session
 

@@ -6,8 +6,8 @@ import json
 import logging
 
 from shared.errors import ReplyTokenRejected, StoreUnavailable
-from shared.services.answering import retry_key_for
-from shared.services.ports import USERS
+from shared.ports import USERS
+from shared.services.line.answering import retry_key_for
 from shared.texts.catalogue import load_catalogue
 from tests.kit.fakes import line_down
 from tests.unit.conftest import consented, deliver

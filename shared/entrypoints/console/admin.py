@@ -22,9 +22,9 @@ from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
 from shared.errors import LineApiError, NotFoundError, ValidationError
+from shared.ports import PushQuota, PushQuotaSource
 from shared.services.catalog import load_topics
-from shared.services.ports import PushQuota, PushQuotaSource
-from shared.services.reporting import COUNTS
+from shared.services.statistics.reporting import COUNTS
 from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")

@@ -15,7 +15,7 @@ from shared.entrypoints.console.auth import Refusal, Staff
 from shared.entrypoints.console.pages import bare, html
 from shared.entrypoints.console.routes import ANONYMOUS, _form, _refused, _serve
 from shared.errors import ConflictError, ValidationError
-from shared.services.board import SupervisorBoard
+from shared.services.consultations.board import SupervisorBoard
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated

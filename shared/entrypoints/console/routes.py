@@ -24,7 +24,7 @@ from shared.entrypoints.console.auth import (
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
 from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
 from shared.logsafe import describe
-from shared.services.console import TABS, ConsoleDesk
+from shared.services.consultations.console import TABS, ConsoleDesk
 from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")

@@ -49,18 +49,18 @@ from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
 from shared.domain.sessions import SURVEY_RATINGS, ClosedBy, Topic
 from shared.domain.users import UserRecord
-from shared.services.answering import Answerer
-from shared.services.consent import Answer, ConsentService
-from shared.services.erasure import Eraser
-from shared.services.moderation import Moderation
-from shared.services.paging import is_id
-from shared.services.ports import Clock
-from shared.services.records import Ticket, Users
-from shared.services.replies import Replies
+from shared.ports import Clock
+from shared.repositories.paging import is_id
+from shared.repositories.tombstones import Tombstones
+from shared.repositories.user_records import Ticket, Users
+from shared.services.consent.gate import Answer, ConsentService
+from shared.services.consultations.sessions import Sessions, event_time
+from shared.services.line.answering import Answerer
+from shared.services.line.replies import Replies
+from shared.services.moderation.actions import Moderation
+from shared.services.privacy.erasure import Eraser
 from shared.services.service_status import StatusBoard
-from shared.services.sessions import Sessions, event_time
-from shared.services.statistics import Statistics
-from shared.services.tombstones import Tombstones
+from shared.services.statistics.entries import Statistics
 from shared.texts.catalogue import command_for
 
 Handler = Callable[[Any, Ticket], None]

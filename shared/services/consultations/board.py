@@ -18,10 +18,10 @@ from typing import Any
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.sessions import Session, SessionStatus
 from shared.errors import ConflictError, ValidationError
+from shared.ports import DESK, Clock, DocumentStore
+from shared.repositories.user_records import SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics
-from shared.services.ports import DESK, Clock, DocumentStore
-from shared.services.records import SessionIndex
 
 STAFF_PARTITION = "console-staff"
 FLAG_PARTITION = "console-flags"

@@ -19,7 +19,7 @@ from typing import Any
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
 from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
-from shared.services.ports import DESK, Clock, Document, DocumentStore
+from shared.ports import DESK, Clock, Document, DocumentStore
 
 POLICY_PARTITION = "policies"
 # Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from shared.domain.messages import OutboundMessage
 from shared.errors import LineApiError, MonthlyLimitReached, ReplyTokenRejected
-from shared.services.ports import LineMessenger
+from shared.ports import LineMessenger
 
 log = logging.getLogger("desk.pushing")
 

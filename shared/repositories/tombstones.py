@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.domain.privacy import user_key
-from shared.services.ports import DESK, DocumentStore
+from shared.ports import DESK, DocumentStore
 
 PARTITION = "erasures"
 

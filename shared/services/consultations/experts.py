@@ -36,7 +36,9 @@ from shared.errors import (
     PreconditionFailed,
     ValidationError,
 )
-from shared.services.answering import retry_key_for
+from shared.ports import Clock
+from shared.repositories.paging import is_id, page_of
+from shared.repositories.user_records import MessageLog, SessionIndex, Users, iso_or_none
 from shared.services.audit import Auditor
 from shared.services.catalog import (
     automatic_outcome,
@@ -44,13 +46,11 @@ from shared.services.catalog import (
     load_referrals,
     load_topics,
 )
-from shared.services.paging import is_id, page_of
-from shared.services.ports import Clock
-from shared.services.pushing import Pusher, PushResult
-from shared.services.records import MessageLog, SessionIndex, Users, iso_or_none
-from shared.services.replies import Replies
-from shared.services.sessions import Sessions
-from shared.services.statistics import Statistics
+from shared.services.consultations.pushing import Pusher, PushResult
+from shared.services.consultations.sessions import Sessions
+from shared.services.line.answering import retry_key_for
+from shared.services.line.replies import Replies
+from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.experts")
 

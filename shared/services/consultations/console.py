@@ -20,12 +20,12 @@ from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Role, Session, SessionStatus
 from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
 from shared.logsafe import describe
+from shared.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.repositories.paging import is_id
+from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
-from shared.services.experts import ExpertDesk
-from shared.services.paging import is_id
-from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
-from shared.services.records import MessageLog, SessionIndex
+from shared.services.consultations.experts import ExpertDesk
 
 log = logging.getLogger("desk.console")
 

@@ -8,7 +8,7 @@ import uuid
 from shared.domain.events import EventMeta
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import LineApiError, ReplyTokenRejected
-from shared.services.ports import LineMessenger
+from shared.ports import LineMessenger
 
 log = logging.getLogger("desk.answering")
 

@@ -28,16 +28,16 @@ from datetime import timedelta
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import Session
 from shared.errors import PreconditionFailed
-from shared.services.audit import Auditor
-from shared.services.erasure import Eraser
-from shared.services.ports import Clock, DocumentStore
-from shared.services.records import (
+from shared.ports import Clock, DocumentStore
+from shared.repositories.user_records import (
     ActivityDirectory,
     MessageLog,
     SessionIndex,
     Users,
     activity_day,
 )
+from shared.services.audit import Auditor
+from shared.services.privacy.erasure import Eraser
 
 log = logging.getLogger("desk.retention")
 

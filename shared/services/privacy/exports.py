@@ -18,12 +18,18 @@ from shared.domain.privacy import user_key
 from shared.domain.sessions import Message, Session
 from shared.domain.users import UserRecord
 from shared.errors import NotFoundError
+from shared.ports import DESK, USERS, Clock, DocumentStore
+from shared.repositories.desk_records import FLAGS, FlagLog, Suspension, Suspensions
+from shared.repositories.user_records import (
+    ConsentLog,
+    MessageLog,
+    SessionIndex,
+    Users,
+    iso_or_none,
+)
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics
-from shared.services.desk_records import FLAGS, FlagLog, Suspension, Suspensions
-from shared.services.moderation import check_user_id
-from shared.services.ports import DESK, USERS, Clock, DocumentStore
-from shared.services.records import ConsentLog, MessageLog, SessionIndex, Users, iso_or_none
+from shared.services.moderation.actions import check_user_id
 from shared.texts.catalogue import Catalogue
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from shared.domain.consent import ConsentMethod
 from shared.domain.sessions import Session
-from shared.services.desk_records import StatEntries, StatMarks
+from shared.repositories.desk_records import StatEntries, StatMarks
 
 
 class Statistics:

@@ -29,9 +29,9 @@ from shared.domain.sessions import (
 )
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.ports import Clock
-from shared.services.records import MessageLog, SessionIndex, Users
-from shared.services.statistics import Statistics
+from shared.ports import Clock
+from shared.repositories.user_records import MessageLog, SessionIndex, Users
+from shared.services.statistics.entries import Statistics
 
 
 class Sessions:

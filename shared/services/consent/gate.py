@@ -17,10 +17,10 @@ from shared.domain.consent import (
 from shared.domain.events import EventMeta
 from shared.domain.users import UserRecord
 from shared.errors import ConfigurationError
-from shared.services.policies import PolicyRegistry
-from shared.services.ports import Clock
-from shared.services.records import ConsentLog, Users
-from shared.services.statistics import Statistics
+from shared.ports import Clock
+from shared.repositories.user_records import ConsentLog, Users
+from shared.services.consent.policies import PolicyRegistry
+from shared.services.statistics.entries import Statistics
 
 
 class Answer(StrEnum):

@@ -27,14 +27,14 @@ from shared.domain.disclosure import (
 )
 from shared.domain.sessions import SURVEY_RATINGS
 from shared.errors import ValidationError
+from shared.ports import Document
+from shared.repositories.desk_records import StatEntries, StatSummaries
 from shared.services.catalog import (
     automatic_outcome,
     load_outcomes,
     load_topics,
     unclassified_outcome,
 )
-from shared.services.desk_records import StatEntries, StatSummaries
-from shared.services.ports import Document
 from shared.texts.catalogue import load_catalogue
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)

@@ -29,14 +29,14 @@ from shared.domain.screening import Finding, ScreeningRules, screen
 from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.ports import Clock, DocumentStore
+from shared.repositories.desk_records import FlagLog, Suspension, Suspensions
+from shared.repositories.paging import is_id, page_of
+from shared.repositories.user_records import Users
 from shared.services.audit import Auditor
-from shared.services.desk_records import FlagLog, Suspension, Suspensions
-from shared.services.flood import FloodGuard, Verdict
-from shared.services.paging import is_id, page_of
-from shared.services.ports import Clock, DocumentStore
-from shared.services.records import Users
-from shared.services.sessions import Sessions
-from shared.services.statistics import Statistics
+from shared.services.consultations.sessions import Sessions
+from shared.services.moderation.flood import FloodGuard, Verdict
+from shared.services.statistics.entries import Statistics
 
 MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
 MAX_REASON = 500

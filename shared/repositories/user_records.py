@@ -20,7 +20,7 @@ from shared.domain.sessions import (
 )
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.ports import DESK, USERS, Clock, Document, DocumentStore
+from shared.ports import DESK, USERS, Clock, Document, DocumentStore
 
 USER_DOC_ID = "user"
 

@@ -16,8 +16,8 @@ from shared.domain.consent import JST
 from shared.domain.moderation import Flag, FlagAction, FlagStatus
 from shared.domain.screening import Finding
 from shared.errors import AlreadyExists
-from shared.services.ports import DESK, USERS, Document, DocumentStore
-from shared.services.records import iso_or_none, time_or_none
+from shared.ports import DESK, USERS, Document, DocumentStore
+from shared.repositories.user_records import iso_or_none, time_or_none
 
 FLAGS = "flags"
 SUSPENSIONS = "suspensions"

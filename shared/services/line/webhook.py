@@ -28,9 +28,9 @@ from shared.domain.events import Event, EventMeta
 from shared.domain.privacy import pseudonym
 from shared.errors import DependencyError, DeskError, LineApiError, PreconditionFailed
 from shared.logsafe import describe
-from shared.services.conversation import Conversation, Handler
-from shared.services.ports import Clock, EventDecoder
-from shared.services.records import EventReceipts, Ticket
+from shared.ports import Clock, EventDecoder
+from shared.repositories.user_records import EventReceipts, Ticket
+from shared.services.line.conversation import Conversation, Handler
 
 log = logging.getLogger("desk.webhook")
 

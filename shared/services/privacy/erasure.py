@@ -23,14 +23,14 @@ from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import ClosedBy
 from shared.errors import NotFoundError
+from shared.ports import USERS, Clock, DocumentStore
+from shared.repositories.desk_records import FlagLog, Suspension, Suspensions
+from shared.repositories.tombstones import Tombstones
+from shared.repositories.user_records import USER_DOC_ID, SessionIndex, Users
 from shared.services.audit import Auditor
-from shared.services.desk_records import FlagLog, Suspension, Suspensions
-from shared.services.flood import FloodGuard
-from shared.services.ports import USERS, Clock, DocumentStore
-from shared.services.records import USER_DOC_ID, SessionIndex, Users
-from shared.services.sessions import Sessions
-from shared.services.statistics import Statistics
-from shared.services.tombstones import Tombstones
+from shared.services.consultations.sessions import Sessions
+from shared.services.moderation.flood import FloodGuard
+from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.erasure")
 

@@ -1,0 +1,1 @@
+"""Typed repositories over the DocumentStore port: documents in, dataclasses out."""

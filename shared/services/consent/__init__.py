@@ -1,0 +1,1 @@
+"""Consent to the operations policy: the gate, the answers, the versions."""

@@ -1,0 +1,1 @@
+"""Consultations: sessions, the experts' answers, console and board."""

@@ -1,0 +1,1 @@
+"""Prohibited acts: screening, flags, suspension, restriction, floods."""

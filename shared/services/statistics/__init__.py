@@ -1,0 +1,1 @@
+"""Statistics: entries counted as things happen, and publishable tables."""
