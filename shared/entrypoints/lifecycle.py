@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 
-import azure.functions as func
 from azure.functions.warmup import WarmUpContext
 
+from shared.entrypoints.endpoint import blueprint
 from shared.errors import DeskError
 from shared.logsafe import describe
 from shared.wiring import warm_up
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 log = logging.getLogger("desk.lifecycle")
 
 

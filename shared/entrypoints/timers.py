@@ -13,13 +13,14 @@ from collections.abc import Callable
 import azure.functions as func
 
 from shared.domain.runs import RunSummary
+from shared.entrypoints.endpoint import blueprint
 from shared.errors import DeskError
 from shared.logsafe import describe
 from shared.ports import PushQuotaSource
 from shared.services.housekeeping import run_housekeeping
 from shared.wiring import get_desk
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 log = logging.getLogger("desk.timers")
 
 

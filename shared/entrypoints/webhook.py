@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.entrypoints.endpoint import blueprint
 from shared.entrypoints.http import json_response, respond
 from shared.errors import DependencyError, PayloadTooLarge, UnsupportedMediaType
 from shared.wiring import get_desk
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 
 # LINE's payloads are small; anything this large is not LINE and is refused before hashing.
 MAX_BODY_BYTES = 1_000_000

@@ -21,6 +21,7 @@ from shared.domain.privacy import user_key
 from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
+from shared.entrypoints.endpoint import blueprint
 from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.ports import PushQuota, PushQuotaSource
 from shared.services.catalog import load_topics
@@ -29,7 +30,7 @@ from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 
 ANONYMOUS = func.AuthLevel.ANONYMOUS
 JAPAN = timezone(timedelta(hours=9))

@@ -14,11 +14,12 @@ import azure.functions as func
 from shared.entrypoints.console.auth import Refusal, Staff
 from shared.entrypoints.console.pages import bare, html
 from shared.entrypoints.console.routes import ANONYMOUS, _form, _refused, _serve
+from shared.entrypoints.endpoint import blueprint
 from shared.errors import ConflictError, ValidationError
 from shared.services.consultations.board import SupervisorBoard
 from shared.wiring import get_desk
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 
 
 def _board() -> SupervisorBoard:

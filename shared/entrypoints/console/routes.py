@@ -22,6 +22,7 @@ from shared.entrypoints.console.auth import (
     staff_from,
 )
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
+from shared.entrypoints.endpoint import blueprint
 from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
 from shared.logsafe import describe
 from shared.services.consultations.console import TABS, ConsoleDesk
@@ -29,7 +30,7 @@ from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+bp = blueprint()
 
 ANONYMOUS = func.AuthLevel.ANONYMOUS
 MAX_FORM = 64 * 1024
