@@ -7,6 +7,7 @@ import azure.functions as func
 from shared.entrypoints.endpoint import Body, Call, blueprint, endpoint
 from shared.entrypoints.http import configuration_response, page_size
 from shared.entrypoints.identity import ADMIN
+from shared.entrypoints.views import admin as views
 from shared.errors import ConfigurationError, ValidationError
 from shared.ports import DESK
 from shared.services.catalog import load_openapi
@@ -33,7 +34,7 @@ def admin_health(call: Call) -> object:
 @endpoint(bp, "GET", "api/admin/users/{userId}", role=ADMIN)
 def admin_get_user(call: Call) -> object:
     """A user's status, restrictions and consent history (audited read)."""
-    return get_desk().admin.user(call.route["userId"], call.who)
+    return views.user_json(get_desk().admin.user(call.route["userId"], call.who))
 
 
 @endpoint(bp, "GET", "api/admin/users/{userId}/export", role=ADMIN)
@@ -54,32 +55,34 @@ def admin_export_user(call: Call) -> object:
 @endpoint(bp, "GET", "api/admin/policies", role=ADMIN)
 def admin_list_policies(call: Call) -> object:
     """Every policy version and the one in effect."""
-    return get_desk().admin.policies()
+    return views.policies_json(get_desk().admin.policies())
 
 
 @endpoint(bp, "POST", "api/admin/policies", role=ADMIN, body=Body.REQUIRED, status=201)
 def admin_register_policy(call: Call) -> object:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
     requiresExplicit, privacyPolicyVersion; audited)."""
-    return get_desk().admin.register_policy(call.body, call.acting())
+    return views.policy_json(get_desk().admin.register_policy(call.body, call.acting()))
 
 
 @endpoint(bp, "GET", "api/admin/audit", role=ADMIN)
 def admin_audit(call: Call) -> object:
     """The audit trail, oldest first: `?limit=&cursor=`."""
-    return get_desk().auditor.page(call.params.get("cursor"), page_size(call.params.get("limit")))
+    page = get_desk().auditor.page(call.params.get("cursor"), page_size(call.params.get("limit")))
+    return views.audit_page_json(page)
 
 
 @endpoint(bp, "GET", "api/admin/service", role=ADMIN)
 def admin_get_service(call: Call) -> object:
     """The service status in force, what is set, and the planned maintenance windows."""
-    return get_desk().status.describe()
+    return views.service_json(get_desk().status.describe())
 
 
 @endpoint(bp, "PUT", "api/admin/service", role=ADMIN, body=Body.REQUIRED)
 def admin_put_service(call: Call) -> object:
     """`{"state": open|maintenance|suspended|ended, "message"?, "until"?, "from"?}` (audited)."""
-    return get_desk().status.change(call.body, call.acting())
+    change = views.service_change(call.body)
+    return views.service_json(get_desk().status.change(change, call.acting()))
 
 
 @endpoint(bp, "GET", "api/admin/stats", role=ADMIN)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from shared.entrypoints.endpoint import Body, Call, blueprint, endpoint
 from shared.entrypoints.http import page_size
 from shared.entrypoints.identity import ADMIN
+from shared.entrypoints.views import moderation as views
 from shared.services.moderation.actions import check_user_id
 from shared.wiring import get_desk
 
@@ -17,35 +18,45 @@ USER = "api/admin/users/{userId}"
 def admin_list_flags(call: Call) -> object:
     """Flags to review: `?status=open|dismissed|actioned&limit=&cursor=`, oldest first."""
     params = call.params
-    return get_desk().moderation.flag_page(
-        params.get("status"), params.get("cursor"), page_size(params.get("limit"))
+    status = views.flag_status(params.get("status"))
+    page = get_desk().moderation.flag_page(
+        status, params.get("cursor"), page_size(params.get("limit"))
     )
+    return views.flag_page_json(page)
 
 
 @endpoint(bp, "POST", "api/admin/flags/{flagId}/dismiss", role=ADMIN, body=Body.OPTIONAL)
 def admin_dismiss_flag(call: Call) -> object:
     """Reviewed, nothing to do."""
-    return get_desk().moderation.dismiss(call.route["flagId"], call.operator)
+    return views.flag_json(get_desk().moderation.dismiss(call.route["flagId"], call.operator))
 
 
 @endpoint(bp, "POST", USER + "/restrict", role=ADMIN, body=Body.REQUIRED)
 def admin_restrict_user(call: Call) -> object:
     """`{"mode": "text_only"|"read_only"|"lower_limit", "days"?, "perMinute"?, "perDay"?}`."""
-    return get_desk().moderation.restrict(call.route["userId"], call.operator, call.body)
+    user_id, command = call.route["userId"], views.restrict_command(call.body)
+    return views.restricted_json(
+        user_id, get_desk().moderation.restrict(user_id, call.operator, command)
+    )
 
 
 @endpoint(bp, "POST", USER + "/suspend", role=ADMIN, body=Body.REQUIRED)
 def admin_suspend_user(call: Call) -> object:
     """`{"clause": "8(3)", "reason": ...}`: suspend (their open flags are actioned); the purge
     timer erases them after a grace."""
-    return get_desk().moderation.suspend(call.route["userId"], call.operator, call.body)
+    command = views.suspend_command(call.body)
+    return views.suspended_json(
+        get_desk().moderation.suspend(call.route["userId"], call.operator, command)
+    )
 
 
 @endpoint(bp, "POST", USER + "/reinstate", role=ADMIN, body=Body.OPTIONAL)
 def admin_reinstate_user(call: Call) -> object:
     """Lift a suspension or restriction."""
     operator = call.operator
-    return get_desk().moderation.reinstate(check_user_id(call.route["userId"]), operator)
+    user_id = check_user_id(call.route["userId"])
+    get_desk().moderation.reinstate(user_id, operator)
+    return views.reinstated_json(user_id)
 
 
 @endpoint(bp, "POST", USER + "/erase", role=ADMIN, body=Body.OPTIONAL)

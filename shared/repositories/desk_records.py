@@ -17,7 +17,7 @@ from shared.domain.moderation import Flag, FlagAction, FlagStatus
 from shared.domain.screening import Finding
 from shared.errors import AlreadyExists
 from shared.ports import DESK, USERS, Document, DocumentStore
-from shared.repositories.user_records import iso_or_none, time_or_none
+from shared.repositories.timestamps import iso_or_none, time_or_none
 
 FLAGS = "flags"
 SUSPENSIONS = "suspensions"

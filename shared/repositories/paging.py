@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from shared.errors import ValidationError
 
@@ -19,15 +20,23 @@ def is_id(value: str) -> bool:
     return bool(_ID.fullmatch(value))  # whole value: `$` would let a trailing newline pass
 
 
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing and the cursor of the next (None at the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
 def page_of(
     fetch: Callable[[str | None, int], list[T]],
     cursor: str | None,
     limit: int,
     key: Callable[[T], str],
-) -> tuple[list[T], str | None]:
-    """One page after `cursor` and the cursor of the next page (None at the end)."""
+) -> Page[T]:
+    """One page after `cursor`, fetching one item more to see whether there is a next."""
     if cursor is not None and not is_id(cursor):
         raise ValidationError("cursor", "cursor")
     items = fetch(cursor, limit + 1)
     shown = items[:limit]
-    return shown, key(shown[-1]) if len(items) > limit else None
+    return Page(shown, key(shown[-1]) if len(items) > limit else None)

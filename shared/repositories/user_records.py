@@ -21,6 +21,7 @@ from shared.domain.sessions import (
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK, USERS, Clock, Document, DocumentStore
+from shared.repositories.timestamps import iso_or_none, time_or_none
 
 USER_DOC_ID = "user"
 
@@ -574,13 +575,3 @@ def _restriction(doc: Document | None) -> Restriction | None:
         per_minute=doc.get("perMinute"),
         per_day=doc.get("perDay"),
     )
-
-
-def time_or_none(value: str | None) -> datetime | None:
-    """An ISO 8601 field as a datetime (None stays None)."""
-    return datetime.fromisoformat(value) if value else None
-
-
-def iso_or_none(value: datetime | None) -> str | None:
-    """A datetime as an ISO 8601 field (None stays None)."""
-    return value.isoformat() if value else None

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.consent import PolicyVersion
+from shared.domain.consent import ConsentRecord, PolicyVersion
+from shared.domain.moderation import Restriction
+from shared.domain.users import UserRecord
 from shared.errors import NotFoundError
 from shared.ports import Clock
 from shared.repositories.user_records import ConsentLog, Users
 from shared.services.audit import Auditor
 from shared.services.consent.policies import PolicyRegistry
-from shared.services.moderation.actions import check_user_id, restriction_json
+from shared.services.moderation.actions import check_user_id
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What the admin user view shows of one user."""
+
+    user: UserRecord
+    purge_after: datetime | None
+    restriction: Restriction | None  # the one in force
+    consents: tuple[ConsentRecord, ...]
+
+
+@dataclass(frozen=True)
+class PolicyListing:
+    """Every policy version, and the id of the one in effect."""
+
+    current: str | None
+    versions: list[PolicyVersion]
 
 
 class AdminService:
@@ -34,80 +55,29 @@ class AdminService:
         self._policies = policies
         self._clock = clock
 
-    def user(self, user_id: str, who: str) -> dict[str, Any]:
-        """A user's status and consent history (every record: version id, method, time)."""
+    def user(self, user_id: str, who: str) -> UserView:
+        """A user's record, restriction in force and consent history (an audited read)."""
         user = self._users.get(check_user_id(user_id))
         if user is None:
             raise NotFoundError("userId", "no_user")
         self._auditor.record(who, "user.read", user_id)
-        if user.suspended:
-            status = "suspended"
-        elif not user.followed:
-            status = "unfollowed"
-        else:
-            status = user.consent_status
-        return {
-            "userId": user.user_id,
-            "followed": user.followed,
-            "status": status,
-            # purgeAfter: from then on, the daily purge erases the suspended user's data.
-            "suspension": (
-                {
-                    "clause": user.suspension_clause,
-                    "since": user.suspended_at.isoformat(),
-                    "purgeAfter": (user.suspended_at + self._purge_grace).isoformat(),
-                }
-                if user.suspended_at
-                else None
-            ),
-            "restriction": restriction_json(user.restriction, self._clock()),
-            "openSessionId": user.open_session_id,
-            "consentStatus": user.consent_status,
-            "currentConsent": {
-                "policyVersion": user.consent_version,
-                "method": user.consent_method.value if user.consent_method else None,
-                "at": user.consent_at.isoformat() if user.consent_at else None,
-            },
-            "firstFollowedAt": (
-                user.first_followed_at.isoformat() if user.first_followed_at else None
-            ),
-            "consents": [
-                {
-                    "policyVersion": record.version_id,
-                    "method": record.method.value,
-                    "at": record.at.isoformat(),
-                    "textSha256": record.text_sha256,
-                    "privacyPolicyVersion": record.privacy_policy_version,
-                    "eventId": record.event_id,
-                }
-                for record in self._log.history(user_id)
-            ],
-        }
+        now = self._clock()
+        restriction = user.restriction
+        return UserView(
+            user=user,
+            # From then on, the daily purge erases the suspended user's data.
+            purge_after=user.suspended_at + self._purge_grace if user.suspended_at else None,
+            restriction=restriction if restriction and restriction.active(now) else None,
+            consents=tuple(self._log.history(user_id)),
+        )
 
-    def register_policy(self, payload: dict[str, Any], who: str) -> dict[str, Any]:
+    def register_policy(self, payload: dict[str, Any], who: str) -> PolicyVersion:
         """Register a policy version (audited)."""
         version = self._policies.register(payload)
         self._auditor.record(who, "policy.register", None, version=version.version_id)
-        return policy_json(version)
+        return version
 
-    def policies(self) -> dict[str, Any]:
+    def policies(self) -> PolicyListing:
         """Every policy version and which one is in effect."""
         current = self._policies.current()
-        return {
-            "current": current.version_id if current else None,
-            "versions": [policy_json(v) for v in self._policies.versions()],
-        }
-
-
-def policy_json(version: PolicyVersion) -> dict[str, Any]:
-    """One policy version as the admin API shows it."""
-    return {
-        "versionId": version.version_id,
-        "effectiveDate": version.effective_date.isoformat(),
-        "effectiveAt": version.effective_at.isoformat(),
-        "url": version.url,
-        "textSha256": version.text_sha256,
-        "privacyPolicyVersion": version.privacy_policy_version,
-        "requiresExplicit": version.requires_explicit,
-        "shipped": version.shipped,
-    }
+        return PolicyListing(current.version_id if current else None, self._policies.versions())

@@ -22,7 +22,7 @@ from typing import Any
 from shared.domain.privacy import user_key
 from shared.ports import Clock
 from shared.repositories.desk_records import AuditLog, AuditRecord
-from shared.repositories.paging import page_of
+from shared.repositories.paging import Page, page_of
 
 ERASED_SUBJECT_PREFIX = "erased-"
 
@@ -81,21 +81,6 @@ class Auditor:
         self._log.scrub(key, subject)
         return subject
 
-    def page(self, cursor: str | None, limit: int) -> dict[str, Any]:
-        """One page, oldest first; `nextCursor` continues."""
-        shown, next_cursor = page_of(self._log.page, cursor, limit, lambda r: r.record_id)
-        return {
-            "records": [
-                {
-                    "id": r.record_id,
-                    "at": r.at.isoformat(),
-                    "who": r.who,
-                    "assertedOperator": r.asserted_operator,
-                    "action": r.action,
-                    "userKey": r.user_key,
-                    "details": r.details,
-                }
-                for r in shown
-            ],
-            "nextCursor": next_cursor,
-        }
+    def page(self, cursor: str | None, limit: int) -> Page[AuditRecord]:
+        """One page, oldest first; its cursor continues."""
+        return page_of(self._log.page, cursor, limit, lambda r: r.record_id)

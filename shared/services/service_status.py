@@ -11,13 +11,14 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
 from shared.ports import DESK, Clock, Document, DocumentStore
+from shared.repositories.timestamps import iso_or_none, time_or_none
 from shared.services.audit import Auditor
 
 PARTITION = "service"
@@ -31,6 +32,31 @@ _MOMENT = re.compile(
 # How far ahead a maintenance end or a planned window may lie: a typo in the year must not
 # close the desk for decades, nor plan a window nobody will remember.
 MAX_AHEAD = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class ServiceChange:
+    """An operator's change: a state now, or (`start` in the future) a planned window."""
+
+    state: ServiceState
+    message: str | None = None
+    until: datetime | None = None
+    start: datetime | None = None
+    cancel_windows: bool = False
+
+    def __post_init__(self) -> None:
+        # It goes into LINE messages: counted as LINE counts.
+        if self.message is not None and utf16_length(self.message) > MAX_MESSAGE:
+            raise ValidationError("message", "text_max", max=MAX_MESSAGE)
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The state in force, what operators set, and the windows still to come or running."""
+
+    effective: Effective
+    configured: ServiceStatus
+    windows: tuple[Window, ...]
 
 
 class StatusBoard:
@@ -58,43 +84,18 @@ class StatusBoard:
         """The state in force now (from a status read at most `cache_seconds` ago)."""
         return effective(self._status(), self._clock())
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> StatusView:
         """`GET /api/admin/service`: the state in force, what is set, and planned windows."""
         status = self._status(fresh=True)
         now = self._clock()
-        state = effective(status, now)
-        return {
-            "state": state.state.value,
-            "message": state.message,
-            "until": state.until.isoformat() if state.until else None,
-            "configured": {
-                "state": status.state.value,
-                "message": status.message,
-                "until": status.until.isoformat() if status.until else None,
-                "since": status.since.isoformat() if status.since else None,
-            },
-            "windows": [_window_json(w) for w in status.windows if w.end > now],
-        }
+        live = tuple(w for w in status.windows if w.end > now)
+        return StatusView(effective(status, now), status, live)
 
-    def change(self, payload: dict[str, Any], operator: str) -> dict[str, Any]:
-        """`PUT /api/admin/service`: `{"state", "message"?, "until"?, "from"?}`.
-
-        With `from` in the future (maintenance only), a window is planned instead: it begins
-        and ends on its own. `{"state": "open", "cancelWindows": true}` also drops the plans.
-        """
-        try:
-            state = ServiceState(str(payload.get("state")))
-        except ValueError:
-            names = ", ".join(s.value for s in ServiceState)
-            raise ValidationError("state", "one_of", choices=names) from None
-        message = payload.get("message")
-        if message is not None and (
-            not isinstance(message, str) or utf16_length(message) > MAX_MESSAGE
-        ):  # it goes into LINE messages: counted as LINE counts
-            raise ValidationError("message", "text_max", max=MAX_MESSAGE)
+    def change(self, command: ServiceChange, operator: str) -> StatusView:
+        """Set the state now; with `start` in the future (maintenance only), plan a window
+        instead: it begins and ends on its own. `cancel_windows` also drops the plans."""
         now = self._clock()
-        until = _moment(payload.get("until"), "until")
-        start = _moment(payload.get("from"), "from")
+        until, start = command.until, command.start
         if start is not None and start > now + MAX_AHEAD:
             raise ValidationError("from", "days_ahead", days=MAX_AHEAD.days)
         if until is not None and until <= now:
@@ -102,10 +103,11 @@ class StatusBoard:
         if until is not None and until > now + MAX_AHEAD:
             raise ValidationError("until", "days_ahead", days=MAX_AHEAD.days)
         status = self._status(fresh=True)
-        if start is not None and start > now:
-            if state is not ServiceState.MAINTENANCE or until is None or until <= start:
+        planned = start is not None and start > now
+        if start is not None and planned:
+            if command.state is not ServiceState.MAINTENANCE or until is None or until <= start:
                 raise ValidationError("from", "window_needs_until")
-            window = Window(start, until, message)
+            window = Window(start, until, command.message)
             status = ServiceStatus(
                 status.state,
                 status.message,
@@ -114,18 +116,14 @@ class StatusBoard:
                 tuple(sorted((*status.windows, window), key=lambda w: w.start)),
             )
         else:
-            windows = () if payload.get("cancelWindows") is True else status.windows
+            windows = () if command.cancel_windows else status.windows
             live = tuple(w for w in windows if w.end > now)
-            status = ServiceStatus(state, message, until, now, live)
+            status = ServiceStatus(command.state, command.message, until, now, live)
         self._store.upsert(DESK, _doc(status))
         with self._lock:
             self._cached = None
         self._auditor.record(
-            operator,
-            "service.change",
-            None,
-            state=state.value,
-            planned=start is not None and start > now,
+            operator, "service.change", None, state=command.state.value, planned=planned
         )
         return self.describe()
 
@@ -139,22 +137,7 @@ class StatusBoard:
             return self._cached
 
 
-def _moment(raw: object, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not _MOMENT.fullmatch(raw):
-        raise ValidationError(name, "iso_time")
-    try:
-        moment = datetime.fromisoformat(raw)
-        moment.astimezone(UTC)
-    except ValueError:
-        raise ValidationError(name, "iso_time") from None
-    except OverflowError:  # 0001-01-01T00:00+09:00 lies before the first representable instant
-        raise ValidationError(name, "time_out_of_range") from None
-    return moment
-
-
-def _window_json(window: Window) -> dict[str, Any]:
+def _window_doc(window: Window) -> Document:
     return {
         "from": window.start.isoformat(),
         "until": window.end.isoformat(),
@@ -169,21 +152,18 @@ def _doc(status: ServiceStatus) -> Document:
         "type": "service",
         "state": status.state.value,
         "message": status.message,
-        "until": status.until.isoformat() if status.until else None,
-        "since": status.since.isoformat() if status.since else None,
-        "windows": [_window_json(w) for w in status.windows],
+        "until": iso_or_none(status.until),
+        "since": iso_or_none(status.since),
+        "windows": [_window_doc(w) for w in status.windows],
     }
 
 
 def _status(doc: Document) -> ServiceStatus:
-    def moment(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
     return ServiceStatus(
         state=ServiceState(doc["state"]),
         message=doc.get("message"),
-        until=moment(doc.get("until")),
-        since=moment(doc.get("since")),
+        until=time_or_none(doc.get("until")),
+        since=time_or_none(doc.get("since")),
         windows=tuple(
             Window(
                 datetime.fromisoformat(w["from"]),

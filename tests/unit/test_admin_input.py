@@ -34,6 +34,7 @@ from shared.repositories.paging import is_id, page_of
 from shared.services.audit import Actor
 from shared.services.consent.policies import parse_new_version
 from shared.services.moderation.actions import check_user_id
+from tests.kit.admin_api import api
 
 HEADER = "x-ms-client-principal"
 BASE = {
@@ -269,7 +270,7 @@ def test_the_audit_records_the_caller_and_the_asserted_operator(desk, clock) -> 
     desk.auditor.record(Actor("田中", KEY_CALLER), "x.test")
     clock.advance(minutes=1)
     desk.auditor.record("山田", "x.test")
-    records = desk.auditor.page(None, 10)["records"]
+    records = api(desk).auditor.page(None, 10)["records"]
     assert [(r["who"], r["assertedOperator"]) for r in records] == [
         (KEY_CALLER, "田中"),
         ("山田", None),
@@ -393,12 +394,12 @@ def test_a_bad_version_id_is_refused_by_name() -> None:
 def test_a_bad_service_time_is_refused_by_name(desk, field: str, raw: Any) -> None:
     payload: dict[str, Any] = {"state": "maintenance", "until": "2030-01-02T00:00:00+09:00"}
     with pytest.raises(ValidationError, match=f"^{field}"):
-        desk.status.change({**payload, field: raw}, "A")
+        api(desk).status.change({**payload, field: raw}, "A")
 
 
 def test_a_planned_window_is_still_accepted(desk, clock) -> None:
     start = clock() + timedelta(days=1)
-    desk.status.change(
+    api(desk).status.change(
         {
             "state": "maintenance",
             "from": start.isoformat(),
@@ -406,7 +407,7 @@ def test_a_planned_window_is_still_accepted(desk, clock) -> None:
         },
         "A",
     )
-    assert len(desk.status.describe()["windows"]) == 1
+    assert len(api(desk).status.describe()["windows"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -418,7 +419,7 @@ def test_bad_restriction_numbers_are_refused_by_name(desk, field: str, value: An
     user_id = "U" + "0" * 32
     payload = {"mode": "lower_limit", "perMinute": 5, "perDay": 50, field: value}
     with pytest.raises(ValidationError, match=f"^{field}"):
-        desk.moderation.restrict(user_id, "A", payload)
+        api(desk).moderation.restrict(user_id, "A", payload)
 
 
 # -- the local host -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from shared.domain.sessions import Session, SessionStatus
 from shared.errors import OverLimit
 from shared.repositories.user_records import SessionIndex
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET
 from tests.unit.test_console import ADMIN, ALICE, BOB, NOBODY, a_session, get, post
@@ -39,7 +40,7 @@ def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Iterator[
 
 
 def actions(desk: Desk) -> list[str]:
-    return [r["action"] for r in desk.auditor.page(None, 200)["records"]]
+    return [r["action"] for r in api(desk).auditor.page(None, 200)["records"]]
 
 
 def staff_row(body: str, name: str) -> str:
@@ -216,7 +217,7 @@ def test_an_escalation_waits_on_the_board_and_turns_red_past_the_setting(
     assert status == 200
     assert "SVに相談しています" not in fragment
     assert "いま、SVへの相談はありません。" in get("/console/board", principal=ADMIN)[2]
-    records = desk.auditor.page(None, 200)["records"]
+    records = api(desk).auditor.page(None, 200)["records"]
     resolved = [r for r in records if r["action"] == "session.escalation_resolved"]
     assert resolved[0]["details"]["waitedMinutes"] == 15
     assert post(f"/console/board/sessions/{session_id}/resolve", principal=ADMIN)[0] == 409

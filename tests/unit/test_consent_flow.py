@@ -10,6 +10,7 @@ import pytest
 from shared.domain.messages import ConfirmMessage, TextMessage
 from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock
 from tests.unit.conftest import AGREE, CURRENT, DECLINE, consented, deliver
 
@@ -19,7 +20,8 @@ URL = "https://policy.example/desk"
 
 def history(desk, user) -> list[tuple[str, str]]:
     return [
-        (c["policyVersion"], c["method"]) for c in desk.admin.user(user.user_id, "test")["consents"]
+        (c["policyVersion"], c["method"])
+        for c in api(desk).admin.user(user.user_id, "test")["consents"]
     ]
 
 
@@ -81,7 +83,7 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
         "同意内容の確認",
         "同意を撤回",
     ]
-    described = desk.admin.user(user.user_id, "test")
+    described = api(desk).admin.user(user.user_id, "test")
     assert described["status"] == "consented"
     (record,) = described["consents"]
     assert record["policyVersion"] == CURRENT
@@ -117,7 +119,7 @@ def test_declining_is_recorded_and_explained_and_the_next_message_asks_again(
     deliver(desk, user.follow_event(), user.postback_event(DECLINE))
     assert line.sent[-1].messages[0].text == TEXTS.text("consent_declined")
     assert history(desk, user) == [(CURRENT, "declined")]
-    assert desk.admin.user(user.user_id, "test")["status"] == "declined"
+    assert api(desk).admin.user(user.user_id, "test")["status"] == "declined"
     line.sent.clear()
     deliver(desk, user.text_event("やっぱり使いたいです"))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
@@ -177,7 +179,7 @@ def test_withdrawal_stops_the_desk_and_explains_erasure(desk, sim, line, clock, 
     assert line.texts() == [TEXTS.text("withdrawn")]
     assert "データ削除" in line.texts()[0]
     assert history(desk, user)[-1] == (CURRENT, "withdrawn")
-    assert desk.admin.user(user.user_id, "test")["status"] == "withdrawn"
+    assert api(desk).admin.user(user.user_id, "test")["status"] == "withdrawn"
     line.sent.clear()
     deliver(desk, user.text_event("こんにちは"))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
@@ -205,7 +207,7 @@ def test_unfollow_records_the_block_and_a_declined_user_who_returns_is_asked_aga
     deliver(desk, user.follow_event(), user.postback_event(DECLINE), user.unfollow_event())
     record = store.read(USERS, user.user_id, "user")
     assert record["followed"] is False
-    assert desk.admin.user(user.user_id, "test")["status"] == "unfollowed"
+    assert api(desk).admin.user(user.user_id, "test")["status"] == "unfollowed"
     line.sent.clear()
     deliver(desk, user.follow_event(unblocked=True))
     assert isinstance(line.sent[0].messages[-1], ConfirmMessage)

@@ -18,6 +18,7 @@ from shared.config import settings_from
 from shared.entrypoints.console.pages import CONTENT_SECURITY_POLICY
 from shared.ports import DESK, USERS
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
+from tests.kit.admin_api import api
 from tests.kit.app import desk_host
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, deliver, open_session
@@ -242,7 +243,7 @@ def test_the_conversation_shows_the_transcript_under_a_pseudonym_and_is_audited(
     assert "[画像: 受け付けず]" in body
     assert user.user_id not in body
     assert re.search(r"利用者 [0-9a-f]{8} さんの相談", body)
-    audit = desk.auditor.page(None, 50)["records"]
+    audit = api(desk).auditor.page(None, 50)["records"]
     assert any(r["action"] == "session.read" and r["who"] == "相談員A" for r in audit)
 
 
@@ -255,15 +256,15 @@ def test_polling_an_unchanged_transcript_is_204_and_not_audited_again(desk, sim,
     poll = re.search(r'hx-get="(/console/sessions/[^"]+/transcript[^"]+)"', page)
     assert poll is not None
     url = poll.group(1).replace("&amp;", "&")
-    reads = len(desk.auditor.page(None, 200)["records"])
+    reads = len(api(desk).auditor.page(None, 200)["records"])
     status, _, _ = get(url, **{"HX-Request": "true"})
     assert status == 204
-    assert len(desk.auditor.page(None, 200)["records"]) == reads
+    assert len(api(desk).auditor.page(None, 200)["records"]) == reads
     deliver(desk, user.text_event("二通目です"))
     status, _, fragment = get(url, **{"HX-Request": "true"})
     assert status == 200
     assert "二通目です" in fragment
-    assert len(desk.auditor.page(None, 200)["records"]) == reads + 1
+    assert len(api(desk).auditor.page(None, 200)["records"]) == reads + 1
 
 
 def test_an_unknown_session_is_404_in_japanese(desk) -> None:
@@ -353,7 +354,7 @@ def test_closing_with_an_outcome_and_a_referral_tells_the_user(desk, sim, line) 
     texts = [m.text for m in line.sent[-1].messages]
     assert any("ハローワーク" in t for t in texts)
     assert desk.console.session(session_id).outcome == "他機関紹介"
-    audit = desk.auditor.page(None, 50)["records"]
+    audit = api(desk).auditor.page(None, 50)["records"]
     (closing,) = [r for r in audit if r["action"] == "session.close"]
     assert closing["details"]["referral"] == "ハローワーク"
 
@@ -518,7 +519,7 @@ def test_an_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) -> Non
     assert post(f"/console/sessions/{session_id}/claim", principal=BOB)[0] == 409
     assert post(f"/console/sessions/{session_id}/claim", principal=ADMIN)[0] == 204
     assert desk.console.session(session_id).assigned_to == "管理者C"
-    actions = [r["action"] for r in desk.auditor.page(None, 100)["records"]]
+    actions = [r["action"] for r in api(desk).auditor.page(None, 100)["records"]]
     assert any("takeover" in a for a in actions)
 
 

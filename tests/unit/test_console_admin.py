@@ -10,6 +10,7 @@ import pytest
 
 from shared.ports import PushQuota
 from shared.wiring import Desk, install_desk, reset_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import deliver, open_session
 from tests.unit.test_console import ADMIN, ALICE, NOBODY, console_desk, get, post
@@ -54,8 +55,8 @@ def test_changes_refuse_experts_strangers_and_cross_site_posts(desk: Desk, path:
     cross = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
     assert post(path, form, principal=ADMIN, **cross)[0] == 403
     assert post(path, form, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
-    assert desk.status.describe()["state"] == "open"
-    assert not [r for r in desk.auditor.page(None, 100)["records"] if "service" in r["action"]]
+    assert api(desk).status.describe()["state"] == "open"
+    assert not [r for r in api(desk).auditor.page(None, 100)["records"] if "service" in r["action"]]
 
 
 def test_the_expert_sees_no_admin_link_and_the_admin_does(desk: Desk) -> None:
@@ -71,16 +72,16 @@ def test_changing_the_state_is_audited_and_shown(desk: Desk) -> None:
     )
     assert status == 204
     assert headers["HX-Redirect"] == "/console/admin/status"
-    assert desk.status.describe()["state"] == "suspended"
+    assert api(desk).status.describe()["state"] == "suspended"
     page = get("/console/admin/status", principal=ADMIN)[2]
     assert "本日は受付を停止しています。" in page
     assert "受付停止" in page
-    records = desk.auditor.page(None, 100)["records"]
+    records = api(desk).auditor.page(None, 100)["records"]
     assert any(r["who"] == "管理者C" for r in records)
 
 
 def test_a_planned_window_is_listed_and_cancelled(desk: Desk) -> None:
-    assert desk.status.describe()["windows"] == []
+    assert api(desk).status.describe()["windows"] == []
     # the fake clock stands at 2025-11-03 10:00 in Japan; the form's times are Japan time
     status, _, _ = post(
         "/console/admin/status",
@@ -93,7 +94,7 @@ def test_a_planned_window_is_listed_and_cancelled(desk: Desk) -> None:
         principal=ADMIN,
     )
     assert status == 204
-    service = desk.status.describe()
+    service = api(desk).status.describe()
     assert service["state"] == "open"  # planned, not in force
     (window,) = service["windows"]
     assert window["from"] == "2025-11-04T01:00:00+09:00"
@@ -102,8 +103,8 @@ def test_a_planned_window_is_listed_and_cancelled(desk: Desk) -> None:
     assert "メンテナンスのお知らせです。" in page
     assert 'hx-confirm="' in page
     assert post("/console/admin/status/cancel", principal=ADMIN)[0] == 204
-    assert desk.status.describe()["windows"] == []
-    assert desk.status.describe()["state"] == "open"
+    assert api(desk).status.describe()["windows"] == []
+    assert api(desk).status.describe()["state"] == "open"
     assert 'id="no-windows"' in get("/console/admin/status", principal=ADMIN)[2]
 
 
@@ -118,7 +119,7 @@ def test_malformed_input_is_a_4xx(desk: Desk) -> None:
     assert get("/console/admin/stats?from=2025-11&to=2025-11&by=x", principal=ADMIN)[0] == 400
     assert get("/console/admin/stats.csv?from=x&to=y", principal=ADMIN)[0] == 400
     assert get("/console/admin/audit?day=yesterday", principal=ADMIN)[0] == 400
-    assert desk.status.describe()["state"] == "open"
+    assert api(desk).status.describe()["state"] == "open"
 
 
 def test_statistics_show_labels_and_suppressed_cells(desk: Desk, sim, line) -> None:
@@ -203,7 +204,7 @@ def a_flag(desk: Desk, sim, line, name: str = "flagged") -> tuple[dict, str]:
     deliver(desk, user.text_event("同僚になりすまして連絡したい"))
     (flag,) = [
         f
-        for f in desk.moderation.flag_page("open", None, 50)["flags"]
+        for f in api(desk).moderation.flag_page("open", None, 50)["flags"]
         if f["userId"] == user.user_id
     ]
     return flag, user.user_id
@@ -226,11 +227,11 @@ def test_dismissing_a_flag(desk: Desk, sim, line) -> None:
     cross = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
     assert post(path, principal=ADMIN, **cross)[0] == 403
     assert post(path, principal=ALICE)[0] == 403
-    assert desk.moderation.flag(flag["flagId"])["status"] == "open"
+    assert api(desk).moderation.flag(flag["flagId"])["status"] == "open"
     status, headers, _ = post(path, principal=ADMIN)
     assert status == 204
     assert headers["HX-Redirect"] == "/console/admin/flags"
-    assert desk.moderation.flag(flag["flagId"])["status"] == "dismissed"
+    assert api(desk).moderation.flag(flag["flagId"])["status"] == "dismissed"
     assert post(path, principal=ADMIN)[0] == 409  # once only
     assert 'id="no-flags"' in get("/console/admin/flags", principal=ADMIN)[2]
 
@@ -241,16 +242,16 @@ def test_suspending_and_restricting_from_a_flag(desk: Desk, sim, line) -> None:
     assert post(path, {"clause": "9(9)", "reason": "x"}, principal=ADMIN)[0] == 400
     assert post(path, {"clause": "8(6)", "reason": ""}, principal=ADMIN)[0] == 400
     assert post(path, {"clause": "8(6)", "reason": "なりすまし"}, principal=ADMIN)[0] == 204
-    view = desk.admin.user(user_id, "test")
+    view = api(desk).admin.user(user_id, "test")
     assert view["status"] == "suspended"
     assert view["suspension"]["purgeAfter"]
-    assert desk.moderation.flag(flag["flagId"])["action"] == "suspend"
+    assert api(desk).moderation.flag(flag["flagId"])["action"] == "suspend"
     other, _ = a_flag(desk, sim, line, "two")
     path = f"/console/admin/flags/{other['flagId']}/restrict"
     assert post(path, {"mode": "nonsense"}, principal=ADMIN)[0] == 400
     assert post(path, {"mode": "text_only"}, principal=ADMIN)[0] == 204
-    assert desk.moderation.flag(other["flagId"])["action"] == "restrict"
-    actions = [r["action"] for r in desk.auditor.page(None, 200)["records"]]
+    assert api(desk).moderation.flag(other["flagId"])["action"] == "restrict"
+    actions = [r["action"] for r in api(desk).auditor.page(None, 200)["records"]]
     assert "user.suspend" in actions
     assert "user.restrict" in actions
 

@@ -9,6 +9,7 @@ import pytest
 from shared.errors import ConflictError, NotFoundError, ValidationError
 from shared.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
+from tests.kit.admin_api import api
 from tests.kit.fakes import line_down
 from tests.unit.conftest import deliver, open_session
 
@@ -195,7 +196,9 @@ def test_idle_sessions_close_themselves_once(desk, sim, line, store, clock) -> N
 
 
 def audit_actions(desk) -> list[tuple[str, str, dict]]:
-    return [(r["who"], r["action"], r["details"]) for r in desk.auditor.page(None, 200)["records"]]
+    return [
+        (r["who"], r["action"], r["details"]) for r in api(desk).auditor.page(None, 200)["records"]
+    ]
 
 
 def test_only_the_holder_answers_or_closes_a_claimed_session(desk, sim, line) -> None:

@@ -12,6 +12,7 @@ from shared.errors import ConflictError, NotFoundError, ValidationError
 from shared.ports import DESK, USERS
 from shared.services.audit import ERASED_SUBJECT_PREFIX
 from shared.texts.catalogue import load_catalogue
+from tests.kit.admin_api import api
 from tests.unit.conftest import consented, deliver, open_session
 
 TEXTS = load_catalogue()
@@ -19,7 +20,7 @@ HASH_KEY = "local-dev-hash-key"
 
 
 def flags(desk, status: str = "open") -> list[dict]:
-    return desk.moderation.flag_page(status, None, 200)["flags"]
+    return api(desk).moderation.flag_page(status, None, 200)["flags"]
 
 
 def docs_about(store, user) -> list[str]:
@@ -80,7 +81,9 @@ def test_a_suspended_user_gets_one_notice_then_silence_and_nothing_is_stored(
     desk, sim, line, store
 ) -> None:
     user = open_session(desk, sim, line)
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "宣伝の繰り返し"})
+    api(desk).moderation.suspend(
+        user.user_id, "運用者A", {"clause": "8(3)", "reason": "宣伝の繰り返し"}
+    )
     deliver(
         desk, user.text_event("まだ使えますか"), user.sticker_event(), user.text_event("おーい")
     )
@@ -88,7 +91,7 @@ def test_a_suspended_user_gets_one_notice_then_silence_and_nothing_is_stored(
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []
     (session,) = [d for (c, p, _), (d, _) in store.docs.items() if p == "sessions"]
     assert session["status"] == "closed"
-    assert desk.admin.user(user.user_id, "test")["status"] == "suspended"
+    assert api(desk).admin.user(user.user_id, "test")["status"] == "suspended"
 
 
 @pytest.mark.parametrize(
@@ -102,24 +105,24 @@ def test_a_suspended_user_gets_one_notice_then_silence_and_nothing_is_stored(
 def test_a_suspension_needs_a_clause_and_a_reason(desk, sim, line, payload, field) -> None:
     user = consented(desk, sim, line)
     with pytest.raises(ValidationError) as refused:
-        desk.moderation.suspend(user.user_id, "運用者A", payload)
+        api(desk).moderation.suspend(user.user_id, "運用者A", payload)
     assert refused.value.field == field
 
 
 def test_read_only_keeps_messages_out_and_says_so_once(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
-    desk.moderation.restrict(user.user_id, "運用者A", {"mode": "read_only", "days": 7})
+    api(desk).moderation.restrict(user.user_id, "運用者A", {"mode": "read_only", "days": 7})
     deliver(desk, user.text_event("一通目"), user.text_event("二通目"))
     assert line.texts() == [TEXTS.text("restricted_read_only")]
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []
-    desk.moderation.reinstate(user.user_id, "運用者A")
+    api(desk).moderation.reinstate(user.user_id, "運用者A")
     deliver(desk, user.text_event("三通目"))
     assert len(store.query_partition(USERS, user.user_id, doc_type="message")) == 1
 
 
 def test_text_only_refuses_stickers_but_keeps_texts(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
-    desk.moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
+    api(desk).moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
     deliver(desk, user.sticker_event(), user.text_event("文章です"))
     assert line.texts() == [TEXTS.text("restricted_text_only")]
     kinds = [m["kind"] for m in store.query_partition(USERS, user.user_id, doc_type="message")]
@@ -129,7 +132,7 @@ def test_text_only_refuses_stickers_but_keeps_texts(desk, sim, line, store) -> N
 def test_a_lower_limit_applies_to_that_user(desk, sim, line, store, clock) -> None:
     user = open_session(desk, sim, line)
     clock.advance(minutes=2)
-    desk.moderation.restrict(
+    api(desk).moderation.restrict(
         user.user_id, "運用者A", {"mode": "lower_limit", "perMinute": 2, "perDay": 10}
     )
     deliver(desk, *(user.text_event(f"{n}") for n in range(4)))
@@ -144,7 +147,7 @@ def test_a_lower_limit_applies_to_that_user(desk, sim, line, store, clock) -> No
 def test_bad_restrictions_are_refused(desk, sim, line, payload) -> None:
     user = consented(desk, sim, line)
     with pytest.raises(ValidationError):
-        desk.moderation.restrict(user.user_id, "運用者A", payload)
+        api(desk).moderation.restrict(user.user_id, "運用者A", payload)
 
 
 def test_flags_are_paged_and_dismissed_once(desk, sim, line) -> None:
@@ -152,15 +155,15 @@ def test_flags_are_paged_and_dismissed_once(desk, sim, line) -> None:
     deliver(
         desk, user.text_event("https://a.example.com"), user.text_event("https://b.example.com")
     )
-    first = desk.moderation.flag_page("open", None, 1)
-    rest = desk.moderation.flag_page("open", first["nextCursor"], 10)
+    first = api(desk).moderation.flag_page("open", None, 1)
+    rest = api(desk).moderation.flag_page("open", first["nextCursor"], 10)
     assert len(first["flags"]) + len(rest["flags"]) == 2
     flag_id = first["flags"][0]["flagId"]
-    assert desk.moderation.dismiss(flag_id, "運用者A")["status"] == "dismissed"
+    assert api(desk).moderation.dismiss(flag_id, "運用者A")["status"] == "dismissed"
     with pytest.raises(ConflictError):
-        desk.moderation.dismiss(flag_id, "運用者A")
+        api(desk).moderation.dismiss(flag_id, "運用者A")
     with pytest.raises(NotFoundError):
-        desk.moderation.dismiss("20990101T000000-0000000000", "運用者A")
+        api(desk).moderation.dismiss("20990101T000000-0000000000", "運用者A")
     assert [f["flagId"] for f in flags(desk, "dismissed")] == [flag_id]
 
 
@@ -196,7 +199,7 @@ def test_the_purge_erases_suspended_users_after_the_grace_and_the_hash_keeps_the
 ) -> None:
     user = open_session(desk, sim, line)
     deliver(desk, user.text_event("宣伝です https://bit.ly/x"))
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "宣伝"})
+    api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "宣伝"})
     stats_before = sorted(i for (c, p, i) in store.docs if p.startswith("stats:"))
     waiting = desk.eraser.purge_suspended(grace_days=30, limit=100)
     assert (waiting.examined, waiting.acted, waiting.skipped["grace"]) == (1, 0, 1)  # in the grace
@@ -221,10 +224,10 @@ def test_the_purge_erases_suspended_users_after_the_grace_and_the_hash_keeps_the
 
 def test_reinstating_a_purged_user_lifts_the_hash(desk, sim, line, store, clock) -> None:
     user = consented(desk, sim, line)
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投"})
+    api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投"})
     clock.advance(days=31)
     desk.eraser.purge_suspended(grace_days=30, limit=100)
-    desk.moderation.reinstate(user.user_id, "運用者A")
+    api(desk).moderation.reinstate(user.user_id, "運用者A")
     line.sent.clear()
     deliver(desk, user.follow_event())
     assert line.texts()[0] == TEXTS.text("greeting")
@@ -236,11 +239,11 @@ def test_every_admin_action_and_read_is_audited_by_hash(desk, sim, line) -> None
     desk.experts.detail(session_id, "田中")
     desk.experts.claim(session_id, "田中")
     desk.experts.send(session_id, "田中", {"text": "回答です"})
-    desk.admin.user(user.user_id, "田中")
-    desk.moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(1)", "reason": "暴言"})
-    desk.moderation.reinstate(user.user_id, "運用者A")
-    records = desk.auditor.page(None, 200)["records"]
+    api(desk).admin.user(user.user_id, "田中")
+    api(desk).moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
+    api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(1)", "reason": "暴言"})
+    api(desk).moderation.reinstate(user.user_id, "運用者A")
+    records = api(desk).auditor.page(None, 200)["records"]
     assert sorted(r["action"] for r in records) == sorted(
         [
             "session.read",
@@ -257,7 +260,7 @@ def test_every_admin_action_and_read_is_audited_by_hash(desk, sim, line) -> None
 
 
 def audit_of(desk, subject: str) -> list[dict]:
-    return [r for r in desk.auditor.page(None, 200)["records"] if r["userKey"] == subject]
+    return [r for r in api(desk).auditor.page(None, 200)["records"] if r["userKey"] == subject]
 
 
 def test_a_message_with_several_findings_raises_one_flag_with_every_reason(desk, sim, line):
@@ -318,9 +321,11 @@ def test_suspending_and_restricting_action_the_users_open_flags_only(desk, sim, 
     )
     deliver(desk, bob.text_event("https://c.example.com"))
     dismissed = next(f for f in flags(desk) if f["userId"] == alice.user_id)["flagId"]
-    desk.moderation.dismiss(dismissed, "運用者A")
+    api(desk).moderation.dismiss(dismissed, "運用者A")
     clock.advance(minutes=5)
-    body = desk.moderation.suspend(alice.user_id, "運用者B", {"clause": "８(３)", "reason": "宣伝"})
+    body = api(desk).moderation.suspend(
+        alice.user_id, "運用者B", {"clause": "８(３)", "reason": "宣伝"}
+    )
     assert body["clause"] == "8(3)"
     (actioned,) = flags(desk, "actioned")
     assert (actioned["userId"], actioned["action"], actioned["actionedBy"]) == (
@@ -332,8 +337,8 @@ def test_suspending_and_restricting_action_the_users_open_flags_only(desk, sim, 
     assert [f["flagId"] for f in flags(desk, "dismissed")] == [dismissed]  # stays dismissed
     assert [f["userId"] for f in flags(desk)] == [bob.user_id]
     with pytest.raises(ConflictError):
-        desk.moderation.dismiss(actioned["flagId"], "運用者A")
-    desk.moderation.restrict(bob.user_id, "運用者C", {"mode": "read_only"})
+        api(desk).moderation.dismiss(actioned["flagId"], "運用者A")
+    api(desk).moderation.restrict(bob.user_id, "運用者C", {"mode": "read_only"})
     assert flags(desk) == []
     assert {(f["action"], f["actionedBy"]) for f in flags(desk, "actioned")} == {
         ("suspend", "運用者B"),
@@ -367,11 +372,11 @@ def _busy_user(desk, sim, line, name: str = "alice"):
     session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
     desk.experts.detail(session_id, "田中")
     desk.experts.send(session_id, "田中", {"text": "回答です"})
-    desk.admin.user(user.user_id, "田中")
+    api(desk).admin.user(user.user_id, "田中")
     flag_id = flags(desk)[0]["flagId"]
-    desk.moderation.dismiss(flag_id, "運用者A")
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "自由記述"})
-    desk.moderation.reinstate(user.user_id, "運用者A")
+    api(desk).moderation.dismiss(flag_id, "運用者A")
+    api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "自由記述"})
+    api(desk).moderation.reinstate(user.user_id, "運用者A")
     return user, session_id, flag_id
 
 
@@ -394,7 +399,9 @@ def test_erasure_on_request_scrubs_the_audit_down_to_action_time_and_actor(desk,
     text = _audit_text(store)
     for linked in (key, session_id, flag_id, "自由記述"):
         assert linked not in text
-    (erase,) = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    (erase,) = [
+        r for r in api(desk).auditor.page(None, 200)["records"] if r["action"] == "user.erase"
+    ]
     token = erase["userKey"]
     assert token.startswith(ERASED_SUBJECT_PREFIX)
     theirs = audit_of(desk, token)
@@ -408,9 +415,11 @@ def test_each_erasure_draws_its_own_token(desk, sim, line) -> None:
     alice, _, _ = _busy_user(desk, sim, line, "alice")
     desk.eraser.erase_on_request(alice.user_id, "A", lambda _: True)
     bob = consented(desk, sim, line, "bob")
-    desk.admin.user(bob.user_id, "A")
+    api(desk).admin.user(bob.user_id, "A")
     desk.eraser.erase_on_request(bob.user_id, "A", lambda _: True)
-    erasures = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    erasures = [
+        r for r in api(desk).auditor.page(None, 200)["records"] if r["action"] == "user.erase"
+    ]
     assert len({r["userKey"] for r in erasures}) == 2
 
 
@@ -428,7 +437,9 @@ def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
     user = open_session(desk, sim, line)
     session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
     desk.experts.detail(session_id, "田中")
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投の記述"})
+    api(desk).moderation.suspend(
+        user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投の記述"}
+    )
     clock.advance(days=31)
     desk.eraser.purge_suspended(grace_days=30, limit=100)
     key = user_key(HASH_KEY, user.user_id)
@@ -438,12 +449,12 @@ def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
     assert "連投の記述" not in _audit_text(store)
     assert session_id not in _audit_text(store)
 
-    desk.moderation.reinstate(user.user_id, "運用者A")
+    api(desk).moderation.reinstate(user.user_id, "運用者A")
 
     assert audit_of(desk, key) == []
     assert key not in json.dumps([d for d, _ in store.docs.values()])
     (reinstate,) = [
-        r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.reinstate"
+        r for r in api(desk).auditor.page(None, 200)["records"] if r["action"] == "user.reinstate"
     ]
     token = reinstate["userKey"]
     assert token.startswith(ERASED_SUBJECT_PREFIX)
@@ -457,11 +468,13 @@ def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
 
 def test_erasing_a_purged_user_again_adds_no_link(desk, sim, line, clock) -> None:
     user = consented(desk, sim, line)
-    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投"})
+    api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投"})
     clock.advance(days=31)
     desk.eraser.purge_suspended(grace_days=30, limit=100)
     desk.eraser.erase_on_request(user.user_id, "窓口担当", lambda _: True)
-    (erase,) = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    (erase,) = [
+        r for r in api(desk).auditor.page(None, 200)["records"] if r["action"] == "user.erase"
+    ]
     assert erase["details"] == {}
     assert erase["userKey"] == user_key(HASH_KEY, user.user_id)  # still suspended
 
@@ -469,18 +482,18 @@ def test_erasing_a_purged_user_again_adds_no_link(desk, sim, line, clock) -> Non
 def test_erasure_in_the_chat_is_honoured_whatever_the_service_status(desk, sim, line, store):
     for state in ("maintenance", "suspended", "ended"):
         user = open_session(desk, sim, line, f"user-{state}")
-        desk.status.change({"state": state}, "運用者A")
+        api(desk).status.change({"state": state}, "運用者A")
         deliver(desk, user.text_event("データ削除"))
         assert line.texts()[-1] == TEXTS.text("erase_question")
         deliver(desk, user.postback_event("action=erase&confirm=yes"))
         assert line.texts()[-1] == TEXTS.text("erased")
         assert docs_about(store, user) == []
-        desk.status.change({"state": "open"}, "運用者A")
+        api(desk).status.change({"state": "open"}, "運用者A")
 
 
 def test_erasure_in_the_chat_is_honoured_over_the_flood_limit(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
-    desk.moderation.restrict(
+    api(desk).moderation.restrict(
         user.user_id, "運用者A", {"mode": "lower_limit", "perMinute": 1, "perDay": 1}
     )
     deliver(desk, *(user.text_event(f"連投{n}") for n in range(3)))
@@ -503,7 +516,7 @@ def test_a_user_back_after_an_erasure_starts_as_after_a_first_follow(desk, sim, 
     deliver(desk, user.text_event("また来ました"))
 
     assert [m for call in line.sent for m in call.messages] == first_follow
-    view = desk.admin.user(user.user_id, "運用者A")
+    view = api(desk).admin.user(user.user_id, "運用者A")
     assert (view["followed"], view["status"], view["firstFollowedAt"] is not None) == (
         True,
         "pending",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from devtools.linesim import BOT_USER_ID, LineSimulator, sign
 from shared.config import settings_from
 from shared.wiring import Desk, build_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 
 SECRET = "property-secret"
@@ -59,7 +60,7 @@ def prepare() -> tuple[Desk, MemoryStore]:
     for event in SETUP:
         deliver(desk, event)
     for name in ("a", "b"):
-        desk.moderation.suspend(USER_IDS[name], "運用者", {"clause": "8(3)", "reason": "x"})
+        api(desk).moderation.suspend(USER_IDS[name], "運用者", {"clause": "8(3)", "reason": "x"})
     clock.advance(days=31)
     return desk, store
 

@@ -15,6 +15,7 @@ from shared.ports import DESK, USERS
 from shared.repositories.user_records import ACTIVITY
 from shared.texts.catalogue import load_catalogue
 from shared.wiring import Desk, build_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, consented, deliver, open_session
 
@@ -159,7 +160,7 @@ def test_inactive_users_are_erased_entirely_and_active_ones_kept(
     assert gone not in stored(store)
     assert "二年前の相談" not in stored(store)
     assert desk.retention._users.get(kept) is not None
-    audit = desk.auditor.page(None, 200)["records"]
+    audit = api(desk).auditor.page(None, 200)["records"]
     assert any(r["action"] == "user.expire" for r in audit)
     assert any(doc["type"] == "stat" and doc["kind"] == "erasure" for doc, _ in store.docs.values())
 

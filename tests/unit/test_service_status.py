@@ -10,6 +10,7 @@ from shared.domain.service_status import ServiceState, ServiceStatus, Window, ef
 from shared.errors import ValidationError
 from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
+from tests.kit.admin_api import api
 from tests.unit.conftest import deliver, open_session
 
 TEXTS = load_catalogue()
@@ -40,7 +41,9 @@ def test_while_closed_users_get_the_notice_once_and_nothing_is_stored(
 ) -> None:
     user = open_session(desk, sim, line)
     until = (clock() + timedelta(hours=2)).isoformat()
-    desk.status.change({"state": "maintenance", "until": until, "message": "夜間点検です。"}, "A")
+    api(desk).status.change(
+        {"state": "maintenance", "until": until, "message": "夜間点検です。"}, "A"
+    )
     deliver(
         desk, user.text_event("相談の続きです"), user.sticker_event(), user.text_event("まだですか")
     )
@@ -58,18 +61,18 @@ def test_while_closed_users_get_the_notice_once_and_nothing_is_stored(
 
 def test_a_new_window_means_a_new_notice(desk, sim, line, clock) -> None:
     user = open_session(desk, sim, line)
-    desk.status.change({"state": "suspended"}, "A")
+    api(desk).status.change({"state": "suspended"}, "A")
     deliver(desk, user.text_event("1"), user.text_event("2"))
-    desk.status.change({"state": "open"}, "A")
+    api(desk).status.change({"state": "open"}, "A")
     clock.advance(minutes=1)
-    desk.status.change({"state": "suspended"}, "A")
+    api(desk).status.change({"state": "suspended"}, "A")
     deliver(desk, user.text_event("3"))
     assert line.texts() == [TEXTS.text("status_suspended")] * 2
 
 
 def test_ended_points_users_elsewhere(desk, sim, line) -> None:
     user = open_session(desk, sim, line)
-    desk.status.change({"state": "ended"}, "A")
+    api(desk).status.change({"state": "ended"}, "A")
     deliver(desk, user.text_event("こんにちは"))
     (notice,) = line.texts()
     assert notice.startswith("本相談窓口は受付を終了しました")
@@ -77,7 +80,7 @@ def test_ended_points_users_elsewhere(desk, sim, line) -> None:
 
 
 def test_follows_and_consents_are_still_recorded(desk, sim, line, store) -> None:
-    desk.status.change({"state": "maintenance"}, "A")
+    api(desk).status.change({"state": "maintenance"}, "A")
     user = sim.user("newcomer")
     deliver(
         desk,
@@ -93,7 +96,7 @@ def test_follows_and_consents_are_still_recorded(desk, sim, line, store) -> None
 def test_a_window_planned_ahead_starts_and_stops_without_anyone(desk, sim, line, clock) -> None:
     user = open_session(desk, sim, line)
     start, end = clock() + timedelta(hours=1), clock() + timedelta(hours=2)
-    described = desk.status.change(
+    described = api(desk).status.change(
         {"state": "maintenance", "from": start.isoformat(), "until": end.isoformat()}, "A"
     )
     assert described["state"] == "open"
@@ -120,7 +123,7 @@ def test_a_window_planned_ahead_starts_and_stops_without_anyone(desk, sim, line,
 )
 def test_bad_changes_are_refused(desk, payload) -> None:
     with pytest.raises(ValidationError):
-        desk.status.change(payload, "A")
+        api(desk).status.change(payload, "A")
 
 
 def test_the_status_costs_one_read_per_worker_per_interval(desk, sim, line, store) -> None:

@@ -16,15 +16,18 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.domain.moderation import CLAUSES
+from shared.domain.moderation import CLAUSES, FlagStatus
 from shared.domain.privacy import user_key
 from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
 from shared.entrypoints.endpoint import blueprint
+from shared.entrypoints.views.admin import audit_page_json, service_change, service_json
+from shared.entrypoints.views.moderation import flag_json, restrict_command, suspend_command
 from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.ports import PushQuota, PushQuotaSource
 from shared.services.catalog import load_topics
+from shared.services.service_status import ServiceChange
 from shared.services.statistics.reporting import COUNTS
 from shared.wiring import get_desk
 
@@ -69,7 +72,7 @@ def console_admin(req: func.HttpRequest) -> func.HttpResponse:
         return html(
             "admin_index.html",
             staff=staff,
-            service=get_desk().status.describe(),
+            service=service_json(get_desk().status.describe()),
             quota=_push_quota(),
             warn_percent=QUOTA_WARNING_PERCENT,
         )
@@ -98,7 +101,10 @@ def console_admin_status(req: func.HttpRequest) -> func.HttpResponse:
 
     def page(staff: Staff) -> func.HttpResponse:
         return html(
-            "admin_status.html", staff=staff, service=get_desk().status.describe(), states=STATES
+            "admin_status.html",
+            staff=staff,
+            service=service_json(get_desk().status.describe()),
+            states=STATES,
         )
 
     return _admin(req, page)
@@ -114,7 +120,7 @@ def console_admin_status_change(req: func.HttpRequest) -> func.HttpResponse:
         for field in ("message", "until", "from"):
             if form.get(field, "").strip():
                 payload[field] = _local_time(form[field]) if field != "message" else form[field]
-        get_desk().status.change(payload, staff.name)
+        get_desk().status.change(service_change(payload), staff.name)
         return bare(204, {"HX-Redirect": "/console/admin/status"})
 
     return _admin(req, page, change=True)
@@ -125,13 +131,9 @@ def console_admin_status_cancel(req: func.HttpRequest) -> func.HttpResponse:
     """Cancel every planned window, keeping the state in force (audited)."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        now = get_desk().status.describe()
-        payload: dict[str, Any] = {"state": now["state"], "cancelWindows": True}
-        if now["message"]:
-            payload["message"] = now["message"]
-        if now["until"]:
-            payload["until"] = now["until"]
-        get_desk().status.change(payload, staff.name)
+        now = get_desk().status.describe().effective
+        keep = ServiceChange(now.state, now.message or None, now.until, cancel_windows=True)
+        get_desk().status.change(keep, staff.name)
         return bare(204, {"HX-Redirect": "/console/admin/status"})
 
     return _admin(req, page, change=True)
@@ -158,11 +160,13 @@ def console_admin_flags(req: func.HttpRequest) -> func.HttpResponse:
 
     def page(staff: Staff) -> func.HttpResponse:
         desk = get_desk()
-        found = desk.moderation.flag_page("open", None, 100)
+        found = desk.moderation.flag_page(FlagStatus.OPEN, None, 100)
         flags = [
-            {**f, "pseudonym": user_key(desk.settings.hash_key, f.pop("userId"))[:PSEUDONYM]}
-            for f in found["flags"]
+            {**flag_json(f), "pseudonym": user_key(desk.settings.hash_key, f.user_id)[:PSEUDONYM]}
+            for f in found.items
         ]
+        for shown in flags:
+            del shown["userId"]  # the screen names users by pseudonym only
         return html(
             "admin_flags.html", staff=staff, flags=flags, clauses=CLAUSES, modes=RESTRICTIONS
         )
@@ -182,12 +186,13 @@ def console_admin_flag_action(req: func.HttpRequest) -> func.HttpResponse:
         moderation = get_desk().moderation
         flag = moderation.flag(req.route_params.get("flagId", ""))
         if action == "dismiss":
-            moderation.dismiss(flag["flagId"], staff.name)
+            moderation.dismiss(flag.flag_id, staff.name)
         elif action == "suspend":
-            payload = {"clause": form.get("clause"), "reason": form.get("reason")}
-            moderation.suspend(flag["userId"], staff.name, payload)
+            command = suspend_command({"clause": form.get("clause"), "reason": form.get("reason")})
+            moderation.suspend(flag.user_id, staff.name, command)
         else:
-            moderation.restrict(flag["userId"], staff.name, {"mode": form.get("mode")})
+            restriction = restrict_command({"mode": form.get("mode")})
+            moderation.restrict(flag.user_id, staff.name, restriction)
         return bare(204, {"HX-Redirect": "/console/admin/flags"})
 
     return _admin(req, page, change=True)
@@ -303,7 +308,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
         cursor: str | None = None
         read = 0
         while read < AUDIT_SCAN:
-            found = get_desk().auditor.page(cursor, 200)
+            found = audit_page_json(get_desk().auditor.page(cursor, 200))
             read += len(found["records"])
             records += [
                 r

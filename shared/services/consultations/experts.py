@@ -38,7 +38,8 @@ from shared.errors import (
 )
 from shared.ports import Clock
 from shared.repositories.paging import is_id, page_of
-from shared.repositories.user_records import MessageLog, SessionIndex, Users, iso_or_none
+from shared.repositories.timestamps import iso_or_none
+from shared.repositories.user_records import MessageLog, SessionIndex, Users
 from shared.services.audit import Auditor
 from shared.services.catalog import (
     automatic_outcome,
@@ -98,15 +99,15 @@ class ExpertDesk:
             raise ValidationError(
                 "status", "one_of", choices=", ".join(s.value for s in SessionStatus)
             ) from None
-        shown, next_cursor = page_of(
+        page = page_of(
             lambda after, n: self._index.page(wanted, after, n),
             cursor,
             limit,
             lambda s: s.session_id,
         )
         return {
-            "sessions": [self._summary(s) for s in shown],
-            "nextCursor": next_cursor,
+            "sessions": [self._summary(s) for s in page.items],
+            "nextCursor": page.next_cursor,
         }
 
     def detail(self, session_id: str, who: str) -> dict[str, Any]:

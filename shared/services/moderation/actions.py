@@ -8,9 +8,8 @@ Operator side: review flags, restrict, suspend and reinstate users; every action
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from shared.domain.consent import JST
 from shared.domain.events import EventMeta
@@ -31,7 +30,7 @@ from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.ports import Clock, DocumentStore
 from shared.repositories.desk_records import FlagLog, Suspension, Suspensions
-from shared.repositories.paging import is_id, page_of
+from shared.repositories.paging import Page, is_id, page_of
 from shared.repositories.user_records import Users
 from shared.services.audit import Auditor
 from shared.services.consultations.sessions import Sessions
@@ -40,6 +39,8 @@ from shared.services.statistics.entries import Statistics
 
 MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
 MAX_REASON = 500
+MAX_DAYS = 365
+MAX_LIMIT = 1_000_000
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
@@ -48,6 +49,38 @@ def check_user_id(user_id: str) -> str:
     if not _USER_ID.fullmatch(user_id):
         raise ValidationError("userId", "line_user_id")
     return user_id
+
+
+@dataclass(frozen=True)
+class Suspend:
+    """Suspend a user under a clause of §8 (the clause in its one stored form)."""
+
+    clause: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if normalise_clause(self.clause) != self.clause:
+            raise ValidationError("clause", "clause", clauses=", ".join(CLAUSES))
+        if not 0 < len(self.reason.strip()) <= MAX_REASON or self.reason != self.reason.strip():
+            raise ValidationError("reason", "reason", max=MAX_REASON)
+
+
+@dataclass(frozen=True)
+class Restrict:
+    """Restrict a user; `per_minute` and `per_day` count only for the lower limits."""
+
+    mode: RestrictionMode
+    days: int | None = None
+    per_minute: int | None = None
+    per_day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.days is not None and not 1 <= self.days <= MAX_DAYS:
+            raise ValidationError("days", "days", max=MAX_DAYS)
+        if self.mode is RestrictionMode.LOWER_LIMIT:
+            for name, value in (("perMinute", self.per_minute), ("perDay", self.per_day)):
+                if value is None or not 1 <= value <= MAX_LIMIT:
+                    raise ValidationError(name, "positive_for_mode", mode=self.mode.value)
 
 
 class Moderation:
@@ -149,37 +182,22 @@ class Moderation:
 
     # -- the operators' side ------------------------------------------------------------------
 
-    def flag_page(self, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    def flag_page(self, status: FlagStatus, cursor: str | None, limit: int) -> Page[Flag]:
         """Flags to review, oldest first (no message text: a reference to open the session)."""
-        try:
-            wanted = FlagStatus(status or "open")
-        except ValueError:
-            raise ValidationError(
-                "status", "one_of", choices=", ".join(s.value for s in FlagStatus)
-            ) from None
-        shown, next_cursor = page_of(
-            lambda after, n: self._flags.page(wanted, after, n),
-            cursor,
-            limit,
-            lambda f: f.flag_id,
+        return page_of(
+            lambda after, n: self._flags.page(status, after, n), cursor, limit, lambda f: f.flag_id
         )
-        return {
-            "flags": [_flag_json(f) for f in shown],
-            "nextCursor": next_cursor,
-        }
 
-    def flag(self, flag_id: str) -> dict[str, Any]:
+    def flag(self, flag_id: str) -> Flag:
         """One flag (the operators' screens act on a flag, never on a user id they typed)."""
         flag = self._flags.get(flag_id) if is_id(flag_id) else None
         if flag is None:
             raise NotFoundError("flagId", "no_flag")
-        return _flag_json(flag)
+        return flag
 
-    def dismiss(self, flag_id: str, operator: str) -> dict[str, Any]:
+    def dismiss(self, flag_id: str, operator: str) -> Flag:
         """Reviewed, nothing to do."""
-        flag = self._flags.get(flag_id) if is_id(flag_id) else None
-        if flag is None:
-            raise NotFoundError("flagId", "no_flag")
+        flag = self.flag(flag_id)
         if flag.status is not FlagStatus.OPEN:
             raise ConflictError(None, "flag_done", status=flag.status.value)
         try:
@@ -187,16 +205,10 @@ class Moderation:
         except PreconditionFailed:
             raise ConflictError(None, "flag_changed") from None
         self._auditor.record(operator, "flag.dismiss", flag.user_id, flag=flag.flag_id)
-        return _flag_json(flag)
+        return flag
 
-    def suspend(self, user_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Suspend under a clause of §8 (`{"clause": "8(3)", "reason": ...}`)."""
-        clause = normalise_clause(payload.get("clause"))
-        if clause is None:
-            raise ValidationError("clause", "clause", clauses=", ".join(CLAUSES))
-        reason = payload.get("reason")
-        if not isinstance(reason, str) or not 0 < len(reason.strip()) <= MAX_REASON:
-            raise ValidationError("reason", "reason", max=MAX_REASON)
+    def suspend(self, user_id: str, operator: str, command: Suspend) -> UserRecord:
+        """Suspend under a clause of §8; the user's open flags are actioned."""
         user = self._user(user_id)
         now = self._clock()
         if user.open_session_id:
@@ -204,52 +216,32 @@ class Moderation:
             if session is not None and session.is_open:
                 self._sessions.close(session, ClosedBy.SYSTEM, "利用停止")
             user = self._user(user_id)
-        user = self._users.save(user.suspend(clause, now))
+        user = self._users.save(user.suspend(command.clause, now))
         since = user.suspended_at or now
         key = user_key(self._hash_key, user_id)
-        self._suspensions.put(Suspension(key, clause, since, user_id=user_id))
+        self._suspensions.put(Suspension(key, command.clause, since, user_id=user_id))
         self._statistics.suspension(user_id, since)
         actioned = self._action_flags(user_id, FlagAction.SUSPEND, operator)
         self._auditor.record(
             operator,
             "user.suspend",
             user_id,
-            clause=clause,
-            reason=reason.strip(),
+            clause=command.clause,
+            reason=command.reason,
             flagsActioned=actioned,
         )
-        return {
-            "userId": user_id,
-            "status": "suspended",
-            "clause": clause,
-            "suspendedAt": since.isoformat(),
-        }
+        return user
 
-    def restrict(self, user_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Restrict: `{"mode": text_only|read_only|lower_limit, "days"?, "perMinute"?,
-        "perDay"?}`."""
-        try:
-            mode = RestrictionMode(str(payload.get("mode")))
-        except ValueError:
-            raise ValidationError(
-                "mode", "one_of", choices=", ".join(m.value for m in RestrictionMode)
-            ) from None
-        days = payload.get("days")
-        if days is not None and (
-            not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365
-        ):
-            raise ValidationError("days", "days", max=365)
-        per_minute, per_day = payload.get("perMinute"), payload.get("perDay")
-        if mode is RestrictionMode.LOWER_LIMIT:
-            for name, value in (("perMinute", per_minute), ("perDay", per_day)):
-                if not _whole(value, 1, 1_000_000):
-                    raise ValidationError(name, "positive_for_mode", mode=mode.value)
+    def restrict(self, user_id: str, operator: str, command: Restrict) -> Restriction:
+        """Restrict the user (text only, read only or lower flood limits), for `days` or until
+        lifted; their open flags are actioned."""
         now = self._clock()
+        lower = command.mode is RestrictionMode.LOWER_LIMIT
         restriction = Restriction(
-            mode=mode,
-            until=now + timedelta(days=days) if days else None,
-            per_minute=per_minute if mode is RestrictionMode.LOWER_LIMIT else None,
-            per_day=per_day if mode is RestrictionMode.LOWER_LIMIT else None,
+            mode=command.mode,
+            until=now + timedelta(days=command.days) if command.days else None,
+            per_minute=command.per_minute if lower else None,
+            per_day=command.per_day if lower else None,
         )
         self._users.save(self._user(user_id).restrict(restriction, now))
         actioned = self._action_flags(user_id, FlagAction.RESTRICT, operator)
@@ -257,13 +249,13 @@ class Moderation:
             operator,
             "user.restrict",
             user_id,
-            mode=mode.value,
-            days=days,
+            mode=command.mode.value,
+            days=command.days,
             flagsActioned=actioned,
         )
-        return {"userId": user_id, "restriction": _restriction_json(restriction)}
+        return restriction
 
-    def reinstate(self, user_id: str, operator: str) -> dict[str, Any]:
+    def reinstate(self, user_id: str, operator: str) -> None:
         """Lift a suspension or restriction (also for a user already purged: by hash)."""
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
@@ -283,7 +275,6 @@ class Moderation:
             if suspension is not None:
                 self._suspensions.remove(key)
             self._auditor.record(operator, "user.reinstate", user_id)
-        return {"userId": user_id, "status": "reinstated"}
 
     def _action_flags(self, user_id: str, action: FlagAction, operator: str) -> int:
         """Mark the user's open flags as dealt with by `action`; returns how many."""
@@ -301,43 +292,3 @@ class Moderation:
         if user is None:
             raise NotFoundError("userId", "no_user")
         return user
-
-
-def _whole(value: object, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _flag_json(flag: Flag) -> dict[str, Any]:
-    return {
-        "flagId": flag.flag_id,
-        "userId": flag.user_id,
-        "clause": flag.clause,
-        "clauses": list(flag.clauses),
-        "reason": "; ".join(r.reason for r in flag.reasons),
-        "reasons": [{"clause": r.clause, "reason": r.reason} for r in flag.reasons],
-        "createdAt": flag.created_at.isoformat(),
-        "messageRef": flag.message_ref,
-        "sessionId": flag.session_id,
-        "status": flag.status.value,
-        "dismissedBy": flag.dismissed_by,
-        "dismissedAt": flag.dismissed_at.isoformat() if flag.dismissed_at else None,
-        "action": flag.action.value if flag.action else None,
-        "actionedBy": flag.actioned_by,
-        "actionedAt": flag.actioned_at.isoformat() if flag.actioned_at else None,
-    }
-
-
-def _restriction_json(restriction: Restriction) -> dict[str, Any]:
-    return {
-        "mode": restriction.mode.value,
-        "until": restriction.until.isoformat() if restriction.until else None,
-        "perMinute": restriction.per_minute,
-        "perDay": restriction.per_day,
-    }
-
-
-def restriction_json(restriction: Restriction | None, now: datetime) -> dict[str, Any] | None:
-    """The restriction in force, for the admin user view."""
-    if restriction is None or not restriction.active(now):
-        return None
-    return _restriction_json(restriction)

@@ -20,12 +20,12 @@ from shared.domain.users import UserRecord
 from shared.errors import NotFoundError
 from shared.ports import DESK, USERS, Clock, DocumentStore
 from shared.repositories.desk_records import FLAGS, FlagLog, Suspension, Suspensions
+from shared.repositories.timestamps import iso_or_none
 from shared.repositories.user_records import (
     ConsentLog,
     MessageLog,
     SessionIndex,
     Users,
-    iso_or_none,
 )
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics

@@ -1,0 +1,1 @@
+"""The admin API's JSON: requests read into typed commands, domain objects shaped into answers."""
