@@ -15,7 +15,7 @@ def pusher(line: FakeMessenger, sleeps: list[float], **options: float) -> Pusher
 
 
 def test_a_push_line_accepts_at_once_sleeps_not() -> None:
-    line, sleeps = FakeMessenger(), []
+    line, sleeps = FakeMessenger(), list[float]()
     result = pusher(line, sleeps).push("U1", HELLO, "k")
     assert (result.accepted, result.attempts, sleeps) == (True, 1, [])
 

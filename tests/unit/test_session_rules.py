@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+
+
+from typing import Any
+
 import pytest
 
 from shared.domain.sessions import (
@@ -26,10 +30,10 @@ def session(**fields: object) -> Session:
     return replace(base, **fields)  # type: ignore[arg-type]
 
 
-def message(role: Role, minutes: int, **fields: object) -> Message:
+def message(role: Role, minutes: int, **fields: Any) -> Message:
     return Message(
         f"m{minutes}", "s", "U1", role, "text", "…", NOW + timedelta(minutes=minutes), **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize(
