@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-
-
-
 from typing import Any
 
 import pytest
@@ -25,9 +22,9 @@ from shared.domain.sessions import (
 NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
 
 
-def session(**fields: object) -> Session:
+def session(**fields: Any) -> Session:
     base = Session("20251103T010000-abcdef", "U1", "career", SessionStatus.WAITING, NOW)
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return replace(base, **fields)
 
 
 def message(role: Role, minutes: int, **fields: Any) -> Message:
