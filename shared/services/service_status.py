@@ -17,12 +17,10 @@ from datetime import datetime, timedelta
 from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
-from shared.ports import DESK, Clock, Document, DocumentStore
-from shared.repositories.timestamps import iso_or_none, time_or_none
+from shared.ports import Clock, DocumentStore
+from shared.repositories.status_records import StatusRecords
 from shared.services.audit import Auditor
 
-PARTITION = "service"
-DOC_ID = "status"
 MAX_MESSAGE = 500
 # ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
 _MOMENT = re.compile(
@@ -71,7 +69,7 @@ class StatusBoard:
         cache_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._store = store
+        self._records = StatusRecords(store)
         self._auditor = auditor
         self._clock = clock
         self._cache_seconds = cache_seconds
@@ -119,7 +117,7 @@ class StatusBoard:
             windows = () if command.cancel_windows else status.windows
             live = tuple(w for w in windows if w.end > now)
             status = ServiceStatus(command.state, command.message, until, now, live)
-        self._store.upsert(DESK, _doc(status))
+        self._records.write(status)
         with self._lock:
             self._cached = None
         self._auditor.record(
@@ -131,45 +129,6 @@ class StatusBoard:
         with self._lock:
             tick = self._monotonic()
             if fresh or self._cached is None or tick - self._read_at >= self._cache_seconds:
-                doc = self._store.read(DESK, PARTITION, DOC_ID)
-                self._cached = _status(doc) if doc else ServiceStatus()
+                self._cached = self._records.read()
                 self._read_at = tick
             return self._cached
-
-
-def _window_doc(window: Window) -> Document:
-    return {
-        "from": window.start.isoformat(),
-        "until": window.end.isoformat(),
-        "message": window.message,
-    }
-
-
-def _doc(status: ServiceStatus) -> Document:
-    return {
-        "id": DOC_ID,
-        "pk": PARTITION,
-        "type": "service",
-        "state": status.state.value,
-        "message": status.message,
-        "until": iso_or_none(status.until),
-        "since": iso_or_none(status.since),
-        "windows": [_window_doc(w) for w in status.windows],
-    }
-
-
-def _status(doc: Document) -> ServiceStatus:
-    return ServiceStatus(
-        state=ServiceState(doc["state"]),
-        message=doc.get("message"),
-        until=time_or_none(doc.get("until")),
-        since=time_or_none(doc.get("since")),
-        windows=tuple(
-            Window(
-                datetime.fromisoformat(w["from"]),
-                datetime.fromisoformat(w["until"]),
-                w.get("message"),
-            )
-            for w in doc.get("windows") or []
-        ),
-    )

@@ -19,9 +19,9 @@ from typing import Any
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
 from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
-from shared.ports import DESK, Clock, Document, DocumentStore
+from shared.ports import Clock, DocumentStore
+from shared.repositories.policy_records import PolicyRecords
 
-POLICY_PARTITION = "policies"
 # Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -69,7 +69,7 @@ class PolicyRegistry:
         check_messages: Callable[[PolicyVersion, datetime], None] = lambda version, at: None,
     ) -> None:
         self._check_messages = check_messages
-        self._store = store
+        self._records = PolicyRecords(store)
         self._shipped = shipped
         self._clock = clock
         self._cache_seconds = cache_seconds
@@ -83,9 +83,8 @@ class PolicyRegistry:
         with self._lock:
             now = self._monotonic()
             if self._cached is None or now - self._cached_at >= self._cache_seconds:
-                stored = self._store.query_partition(DESK, POLICY_PARTITION, doc_type="policy")
                 self._cached = sorted(
-                    [*self._shipped, *(_from_doc(d) for d in stored)], key=lambda v: v.effective_at
+                    [*self._shipped, *self._records.stored()], key=lambda v: v.effective_at
                 )
                 self._cached_at = now
             return self._cached
@@ -117,7 +116,7 @@ class PolicyRegistry:
             v.effective_at > version.effective_at and v.in_effect(now) for v in existing
         ):
             raise ConflictError("effectiveDate", "effective_date_past")
-        self._store.create(DESK, _to_doc(version))
+        self._records.add(version)
         with self._lock:
             self._cached = None
         return version
@@ -184,28 +183,3 @@ def _digest(payload: dict[str, Any]) -> str:
     if given is not None and digest != given:
         raise ValidationError("textSha256", "sha256_mismatch")
     return digest
-
-
-def _to_doc(version: PolicyVersion) -> Document:
-    return {
-        "id": version.version_id,
-        "pk": POLICY_PARTITION,
-        "type": "policy",
-        "effectiveDate": version.effective_date.isoformat(),
-        "url": version.url,
-        "textSha256": version.text_sha256,
-        "privacyPolicyVersion": version.privacy_policy_version,
-        "requiresExplicit": version.requires_explicit,
-    }
-
-
-def _from_doc(doc: Document) -> PolicyVersion:
-    return PolicyVersion(
-        version_id=doc["id"],
-        effective_date=date.fromisoformat(doc["effectiveDate"]),
-        url=doc["url"],
-        text_sha256=doc["textSha256"],
-        privacy_policy_version=doc["privacyPolicyVersion"],
-        requires_explicit=bool(doc["requiresExplicit"]),
-        shipped=False,
-    )
