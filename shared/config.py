@@ -35,6 +35,7 @@ LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
 # deployment; this default only keeps local runs working.
 DEFAULT_POLICY_URL = "https://www.pref.chiba.lg.jp/"
 # Where users are sent once the desk has ended (§7); each deployment names its own.
+DEFAULT_CONTACT = "運営事務局（連絡先は運用ポリシーの全文をご覧ください）"
 DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワークなどの相談窓口をご利用ください。"
 
 # Values that mean "nobody filled this in". Accepted in local development only.
@@ -310,6 +311,20 @@ SETTINGS: tuple[Setting, ...] = (
         "ended_referral",
     ),
     Setting(
+        "DESK_PRIVACY_URL",
+        Kind.TEXT,
+        "https://www.pref.chiba.lg.jp/",
+        "the privacy policy's page, linked from the consent summary",
+        "privacy_url",
+    ),
+    Setting(
+        "DESK_CONTACT",
+        Kind.TEXT,
+        DEFAULT_CONTACT,
+        "where users ask questions or object (the suspension notice)",
+        "contact",
+    ),
+    Setting(
         "DESK_STATS_K",
         Kind.INT,
         "10",
@@ -379,6 +394,8 @@ class Settings:
     stats_k: int
     require_app_roles: bool
     ended_referral: str
+    privacy_url: str
+    contact: str
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float

@@ -22,7 +22,12 @@ from shared.logsafe import quiet_sdk_loggers
 from shared.services.admin import AdminService
 from shared.services.answering import Answerer
 from shared.services.audit import Auditor
-from shared.services.catalog import load_screening_rules, load_topics
+from shared.services.catalog import (
+    load_crisis_words,
+    load_helplines,
+    load_screening_rules,
+    load_topics,
+)
 from shared.services.consent import ConsentService
 from shared.services.conversation import Conversation
 from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
@@ -31,11 +36,12 @@ from shared.services.experts import ExpertDesk
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.services.pushing import Pusher
 from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
-from shared.services.replies import Replies
+from shared.services.replies import DeskFacts, Replies
 from shared.services.reporting import Reports
+from shared.services.richmenus import RichMenuLinker
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
@@ -99,10 +105,24 @@ def build_desk(
         prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
         statistics=statistics,
     )
-    replies = Replies(load_catalogue())
+    facts = DeskFacts(
+        privacy_url=settings.privacy_url,
+        contact=settings.contact,
+        # Set by the retention settings where this build has them (DESK_RETENTION_DAYS).
+        retention_days=getattr(settings, "retention_days", None),
+        helplines=load_helplines(),
+    )
+    replies = Replies(load_catalogue(), facts)
     index, messages = SessionIndex(store), MessageLog(store)
+    menus = RichMenuLinker(messenger) if isinstance(messenger, RichMenuApi) else None
     sessions = Sessions(
-        users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
+        users,
+        index,
+        messages,
+        statistics,
+        clock,
+        follow_up_hours=settings.followup_hours,
+        menus=menus,
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
@@ -147,6 +167,7 @@ def build_desk(
         topics=load_topics(),
         hours=settings.business_hours,
         clock=clock,
+        crisis_words=load_crisis_words(),
     )
     experts = ExpertDesk(
         sessions=sessions,

@@ -133,6 +133,7 @@ class Session:
     outcome: str | None = None
     follow_up_until: datetime | None = None
     handovers: tuple[Handover, ...] = ()
+    urgent: bool = False
     etag: str | None = None
 
     @property

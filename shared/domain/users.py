@@ -38,6 +38,9 @@ class UserRecord:
     session_event_id: str | None = None
     last_session_id: str | None = None
     prompt_event_id: str | None = None
+    session_acked: bool = False
+    status_answered_at: datetime | None = None
+    draft_at: datetime | None = None
     etag: str | None = None
 
     @property
@@ -92,6 +95,7 @@ class UserRecord:
             open_session_id=session_id,
             last_session_id=last,
             session_event_id=event_id,
+            session_acked=False,
             updated_at=now,
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from shared.domain.events import DecodedBody
 from shared.domain.messages import OutboundMessage
@@ -112,6 +112,36 @@ class LineMessenger(Protocol):
 
     def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
         """Push to a user (counts against the quota); a repeated retry key is a success."""
+        ...
+
+
+@runtime_checkable
+class RichMenuApi(Protocol):
+    """The rich-menu slice of the Messaging API (per-user menus, aliases)."""
+
+    def rich_menu_id(self, alias: str) -> str | None:
+        """The menu an alias points at, None if there is no such alias."""
+        ...
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """Show `rich_menu_id` to this user."""
+        ...
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """Show this user the default menu again."""
+        ...
+
+
+class SessionMenus(Protocol):
+    """Shows the consultation rich menu while a user's session is open. Never raises: a
+    failure to link must not fail the user's event."""
+
+    def session_opened(self, user_id: str) -> None:
+        """Link the consultation menu (alias `desk-session`) to the user."""
+        ...
+
+    def session_closed(self, user_id: str) -> None:
+        """Unlink the user's menu: the default menu shows again."""
         ...
 
 

@@ -171,6 +171,9 @@ class Users:
             session_event_id=doc.get("sessionEventId"),
             last_session_id=doc.get("lastSessionId"),
             prompt_event_id=doc.get("promptEventId"),
+            session_acked=bool(doc.get("sessionAcked")),
+            status_answered_at=time_or_none(doc.get("statusAnsweredAt")),
+            draft_at=time_or_none(doc.get("draftAt")),
             etag=doc.get("_etag"),
         )
 
@@ -200,6 +203,9 @@ class Users:
             "sessionEventId": user.session_event_id,
             "lastSessionId": user.last_session_id,
             "promptEventId": user.prompt_event_id,
+            "sessionAcked": user.session_acked,
+            "statusAnsweredAt": iso_or_none(user.status_answered_at),
+            "draftAt": iso_or_none(user.draft_at),
         }
         if user.etag is None:
             try:
@@ -328,6 +334,10 @@ class MessageLog:
         """Overwrite a message (its delivery status, or an unsend)."""
         self._store.upsert(USERS, _message_doc(message))
 
+    def delete(self, user_id: str, message_id: str) -> None:
+        """Remove one message (a draft too old to be filed)."""
+        self._store.delete(USERS, user_id, message_id)
+
     def of_session(self, user_id: str, session_id: str) -> list[Message]:
         """A session's messages in the order they were written."""
         docs = self._store.query_partition(
@@ -366,6 +376,7 @@ def _session_doc(session: Session) -> Document:
         "outcome": session.outcome,
         "followUpUntil": iso_or_none(session.follow_up_until),
         "handovers": [_handover_doc(h) for h in session.handovers],
+        "urgent": session.urgent,
     }
 
 
@@ -407,6 +418,7 @@ def _session(doc: Document) -> Session:
         outcome=doc.get("outcome"),
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
+        urgent=bool(doc.get("urgent")),
         etag=doc.get("_etag"),
     )
 
