@@ -38,7 +38,8 @@ class UserRecord:
     session_event_id: str | None = None
     last_session_id: str | None = None
     prompt_event_id: str | None = None
-    session_acked: bool = False
+    ack_event_id: str | None = None
+    wait_event_id: str | None = None
     status_answered_at: datetime | None = None
     draft_at: datetime | None = None
     etag: str | None = None
@@ -95,7 +96,7 @@ class UserRecord:
             open_session_id=session_id,
             last_session_id=last,
             session_event_id=event_id,
-            session_acked=False,
+            ack_event_id=None,
             updated_at=now,
         )
 

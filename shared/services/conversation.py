@@ -349,10 +349,19 @@ class Conversation:
             return True
         session_id = user.open_session_id or ""
         now = self._clock()
-        answer_wait = not user.session_acked or (
-            waiting
-            and (
-                user.status_answered_at is None or now - user.status_answered_at >= WAITING_INTERVAL
+        # The flags are saved before the answer goes out and name the event they answered, so
+        # a redelivery of that event answers again (by push, under the same retry key) and
+        # no other event does.
+        first = user.ack_event_id is None or user.ack_event_id == meta.event_id
+        answer_wait = (
+            first
+            or user.wait_event_id == meta.event_id
+            or (
+                waiting
+                and (
+                    user.status_answered_at is None
+                    or now - user.status_answered_at >= WAITING_INTERVAL
+                )
             )
         )
         if answer_wait and not ticket.claim():
@@ -364,11 +373,18 @@ class Conversation:
         if filed and text is not None:
             self._moderation.screen(meta, text, session_id)
         if answer_wait:
-            acked = replace(user, session_acked=True, status_answered_at=now, updated_at=now)
-            notices = (*notices, self._waiting_answer(session_id, first=not user.session_acked))
-            self._answer(meta, notices)
-            self._save_quietly(acked)
-        elif notices:
+            if user.wait_event_id != meta.event_id:
+                self._users.save(
+                    replace(
+                        user,
+                        ack_event_id=user.ack_event_id or meta.event_id,
+                        wait_event_id=meta.event_id,
+                        status_answered_at=now,
+                        updated_at=now,
+                    )
+                )
+            notices = (*notices, self._waiting_answer(session_id, first=first))
+        if notices:
             self._answer(meta, notices)
         return True
 
