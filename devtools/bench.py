@@ -5,7 +5,8 @@
    each, as in production).
 2. Store operations per event type (what each kind of event costs in Cosmos DB requests).
    Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting,
-   and the purge of 100 and 1,000 suspended users with 50 messages each.
+   and the purge of 100 and 1,000 suspended users with 50 messages each; the retention
+   timer for 1,000 and 10,000 closed sessions, and the export of a user with 50 sessions.
 3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
@@ -29,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from devtools.cosmos_testserver import EMULATOR_KEY, start_cosmos_test_server
-from devtools.linesim import LineSimulator, SimUser, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
 from shared.domain.privacy import user_key
-from shared.domain.sessions import Session, SessionStatus
+from shared.domain.sessions import Handover, HandoverAction, Session, SessionStatus
 from shared.services.desk_records import Suspension, Suspensions
 from shared.services.ports import USERS, Document, DocumentStore
 from shared.services.records import SessionIndex
@@ -83,7 +84,7 @@ def _desk(store: DocumentStore, sim: LineSimulator) -> Desk:
 
 
 def _deliver(desk: Desk, *events: dict[str, Any]) -> None:
-    body = json.dumps({"destination": "Ubench", "events": list(events)}).encode()
+    body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
     result = desk.webhook.receive(body, sign(SECRET, body))
     if result.failed:
         raise RuntimeError(f"bench event failed: {dict(result.counts)}")
@@ -225,6 +226,86 @@ def purge_cost(
         )
 
 
+def _closed_session(store: DocumentStore, user_id: str, session_id: str, messages: int) -> None:
+    """A closed session from a year and a half ago, with `messages` texts and a note."""
+    opened = datetime(2024, 5, 1, tzinfo=UTC)
+    note = Handover(HandoverAction.TRANSFER, "田中", opened, to="佐藤", note="引継ぎ" * 10)
+    SessionIndex(store).create(
+        Session(
+            session_id,
+            user_id,
+            "career",
+            SessionStatus.CLOSED,
+            opened,
+            closed_at=opened,
+            handovers=(note,),
+        )
+    )
+    for m in range(messages):
+        store.create(
+            USERS,
+            {
+                "id": f"msg:{session_id}-{m}",
+                "userId": user_id,
+                "type": "message",
+                "sessionId": session_id,
+                "role": "user" if m % 2 == 0 else "expert",
+                "kind": "text",
+                "text": "相談内容" * 10,
+                "at": opened.isoformat(),
+            },
+        )
+
+
+def retention_cost(
+    name: str, make_store: Callable[[], DocumentStore], sim: LineSimulator, sizes: tuple[int, ...]
+) -> None:
+    """`purge_expired` time and store operations for closed sessions past the retention
+    period (4 messages and a hand-over note each), all erased in one run."""
+    for sessions in sizes:
+        counting = CountingStore(make_store())
+        desk = _desk(counting, sim)  # type: ignore[arg-type]
+        for n in range(sessions):
+            user_id = "U" + f"{n % 997 + 1:032x}"
+            _closed_session(counting.inner, user_id, f"20240501T000000-{n:06x}", 4)
+        counting.counts.clear()
+        started = time.perf_counter()
+        summary = desk.retention.purge_expired(365, 730, sessions)
+        elapsed = time.perf_counter() - started
+        print(
+            f"  {name:<18} {sessions:>6} sessions: erased {summary.parts['sessions']} in "
+            f"{elapsed:6.2f} s ({elapsed / sessions * 1000:.2f} ms a session), "
+            f"{counting.total():6d} store operations ({counting.total() / sessions:.1f} a session)"
+        )
+
+
+def export_time(name: str, store: DocumentStore, sim: LineSimulator) -> None:
+    """Time to export a user with 50 sessions of 10 messages each (median of 5)."""
+    desk = _desk(store, sim)
+    user_id = "U" + "e" * 32
+    store.create(
+        USERS,
+        {
+            "id": "user",
+            "userId": user_id,
+            "type": "user",
+            "followed": True,
+            "updatedAt": datetime(2025, 11, 1, tzinfo=UTC).isoformat(),
+        },
+    )
+    for n in range(50):
+        _closed_session(store, user_id, f"20250101T{n:06d}-{n:06x}", 10)
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        export = desk.exports.export(user_id, "bench")
+        timings.append(time.perf_counter() - started)
+    print(
+        f"  {name:<18} 50 sessions, {sum(len(s['messages']) for s in export['sessions'])} "
+        f"messages: median {statistics.median(timings) * 1000:7.1f} ms"
+    )
+
+
 def host_start() -> None:
     """Seconds from starting the local host to "ready" and to its first answer, and the first
     answer's time against the steady state (warm-up should leave nothing for the first user)."""
@@ -323,6 +404,24 @@ def main() -> None:
                     ),
                     sim,
                     sizes=(100,),
+                )
+            finally:
+                fresh.stop()
+            print("Retention (purge_expired) of closed sessions past the period:")
+            retention_cost(
+                "sqlite",
+                lambda: SqliteStore(str(Path(tmp) / f"retention-{uuid.uuid4().hex}.sqlite3")),
+                sim,
+                (1_000, 10_000),
+            )
+            print("Export (開示) of a user:")
+            export_time("sqlite", SqliteStore(str(Path(tmp) / "export.sqlite3")), sim)
+            fresh = start_cosmos_test_server()
+            try:
+                export_time(
+                    "cosmos-testserver",
+                    CosmosStore(fresh.endpoint, "export", key=EMULATOR_KEY, verify_tls=False),
+                    sim,
                 )
             finally:
                 fresh.stop()

@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from shared.config import LOCAL_ENVIRONMENTS
 from shared.logsafe import describe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,16 @@ def load_local_settings(root: Path = ROOT, environ: dict[str, str] | None = None
                 target.setdefault(key, str(value))
             return path
     return None
+
+
+def plays_app_service_authentication(environ: MutableMapping[str, str]) -> None:
+    """In local development this host stands in for App Service authentication, so the app
+    believes `X-MS-CLIENT-PRINCIPAL` here (WEBSITE_AUTH_ENABLED=true, unless given a value).
+    Outside development it sets nothing: the app then refuses principal headers."""
+    environment = environ.get("DESK_ENVIRONMENT") or environ.get("AZURE_FUNCTIONS_ENVIRONMENT")
+    local = (environment or "").strip().lower() in LOCAL_ENVIRONMENTS
+    if local and not environ.get("WEBSITE_AUTH_ENABLED", "").strip():  # the sample leaves it ""
+        environ["WEBSITE_AUTH_ENABLED"] = "true"
 
 
 def compile_route(template: str) -> re.Pattern[str]:
@@ -545,6 +556,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings_file = load_local_settings()
     os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
+    plays_app_service_authentication(os.environ)
 
     server = HostServer((options.address, options.port), _Handler)
     port = server.server_address[1]

@@ -2,8 +2,10 @@
 
 - The fake Messaging API (`/v2/bot/...`) answers the desk's replies and pushes like LINE does,
   records every call, and enforces LINE's rules: the bearer token, 1-5 messages per call,
-  texts of at most 5,000 characters, single-use reply tokens that expire, and push retry keys
-  (`X-Line-Retry-Key`: a UUID; a repeat of an accepted key gets 409).
+  texts of at most 5,000 characters (counted as LINE counts them, in UTF-16 code units),
+  single-use reply tokens that expire, and push retry keys (`X-Line-Retry-Key`: a UUID; a
+  repeat of an accepted key gets 409). `GET /v2/bot/info` names the bot (`BOT_USER_ID`),
+  which every event it sends names as its `destination`.
 - The user side (`SimUser`) builds events as LINE sends them (`webhookEventId`,
   `deliveryContext`, `timestamp`, `source`), signs them with the channel secret and posts them
   to the desk's webhook, and can redeliver an event.
@@ -47,6 +49,8 @@ MESSAGE_TYPES = {
     "flex",
 }
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+BOT_USER_ID = "U" + "f" * 32
+"""The simulated channel's bot: `GET /v2/bot/info` names it and every event's `destination`."""
 _ids = itertools.count(100_000_000_000_000)
 
 
@@ -120,6 +124,7 @@ class LineSimulator:
     ) -> None:
         self.channel_secret = channel_secret
         self.access_token = access_token
+        self.bot_user_id = BOT_USER_ID
         self.webhook_url = webhook_url
         self.reply_token_ttl = reply_token_ttl
         self._clock = clock
@@ -349,7 +354,7 @@ class LineSimulator:
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         return self._record(
-            "info", 200, {"userId": "U" + "f" * 32, "displayName": "みらいキャリアポート"}, None
+            "info", 200, {"userId": self.bot_user_id, "displayName": "みらいキャリアポート"}, None
         )
 
     def _loading(
@@ -423,7 +428,7 @@ class LineSimulator:
             body
             if body is not None
             else json.dumps(
-                {"destination": "Udeadbeefdeadbeefdeadbeefdeadbeef", "events": events},
+                {"destination": self.bot_user_id, "events": events},
                 ensure_ascii=False,
             ).encode()
         )
@@ -609,9 +614,9 @@ def _message_problem(message: Any) -> str | None:
         text = message.get("text")
         if not isinstance(text, str) or not text:
             return "a text message needs text"
-        if len(text) > MAX_TEXT:
+        if _units(text) > MAX_TEXT:
             return f"a text message holds at most {MAX_TEXT} characters"
-    if message["type"] == "template" and not 1 <= len(str(message.get("altText", ""))) <= 400:
+    if message["type"] == "template" and not 1 <= _units(str(message.get("altText", ""))) <= 400:
         return "a template message needs an altText of 1 to 400 characters"
     quick = message.get("quickReply")
     if quick is not None:
@@ -620,9 +625,14 @@ def _message_problem(message: Any) -> str | None:
             return f"quickReply holds 1 to {MAX_QUICK_REPLY_ITEMS} items"
         for item in items:
             label = (item.get("action") or {}).get("label", "") if isinstance(item, dict) else ""
-            if not 1 <= len(label) <= 20:
+            if not 1 <= _units(str(label)) <= 20:
                 return "a quick reply label holds 1 to 20 characters"
     return None
+
+
+def _units(text: str) -> int:
+    """A length as LINE counts it: UTF-16 code units (an emoji beyond U+FFFF counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _sent(request: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import azure.functions as func
 
 from devtools.bench import CountingStore
 from devtools.host import HostServer, LocalHost, _Handler
-from devtools.linesim import LineSimulator, SimUser, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import verify_signature
 from shared.adapters.sqlite_store import SqliteStore
@@ -95,7 +95,9 @@ def drive(base_url: str, users: list[SimUser], seconds: float) -> Run:
             if time.perf_counter() >= deadline:
                 break
             event = user.text_event(f"負荷試験のメッセージ{n}")
-            body = json.dumps({"destination": "U", "events": [event]}, ensure_ascii=False).encode()
+            body = json.dumps(
+                {"destination": BOT_USER_ID, "events": [event]}, ensure_ascii=False
+            ).encode()
             headers = {"Content-Type": "application/json", "x-line-signature": sign(SECRET, body)}
             started = time.perf_counter()
             connection.request("POST", "/api/line/webhook", body=body, headers=headers)

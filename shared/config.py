@@ -26,7 +26,9 @@ from enum import StrEnum
 from typing import Any, assert_never
 from urllib.parse import urlsplit
 
+from shared.domain.events import is_line_user_id
 from shared.domain.hours import BusinessHours
+from shared.domain.messages import policy_url_problem
 from shared.errors import ConfigurationError
 
 LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
@@ -35,8 +37,13 @@ LOCAL_ENVIRONMENTS = frozenset({"development", "local"})
 # deployment; this default only keeps local runs working.
 DEFAULT_POLICY_URL = "https://www.pref.chiba.lg.jp/"
 # Where users are sent once the desk has ended (§7); each deployment names its own.
-DEFAULT_CONTACT = "運営事務局（連絡先は運用ポリシーの全文をご覧ください）"
 DEFAULT_REFERRAL = "お困りのことがあれば、お近くのハローワークなどの相談窓口をご利用ください。"
+
+# The app roles of the admin API (see shared/entrypoints/identity.py).
+APP_ROLES = ("Desk.Expert", "Desk.Admin")
+
+# How users reach the operator by post or phone; each deployment names its own.
+DEFAULT_CONTACT = "みらいキャリアポート運営事務局（千葉県公式サイトの窓口案内をご覧ください）"
 
 # Values that mean "nobody filled this in". Accepted in local development only.
 _PLACEHOLDER_PREFIXES = ("placeholder", "changeme", "local-dev", "<")
@@ -117,6 +124,14 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=60,
     ),
     Setting(
+        "LINE_BOT_USER_ID",
+        Kind.OPTIONAL,
+        "",
+        "the channel's bot user id (`U` + 32 hex): webhook calls whose `destination` names "
+        "another bot are skipped; empty: asked of LINE (`GET /v2/bot/info`) once per process",
+        "line_bot_user_id",
+    ),
+    Setting(
         "LINE_PUSH_BACKOFF_SECONDS",
         Kind.FLOAT,
         "0.5",
@@ -173,7 +188,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DESK_EVENT_TTL_SECONDS",
         Kind.INT,
         "604800",
-        "how long event receipts (deduplication) are kept",
+        "how long event receipts (deduplication) and erasure tombstones are kept; older "
+        "events change nothing",
         "event_ttl_seconds",
         minimum=60,
         maximum=365 * _DAY,
@@ -191,7 +207,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DESK_POLICY_URL",
         Kind.TEXT,
         DEFAULT_POLICY_URL,
-        "where the full operations policy is published (shipped versions)",
+        "where the full operations policy is published (shipped versions): `https`, no "
+        "whitespace or control characters, at most 1,000 characters",
         "policy_url",
     ),
     Setting(
@@ -263,6 +280,41 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=100_000,
     ),
     Setting(
+        "DESK_RETENTION_DAYS",
+        Kind.INT,
+        "365",
+        "days after a session closes until the text of its messages and notes is erased "
+        "(0: the next retention run)",
+        "retention_days",
+        minimum=0,
+        maximum=36_500,
+    ),
+    Setting(
+        "DESK_INACTIVE_USER_DAYS",
+        Kind.INT,
+        "730",
+        "days without activity after which a user is erased entirely (as on request)",
+        "inactive_user_days",
+        minimum=1,
+        maximum=36_500,
+    ),
+    Setting(
+        "RETENTION_BATCH",
+        Kind.INT,
+        "500",
+        "sessions, and users, the retention timer handles at most per run",
+        "retention_batch",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "DESK_CONTACT",
+        Kind.TEXT,
+        DEFAULT_CONTACT,
+        "how users reach the operator (post, phone): told to users who ask for their data",
+        "contact",
+    ),
+    Setting(
         "DESK_FLOOD_PER_MINUTE",
         Kind.INT,
         "20",
@@ -318,13 +370,6 @@ SETTINGS: tuple[Setting, ...] = (
         "privacy_url",
     ),
     Setting(
-        "DESK_CONTACT",
-        Kind.TEXT,
-        DEFAULT_CONTACT,
-        "where users ask questions or object (the suspension notice)",
-        "contact",
-    ),
-    Setting(
         "DESK_STATS_K",
         Kind.INT,
         "10",
@@ -336,9 +381,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DESK_REQUIRE_APP_ROLES",
         Kind.BOOL,
-        "false",
-        "refuse admin callers without an App Service principal",
+        "true",
+        "every admin caller needs an app role (a principal's, or `DESK_KEY_CALLER_ROLE` for "
+        "the function key alone); empty in local development means `false`, and `false` is "
+        "refused outside it",
         "require_app_roles",
+    ),
+    Setting(
+        "DESK_KEY_CALLER_ROLE",
+        Kind.OPTIONAL,
+        "",
+        "the app role a caller with only the function key holds while roles are required: "
+        "empty (none: refused), `Desk.Expert` or `Desk.Admin`",
+        "key_caller_role",
+    ),
+    Setting(
+        "WEBSITE_AUTH_ENABLED",
+        Kind.BOOL,
+        "false",
+        "set by App Service: `true` when its authentication is on, and only then is "
+        "`X-MS-CLIENT-PRINCIPAL` believed (the local host sets it in development); never set "
+        "it yourself in Azure",
+        "app_service_auth",
     ),
     Setting(
         "HOUSEKEEPING_SCHEDULE",
@@ -361,6 +425,14 @@ SETTINGS: tuple[Setting, ...] = (
         "NCRONTAB of the purge timer (03:00 Japan time); a required app setting",
         None,
     ),
+    Setting(
+        "RETENTION_SCHEDULE",
+        Kind.SCHEDULE,
+        "0 0 19 * * *",
+        "NCRONTAB of the retention timer `purge_expired` (04:00 Japan time); a required app "
+        "setting",
+        None,
+    ),
 )
 
 
@@ -373,6 +445,7 @@ class Settings:
     line_channel_access_token: str
     line_api_base_url: str
     line_timeout_seconds: float
+    line_bot_user_id: str | None
     cosmos_endpoint: str | None
     cosmos_key: str | None
     cosmos_database: str
@@ -393,13 +466,18 @@ class Settings:
     status_cache_seconds: float
     stats_k: int
     require_app_roles: bool
+    key_caller_role: str | None
+    app_service_auth: bool
     ended_referral: str
     privacy_url: str
-    contact: str
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
     followup_hours: int
+    retention_days: int
+    inactive_user_days: int
+    retention_batch: int
+    contact: str
 
     @property
     def store_kind(self) -> str:
@@ -500,11 +578,18 @@ def settings_from(env: Mapping[str, str]) -> Settings:
                 f"{setting.name} is missing or a placeholder (placeholders are for local "
                 "development against the LINE simulator only)"
             )
+    _check_app_roles(values, problems, environment, given=raw("DESK_REQUIRE_APP_ROLES"))
     endpoint = values.get("COSMOS_ENDPOINT")
     if endpoint and values.get("COSMOS_VERIFY_TLS") is False and not _is_loopback(endpoint):
         problems["COSMOS_VERIFY_TLS"] = (
             "COSMOS_VERIFY_TLS=false is only for an emulator on this machine"
         )
+    bot = values.get("LINE_BOT_USER_ID")
+    if bot is not None and not is_line_user_id(bot):
+        problems["LINE_BOT_USER_ID"] = "LINE_BOT_USER_ID must be U and 32 lowercase hex digits"
+    policy_url = values.get("DESK_POLICY_URL")
+    if policy_url is not None and (problem := policy_url_problem(policy_url)):
+        problems["DESK_POLICY_URL"] = f"DESK_POLICY_URL {problem}"
     hours_names = ("DESK_BUSINESS_HOURS", "DESK_BUSINESS_DAYS", "DESK_CLOSED_DATES")
     hours: BusinessHours | None = None
     if "DESK_CLOSED_ON_HOLIDAYS" in values:
@@ -528,6 +613,24 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         )
     fields = {s.field: values[s.name] for s in SETTINGS if s.field is not None}
     return Settings(environment=environment, business_hours=hours, **fields)
+
+
+def _check_app_roles(
+    values: dict[str, Any], problems: dict[str, str], environment: str, *, given: str
+) -> None:
+    """Outside local development every admin caller needs an app role; `false` is a
+    development convenience (and its default there)."""
+    local = environment.lower() in LOCAL_ENVIRONMENTS
+    if local and not given:
+        values["DESK_REQUIRE_APP_ROLES"] = False
+    if values.get("DESK_REQUIRE_APP_ROLES") is False and not local:
+        problems["DESK_REQUIRE_APP_ROLES"] = (
+            "DESK_REQUIRE_APP_ROLES=false is only for local development"
+        )
+    if values.get("DESK_KEY_CALLER_ROLE") not in (None, *APP_ROLES):
+        problems["DESK_KEY_CALLER_ROLE"] = (
+            f"DESK_KEY_CALLER_ROLE must be empty or one of {', '.join(APP_ROLES)}"
+        )
 
 
 _lock = threading.Lock()

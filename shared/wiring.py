@@ -33,18 +33,28 @@ from shared.services.conversation import Conversation
 from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
+from shared.services.exports import UserExports
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.services.pushing import Pusher
-from shared.services.records import ConsentLog, EventReceipts, MessageLog, SessionIndex, Users
-from shared.services.replies import DeskFacts, Replies
+from shared.services.records import (
+    ActivityDirectory,
+    ConsentLog,
+    EventReceipts,
+    MessageLog,
+    SessionIndex,
+    Users,
+)
+from shared.services.replies import Replies
 from shared.services.reporting import Reports
+from shared.services.retention import Retention
 from shared.services.richmenus import RichMenuLinker
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 from shared.services.webhook import WebhookService
 from shared.texts.catalogue import load_catalogue
 
@@ -61,6 +71,8 @@ class Desk:
     experts: ExpertDesk
     moderation: Moderation
     eraser: Eraser
+    retention: Retention
+    exports: UserExports
     auditor: Auditor
     replies: Replies
     status: StatusBoard
@@ -96,7 +108,20 @@ def build_desk(
     users = Users(store)
     statistics = Statistics(StatEntries(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
-    policies = PolicyRegistry(store, load_shipped_policies(settings.policy_url), clock)
+    replies = Replies(
+        load_catalogue(),
+        retention_days=settings.retention_days,
+        inactive_days=settings.inactive_user_days,
+        contact=settings.contact,
+        privacy_url=settings.privacy_url,
+        helplines=load_helplines(),
+    )
+    policies = PolicyRegistry(
+        store,
+        load_shipped_policies(settings.policy_url),
+        clock,
+        check_messages=replies.check_policy_messages,
+    )
     consent = ConsentService(
         users,
         ConsentLog(store),
@@ -105,14 +130,6 @@ def build_desk(
         prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
         statistics=statistics,
     )
-    facts = DeskFacts(
-        privacy_url=settings.privacy_url,
-        contact=settings.contact,
-        # Set by the retention settings where this build has them (DESK_RETENTION_DAYS).
-        retention_days=getattr(settings, "retention_days", None),
-        helplines=load_helplines(),
-    )
-    replies = Replies(load_catalogue(), facts)
     index, messages = SessionIndex(store), MessageLog(store)
     menus = RichMenuLinker(messenger) if isinstance(messenger, RichMenuApi) else None
     sessions = Sessions(
@@ -125,8 +142,10 @@ def build_desk(
         menus=menus,
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
+    tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
+        store=store,
         users=users,
         flags=flags,
         suspensions=suspensions,
@@ -150,6 +169,7 @@ def build_desk(
         auditor=auditor,
         hash_key=settings.hash_key,
         clock=clock,
+        tombstones=tombstones,
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
     status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
@@ -167,6 +187,7 @@ def build_desk(
         topics=load_topics(),
         hours=settings.business_hours,
         clock=clock,
+        tombstones=tombstones,
         crisis_words=load_crisis_words(),
     )
     experts = ExpertDesk(
@@ -188,6 +209,9 @@ def build_desk(
         ),
         conversation=conversation,
         hash_key=settings.hash_key,
+        bot_user_id=_bot_user_id(settings, messenger),
+        event_ttl_seconds=settings.event_ttl_seconds,
+        clock=clock,
     )
     return Desk(
         settings=settings,
@@ -205,12 +229,43 @@ def build_desk(
         experts=experts,
         moderation=moderation,
         eraser=eraser,
+        retention=Retention(
+            store=store,
+            index=index,
+            messages=messages,
+            users=users,
+            directory=ActivityDirectory(store),
+            eraser=eraser,
+            auditor=auditor,
+            clock=clock,
+        ),
+        exports=UserExports(
+            users=users,
+            consents=ConsentLog(store),
+            index=index,
+            messages=messages,
+            flags=flags,
+            suspensions=suspensions,
+            store=store,
+            auditor=auditor,
+            texts=load_catalogue(),
+            hash_key=settings.hash_key,
+            clock=clock,
+        ),
         auditor=auditor,
         replies=replies,
         status=status,
         reports=Reports(StatEntries(store), settings.stats_k),
         messenger=messenger,
     )
+
+
+def _bot_user_id(settings: Settings, messenger: LineMessenger) -> Callable[[], str]:
+    """LINE_BOT_USER_ID when set, else LINE's bot info (the client keeps it per process)."""
+    configured = settings.line_bot_user_id
+    if configured:
+        return lambda: configured
+    return messenger.bot_user_id
 
 
 _lock = threading.Lock()

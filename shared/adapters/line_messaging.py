@@ -12,6 +12,7 @@ their text (which quotes LINE's response) never reaches a log.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from typing import Any
 
@@ -34,15 +35,16 @@ class LineApiClient:
         self._timeout = timeout_seconds
         self._lock = threading.Lock()
         self._api: Any = None
+        self._bot_user_id: str | None = None
 
     def warm_up(self) -> None:
         """Import the SDK, build the client and its message models now, not on the first
         message."""
-        api = self._messaging_api()
-        # Opens the pooled connection (bot info is free and changes nothing); a warm-up that
-        # fails must not stop the instance from starting.
-        with contextlib.suppress(Exception):
-            api.get_bot_info_with_http_info(_request_timeout=self._timeout, _preload_content=False)
+        self._messaging_api()
+        # Opens the pooled connection and keeps the bot's id for the webhook (bot info is free
+        # and changes nothing); a warm-up that fails must not stop the instance from starting.
+        with contextlib.suppress(LineApiError):
+            self.bot_user_id()
         button = PostbackButton("-", "-")
         _to_sdk(TextMessage("-", quick_replies=(button,)))
         _to_sdk(ConfirmMessage("-", "-", button, button))
@@ -116,6 +118,24 @@ class LineApiClient:
             ),
         )
 
+    def bot_user_id(self) -> str:
+        """The channel's bot user id from `GET /v2/bot/info`, asked once per process."""
+        if self._bot_user_id is None:
+            response = self._call(
+                "bot info",
+                lambda api: api.get_bot_info_with_http_info(
+                    _request_timeout=self._timeout, _preload_content=False
+                ),
+            )
+            try:
+                user_id = json.loads(response.raw_data)["userId"]
+            except (AttributeError, TypeError, ValueError, KeyError):
+                user_id = None
+            if not isinstance(user_id, str) or not user_id:
+                raise LineApiError("LINE bot info has no userId")
+            self._bot_user_id = user_id
+        return self._bot_user_id
+
     def _messaging_api(self) -> Any:
         with self._lock:
             if self._api is None:
@@ -132,16 +152,16 @@ class LineApiClient:
                 self._api = MessagingApi(ApiClient(configuration))
             return self._api
 
-    def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> None:
+    def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> Any:
         from linebot.v3.messaging.exceptions import ApiException  # noqa: PLC0415
 
         api = self._messaging_api()
         try:
-            call(api)
+            return call(api)
         except ApiException as exc:
             status = int(exc.status) if exc.status else None
             if status in accepted_statuses:
-                return
+                return None
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
             if what == "reply" and status == 400 and "reply token" in str(body).lower():
                 raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None

@@ -31,6 +31,8 @@ from shared.domain.events import (
     TextMessageEvent,
     UnfollowEvent,
     UnsendEvent,
+    is_line_user_id,
+    is_readable_timestamp,
 )
 from shared.errors import MalformedPayload, SignatureError
 
@@ -68,7 +70,10 @@ def parse_events(body: bytes) -> DecodedBody:
     """The events of a signed webhook body, as the desk's dataclasses.
 
     A body that is not a LINE payload is refused whole (MalformedPayload). One event that
-    cannot be read is skipped and counted, so it does not take the others down with it.
+    cannot be read is skipped and counted, so it does not take the others down with it, and
+    neither does one that no retry could ever store: a string holding a lone surrogate (valid
+    JSON, not encodable text), or a timestamp beyond what a clock can hold (the year 10000).
+    An event whose `userId` is not of LINE's form is skipped and counted apart.
     """
     try:
         payload = json.loads(body.decode("utf-8"))
@@ -77,15 +82,41 @@ def parse_events(body: bytes) -> DecodedBody:
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedPayload("body has no events list")
     events: list[Event] = []
-    unreadable = 0
+    unreadable = bad_user_id = 0
     for position, raw in enumerate(payload["events"]):
         try:
+            _check_encodable(raw)
             event = _parse_event(raw)
         except MalformedPayload:
             unreadable += 1
-        else:
-            events.append(replace(event, meta=replace(event.meta, position=position)))
-    return DecodedBody(events, unreadable)
+            continue
+        user_id = event.meta.source.user_id
+        if user_id is not None and not is_line_user_id(user_id):
+            bad_user_id += 1
+            continue
+        events.append(replace(event, meta=replace(event.meta, position=position)))
+    destination = payload.get("destination")
+    return DecodedBody(
+        events,
+        unreadable,
+        bad_user_id,
+        destination if isinstance(destination, str) else None,
+    )
+
+
+def _check_encodable(raw: Any) -> None:
+    """Refuse an event holding a lone surrogate (`"\\ud800"`): JSON allows it, UTF-8 does not,
+    so no store would ever take it and every redelivery would fail the same way."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise MalformedPayload("an event holds text that is not Unicode") from None
+
+
+def _timestamp(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not is_readable_timestamp(value):
+        raise MalformedPayload("an event's timestamp is not a readable time")
+    return value
 
 
 def _parse_event(raw: Any) -> Event:
@@ -136,11 +167,10 @@ def _meta_from_raw(raw: dict[str, Any]) -> EventMeta:
     if not isinstance(event_id, str) or not event_id:
         raise MalformedPayload("an event has no webhookEventId")
     delivery = _object(raw.get("deliveryContext"))
-    timestamp = raw.get("timestamp")
     return EventMeta(
         event_id=event_id,
         event_type=str(raw["type"]),
-        timestamp_ms=timestamp if isinstance(timestamp, int) else 0,
+        timestamp_ms=_timestamp(raw.get("timestamp")),
         source=_source(
             str(source.get("type", "")),
             source.get("userId"),
@@ -175,7 +205,7 @@ def _meta(sdk_event: Any, raw: dict[str, Any]) -> EventMeta:
     return EventMeta(
         event_id=event_id,
         event_type=raw["type"],
-        timestamp_ms=int(sdk_event.timestamp),
+        timestamp_ms=_timestamp(sdk_event.timestamp),
         source=_source(
             sdk_source.type,
             getattr(sdk_source, "user_id", None),

@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
+
+_LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
+
+# The latest moment a `datetime` can hold: a timestamp beyond it (the year 10000) cannot be
+# read as a time at all, so such an event is unreadable.
+MAX_TIMESTAMP_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000)
+
+
+def is_line_user_id(value: str) -> bool:
+    """True for the form LINE gives user ids: `U` and 32 lowercase hex digits, nothing else."""
+    return _LINE_USER_ID.fullmatch(value) is not None
+
+
+def is_readable_timestamp(value: int) -> bool:
+    """True for a webhook timestamp (milliseconds since the epoch) a `datetime` can hold."""
+    return 0 <= value <= MAX_TIMESTAMP_MS
 
 
 class SourceKind(StrEnum):
@@ -147,7 +165,12 @@ Event = (
 
 @dataclass(frozen=True)
 class DecodedBody:
-    """The events of one webhook call, and how many could not be read (skipped, counted)."""
+    """The events of one webhook call, and those skipped at parsing, counted by reason:
+    `unreadable` (malformed, a lone surrogate, a timestamp no clock can hold) and
+    `bad_user_id` (a `userId` not of LINE's form). `destination` is the bot user id LINE
+    addressed the call to (None when absent)."""
 
     events: list[Event]
     unreadable: int = 0
+    bad_user_id: int = 0
+    destination: str | None = None

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 # LINE's limits: at most 5 messages per reply or push, at most 5,000 characters per text;
 # a confirm template's text holds 240 characters, its alt text 400, a button label 20, and a
-# message takes at most 13 quick-reply chips.
+# message takes at most 13 quick-reply chips; a postback's data and display text hold 300.
+# LINE counts characters in UTF-16 code units (an emoji outside the Basic Multilingual Plane
+# counts 2), so every check here does too.
 MAX_MESSAGES_PER_CALL = 5
 MAX_TEXT_LENGTH = 5000
 MAX_CONFIRM_TEXT = 240
 MAX_ALT_TEXT = 400
 MAX_LABEL = 20
+MAX_POSTBACK_DATA = 300
 MAX_QUICK_REPLIES = 13
+# A policy link the desk puts into its messages: short enough that every message carrying it
+# stays far inside LINE's limits.
+MAX_POLICY_URL = 1000
+
+
+def utf16_length(text: str) -> int:
+    """The length of `text` as LINE counts it: UTF-16 code units (2 for U+10000 and above)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def policy_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the policy's link in LINE messages, or None when it can: `https`
+    with a host, no whitespace, control or format characters, at most 1,000 characters."""
+    if utf16_length(url) > MAX_POLICY_URL:
+        return f"must be at most {MAX_POLICY_URL} characters"
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in url):
+        return "must not hold whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "must be an https address"
+    if parts.scheme != "https" or not parts.hostname:
+        return "must be an https address with a host"
+    return None
 
 
 @dataclass(frozen=True)
@@ -24,8 +53,12 @@ class PostbackButton:
     display_text: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.label) <= MAX_LABEL:
+        if not 1 <= utf16_length(self.label) <= MAX_LABEL:
             raise ValueError(f"a button label holds 1..{MAX_LABEL} characters")
+        if utf16_length(self.data) > MAX_POSTBACK_DATA or (
+            self.display_text is not None and utf16_length(self.display_text) > MAX_POSTBACK_DATA
+        ):
+            raise ValueError(f"postback data and display text hold {MAX_POSTBACK_DATA} characters")
 
 
 @dataclass(frozen=True)
@@ -36,7 +69,7 @@ class TextMessage:
     quick_replies: tuple[PostbackButton, ...] = ()
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.text) <= MAX_TEXT_LENGTH:
+        if not 1 <= utf16_length(self.text) <= MAX_TEXT_LENGTH:
             raise ValueError(f"text must be 1..{MAX_TEXT_LENGTH} characters")
         if len(self.quick_replies) > MAX_QUICK_REPLIES:
             raise ValueError(f"at most {MAX_QUICK_REPLIES} quick replies")
@@ -52,9 +85,9 @@ class ConfirmMessage:
     no: PostbackButton
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.text) <= MAX_CONFIRM_TEXT:
+        if not 1 <= utf16_length(self.text) <= MAX_CONFIRM_TEXT:
             raise ValueError(f"confirm text must be 1..{MAX_CONFIRM_TEXT} characters")
-        if not 1 <= len(self.alt_text) <= MAX_ALT_TEXT:
+        if not 1 <= utf16_length(self.alt_text) <= MAX_ALT_TEXT:
             raise ValueError(f"alt text must be 1..{MAX_ALT_TEXT} characters")
 
 

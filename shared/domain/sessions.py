@@ -134,6 +134,7 @@ class Session:
     follow_up_until: datetime | None = None
     handovers: tuple[Handover, ...] = ()
     urgent: bool = False
+    text_erased_at: datetime | None = None
     etag: str | None = None
 
     @property
@@ -184,6 +185,7 @@ class Session:
 
     def release(self, by: str, note: str | None, now: datetime) -> Session:
         """Back to the queue (unassigned), with the note for whoever picks it up."""
+        note = self._kept(note)
         moved = Handover(HandoverAction.RELEASE, by, now, from_=self.assigned_to, note=note)
         status = SessionStatus.WAITING if self.is_open else self.status
         return replace(
@@ -196,6 +198,7 @@ class Session:
 
     def transfer(self, by: str, to: str, note: str | None, now: datetime) -> Session:
         """Handed to the expert `to`, with a note."""
+        note = self._kept(note)
         moved = Handover(HandoverAction.TRANSFER, by, now, from_=self.assigned_to, to=to, note=note)
         status = SessionStatus.ACTIVE if self.is_open else self.status
         return replace(
@@ -226,6 +229,34 @@ class Session:
             outcome=outcome,
             follow_up_until=follow_up_until,
         )
+
+    def _kept(self, note: str | None) -> str | None:
+        """A note to store: none once the retention period has erased the session's text."""
+        return None if self.text_erased_at is not None else note
+
+    @property
+    def text_expired(self) -> bool:
+        """The retention timer has erased its messages' and notes' text."""
+        return self.text_erased_at is not None
+
+    def without_text(self, now: datetime) -> Session:
+        """The session after its retention period: hand-over notes erased, marked as such."""
+        return replace(
+            self,
+            handovers=tuple(replace(h, note=None) for h in self.handovers),
+            text_erased_at=self.text_erased_at or now,
+        )
+
+    def retention_due(self, cutoff: datetime, now: datetime) -> str | None:
+        """Why the retention timer must leave this session's text alone (None: erase it):
+        `open`, `recent` (closed after `cutoff`) or `followup` (an expert may still answer)."""
+        if self.is_open or self.closed_at is None:
+            return "open"
+        if self.closed_at > cutoff:
+            return "recent"
+        if self.follow_up_until is not None and self.follow_up_until > now:
+            return "followup"
+        return None
 
     def with_outcome(self, outcome: str) -> Session:
         """The outcome an expert records after the user ended the session."""

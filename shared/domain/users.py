@@ -42,6 +42,10 @@ class UserRecord:
     wait_event_id: str | None = None
     status_answered_at: datetime | None = None
     draft_at: datetime | None = None
+    # The day under which the activity directory lists the user (the retention timer's index).
+    listed_day: str | None = None
+    erased_at: datetime | None = None
+    """When this user's earlier data was erased: events sent before it change nothing."""
     etag: str | None = None
 
     @property

@@ -12,7 +12,7 @@ from shared.entrypoints.http import (
     respond,
 )
 from shared.entrypoints.identity import ADMIN, operator_from, requires, who_from
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, ValidationError
 from shared.services.catalog import load_openapi
 from shared.services.ports import DESK
 from shared.wiring import get_desk
@@ -49,6 +49,28 @@ def admin_get_user(req: func.HttpRequest) -> func.HttpResponse:
     return respond(
         lambda: json_response(get_desk().admin.user(req.route_params["userId"], who_from(req)))
     )
+
+
+@bp.route(
+    route="api/admin/users/{userId}/export", methods=["GET"], auth_level=func.AuthLevel.FUNCTION
+)
+@requires(ADMIN)
+def admin_export_user(req: func.HttpRequest) -> func.HttpResponse:
+    """Everything the desk holds about a user (開示), as JSON with a printable Japanese `text`;
+    `?format=text` gives only the text, as text/plain (audited)."""
+
+    def work() -> func.HttpResponse:
+        shape = req.params.get("format") or "json"
+        if shape not in ("json", "text"):
+            raise ValidationError("format: json or text")
+        export = get_desk().exports.export(req.route_params["userId"], who_from(req))
+        if shape == "text":
+            return func.HttpResponse(
+                export["text"], status_code=200, mimetype="text/plain", charset="utf-8"
+            )
+        return json_response(export)
+
+    return respond(work)
 
 
 @bp.route(route="api/admin/policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

@@ -16,7 +16,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 @bp.route(route="api/admin/flags", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @requires(ADMIN)
 def admin_list_flags(req: func.HttpRequest) -> func.HttpResponse:
-    """Flags to review: `?status=open|dismissed&limit=&cursor=`, oldest first."""
+    """Flags to review: `?status=open|dismissed|actioned&limit=&cursor=`, oldest first."""
     params = req.params
     return respond(
         lambda: json_response(
@@ -62,7 +62,8 @@ def admin_restrict_user(req: func.HttpRequest) -> func.HttpResponse:
 )
 @requires(ADMIN)
 def admin_suspend_user(req: func.HttpRequest) -> func.HttpResponse:
-    """`{"clause": "8(3)", "reason": ...}`: suspend; the purge timer erases them after a grace."""
+    """`{"clause": "8(3)", "reason": ...}`: suspend (their open flags are actioned); the purge
+    timer erases them after a grace."""
 
     def work() -> func.HttpResponse:
         body = json_body(req)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,11 @@ def json_body(req: func.HttpRequest, *, optional: bool = False) -> dict[str, Any
         return {}
     try:
         payload = json.loads(req.get_body().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ValidationError("the body must be a JSON object (UTF-8)") from None
+    except (ValueError, RecursionError):
+        # ValueError: not UTF-8, not JSON, or an integer past Python's 4,300-digit limit.
+        raise ValidationError("body: a JSON object (UTF-8)") from None
     if not isinstance(payload, dict):
-        raise ValidationError("the body must be a JSON object")
+        raise ValidationError("body: a JSON object")
     return payload
 
 
@@ -48,13 +50,14 @@ _PUBLIC_MESSAGES = {
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+_DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: str.isdigit also passes "²" and "١"
 
 
 def page_size(limit: str | None) -> int:
     """`?limit=`: 1-200, 50 when absent."""
     if limit is None:
         return DEFAULT_PAGE
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+    if not _DIGITS.fullmatch(limit) or not 1 <= int(limit) <= MAX_PAGE:
         raise ValidationError(f"limit: a whole number from 1 to {MAX_PAGE}")
     return int(limit)
 

@@ -1,4 +1,16 @@
-"""Who is calling the admin API: App Service authentication's principal, or a named operator."""
+"""Who is calling the admin API: App Service authentication's principal, or the function key.
+
+The rules (README, "Who may call the admin API"):
+- `X-MS-CLIENT-PRINCIPAL` is believed only where App Service authentication is on
+  (`WEBSITE_AUTH_ENABLED`, set by the platform, which then replaces any header a client sends;
+  the local host sets it in local development, where it plays that part). Anywhere else a
+  request carrying the header is refused with 403: a forged principal never grants a role.
+- A caller without a principal is the function key (`function-key`). Where app roles are
+  required (DESK_REQUIRE_APP_ROLES, the default outside development) it holds only the role
+  DESK_KEY_CALLER_ROLE grants it, none by default; in development without them, every role.
+- The `operator` a key-only caller names is asserted, not verified: it names the assignee or
+  author, and the audit records the key as who acted and the operator as asserted.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +18,28 @@ import base64
 import binascii
 import functools
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
 
-from shared.config import get_settings
+from shared.config import Settings, get_settings
 from shared.entrypoints.http import configuration_response, refuse
 from shared.errors import AuthorizationError, ConfigurationError, DeskError, ValidationError
+from shared.services.audit import Actor
 
 HttpFunction = Callable[[func.HttpRequest], func.HttpResponse]
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 _NAME_CLAIMS = ("name", "preferred_username", "email")
 MAX_OPERATOR = 100
+MAX_PRINCIPAL = 16_384  # characters of the header; App Service's are a few hundred to a few KB
+KEY_CALLER = "function-key"  # who a caller with only the function key is, in the audit
+
+EXPERT = "Desk.Expert"
+ADMIN = "Desk.Admin"
 
 
 @dataclass(frozen=True)
@@ -31,83 +50,143 @@ class Principal:
     roles: frozenset[str]
 
 
-def principal_from(req: func.HttpRequest) -> Principal | None:
-    """The caller App Service authentication vouches for, if the header is there."""
-    header = req.headers.get(PRINCIPAL_HEADER)
-    if not header:
+def _bad(why: str) -> ValidationError:
+    return ValidationError(f"{PRINCIPAL_HEADER}: {why}")
+
+
+def _strings(value: object, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(f"{field} must be a list of strings")
+    return value
+
+
+def _printable_name(value: str) -> str | None:
+    name = value.strip()
+    if not name or any(unicodedata.category(ch).startswith("C") for ch in name):
         return None
+    return name
+
+
+def parse_principal(header: str) -> Principal:
+    """The principal in an `X-MS-CLIENT-PRINCIPAL` header (base64 JSON), or a ValidationError
+    naming the header and what is wrong with it."""
+    if len(header) > MAX_PRINCIPAL:
+        raise _bad(f"at most {MAX_PRINCIPAL} characters")
     try:
         data: Any = json.loads(base64.b64decode(header, validate=True))
-    except (binascii.Error, ValueError):
-        raise ValidationError(f"{PRINCIPAL_HEADER} is not base64 JSON") from None
+    except (binascii.Error, ValueError, RecursionError):
+        raise _bad("not base64 JSON (UTF-8)") from None
     if not isinstance(data, dict):
-        raise ValidationError(f"{PRINCIPAL_HEADER} is not a principal")
-    claims = [c for c in data.get("claims") or [] if isinstance(c, dict)]
-    name_types = (data.get("name_typ"), *_NAME_CLAIMS)
-    role_type = data.get("role_typ") or "roles"
-    name = next(
-        (str(c.get("val")) for t in name_types for c in claims if t and c.get("typ") == t),
-        data.get("userDetails") or "",
-    )
-    roles = {str(c.get("val")) for c in claims if c.get("typ") in (role_type, "roles")}
-    roles.update(str(r) for r in data.get("userRoles") or [])
-    if not name:
-        raise ValidationError(f"{PRINCIPAL_HEADER} names nobody")
-    return Principal(name=name[:MAX_OPERATOR], roles=frozenset(roles))
+        raise _bad("not a JSON object")
+    claims = data.get("claims")
+    if claims is None:
+        claims = []
+    if not isinstance(claims, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("typ"), str) and isinstance(c.get("val"), str)
+        for c in claims
+    ):
+        raise _bad("claims must be a list of {typ, val} strings")
+    types: dict[str, str] = {}
+    for field in ("name_typ", "role_typ"):
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            raise _bad(f"{field} must be a string")
+        types[field] = value or ""
+    details = data.get("userDetails")
+    if details is not None and not isinstance(details, str):
+        raise _bad("userDetails must be a string")
+    name_types = [t for t in (types["name_typ"], *_NAME_CLAIMS) if t]
+    named = [c["val"] for t in name_types for c in claims if c["typ"] == t]
+    name = next(iter(named), details or "")
+    role_types = {types["role_typ"] or "roles", "roles"}
+    roles = {c["val"] for c in claims if c["typ"] in role_types}
+    roles.update(_strings(data.get("userRoles"), "userRoles"))
+    printable = _printable_name(name)
+    if printable is None:
+        raise _bad("names nobody (or with control characters)")
+    return Principal(name=printable[:MAX_OPERATOR], roles=frozenset(roles))
+
+
+def trusted_principal(req: func.HttpRequest, settings: Settings) -> Principal | None:
+    """The caller App Service authentication vouches for; None without the header.
+
+    A header where authentication is off is refused (AuthorizationError): nothing stripped a
+    client's own, so it proves nothing.
+    """
+    header = req.headers.get(PRINCIPAL_HEADER)
+    if header is None or header == "":
+        return None
+    if not settings.app_service_auth:
+        raise AuthorizationError(
+            f"{PRINCIPAL_HEADER}: not accepted here, because App Service authentication is off"
+        )
+    return parse_principal(header)
+
+
+def _asserted(value: object) -> str | None:
+    if not isinstance(value, str) or len(value.strip()) > MAX_OPERATOR:
+        return None
+    return _printable_name(value)
 
 
 def operator_from(req: func.HttpRequest, body: dict[str, Any]) -> str:
-    """The expert acting: the signed-in principal, else `operator` in the body."""
-    principal = principal_from(req)
+    """The expert acting: the signed-in principal, else `operator` in the body (an Actor: the
+    function key's caller asserting that name)."""
+    principal = trusted_principal(req, get_settings())
     if principal is not None:
         return principal.name
-    operator = body.get("operator")
-    if isinstance(operator, str) and 0 < len(operator.strip()) <= MAX_OPERATOR:
-        return operator.strip()
-    raise ValidationError(
-        "operator: sign in through App Service authentication, or name the operator "
-        f"(1-{MAX_OPERATOR} characters) in the body"
-    )
+    operator = _asserted(body.get("operator"))
+    if operator is None:
+        raise ValidationError(
+            "operator: sign in through App Service authentication, or name the operator "
+            f"(1-{MAX_OPERATOR} characters, no control characters) in the body"
+        )
+    return Actor(operator, KEY_CALLER)
 
 
 def who_from(req: func.HttpRequest) -> str:
-    """Who to name in the audit for a read: the principal, an `operator` parameter, or the key."""
-    principal = principal_from(req)
+    """Who to name in the audit for a read: the principal, else the key (with the `operator`
+    parameter, if given, as asserted)."""
+    principal = trusted_principal(req, get_settings())
     if principal is not None:
         return principal.name
-    named = (req.params.get("operator") or "").strip()
-    return named[:MAX_OPERATOR] if named else "function-key"
-
-
-EXPERT = "Desk.Expert"
-ADMIN = "Desk.Admin"
+    raw = req.params.get("operator")
+    if raw is None:
+        return KEY_CALLER
+    operator = _asserted(raw)
+    if operator is None:
+        raise ValidationError(
+            f"operator: 1-{MAX_OPERATOR} characters without control characters, or omit it"
+        )
+    return Actor(operator, KEY_CALLER)
 
 
 def holds_admin(req: func.HttpRequest) -> bool:
-    """Does the signed-in principal hold Desk.Admin? A function key alone never does: taking
-    over another expert's session needs the app role from App Service authentication."""
+    """Does the signed-in principal hold Desk.Admin? A function key alone never does (whatever
+    DESK_KEY_CALLER_ROLE grants): taking over another expert's session needs the app role from
+    App Service authentication."""
     try:
-        principal = principal_from(req)
-    except ValidationError:
+        principal = trusted_principal(req, get_settings())
+    except DeskError:
         return False
     return principal is not None and ADMIN in principal.roles
 
 
-def check_role(req: func.HttpRequest, role: str, *, required: bool) -> None:
-    """With App Service authentication on, the caller needs `role` (Desk.Admin may do all).
-
-    The function key is checked by the host before this. `required` (DESK_REQUIRE_APP_ROLES)
-    refuses callers without a principal: set it where authentication is on, since only then
-    does App Service strip a client's own X-MS-CLIENT-PRINCIPAL header.
-    """
-    try:
-        principal = principal_from(req)
-    except ValidationError:
-        raise AuthorizationError(f"{PRINCIPAL_HEADER} is not a valid principal") from None
+def check_role(req: func.HttpRequest, role: str, settings: Settings) -> None:
+    """403 unless the caller holds `role` (Desk.Admin may do all); 400 for a malformed
+    principal. The function key is checked by the host before this."""
+    principal = trusted_principal(req, settings)
     if principal is None:
-        if required:
-            raise AuthorizationError("sign in through App Service authentication")
-        return
+        if not settings.require_app_roles:
+            return  # local development only (config refuses it elsewhere)
+        granted = settings.key_caller_role
+        if granted is not None and granted in (role, ADMIN):
+            return
+        raise AuthorizationError(
+            f"sign in through App Service authentication: the {role} app role is needed"
+        )
     if role not in principal.roles and ADMIN not in principal.roles:
         raise AuthorizationError(f"the {role} app role is needed")
 
@@ -125,7 +204,7 @@ def requires(role: str) -> Callable[[HttpFunction], HttpFunction]:
                 # function key) is told which settings are wrong, and the log says it too.
                 return configuration_response(exc)
             try:
-                check_role(req, role, required=settings.require_app_roles)
+                check_role(req, role, settings)
             except DeskError as exc:
                 return refuse(exc)
             return function(req)

@@ -67,3 +67,18 @@ def _purge() -> RunSummary:
 def purge_suspended(timer: func.TimerRequest) -> None:
     """Erase users suspended longer than PURGE_GRACE_DAYS (daily at 03:00 Japan time)."""
     run_and_report("purge_suspended", _purge)
+
+
+def _purge_expired() -> RunSummary:
+    desk = get_desk()
+    settings = desk.settings
+    return desk.retention.purge_expired(
+        settings.retention_days, settings.inactive_user_days, settings.retention_batch
+    )
+
+
+@bp.timer_trigger(schedule="%RETENTION_SCHEDULE%", arg_name="timer", run_on_startup=False)
+def purge_expired(timer: func.TimerRequest) -> None:
+    """Erase the text of sessions closed longer ago than DESK_RETENTION_DAYS, and users
+    without activity for DESK_INACTIVE_USER_DAYS (daily at 04:00 Japan time)."""
+    run_and_report("purge_expired", _purge_expired)

@@ -1,13 +1,48 @@
-"""The audit trail: every admin action, and every admin read of a user's messages."""
+"""The audit trail: every admin action, and every admin read of a user's messages.
+
+Records name users by keyed hash only. After an erasure a user's records keep the action,
+the time and the actor, and nothing that links them to what was erased (no session ids,
+flag ids, reasons, outcomes or counts):
+- a suspended user keeps their keyed hash (the suspension list keeps it too, so that they
+  stay suspended; the policy allows exactly that);
+- anyone else (erased on request, in the chat, or a purged user later reinstated) is named
+  by a random erasure token instead, drawn once per erasure and stored nowhere else. Whoever
+  holds `DESK_HASH_KEY` and a LINE user id can compute the keyed hash, so a hash left in the
+  trail would still say what was done about that person; the token says only that these
+  records are about one and the same erased person.
+Every record about a user must therefore name them through `user_id` (never in `details`),
+so that the erasure finds it.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from shared.domain.privacy import user_key
 from shared.services.desk_records import AuditLog, AuditRecord
 from shared.services.paging import page_of
 from shared.services.ports import Clock
+
+ERASED_SUBJECT_PREFIX = "erased-"
+
+
+def erasure_token() -> str:
+    """A fresh random name for an erased user's audit records (not derived from anything)."""
+    return ERASED_SUBJECT_PREFIX + secrets.token_hex(16)
+
+
+class Actor(str):
+    """An operator's name that a caller asserted but nobody verified (a function key's caller
+    naming `operator`). It serves as the name wherever one is needed (a session's assignee, a
+    message's author); the audit records `caller` as who acted and this name as asserted."""
+
+    caller: str
+
+    def __new__(cls, asserted: str, caller: str) -> Actor:
+        actor = super().__new__(cls, asserted)
+        actor.caller = caller
+        return actor
 
 
 class Auditor:
@@ -19,16 +54,32 @@ class Auditor:
         self._clock = clock
 
     def record(self, who: str, action: str, user_id: str | None = None, **details: Any) -> None:
-        """Append who did `action` (to which user), now."""
+        """Append who did `action` (to which user), now. An Actor is recorded as its caller,
+        with the operator it named as asserted."""
+        asserted = str(who) if isinstance(who, Actor) else None
         self._log.record(
             AuditRecord(
                 at=self._clock(),
-                who=who,
+                who=who.caller if isinstance(who, Actor) else who,
+                asserted_operator=asserted,
                 action=action,
                 user_key=user_key(self._hash_key, user_id) if user_id else None,
                 details=details,
             )
         )
+
+    def record_erased(self, who: str, action: str, subject: str) -> None:
+        """Append an action about a user already erased: action, time and actor, naming the
+        subject their records were scrubbed to (`scrub`), and no details."""
+        self._log.record(AuditRecord(at=self._clock(), who=who, action=action, user_key=subject))
+
+    def scrub(self, user_id: str, *, keep_hash: bool) -> str:
+        """Cut the user's records down to action, time and actor; returns what they now name:
+        the keyed hash (`keep_hash`, for a suspended user) or a fresh erasure token."""
+        key = user_key(self._hash_key, user_id)
+        subject = key if keep_hash else erasure_token()
+        self._log.scrub(key, subject)
+        return subject
 
     def page(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """One page, oldest first; `nextCursor` continues."""
@@ -39,6 +90,7 @@ class Auditor:
                     "id": r.record_id,
                     "at": r.at.isoformat(),
                     "who": r.who,
+                    "assertedOperator": r.asserted_operator,
                     "action": r.action,
                     "userKey": r.user_key,
                     "details": r.details,

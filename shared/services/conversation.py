@@ -3,10 +3,13 @@
 Each user event passes, in order:
 1. the suspension check (§9): a suspended user, or the keyed hash of one already erased, gets
    one notice and then silence; nothing they send is stored;
-   then the service status (§7): while the desk is not open, the state's notice once per user
-   and window, and nothing else (follows, consents and blocks are still recorded);
-2. the flood limits (§8(5)): over them, one notice and the messages are not stored;
-3. requests that need no consent: erasure of one's data (データ削除, with a confirmation);
+2. requests that need no consent: erasure of one's data (データ削除, with a confirmation),
+   honoured whatever the service status and the flood limits (§5: always honoured);
+   then a user the desk holds nothing about (new, or back after an erasure) starts as after a
+   first follow; then the service status (§7): while the desk is not open, the state's notice
+   once per user and window, and nothing else (follows, consents and blocks are still
+   recorded);
+3. the flood limits (§8(5)): over them, one notice and the messages are not stored;
 4. the consent gate (§3): until the user agrees to the current version, the only answer is
    the consent prompt (at most once every few minutes), and nothing the user sent is stored;
 5. the consultation (§4): a consented user picks a topic to open a session; their texts and
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain import postbacks
@@ -56,8 +59,9 @@ from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies, version_label
 from shared.services.service_status import StatusBoard
-from shared.services.sessions import Sessions
+from shared.services.sessions import Sessions, event_time
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 from shared.texts.catalogue import command_for
 
 Handler = Callable[[Any, Ticket], None]
@@ -67,8 +71,8 @@ Messages = tuple[OutboundMessage, ...]
 StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 
 # Commands a user may give without holding consent (a withdrawn user may still ask for
-# erasure, §9 and the privacy law).
-_UNGATED = frozenset({"erase_request", "erase"})
+# erasure or for a copy of their data, §9 and the privacy law).
+_UNGATED = frozenset({"erase_request", "erase", "disclose"})
 
 
 class Conversation:
@@ -90,8 +94,10 @@ class Conversation:
         topics: tuple[Topic, ...],
         hours: BusinessHours,
         clock: Clock,
+        tombstones: Tombstones,
         crisis_words: CrisisWords | None = None,
     ) -> None:
+        self._tombstones = tombstones
         self._crisis_words = crisis_words or CrisisWords(())
         self._users = users
         self._consent = consent
@@ -138,13 +144,16 @@ class Conversation:
         """Record the follow; greet, and ask for consent unless the user holds it already."""
         meta = event.meta
         known = self._users.get(meta.source.partition)
+        erased = self._last_erasure(meta, known)
+        if self._before(erased, meta, ticket):
+            return  # sent before the user's data was erased: changes nothing
         if known is None and self._blocked(meta, ticket, None):
             return  # erased and suspended: store nothing about them again
         if not ticket.claim():
             return
         if known is None or known.first_followed_at is None:  # counted first: idempotent
             self._statistics.new_user(meta.event_id, self._clock())
-        user = self._users.save((known or self._new_user(meta)).follow(self._clock()))
+        user = self._users.save((known or self._new_user(meta, erased)).follow(self._clock()))
         if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
         if self._consent.gate(user) is Gate.ALLOW:
@@ -157,7 +166,7 @@ class Conversation:
     def on_unfollow(self, event: UnfollowEvent, ticket: Ticket) -> None:
         """Record the block (idempotent: no receipt needed); nothing can be sent any more."""
         user = self._users.get(event.meta.source.partition)
-        if user is not None:
+        if user is not None and not self._before(user.erased_at, event.meta, ticket):
             self._users.save(user.unfollow(self._clock()))
 
     def on_text(self, event: TextMessageEvent, ticket: Ticket) -> None:
@@ -213,26 +222,26 @@ class Conversation:
         if meta.standby:
             return
         known = self._users.get(meta.source.partition)
-        if self._blocked(meta, ticket, known):
+        erased = self._last_erasure(meta, known)
+        if self._before(erased, meta, ticket) or self._blocked(meta, ticket, known):
             return
-        user = known or self._new_user(meta)
-        if command == "crisis":
+        if command in _UNGATED:  # always honoured: whatever the desk's status or the flood
+            if ticket.claim() and command == "disclose":
+                # Where to ask for a copy of one's data; none of it is sent over LINE.
+                self._answer(meta, (self._replies.disclosure(),))
+            elif ticket.claimed:
+                self._erasure(meta, ticket, params)
+            return
+        user = known or self._first_contact(meta, ticket, erased)
+        if user is None:
+            return
+        if command == "crisis":  # help lines first of all, whatever the desk's status
             if ticket.claim():
                 self._crisis(meta, user, message)
             return
-        if not self._status.current().is_open:
-            if command == "consent" and ticket.claim():  # consent is still recorded (§7)
-                self._consent.answer(
-                    user, params.get("version", ""), params.get("answer") == "yes", meta
-                )
-                user = self._users.get(user.user_id) or user
-            self._closed(meta, ticket, user)
-            return
-        if not self._admitted(meta, ticket, user):
-            return
-        if command in _UNGATED:
-            if ticket.claim():
-                self._erasure(meta, ticket, user, params)
+        if self._while_closed(meta, ticket, user, command, params) or not self._admitted(
+            meta, ticket, user
+        ):
             return
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
@@ -240,7 +249,26 @@ class Conversation:
         elif message is not None and self._sessions.filed(meta):
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
-            self._gated(meta, ticket, user, gate, (command, params, message))
+            self._gated(meta, ticket, user, gate, (command, params, message), first=known is None)
+
+    def _while_closed(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        command: str | None,
+        params: dict[str, str],
+    ) -> bool:
+        """True if the desk is not open: the state's notice, and a consent still recorded (§7)."""
+        if self._status.current().is_open:
+            return False
+        if command == "consent" and ticket.claim():
+            self._consent.answer(
+                user, params.get("version", ""), params.get("answer") == "yes", meta
+            )
+            user = self._users.get(user.user_id) or user
+        self._closed(meta, ticket, user)
+        return True
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
         """Within the flood limits? (If not, the user is told once per window.)"""
@@ -268,8 +296,11 @@ class Conversation:
         user: UserRecord,
         gate: Gate,
         request: tuple[str | None, dict[str, str], StoredMessage | None],
+        *,
+        first: bool = False,
     ) -> None:
-        """A claimed event, by the consent gate's decision."""
+        """A claimed event, by the consent gate's decision (`first`: the user's first contact
+        is greeted as a first follow is)."""
         command, params, message = request
         if command == "consent":
             self._consent_answer(meta, user, params)
@@ -279,7 +310,8 @@ class Conversation:
                 self._answer(meta, (self._replies.text("withdrawn"),))  # a redelivery
             elif self._consent.may_prompt(user, meta):
                 self._consent.prompted(user, meta)
-                self._answer(meta, self._consent_prompt())
+                greeting = (self._replies.text("greeting"),) if first else ()
+                self._answer(meta, (*greeting, *self._consent_prompt()))
             else:
                 self._answer(meta, (self._replies.consent_reminder(self._consent.current()),))
             return
@@ -434,13 +466,13 @@ class Conversation:
             return self._commands[command](meta, user, params)
         return (self._menu_for(user, hint=True),)
 
-    def _erasure(
-        self, meta: EventMeta, ticket: Ticket, user: UserRecord, params: dict[str, str]
-    ) -> None:
+    def _erasure(self, meta: EventMeta, ticket: Ticket, params: dict[str, str]) -> None:
+        """A person's request to erase their data (§5): honoured in every desk status and over
+        the flood limits, and for a user the desk holds nothing about (it erases nothing)."""
         if params.get("confirm") == "no":
             self._answer(meta, (self._replies.text("erase_cancelled"),))
         elif params.get("confirm") == "yes":
-            self._eraser.erase(user.user_id)
+            self._eraser.erase(meta.source.partition, requested_at=event_time(meta))
             # The receipt lived in the erased partition: completing it would write the user's
             # id again. A redelivery of this event erases nothing more and says so again.
             ticket.forget()
@@ -554,8 +586,36 @@ class Conversation:
     def _consent_prompt(self) -> Messages:
         return self._replies.consent_prompt(self._consent.current())
 
-    def _new_user(self, meta: EventMeta) -> UserRecord:
-        return UserRecord.new(meta.source.partition, self._clock())
+    def _new_user(self, meta: EventMeta, erased_at: datetime | None) -> UserRecord:
+        user = UserRecord.new(meta.source.partition, self._clock())
+        return replace(user, erased_at=erased_at) if erased_at else user
+
+    def _last_erasure(self, meta: EventMeta, known: UserRecord | None) -> datetime | None:
+        """When the user's data was last erased: a known user's record carries it (no read);
+        only for a user without a record is the tombstone read."""
+        if known is not None:
+            return known.erased_at
+        return self._tombstones.erased_at(meta.source.partition)
+
+    @staticmethod
+    def _before(erased: datetime | None, meta: EventMeta, ticket: Ticket) -> bool:
+        """Sent before the user's data was erased (a replay, or a redelivery of something the
+        erasure already took): it changes nothing, and is counted as `erased`."""
+        if erased is None or event_time(meta) >= erased:
+            return False
+        ticket.result = "erased"
+        return True
+
+    def _first_contact(
+        self, meta: EventMeta, ticket: Ticket, erased_at: datetime | None
+    ) -> UserRecord | None:
+        """A user the desk holds nothing about (new, or back after an erasure) writes without a
+        follow event: only a follower can, so they start as after a first follow (following,
+        counted as a new user, consent pending). None if this event is not ours to handle."""
+        if not ticket.claim():
+            return None
+        self._statistics.new_user(meta.event_id, self._clock())
+        return self._users.save(self._new_user(meta, erased_at).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:
         if not messages:

@@ -8,11 +8,12 @@ and strips the id from the suspension, which then keeps only the keyed hash.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from shared.domain.moderation import Flag, FlagStatus
+from shared.domain.moderation import Flag, FlagAction, FlagStatus
+from shared.domain.screening import Finding
 from shared.errors import AlreadyExists
 from shared.services.ports import DESK, Document, DocumentStore
 from shared.services.records import iso_or_none, time_or_none
@@ -56,6 +57,13 @@ class FlagLog:
             where={"status": status.value},
             after_id=after,
             limit=limit,
+        )
+        return [_flag(d) for d in docs]
+
+    def open_of_user(self, user_id: str) -> list[Flag]:
+        """The user's flags still waiting for review."""
+        docs = self._store.query_partition(
+            DESK, FLAGS, doc_type="flag", where={"userId": user_id, "status": "open"}
         )
         return [_flag(d) for d in docs]
 
@@ -145,10 +153,16 @@ class AuditRecord:
     user_key: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     record_id: str = ""
+    # The operator a key-only caller named (not verified); `who` is then the key's caller.
+    asserted_operator: str | None = None
 
 
 class AuditLog:
-    """Append-only audit of admin actions and reads, oldest first."""
+    """Append-only audit of admin actions and reads, oldest first.
+
+    The one exception to append-only is erasure: `scrub` cuts an erased user's records down
+    to what may stay (see `shared/services/audit.py`).
+    """
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
@@ -156,36 +170,63 @@ class AuditLog:
     def record(self, record: AuditRecord) -> None:
         """Append one record."""
         record_id = f"{record.at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-        self._store.create(
-            DESK,
-            {
-                "id": record_id,
-                "pk": AUDIT,
-                "type": "audit",
-                "at": record.at.isoformat(),
-                "who": record.who,
-                "action": record.action,
-                "userKey": record.user_key,
-                "details": record.details,
-            },
-        )
+        self._store.create(DESK, _audit_doc(replace(record, record_id=record_id)))
 
     def page(self, after: str | None, limit: int) -> list[AuditRecord]:
         """Records after the id `after`, oldest first."""
         docs = self._store.query_partition(
             DESK, AUDIT, doc_type="audit", after_id=after, limit=limit
         )
-        return [
-            AuditRecord(
-                at=datetime.fromisoformat(d["at"]),
-                who=d["who"],
-                action=d["action"],
-                user_key=d.get("userKey"),
-                details=d.get("details") or {},
-                record_id=d["id"],
+        return [_audit_record(d) for d in docs]
+
+    def scrub(self, user_key: str, subject: str | None) -> int:
+        """Rewrite every record naming `user_key` with its action, time and actor only, naming
+        `subject` instead (idempotent); returns how many were rewritten."""
+        docs = self._store.query_partition(
+            DESK, AUDIT, doc_type="audit", where={"userKey": user_key}
+        )
+        for doc in docs:
+            kept = _audit_record(doc)
+            self._store.upsert(
+                DESK,
+                _audit_doc(
+                    AuditRecord(
+                        at=kept.at,
+                        who=kept.who,
+                        action=kept.action,
+                        user_key=subject,
+                        record_id=kept.record_id,
+                        asserted_operator=kept.asserted_operator,  # the actor, not the user
+                    )
+                ),
             )
-            for d in docs
-        ]
+        return len(docs)
+
+
+def _audit_doc(record: AuditRecord) -> Document:
+    return {
+        "id": record.record_id,
+        "pk": AUDIT,
+        "type": "audit",
+        "at": record.at.isoformat(),
+        "who": record.who,
+        "action": record.action,
+        "userKey": record.user_key,
+        "details": record.details,
+        "assertedOperator": record.asserted_operator,
+    }
+
+
+def _audit_record(doc: Document) -> AuditRecord:
+    return AuditRecord(
+        at=datetime.fromisoformat(doc["at"]),
+        who=doc["who"],
+        action=doc["action"],
+        user_key=doc.get("userKey"),
+        details=doc.get("details") or {},
+        record_id=doc["id"],
+        asserted_operator=doc.get("assertedOperator"),
+    )
 
 
 class StatEntries:
@@ -222,28 +263,39 @@ def _flag_doc(flag: Flag) -> Document:
         "type": "flag",
         "userId": flag.user_id,
         "clause": flag.clause,
-        "reason": flag.reason,
+        "reasons": [{"clause": r.clause, "reason": r.reason} for r in flag.reasons],
         "createdAt": flag.created_at.isoformat(),
         "messageRef": flag.message_ref,
         "sessionId": flag.session_id,
         "status": flag.status.value,
         "dismissedBy": flag.dismissed_by,
         "dismissedAt": iso_or_none(flag.dismissed_at),
+        "action": flag.action.value if flag.action else None,
+        "actionedBy": flag.actioned_by,
+        "actionedAt": iso_or_none(flag.actioned_at),
     }
 
 
 def _flag(doc: Document) -> Flag:
+    listed = doc.get("reasons")
+    if isinstance(listed, list):
+        reasons = tuple(Finding(str(r["clause"]), str(r["reason"])) for r in listed)
+    else:  # a flag stored before flags listed every reason: one clause, one reason
+        reasons = (Finding(doc["clause"], doc["reason"]),)
+    action = doc.get("action")
     return Flag(
         flag_id=doc["id"],
         user_id=doc["userId"],
-        clause=doc["clause"],
-        reason=doc["reason"],
+        reasons=reasons,
         created_at=datetime.fromisoformat(doc["createdAt"]),
         message_ref=doc.get("messageRef"),
         session_id=doc.get("sessionId"),
         status=FlagStatus(doc["status"]),
         dismissed_by=doc.get("dismissedBy"),
         dismissed_at=time_or_none(doc.get("dismissedAt")),
+        actioned_by=doc.get("actionedBy"),
+        actioned_at=time_or_none(doc.get("actionedAt")),
+        action=FlagAction(action) if action else None,
         etag=doc.get("_etag"),
     )
 

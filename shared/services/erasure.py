@@ -1,13 +1,15 @@
 """Erasure (§9, §5): everything the desk holds about a user, gone; and the purge timer.
 
 What stays: the keyed hash of a suspended user's id with the suspension (so they stay
-suspended), the anonymous statistics entries (so published figures do not change), and
-audit records, which name users by keyed hash only.
+suspended), the anonymous statistics entries (so published figures do not change), and the
+user's audit records cut down to action, time and actor, naming a suspended user by keyed
+hash and anyone else by a random erasure token (`shared/services/audit.py`).
 
 The steps are ordered so that a crash anywhere leaves a state the next attempt finishes: the
 suspension's hash first (it must outlive everything), then the desk-wide records that carry
-the id (sessions, counted as closed first; flags), then the user's partition, the user record
-last (it is what marks a user as still to be erased), then the id on the suspension.
+the id (sessions, counted as closed first; flags), then the audit records, then the user's
+partition, the user record last (it is what marks a user as still to be erased), then the id
+on the suspension.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
@@ -28,6 +30,7 @@ from shared.services.ports import USERS, Clock, DocumentStore
 from shared.services.records import USER_DOC_ID, SessionIndex, Users
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
+from shared.services.tombstones import Tombstones
 
 log = logging.getLogger("desk.erasure")
 
@@ -39,6 +42,7 @@ class Erased:
     documents: int
     sessions: int
     flags: int
+    subject: str  # what the user's audit records name now: keyed hash or erasure token
 
 
 class Eraser:
@@ -58,7 +62,9 @@ class Eraser:
         auditor: Auditor,
         hash_key: str,
         clock: Clock,
+        tombstones: Tombstones,
     ) -> None:
+        self._tombstones = tombstones
         self._auditor = auditor
         self._store = store
         self._users = users
@@ -71,8 +77,12 @@ class Eraser:
         self._hash_key = hash_key
         self._clock = clock
 
-    def erase(self, user_id: str) -> Erased:
-        """Remove everything about `user_id` (idempotent, resumable)."""
+    def erase(
+        self, user_id: str, requested_at: datetime | None = None, *, compact: bool = True
+    ) -> Erased:
+        """Remove everything about `user_id` (idempotent, resumable). Events sent before
+        `requested_at` (default: now) will change nothing afterwards (a tombstone); `compact`:
+        make the deletions physical now (the purge does it once a run)."""
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
@@ -85,21 +95,27 @@ class Eraser:
                     key, user.suspension_clause or "", since, user_id=user_id, noticed=noticed
                 )
                 self._suspensions.put(suspension)
+        self._tombstones.mark(user_id, requested_at or self._clock())
         sessions = self._index.of_user(user_id)
         for session in sessions:
             if session.is_open:
                 self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
         flags = self._flags.delete_of_user(user_id)
+        if user is not None:
+            self._users.unlist(user)  # the activity directory names the user
+        # Only a suspended user's keyed hash may stay, in the audit trail as on the list.
+        subject = self._auditor.scrub(user_id, keep_hash=suspension is not None)
         documents = self._store.delete_partition(USERS, user_id, keep=USER_DOC_ID)
         documents += self._store.delete_partition(USERS, user_id)  # the user record, last
         if suspension is not None and not suspension.purged:
             self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
         self._statistics.erasure(key, self._clock())
-        self._store.compact()
+        if compact:
+            self._store.compact()
         self._flood.forget(key)
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
-        return Erased(documents, len(sessions), flags)
+        return Erased(documents, len(sessions), flags, subject)
 
     def erase_on_request(
         self, user_id: str, operator: str, notify: Callable[[str], bool]
@@ -111,7 +127,7 @@ class Eraser:
             raise NotFoundError("no such user")
         reachable = user is not None and user.followed
         erased = self.erase(user_id)
-        self._auditor.record(operator, "user.erase", user_id, documents=erased.documents)
+        self._auditor.record_erased(operator, "user.erase", erased.subject)
         told = notify(user_id) if reachable else False
         return {"userId": user_id, "erased": True, "documents": erased.documents, "userTold": told}
 
@@ -135,10 +151,12 @@ class Eraser:
                 elif suspension.user_id is None:
                     no_user += 1
                 else:
-                    self.erase(suspension.user_id)
-                    self._auditor.record("purge_suspended", "user.purge", suspension.user_id)
+                    erased = self.erase(suspension.user_id, compact=False)
+                    self._auditor.record_erased("purge_suspended", "user.purge", erased.subject)
                     purged += 1
             cursor = page[-1].user_key
+        if purged:
+            self._store.compact()
         return RunSummary(
             "purge_suspended", "purged", examined, purged, {"grace": grace, "no_user": no_user}
         )

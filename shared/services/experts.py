@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage
+from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage, utf16_length
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import (
     ClosedBy,
@@ -37,7 +37,7 @@ from shared.services.statistics import Statistics
 
 log = logging.getLogger("desk.experts")
 
-_CLIENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class ExpertDesk:
@@ -123,11 +123,11 @@ class ExpertDesk:
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ValidationError("text: the answer, 1 to 5000 characters")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters (LINE's limit)")
+        if utf16_length(text) > MAX_TEXT_LENGTH:
+            raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters as LINE counts them")
         client_id = payload.get("clientMessageId")
         if client_id is not None and (
-            not isinstance(client_id, str) or not _CLIENT_ID.match(client_id)
+            not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id)
         ):
             raise ValidationError("clientMessageId: 1-64 letters, digits, '-' or '_'")
         session = self._session(session_id)

@@ -17,13 +17,15 @@ from shared.domain.events import EventMeta
 from shared.domain.moderation import (
     CLAUSES,
     Flag,
+    FlagAction,
     FlagStatus,
     Restriction,
     RestrictionMode,
     flag_id_for,
+    normalise_clause,
 )
 from shared.domain.privacy import user_key
-from shared.domain.screening import ScreeningRules, screen
+from shared.domain.screening import Finding, ScreeningRules, screen
 from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
@@ -31,19 +33,19 @@ from shared.services.audit import Auditor
 from shared.services.desk_records import FlagLog, Suspension, Suspensions
 from shared.services.flood import FloodGuard, Verdict
 from shared.services.paging import is_id, page_of
-from shared.services.ports import Clock
+from shared.services.ports import Clock, DocumentStore
 from shared.services.records import Users
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
 
 MEDIA_ATTEMPTS_FLAGGED = 3  # refused files in one day before a §8(4) flag
 MAX_REASON = 500
-_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 def check_user_id(user_id: str) -> str:
     """A LINE user id from a URL, or a ValidationError."""
-    if not _USER_ID.match(user_id):
+    if not _USER_ID.fullmatch(user_id):
         raise ValidationError("userId: a LINE user id (U followed by 32 hex characters)")
     return user_id
 
@@ -54,6 +56,7 @@ class Moderation:
     def __init__(
         self,
         *,
+        store: DocumentStore,
         users: Users,
         flags: FlagLog,
         suspensions: Suspensions,
@@ -65,6 +68,7 @@ class Moderation:
         hash_key: str,
         clock: Clock,
     ) -> None:
+        self._store = store
         self._users = users
         self._flags = flags
         self._suspensions = suspensions
@@ -79,20 +83,21 @@ class Moderation:
     # -- the webhook's side -------------------------------------------------------------------
 
     def screen(self, meta: EventMeta, text: str, session_id: str | None) -> int:
-        """Raise a flag for each finding in a stored message; returns how many."""
-        raised = 0
-        for finding in screen(text, self._rules):
-            flag = Flag(
-                flag_id=flag_id_for(meta.event_id, finding.clause, finding.reason, self._clock()),
-                user_id=meta.source.partition,
-                clause=finding.clause,
-                reason=finding.reason,
-                created_at=self._clock(),
-                message_ref=f"msg:{meta.event_id}",
-                session_id=session_id,
-            )
-            raised += self._flags.add(flag)
-        return raised
+        """Raise one flag for a stored message with findings, listing every reason; returns
+        how many flags were raised (0 or 1)."""
+        findings = tuple(screen(text, self._rules))
+        if not findings:
+            return 0
+        now = self._clock()
+        flag = Flag(
+            flag_id=flag_id_for(meta.event_id, "screening", "", now),
+            user_id=meta.source.partition,
+            reasons=findings,
+            created_at=now,
+            message_ref=f"msg:{meta.event_id}",
+            session_id=session_id,
+        )
+        return int(self._flags.add(flag))
 
     def flood(self, user: UserRecord) -> Verdict:
         """Count a message against the flood limits; a sustained flood raises a §8(5) flag."""
@@ -139,7 +144,7 @@ class Moderation:
 
     def _raise(self, user_id: str, clause: str, reason: str, key: str) -> None:
         now = self._clock()
-        flag = Flag(flag_id_for(key, clause, reason, now), user_id, clause, reason, now)
+        flag = Flag(flag_id_for(key, clause, reason, now), user_id, (Finding(clause, reason),), now)
         self._flags.add(flag)
 
     # -- the operators' side ------------------------------------------------------------------
@@ -149,7 +154,7 @@ class Moderation:
         try:
             wanted = FlagStatus(status or "open")
         except ValueError:
-            raise ValidationError("status: open or dismissed") from None
+            raise ValidationError("status: open, dismissed or actioned") from None
         shown, next_cursor = page_of(
             lambda after, n: self._flags.page(wanted, after, n),
             cursor,
@@ -166,8 +171,8 @@ class Moderation:
         flag = self._flags.get(flag_id) if is_id(flag_id) else None
         if flag is None:
             raise NotFoundError("no such flag")
-        if flag.status is FlagStatus.DISMISSED:
-            raise ConflictError("the flag is already dismissed")
+        if flag.status is not FlagStatus.OPEN:
+            raise ConflictError(f"the flag is already {flag.status.value}")
         try:
             flag = self._flags.save(flag.dismiss(operator, self._clock()))
         except PreconditionFailed:
@@ -177,9 +182,11 @@ class Moderation:
 
     def suspend(self, user_id: str, operator: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Suspend under a clause of §8 (`{"clause": "8(3)", "reason": ...}`)."""
-        clause = payload.get("clause")
-        if clause not in CLAUSES:
-            raise ValidationError(f"clause: one of {', '.join(CLAUSES)}")
+        clause = normalise_clause(payload.get("clause"))
+        if clause is None:
+            raise ValidationError(
+                f"clause: one of {', '.join(CLAUSES)} (also written §8(3) or ８（３）)"
+            )
         reason = payload.get("reason")
         if not isinstance(reason, str) or not 0 < len(reason.strip()) <= MAX_REASON:
             raise ValidationError(f"reason: why, in 1-{MAX_REASON} characters")
@@ -190,13 +197,19 @@ class Moderation:
             if session is not None and session.is_open:
                 self._sessions.close(session, ClosedBy.SYSTEM, "利用停止")
             user = self._user(user_id)
-        user = self._users.save(user.suspend(str(clause), now))
+        user = self._users.save(user.suspend(clause, now))
         since = user.suspended_at or now
         key = user_key(self._hash_key, user_id)
-        self._suspensions.put(Suspension(key, str(clause), since, user_id=user_id))
+        self._suspensions.put(Suspension(key, clause, since, user_id=user_id))
         self._statistics.suspension(key, since)
+        actioned = self._action_flags(user_id, FlagAction.SUSPEND, operator)
         self._auditor.record(
-            operator, "user.suspend", user_id, clause=clause, reason=reason.strip()
+            operator,
+            "user.suspend",
+            user_id,
+            clause=clause,
+            reason=reason.strip(),
+            flagsActioned=actioned,
         )
         return {
             "userId": user_id,
@@ -230,7 +243,15 @@ class Moderation:
             per_day=per_day if mode is RestrictionMode.LOWER_LIMIT else None,
         )
         self._users.save(self._user(user_id).restrict(restriction, now))
-        self._auditor.record(operator, "user.restrict", user_id, mode=mode.value, days=days)
+        actioned = self._action_flags(user_id, FlagAction.RESTRICT, operator)
+        self._auditor.record(
+            operator,
+            "user.restrict",
+            user_id,
+            mode=mode.value,
+            days=days,
+            flagsActioned=actioned,
+        )
         return {"userId": user_id, "restriction": _restriction_json(restriction)}
 
     def reinstate(self, user_id: str, operator: str) -> dict[str, Any]:
@@ -242,10 +263,29 @@ class Moderation:
             raise NotFoundError("no such user")
         if user is not None:
             self._users.save(user.reinstate(self._clock()))
-        if suspension is not None:
+        if suspension is not None and suspension.purged:
+            # Their data is gone and now the hash goes from the list: it may not stay in the
+            # audit trail either (only a suspended user's may).
+            subject = self._auditor.scrub(user_id, keep_hash=False)
             self._suspensions.remove(key)
-        self._auditor.record(operator, "user.reinstate", user_id)
+            self._auditor.record_erased(operator, "user.reinstate", subject)
+            self._store.compact()  # no copy of the hash left behind (SQLite's files)
+        else:
+            if suspension is not None:
+                self._suspensions.remove(key)
+            self._auditor.record(operator, "user.reinstate", user_id)
         return {"userId": user_id, "status": "reinstated"}
+
+    def _action_flags(self, user_id: str, action: FlagAction, operator: str) -> int:
+        """Mark the user's open flags as dealt with by `action`; returns how many."""
+        actioned = 0
+        for flag in self._flags.open_of_user(user_id):
+            try:
+                self._flags.save(flag.actioned(action, operator, self._clock()))
+            except PreconditionFailed:
+                continue  # someone reviewed it a moment ago: theirs stands
+            actioned += 1
+        return actioned
 
     def _user(self, user_id: str) -> UserRecord:
         user = self._users.get(check_user_id(user_id))
@@ -263,13 +303,18 @@ def _flag_json(flag: Flag) -> dict[str, Any]:
         "flagId": flag.flag_id,
         "userId": flag.user_id,
         "clause": flag.clause,
-        "reason": flag.reason,
+        "clauses": list(flag.clauses),
+        "reason": "; ".join(r.reason for r in flag.reasons),
+        "reasons": [{"clause": r.clause, "reason": r.reason} for r in flag.reasons],
         "createdAt": flag.created_at.isoformat(),
         "messageRef": flag.message_ref,
         "sessionId": flag.session_id,
         "status": flag.status.value,
         "dismissedBy": flag.dismissed_by,
         "dismissedAt": flag.dismissed_at.isoformat() if flag.dismissed_at else None,
+        "action": flag.action.value if flag.action else None,
+        "actionedBy": flag.actioned_by,
+        "actionedAt": flag.actioned_at.isoformat() if flag.actioned_at else None,
     }
 
 

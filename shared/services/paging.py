@@ -11,12 +11,12 @@ from shared.errors import ValidationError
 T = TypeVar("T")
 
 # Session, flag and audit ids: what a cursor or a path segment naming one may look like.
-_ID = re.compile(r"^[0-9A-Za-z:_-]{1,80}$")
+_ID = re.compile(r"[0-9A-Za-z:_-]{1,80}")
 
 
 def is_id(value: str) -> bool:
     """Could `value` be a record id (checked before it reaches a store)?"""
-    return bool(_ID.match(value))
+    return bool(_ID.fullmatch(value))  # whole value: `$` would let a trailing newline pass
 
 
 def page_of(

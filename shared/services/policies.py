@@ -12,19 +12,22 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
+from shared.domain.messages import policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
 from shared.services.ports import DESK, Clock, Document, DocumentStore
 
 POLICY_PARTITION = "policies"
-_VERSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.
+_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Effective dates the desk can reason about (00:00 Japan time in UTC must exist).
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def load_shipped_policies(default_url: str) -> list[PolicyVersion]:
@@ -63,7 +66,9 @@ class PolicyRegistry:
         *,
         cache_seconds: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
+        check_messages: Callable[[PolicyVersion, datetime], None] = lambda version, at: None,
     ) -> None:
+        self._check_messages = check_messages
         self._store = store
         self._shipped = shipped
         self._clock = clock
@@ -96,6 +101,13 @@ class PolicyRegistry:
     def register(self, payload: dict[str, Any]) -> PolicyVersion:
         """Validate an admin's new version and store it (ValidationError / ConflictError)."""
         version = parse_new_version(payload, self.current())
+        try:
+            self._check_messages(version, self._clock())
+        except ValueError as exc:
+            raise ValidationError(
+                f"url / versionId: the consent prompt of this version would exceed LINE's "
+                f"limits ({exc})"
+            ) from None
         existing = self.versions()
         if any(v.version_id == version.version_id for v in existing):
             raise AlreadyExists(f"policy version {version.version_id} already exists")
@@ -118,19 +130,21 @@ class PolicyRegistry:
 def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) -> PolicyVersion:
     """A PolicyVersion from the admin API's JSON, or a ValidationError naming the field."""
     version_id = _field(payload, "versionId", "version", "id")
-    if not isinstance(version_id, str) or not _VERSION_ID.match(version_id):
+    if not isinstance(version_id, str) or not _VERSION_ID.fullmatch(version_id):
         raise ValidationError("versionId: 1-64 letters, digits, '.', '_' or '-'")
     raw_date = _field(payload, "effectiveDate", "effective_date")
-    if not isinstance(raw_date, str) or not _DATE.match(raw_date):
+    if not isinstance(raw_date, str) or not _DATE.fullmatch(raw_date):
         raise ValidationError("effectiveDate: a date as YYYY-MM-DD (Japan time)")
     try:
         effective = date.fromisoformat(raw_date)
     except ValueError:
         raise ValidationError("effectiveDate: not a calendar date") from None
+    if not FIRST_DATE <= effective <= LAST_DATE:
+        raise ValidationError(f"effectiveDate: a date from {FIRST_DATE} to {LAST_DATE}")
     url = _field(payload, "url")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in {"https", "http"} or not parts.netloc:
-        raise ValidationError("url: the public http(s) address of the full text")
+    problem = policy_url_problem(url) if isinstance(url, str) else "must be a string"
+    if problem:
+        raise ValidationError(f"url: the public https address of the full text; it {problem}")
     digest = _digest(payload)
     requires_explicit = _field(payload, "requiresExplicit", "requires_explicit")
     if requires_explicit is None:
@@ -140,8 +154,11 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
     if privacy is None and current is not None:
         privacy = current.privacy_policy_version
-    if not isinstance(privacy, str) or not privacy:
-        raise ValidationError("privacyPolicyVersion: the privacy-policy version it bundles")
+    if not isinstance(privacy, str) or not _VERSION_ID.fullmatch(privacy):
+        raise ValidationError(
+            "privacyPolicyVersion: the privacy-policy version it bundles "
+            "(1-64 letters, digits, '.', '_' or '-')"
+        )
     return PolicyVersion(
         version_id=version_id,
         effective_date=effective,
@@ -162,7 +179,7 @@ def _digest(payload: dict[str, Any]) -> str:
     given = _field(payload, "textSha256", "sha256", "hash")
     if text is not None and (not isinstance(text, str) or not text.strip()):
         raise ValidationError("text: the full policy text")
-    if given is not None and (not isinstance(given, str) or not _SHA256.match(given)):
+    if given is not None and (not isinstance(given, str) or not _SHA256.fullmatch(given)):
         raise ValidationError("textSha256: 64 lowercase hex characters")
     if text is None and given is None:
         raise ValidationError("give the policy's text or its textSha256")

@@ -114,6 +114,10 @@ class LineMessenger(Protocol):
         """Push to a user (counts against the quota); a repeated retry key is a success."""
         ...
 
+    def bot_user_id(self) -> str:
+        """The channel's bot user id (`GET /v2/bot/info`), what LINE names as `destination`."""
+        ...
+
 
 @runtime_checkable
 class RichMenuApi(Protocol):

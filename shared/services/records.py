@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
@@ -64,9 +64,12 @@ class EventReceipts:
             return self._take_over(meta, doc)
         return Claim.CLAIMED
 
-    def complete(self, meta: EventMeta) -> None:
-        """Mark the event handled for good."""
-        self._store.upsert(USERS, self._doc(meta, "done", lease_until=None))
+    def complete(self, meta: EventMeta, result: str | None = None) -> None:
+        """Mark the event handled for good (`result` "failed": a bug stopped it half-way)."""
+        doc = self._doc(meta, "done", lease_until=None)
+        if result is not None:
+            doc["result"] = result
+        self._store.upsert(USERS, doc)
 
     def release(self, meta: EventMeta) -> None:
         """Forget a claim whose handling failed, so LINE's redelivery is handled afresh."""
@@ -115,6 +118,7 @@ class Ticket:
         self.meta = meta
         self._receipts = receipts
         self.claimed = False
+        self.forgotten = False
         self.result: str | None = None
 
     def claim(self) -> bool:
@@ -135,6 +139,7 @@ class Ticket:
     def forget(self) -> None:
         """The claimed receipt is gone with the user's data: neither complete nor release it."""
         self.claimed = False
+        self.forgotten = True
 
 
 class Users:
@@ -175,11 +180,21 @@ class Users:
             wait_event_id=doc.get("waitEventId"),
             status_answered_at=time_or_none(doc.get("statusAnsweredAt")),
             draft_at=time_or_none(doc.get("draftAt")),
+            listed_day=doc.get("activeDay"),
+            erased_at=time_or_none(doc.get("erasedAt")),
             etag=doc.get("_etag"),
         )
 
     def save(self, user: UserRecord) -> UserRecord:
-        """Write the record; PreconditionFailed if someone else wrote it since it was read."""
+        """Write the record; PreconditionFailed if someone else wrote it since it was read.
+
+        The activity directory lists the user under the day of `updated_at`: when that day
+        changes, the new entry is written first and the old one removed after, so a failure
+        in between leaves an extra entry (the retention timer drops it), never none.
+        """
+        day = activity_day(user.updated_at)
+        if user.listed_day != day:
+            self._store.upsert(DESK, _activity_doc(user.user_id, day))
         doc: Document = {
             "id": USER_DOC_ID,
             "userId": user.user_id,
@@ -208,6 +223,8 @@ class Users:
             "waitEventId": user.wait_event_id,
             "statusAnsweredAt": iso_or_none(user.status_answered_at),
             "draftAt": iso_or_none(user.draft_at),
+            "activeDay": day,
+            "erasedAt": iso_or_none(user.erased_at),
         }
         if user.etag is None:
             try:
@@ -216,7 +233,57 @@ class Users:
                 raise PreconditionFailed("user record was created concurrently") from None
         else:
             stored = self._store.replace(USERS, doc, etag=user.etag)
-        return replace(user, etag=stored["_etag"])
+        if user.listed_day is not None and user.listed_day != day:
+            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+        return replace(user, etag=stored["_etag"], listed_day=day)
+
+    def unlist(self, user: UserRecord) -> None:
+        """Remove the user's activity entry (erasure)."""
+        if user.listed_day is not None:
+            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+
+
+ACTIVITY = "activity"
+"""The activity directory: one entry per user, `{YYYY-MM-DD}:{userId}`, so the retention timer
+pages through users oldest activity first (the users container has no cross-partition query)."""
+
+
+def activity_day(at: datetime) -> str:
+    """The directory's day of a moment (UTC)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def activity_entry_id(user_id: str, day: str) -> str:
+    """The directory entry of a user listed under `day`."""
+    return f"{day}:{user_id}"
+
+
+def _activity_doc(user_id: str, day: str) -> Document:
+    return {
+        "id": activity_entry_id(user_id, day),
+        "pk": ACTIVITY,
+        "type": "activity",
+        "userId": user_id,
+        "day": day,
+    }
+
+
+class ActivityDirectory:
+    """Pages through the activity directory, oldest day first."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def page(self, after: str | None, limit: int) -> list[tuple[str, str, str]]:
+        """Entries `(entry id, user id, day)` after the entry `after`, oldest day first."""
+        docs = self._store.query_partition(
+            DESK, ACTIVITY, doc_type="activity", after_id=after, limit=limit
+        )
+        return [(d["id"], d["userId"], d["day"]) for d in docs]
+
+    def drop(self, entry_id: str) -> None:
+        """Remove one entry (stale, or its user gone)."""
+        self._store.delete(DESK, ACTIVITY, entry_id)
 
 
 class ConsentLog:
@@ -295,6 +362,18 @@ class SessionIndex:
     def delete(self, session_id: str) -> None:
         """Remove a session's record (erasure; its statistics are kept apart)."""
         self._store.delete(DESK, SESSION_PARTITION, session_id)
+
+    def text_kept(self, after: str | None, limit: int) -> list[Session]:
+        """Closed sessions whose text the retention timer has not erased, by id (opening)."""
+        docs = self._store.query_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": SessionStatus.CLOSED.value, "textErased": False},
+            after_id=after,
+            limit=limit,
+        )
+        return [_session(d) for d in docs]
 
     def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
         """Sessions in `status`, oldest first, `limit` after the id `after`."""
@@ -379,6 +458,9 @@ def _session_doc(session: Session) -> Document:
         "followUpUntil": iso_or_none(session.follow_up_until),
         "handovers": [_handover_doc(h) for h in session.handovers],
         "urgent": session.urgent,
+        # Always written, so the retention timer can ask for closed sessions not yet erased.
+        "textErased": session.text_erased_at is not None,
+        "textErasedAt": iso_or_none(session.text_erased_at),
     }
 
 
@@ -421,6 +503,7 @@ def _session(doc: Document) -> Session:
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         urgent=bool(doc.get("urgent")),
+        text_erased_at=time_or_none(doc.get("textErasedAt")),
         etag=doc.get("_etag"),
     )
 

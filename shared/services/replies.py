@@ -3,43 +3,56 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
-from shared.domain.messages import ConfirmMessage, OutboundMessage, PostbackButton, TextMessage
+from shared.domain.messages import (
+    ConfirmMessage,
+    OutboundMessage,
+    PostbackButton,
+    TextMessage,
+    check_batch,
+)
 from shared.domain.service_status import Effective, ServiceState
 from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
 
 
-@dataclass(frozen=True)
-class DeskFacts:
-    """What the words name from settings and data: the privacy policy's page, the contact for
-    questions, how long data are kept (days; None: "as the policy says"), the help lines."""
-
-    privacy_url: str = "https://www.pref.chiba.lg.jp/"
-    contact: str = "運営事務局"
-    retention_days: int | None = None
-    helplines: tuple[str, ...] = ()
-
-
 class Replies:
     """Builds every message the webhook sends."""
 
-    def __init__(self, texts: Catalogue, facts: DeskFacts | None = None) -> None:
+    def __init__(
+        self,
+        texts: Catalogue,
+        *,
+        retention_days: int = 365,
+        inactive_days: int = 730,
+        contact: str = "",
+        privacy_url: str = "https://www.pref.chiba.lg.jp/",
+        helplines: tuple[str, ...] = (),
+    ) -> None:
+        """`retention_days`, `inactive_days`, `contact` and `privacy_url` come from the settings
+        (the wiring passes them), so what users are told cannot disagree with what the timers
+        do; `helplines` from shared/data/helplines.json."""
         self._t = texts
-        self._facts = facts or DeskFacts()
+        self._retention = texts.text(
+            "retention_summary",
+            retention_days=f"{retention_days:,}",
+            inactive_days=f"{inactive_days:,}",
+        )
+        self._contact = contact
+        self._privacy_url = privacy_url
+        self._helplines = helplines
 
     def text(self, key: str, **params: str) -> TextMessage:
         """One catalogue text as a bubble (the contact filled in from the desk's facts)."""
-        return TextMessage(self._t.text(key, **{"contact": self._facts.contact, **params}))
+        return TextMessage(self._t.text(key, **{"contact": self._contact, **params}))
 
     def helplines(self) -> TextMessage:
         """The help lines for a message that suggests a crisis (data the operator confirms)."""
-        lines = "\n".join(self._facts.helplines)
+        lines = "\n".join(self._helplines)
         parts = (self._t.text("crisis_intro"), lines, self._t.text("crisis_outro"))
         return TextMessage("\n".join(p for p in parts if p))
 
@@ -107,12 +120,6 @@ class Replies:
             no=PostbackButton(no, postbacks.encode(action, confirm="no"), no),
         )
 
-    def _retention(self) -> str:
-        days = self._facts.retention_days
-        if days is None:
-            return self._t.text("retention_policy")
-        return self._t.text("retention_days", days=str(days))
-
     def consent_prompt(self, version: PolicyVersion) -> tuple[OutboundMessage, ...]:
         """The policy's summary with its link, then 同意する / 同意しない naming the version."""
 
@@ -126,8 +133,8 @@ class Replies:
                 self._t.text(
                     "consent_summary",
                     url=version.url,
-                    privacy_url=self._facts.privacy_url,
-                    retention=self._retention(),
+                    privacy_url=self._privacy_url,
+                    retention=self._retention,
                 )
             ),
             ConfirmMessage(
@@ -149,6 +156,10 @@ class Replies:
         else:
             notice = self.text("status_maintenance")
         return (notice, TextMessage(status.message)) if status.message else (notice,)
+
+    def disclosure(self) -> TextMessage:
+        """How to ask for a copy of one's data (by post, never over LINE)."""
+        return TextMessage(self._t.text("disclosure", contact=self._contact))
 
     def erase_question(self) -> ConfirmMessage:
         """削除する / やめる, before erasing on the user's request."""
@@ -197,6 +208,17 @@ class Replies:
             PostbackButton(self._t.text(key), postbacks.encode(action), self._t.text(key))
             for key, action in entries
         )
+
+    def check_policy_messages(self, version: PolicyVersion, at: datetime) -> None:
+        """Build every message that carries `version` (its link, its id) as LINE would get
+        it; ValueError when one would exceed LINE's limits (a version the desk could never
+        announce would fail every user event once it takes effect)."""
+        check_batch((self.text("greeting"), *self.consent_prompt(version)))
+        check_batch((self.text("consent_stale"), *self.consent_prompt(version)))
+        self.deemed_notice(version)
+        self.thanks(version, at)
+        for method in (ConsentMethod.EXPLICIT, ConsentMethod.DEEMED):  # what a receipt shows
+            self.receipt(version, method, at)
 
     def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
         """Thank-you after an explicit agreement, with the version and the time in Japan."""

@@ -7,12 +7,14 @@ reaches the others within that time.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
 from shared.services.audit import Auditor
@@ -21,6 +23,14 @@ from shared.services.ports import DESK, Clock, Document, DocumentStore
 PARTITION = "service"
 DOC_ID = "status"
 MAX_MESSAGE = 500
+# ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+# How far ahead a maintenance end or a planned window may lie: a typo in the year must not
+# close the desk for decades, nor plan a window nobody will remember.
+MAX_AHEAD = timedelta(days=90)
 
 
 class StatusBoard:
@@ -78,13 +88,19 @@ class StatusBoard:
             names = ", ".join(s.value for s in ServiceState)
             raise ValidationError(f"state: one of {names}") from None
         message = payload.get("message")
-        if message is not None and (not isinstance(message, str) or len(message) > MAX_MESSAGE):
+        if message is not None and (
+            not isinstance(message, str) or utf16_length(message) > MAX_MESSAGE
+        ):  # it goes into LINE messages: counted as LINE counts
             raise ValidationError(f"message: text of at most {MAX_MESSAGE} characters")
         now = self._clock()
         until = _moment(payload.get("until"), "until")
         start = _moment(payload.get("from"), "from")
+        if start is not None and start > now + MAX_AHEAD:
+            raise ValidationError(f"from: at most {MAX_AHEAD.days} days ahead")
         if until is not None and until <= now:
             raise ValidationError("until: a time in the future")
+        if until is not None and until > now + MAX_AHEAD:
+            raise ValidationError(f"until: at most {MAX_AHEAD.days} days ahead")
         status = self._status(fresh=True)
         if start is not None and start > now:
             if state is not ServiceState.MAINTENANCE or until is None or until <= start:
@@ -126,12 +142,15 @@ class StatusBoard:
 def _moment(raw: object, name: str) -> datetime | None:
     if raw is None:
         return None
+    if not isinstance(raw, str) or not _MOMENT.fullmatch(raw):
+        raise ValidationError(f"{name}: an ISO 8601 time with its offset (e.g. +09:00)")
     try:
-        moment = datetime.fromisoformat(str(raw))
+        moment = datetime.fromisoformat(raw)
+        moment.astimezone(UTC)
     except ValueError:
         raise ValidationError(f"{name}: an ISO 8601 time with its offset") from None
-    if moment.tzinfo is None:
-        raise ValidationError(f"{name}: give the offset (e.g. +09:00)")
+    except OverflowError:  # 0001-01-01T00:00+09:00 lies before the first representable instant
+        raise ValidationError(f"{name}: not a representable time") from None
     return moment
 
 

@@ -1,24 +1,35 @@
 """Handling one webhook call from LINE: verify, parse, deduplicate, dispatch, in order.
 
-An event is either completed or released: when its handler fails, its receipt is deleted and
-the call answers 503, so LINE redelivers it and the redelivery is handled afresh. Answers to
-a redelivered event reuse the first attempt's push retry key, so the user never gets the same
-answer twice. Later events of a user whose event failed are left for the redelivery too,
-so one user's events are always handled in the order they were sent.
+Before any event is handled, the call must be addressed to this channel's bot (`destination`)
+and each event must be younger than the deduplication window (`DESK_EVENT_TTL_SECONDS`):
+an older one may be a replay whose receipt has expired, so it changes nothing. Both are
+skipped and counted.
+
+An event is completed or released. When a dependency fails (the store, LINE, the network:
+a `DependencyError`, or a lost optimistic-concurrency race), its receipt is deleted and the
+call answers 503, so LINE redelivers it and the redelivery is handled afresh. Answers to a
+redelivered event reuse the first attempt's push retry key, so the user never gets the same
+answer twice. Later events of a user whose event failed are left for the redelivery too, so
+one user's events are always handled in the order they were sent.
+
+Any other exception is a bug: redelivering the event would fail the same way for ever. It is
+logged with the event's keyed reference, the event is completed as failed (its receipt is
+`done` with the result `failed`, counted as `error`) and the call goes on with the others.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.domain.events import Event, EventMeta
 from shared.domain.privacy import pseudonym
-from shared.errors import DeskError, LineApiError
+from shared.errors import DependencyError, DeskError, LineApiError, PreconditionFailed
 from shared.logsafe import describe
 from shared.services.conversation import Conversation, Handler
-from shared.services.ports import EventDecoder
+from shared.services.ports import Clock, EventDecoder
 from shared.services.records import EventReceipts, Ticket
 
 log = logging.getLogger("desk.webhook")
@@ -45,32 +56,53 @@ class WebhookService:
         receipts: EventReceipts,
         conversation: Conversation,
         hash_key: str,
+        *,
+        bot_user_id: Callable[[], str],
+        event_ttl_seconds: int,
+        clock: Clock,
     ) -> None:
         self._decoder = decoder
         self._receipts = receipts
         self._conversation = conversation
         self._hash_key = hash_key
+        self._bot_user_id = bot_user_id
+        self._window_ms = event_ttl_seconds * 1000
+        self._clock = clock
 
     def receive(self, body: bytes, signature: str | None) -> WebhookResult:
         """Handle one call; raises SignatureError or MalformedPayload before anything is stored."""
         decoded = self._decoder.decode(body, signature)
         events = decoded.events
         result = WebhookResult()
-        if decoded.unreadable:
-            result.counts["unreadable"] = decoded.unreadable
+        for reason, count in (
+            ("unreadable", decoded.unreadable),
+            ("bad_user_id", decoded.bad_user_id),
+        ):
+            if count:
+                result.counts[reason] = count
+        # The bot's id is looked up only when there is something to act on (a verify request
+        # has no events), once per process.
+        if events and decoded.destination != self._bot_user_id():
+            result.counts["foreign"] = len(events)
+            events = []
+        oldest_ms = int(self._clock().timestamp() * 1000) - self._window_ms
         failed_partitions: set[str] = set()
         for event in events:
-            outcome = self._handle(event, failed_partitions)
+            outcome = self._handle(event, failed_partitions, oldest_ms)
             result.counts[outcome] += 1
             if outcome == "failed":
                 failed_partitions.add(event.meta.source.partition)
         if log.isEnabledFor(logging.INFO):
             outcomes = " ".join(f"{k}={v}" for k, v in sorted(result.counts.items()))
-            log.info("webhook events=%d %s", len(events) + decoded.unreadable, outcomes)
+            log.info("webhook events=%d %s", result.counts.total(), outcomes)
         return result
 
-    def _handle(self, event: Event, failed_partitions: set[str]) -> str:
+    def _handle(self, event: Event, failed_partitions: set[str], oldest_ms: int) -> str:
         meta = event.meta
+        if meta.timestamp_ms < oldest_ms:
+            # Older than the receipts are kept: a redelivery could no longer be told from a
+            # replay, so the event changes nothing.
+            return "expired"
         handler = self._conversation.handler_for(event)
         if not meta.source.is_one_to_one:
             return "not_one_to_one"
@@ -95,9 +127,16 @@ class WebhookService:
             # effects are done, so it is complete, and a redelivery would change nothing.
             self._log_failure("event undeliverable", exc, event.meta)
             outcome = "undeliverable"
-        except Exception as exc:
+        except (DependencyError, PreconditionFailed) as exc:
+            # The store or the network failed, or a concurrent write won a race: the
+            # redelivery reads the state afresh and may well succeed.
             self._release_after(exc, ticket)
             return "failed"
+        except Exception as exc:  # a bug: contained to its event, never retried
+            self._log_failure("event error", exc, event.meta)
+            if not ticket.forgotten:  # an erased user's receipt would store their id again
+                self._complete(ticket, result="failed")
+            return "error"
         else:
             if ticket.result is not None:
                 return ticket.result
@@ -106,14 +145,14 @@ class WebhookService:
             self._complete(ticket)
         return outcome
 
-    def _complete(self, ticket: Ticket) -> None:
+    def _complete(self, ticket: Ticket, result: str | None = None) -> None:
         # The answer is out: asking LINE to redeliver would risk sending it twice, so a
         # failing write is tried again (store faults are mostly brief). Should it still fail,
         # the receipt stays pending; once its lease expires a redelivery would run the event
         # again, one of the two ways an answer can go out twice (README, "Operations").
         for attempt in range(3):
             try:
-                self._receipts.complete(ticket.meta)
+                self._receipts.complete(ticket.meta, result)
             except DeskError as exc:
                 if attempt == 2:
                     self._log_failure("event receipt not completed", exc, ticket.meta)
@@ -122,9 +161,10 @@ class WebhookService:
 
     def _log_failure(self, what: str, exc: Exception, meta: EventMeta) -> None:
         log.warning(
-            "%s type=%s user=%s error=%s",
+            "%s type=%s event=%s user=%s error=%s",
             what,
             meta.event_type,
+            pseudonym(self._hash_key, f"event:{meta.event_id}"),
             pseudonym(self._hash_key, meta.source.partition),
             describe(exc),
         )

@@ -9,9 +9,12 @@ import pytest
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta, Source, SourceKind
+from shared.domain.moderation import Flag, FlagAction, FlagStatus
+from shared.domain.screening import Finding
 from shared.domain.sessions import ClosedBy, HandoverAction, Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
+from shared.services.desk_records import AuditLog, AuditRecord, FlagLog
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.records import (
     Claim,
@@ -201,3 +204,34 @@ def test_messages_are_filed_once_ordered_counted_and_found_by_line_id(backend: B
     log.save(replace(found, text=None, unsent=True))
     assert log.by_line_id(USER, "L3").unsent
     assert log.of_session(USER, "other-session") == []
+
+
+def test_flags_list_every_reason_and_are_found_open_by_user(backend: Backend) -> None:
+    flags = FlagLog(backend.store)
+    reasons = (Finding("8(3)", "link"), Finding("8(6)", "listed wording (impersonation)"))
+    flags.add(Flag("20251103T010000-aaaaaaaaaa", USER, reasons, NOW, "msg:e1", "s1"))
+    flags.add(Flag("20251103T010001-bbbbbbbbbb", "U" + "b" * 32, reasons[:1], NOW))
+    (mine,) = flags.open_of_user(USER)
+    assert (mine.reasons, mine.clauses) == (reasons, ("8(3)", "8(6)"))
+    flags.save(mine.actioned(FlagAction.SUSPEND, "運用者A", NOW))
+    assert flags.open_of_user(USER) == []
+    (actioned,) = flags.page(FlagStatus.ACTIONED, None, 10)
+    assert (actioned.action, actioned.actioned_by, actioned.actioned_at) == (
+        FlagAction.SUSPEND,
+        "運用者A",
+        NOW,
+    )
+
+
+def test_the_audit_of_one_user_is_scrubbed_to_action_time_and_actor(backend: Backend) -> None:
+    log = AuditLog(backend.store)
+    log.record(AuditRecord(NOW, "田中", "session.read", "k" * 64, {"session": "s1"}))
+    log.record(AuditRecord(NOW, "運用者A", "user.suspend", "k" * 64, {"reason": "自由記述"}))
+    log.record(AuditRecord(NOW, "田中", "session.read", "j" * 64, {"session": "s2"}))
+    assert log.scrub("k" * 64, "erased-token") == 2
+    assert log.scrub("k" * 64, "erased-other") == 0  # nothing left to find
+    records = log.page(None, 10)
+    scrubbed = sorted((r.who, r.action, r.details) for r in records if r.user_key == "erased-token")
+    assert scrubbed == [("田中", "session.read", {}), ("運用者A", "user.suspend", {})]
+    (other,) = [r for r in records if r.user_key == "j" * 64]
+    assert other.details == {"session": "s2"}  # someone else's record is untouched

@@ -132,7 +132,10 @@ def cosmos_documents(endpoint: str, database: str) -> Callable[[], list[dict[str
 def running_desk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningDesk]:
-    """Start the host against a fresh store and the simulator (per test module and store)."""
+    """Start the host against a fresh store and the simulator (per test module and store).
+
+    A test module may set `HOST_ENV` (settings added to the host's environment) and
+    `DESK_APP` (the module holding `app`, e.g. one that wires a fault into the desk)."""
     workdir = tmp_path_factory.mktemp("desk")
     sim = LineSimulator(SECRET, TOKEN)
     sim.start()
@@ -163,6 +166,7 @@ def running_desk(
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
         "PURGE_SCHEDULE": "0 0 18 * * *",
+        "RETENTION_SCHEDULE": "0 0 19 * * *",
         "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
@@ -170,8 +174,9 @@ def running_desk(
         # A module may run its host with other settings (e.g. DESK_REQUIRE_APP_ROLES=true).
         **getattr(request.module, "HOST_ENV", {}),
     }
+    app = str(getattr(request.module, "DESK_APP", "function_app"))
     log = workdir / "host.log"
-    with host_process(env, log) as base_url:
+    with host_process(env, log, app) as base_url:
         sim.webhook_url = f"{base_url}/api/line/webhook"
         try:
             yield RunningDesk(base_url, sim, documents, log, request.param, files)
@@ -180,12 +185,13 @@ def running_desk(
 
 
 @contextmanager
-def host_process(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`python -m devtools.host` on a free port with `env`, its log in `log`; yields its URL
-    once it prints "ready" (the synchronisation: no sleeping), and stops it afterwards."""
+def host_process(env: dict[str, str], log: Path, app: str = "function_app") -> Iterator[str]:
+    """`python -m devtools.host` serving `app` on a free port with `env`, its log in `log`;
+    yields its URL once it prints "ready" (the synchronisation: no sleeping), and stops it
+    afterwards."""
     with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers"],
+        process = subprocess.Popen(  # noqa: S603 -- our host; the app module is a test constant
+            [sys.executable, "-m", "devtools.host", "--port", "0", "--no-timers", "--app", app],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

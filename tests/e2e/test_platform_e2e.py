@@ -161,7 +161,7 @@ def test_a_suspended_user_shows_when_the_purge_erases_them(graced: RunningDesk) 
     assert graced.admin("GET", f"/api/admin/users/{user.user_id}")[0] == 200  # still there
 
 
-@pytest.mark.parametrize("timer", ["housekeeping", "close_idle_sessions"])
+@pytest.mark.parametrize("timer", ["housekeeping", "close_idle_sessions", "purge_expired"])
 def test_each_timer_answers_and_logs_one_summary_line(graced: RunningDesk, timer: str) -> None:
     start = f"timer {timer} "
     status, summary = graced.run_timer(timer)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
 from shared.services.ports import PARTITION_KEYS, Document, field_name
@@ -176,13 +177,15 @@ class SentMessage:
 class FakeMessenger:
     """A LineMessenger that records what it sends and fails on request.
 
-    `reply_failures` / `push_failures` are consumed one per call: each is the exception to
-    raise. Retry keys behave like LINE's: a repeat of an accepted key sends nothing.
+    `reply_failures` / `push_failures` / `bot_info_failures` are consumed one per call: each
+    is the exception to raise. Retry keys behave like LINE's: a repeat of an accepted key
+    sends nothing.
     """
 
     sent: list[SentMessage] = field(default_factory=list)
     reply_failures: list[Exception] = field(default_factory=list)
     push_failures: list[Exception] = field(default_factory=list)
+    bot_info_failures: list[Exception] = field(default_factory=list)
     accepted_keys: set[str] = field(default_factory=set)
     used_tokens: set[str] = field(default_factory=set)
 
@@ -203,6 +206,12 @@ class FakeMessenger:
             return
         self.accepted_keys.add(retry_key)
         self.sent.append(SentMessage("push", user_id, messages, retry_key))
+
+    def bot_user_id(self) -> str:
+        """The simulated channel's bot (what the simulator's events name as destination)."""
+        if self.bot_info_failures:
+            raise self.bot_info_failures.pop(0)
+        return BOT_USER_ID
 
     def texts(self) -> list[str]:
         """Every text sent, in order."""

@@ -98,6 +98,9 @@ class FaultyMessenger:
             self.inner.push(user_id, messages, retry_key)
         raise _line_error(kind)
 
+    def bot_user_id(self) -> str:
+        return str(self.inner.bot_user_id())
+
 
 def _line_error(kind: str) -> LineApiError:
     if kind == "429":

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devtools.linesim import LineSimulator, SimUser, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.config import settings_from
 from shared.services.webhook import WebhookResult
 from shared.wiring import Desk, build_desk
@@ -55,7 +55,7 @@ def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock, sleeps: list
 
 def deliver(desk: Desk, *events: dict[str, object]) -> WebhookResult:
     """Sign and hand one webhook call to the desk."""
-    body = json.dumps({"destination": "Ubot", "events": list(events)}).encode()
+    body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
     return desk.webhook.receive(body, sign(SECRET, body))
 
 

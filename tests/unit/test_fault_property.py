@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools.linesim import LineSimulator, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, sign
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
 from shared.wiring import build_desk
@@ -86,7 +86,7 @@ def world(store: Any, schedule: Schedule | None) -> tuple[Any, FakeMessenger]:
 
 
 def post(desk: Any, events: list[dict[str, Any]]) -> Any:
-    body = json.dumps({"destination": "U", "events": events}, ensure_ascii=False).encode()
+    body = json.dumps({"destination": BOT_USER_ID, "events": events}, ensure_ascii=False).encode()
     return desk.webhook.receive(body, sign(SECRET, body))
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.linesim import LineSimulator, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, sign
 from shared.adapters.line_webhook import verify_signature
 from shared.entrypoints.webhook import line_webhook
 from shared.errors import SignatureError
@@ -19,7 +19,7 @@ from shared.wiring import reset_desk
 SECRET = "hostile-secret"
 SIM = LineSimulator(SECRET, "token")
 BODY = json.dumps(
-    {"destination": "U0", "events": [SIM.user("h").text_event("こんにちは")]},
+    {"destination": BOT_USER_ID, "events": [SIM.user("h").text_event("こんにちは")]},
     ensure_ascii=False,
 ).encode()
 GOOD = sign(SECRET, BODY)

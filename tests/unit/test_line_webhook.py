@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devtools.linesim import LineSimulator, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, sign
 from shared.adapters.line_webhook import LineWebhookDecoder, parse_events, verify_signature
 from shared.domain.events import (
     FollowEvent,
@@ -28,7 +28,7 @@ sim = LineSimulator(SECRET, "token")
 
 
 def body_of(*events: dict[str, object]) -> bytes:
-    return json.dumps({"destination": "Ubot", "events": list(events)}).encode()
+    return json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
 
 
 def test_a_correct_signature_is_accepted() -> None:
@@ -105,7 +105,7 @@ def test_standby_redelivered_and_group_events_keep_their_flags() -> None:
     raw = sim.user("d").text_event("x")
     raw["mode"] = "standby"
     raw["deliveryContext"] = {"isRedelivery": True}
-    raw["source"] = {"type": "group", "groupId": "Cgroup", "userId": "Uxyz"}
+    raw["source"] = {"type": "group", "groupId": "Cgroup", "userId": sim.user("m").user_id}
     (event,) = parse_events(body_of(raw)).events
     assert event.meta.standby
     assert event.meta.is_redelivery

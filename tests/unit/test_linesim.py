@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.linesim import LineSimulator, user_id_for
+from devtools.linesim import BOT_USER_ID, LineSimulator, user_id_for
 
 TOKEN = "sim-token"
 ALICE = user_id_for("alice")
@@ -49,6 +49,10 @@ def call(
         return error.code, json.loads(error.read())
 
 
+def _chip(label: str) -> dict[str, object]:
+    return {"type": "action", "action": {"type": "postback", "label": label, "data": "x"}}
+
+
 def text(n: int = 1, length: int = 5) -> list[dict[str, str]]:
     return [{"type": "text", "text": "あ" * length} for _ in range(n)]
 
@@ -65,7 +69,17 @@ def test_a_wrong_bearer_token_is_refused(sim: LineSimulator) -> None:
 
 
 @pytest.mark.parametrize(
-    "messages", [[], text(6), text(1, 5001), [{"type": "text", "text": ""}], [{"type": "hologram"}]]
+    "messages",
+    [
+        [],
+        text(6),
+        text(1, 5001),
+        [{"type": "text", "text": ""}],
+        [{"type": "hologram"}],
+        [{"type": "text", "text": "😀" * 2501}],  # 5,002 UTF-16 code units
+        [{"type": "text", "text": "😀" * 2500, "quickReply": {"items": [_chip("😀" * 11)]}}],
+    ],
+    ids=["none", "six", "5001", "empty", "unknown-type", "emoji-5002-units", "emoji-label"],
 )
 def test_batches_line_refuses_are_refused(sim: LineSimulator, messages) -> None:
     status, _ = push(sim, messages)
@@ -77,6 +91,21 @@ def test_five_messages_of_5000_characters_are_accepted(sim: LineSimulator) -> No
     status, _ = push(sim, text(5, 5000))
     assert status == 200
     assert len(sim.inbox(ALICE)) == 5
+
+
+def test_a_text_of_5000_utf16_units_is_accepted(sim: LineSimulator) -> None:
+    emoji = [{"type": "text", "text": "😀" * 2500, "quickReply": {"items": [_chip("😀" * 10)]}}]
+    status, _ = push(sim, emoji)
+    assert status == 200
+    assert sim.inbox(ALICE)[0].message["text"] == "😀" * 2500
+
+
+def test_bot_info_names_the_bot_that_events_are_addressed_to(sim: LineSimulator) -> None:
+    request = urllib.request.Request(
+        sim.base_url + "/v2/bot/info", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["userId"] == sim.bot_user_id == BOT_USER_ID
 
 
 def test_reply_tokens_are_single_use(sim: LineSimulator) -> None:

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from shared.domain.moderation import normalise_clause
 from shared.domain.privacy import user_key
 from shared.errors import ConflictError, NotFoundError, ValidationError
+from shared.services.audit import ERASED_SUBJECT_PREFIX
 from shared.services.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import consented, deliver, open_session
@@ -35,11 +37,12 @@ def test_a_link_is_stored_and_flagged_without_a_copy_of_the_text(desk, sim, line
     (stored,) = store.query_partition(USERS, user.user_id, doc_type="message")
     assert "bit.ly" in stored["text"]
     raised = flags(desk)
-    assert {(f["clause"], f["reason"]) for f in raised} == {
-        ("8(3)", "link"),
-        ("8(3)", "link shortener"),
-    }
-    assert all(f["messageRef"] == stored["id"] for f in raised)
+    (flag,) = raised  # one message, one flag listing every reason
+    assert flag["reasons"] == [
+        {"clause": "8(3)", "reason": "link"},
+        {"clause": "8(3)", "reason": "link shortener"},
+    ]
+    assert flag["messageRef"] == stored["id"]
     assert "bit.ly" not in json.dumps(raised)
     assert "副業" not in json.dumps(raised)
     assert line.sent == []  # nothing blocked, nothing said
@@ -250,3 +253,263 @@ def test_every_admin_action_and_read_is_audited_by_hash(desk, sim, line) -> None
     )
     assert {r["userKey"] for r in records} == {user_key(HASH_KEY, user.user_id)}
     assert user.user_id not in json.dumps(records)
+
+
+def audit_of(desk, subject: str) -> list[dict]:
+    return [r for r in desk.auditor.page(None, 200)["records"] if r["userKey"] == subject]
+
+
+def test_a_message_with_several_findings_raises_one_flag_with_every_reason(desk, sim, line):
+    user = open_session(desk, sim, line)
+    deliver(desk, user.text_event("なりすましで宣伝 https://bit.ly/x?utm_source=a"))
+    (flag,) = flags(desk)
+    assert flag["clauses"] == ["8(3)", "8(6)"]
+    assert [r["reason"] for r in flag["reasons"]] == [
+        "link",
+        "link shortener",
+        "affiliate or tracking parameter",
+        "listed wording (impersonation)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("8(3)", "8(3)"),
+        ("§8(3)", "8(3)"),
+        ("８(３)", "8(3)"),
+        ("§８（３）", "8(3)"),
+        ("８（１０）", "8(10)"),
+        ("8(1)", "8(1)"),
+    ],
+)
+def test_clauses_are_read_in_every_written_form(written, stored) -> None:
+    assert normalise_clause(written) == stored
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "8(0)",
+        "8(11)",
+        "8(03)",
+        "8(3)\n",
+        " 8(3)",
+        "§§8(3)",
+        "8⑶",
+        "⁸(3)",
+        "9(1)",
+        "8-3",
+        "",
+        3,
+        None,
+    ],
+)
+def test_anything_else_is_not_a_clause(written) -> None:
+    assert normalise_clause(written) is None
+
+
+def test_suspending_and_restricting_action_the_users_open_flags_only(desk, sim, line, clock):
+    alice = open_session(desk, sim, line, "alice")
+    bob = open_session(desk, sim, line, "bob")
+    deliver(
+        desk, alice.text_event("https://a.example.com"), alice.text_event("https://b.example.com")
+    )
+    deliver(desk, bob.text_event("https://c.example.com"))
+    dismissed = next(f for f in flags(desk) if f["userId"] == alice.user_id)["flagId"]
+    desk.moderation.dismiss(dismissed, "運用者A")
+    clock.advance(minutes=5)
+    body = desk.moderation.suspend(alice.user_id, "運用者B", {"clause": "８(３)", "reason": "宣伝"})
+    assert body["clause"] == "8(3)"
+    (actioned,) = flags(desk, "actioned")
+    assert (actioned["userId"], actioned["action"], actioned["actionedBy"]) == (
+        alice.user_id,
+        "suspend",
+        "運用者B",
+    )
+    assert actioned["actionedAt"] == clock().isoformat()
+    assert [f["flagId"] for f in flags(desk, "dismissed")] == [dismissed]  # stays dismissed
+    assert [f["userId"] for f in flags(desk)] == [bob.user_id]
+    with pytest.raises(ConflictError):
+        desk.moderation.dismiss(actioned["flagId"], "運用者A")
+    desk.moderation.restrict(bob.user_id, "運用者C", {"mode": "read_only"})
+    assert flags(desk) == []
+    assert {(f["action"], f["actionedBy"]) for f in flags(desk, "actioned")} == {
+        ("suspend", "運用者B"),
+        ("restrict", "運用者C"),
+    }
+
+
+def test_a_flag_stored_with_one_reason_is_still_read(desk, store) -> None:
+    store.create(
+        DESK,
+        {
+            "id": "20251101T000000-0123456789",
+            "pk": "flags",
+            "type": "flag",
+            "userId": "U" + "1" * 32,
+            "clause": "8(3)",
+            "reason": "link",
+            "createdAt": "2025-11-01T00:00:00+00:00",
+            "status": "open",
+        },
+    )
+    (flag,) = flags(desk)
+    assert flag["reasons"] == [{"clause": "8(3)", "reason": "link"}]
+
+
+def _busy_user(desk, sim, line, name: str = "alice"):
+    """A user with a session, a flag, expert reads and answers, a suspension and a
+    reinstatement: every kind of audit record, with session ids, a flag id and a reason."""
+    user = open_session(desk, sim, line, name)
+    deliver(desk, user.text_event("https://a.example.com"))
+    session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
+    desk.experts.detail(session_id, "田中")
+    desk.experts.send(session_id, "田中", {"text": "回答です"})
+    desk.admin.user(user.user_id, "田中")
+    flag_id = flags(desk)[0]["flagId"]
+    desk.moderation.dismiss(flag_id, "運用者A")
+    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(3)", "reason": "自由記述"})
+    desk.moderation.reinstate(user.user_id, "運用者A")
+    return user, session_id, flag_id
+
+
+def _audit_text(store) -> str:
+    return json.dumps(
+        [d for (c, p, _), (d, _) in store.docs.items() if c == DESK and p == "audit"],
+        ensure_ascii=False,
+    )
+
+
+def test_erasure_on_request_scrubs_the_audit_down_to_action_time_and_actor(desk, sim, line, store):
+    user, session_id, flag_id = _busy_user(desk, sim, line)
+    key = user_key(HASH_KEY, user.user_id)
+    before = [(r["action"], r["who"], r["at"]) for r in audit_of(desk, key)]
+    assert session_id in _audit_text(store)
+
+    desk.eraser.erase_on_request(user.user_id, "窓口担当", lambda _: True)
+
+    assert audit_of(desk, key) == []
+    text = _audit_text(store)
+    for linked in (key, session_id, flag_id, "自由記述"):
+        assert linked not in text
+    (erase,) = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    token = erase["userKey"]
+    assert token.startswith(ERASED_SUBJECT_PREFIX)
+    theirs = audit_of(desk, token)
+    assert sorted((r["action"], r["who"], r["at"]) for r in theirs) == sorted(
+        [*before, ("user.erase", "窓口担当", erase["at"])]
+    )
+    assert all(r["details"] == {} for r in theirs)
+
+
+def test_each_erasure_draws_its_own_token(desk, sim, line) -> None:
+    alice, _, _ = _busy_user(desk, sim, line, "alice")
+    desk.eraser.erase_on_request(alice.user_id, "A", lambda _: True)
+    bob = consented(desk, sim, line, "bob")
+    desk.admin.user(bob.user_id, "A")
+    desk.eraser.erase_on_request(bob.user_id, "A", lambda _: True)
+    erasures = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    assert len({r["userKey"] for r in erasures}) == 2
+
+
+def test_erasure_in_the_chat_scrubs_the_audit_too(desk, sim, line, store) -> None:
+    user, session_id, _ = _busy_user(desk, sim, line)
+    key = user_key(HASH_KEY, user.user_id)
+    deliver(desk, user.postback_event("action=erase&confirm=yes"))
+    assert audit_of(desk, key) == []
+    assert session_id not in _audit_text(store)
+
+
+def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
+    desk, sim, line, store, clock
+) -> None:
+    user = open_session(desk, sim, line)
+    session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
+    desk.experts.detail(session_id, "田中")
+    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投の記述"})
+    clock.advance(days=31)
+    desk.eraser.purge_suspended(grace_days=30, limit=100)
+    key = user_key(HASH_KEY, user.user_id)
+    kept = audit_of(desk, key)
+    assert sorted(r["action"] for r in kept) == ["session.read", "user.purge", "user.suspend"]
+    assert all(r["details"] == {} for r in kept)
+    assert "連投の記述" not in _audit_text(store)
+    assert session_id not in _audit_text(store)
+
+    desk.moderation.reinstate(user.user_id, "運用者A")
+
+    assert audit_of(desk, key) == []
+    assert key not in json.dumps([d for d, _ in store.docs.values()])
+    (reinstate,) = [
+        r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.reinstate"
+    ]
+    token = reinstate["userKey"]
+    assert token.startswith(ERASED_SUBJECT_PREFIX)
+    assert sorted(r["action"] for r in audit_of(desk, token)) == [
+        "session.read",
+        "user.purge",
+        "user.reinstate",
+        "user.suspend",
+    ]
+
+
+def test_erasing_a_purged_user_again_adds_no_link(desk, sim, line, clock) -> None:
+    user = consented(desk, sim, line)
+    desk.moderation.suspend(user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投"})
+    clock.advance(days=31)
+    desk.eraser.purge_suspended(grace_days=30, limit=100)
+    desk.eraser.erase_on_request(user.user_id, "窓口担当", lambda _: True)
+    (erase,) = [r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.erase"]
+    assert erase["details"] == {}
+    assert erase["userKey"] == user_key(HASH_KEY, user.user_id)  # still suspended
+
+
+def test_erasure_in_the_chat_is_honoured_whatever_the_service_status(desk, sim, line, store):
+    for state in ("maintenance", "suspended", "ended"):
+        user = open_session(desk, sim, line, f"user-{state}")
+        desk.status.change({"state": state}, "運用者A")
+        deliver(desk, user.text_event("データ削除"))
+        assert line.texts()[-1] == TEXTS.text("erase_question")
+        deliver(desk, user.postback_event("action=erase&confirm=yes"))
+        assert line.texts()[-1] == TEXTS.text("erased")
+        assert docs_about(store, user) == []
+        desk.status.change({"state": "open"}, "運用者A")
+
+
+def test_erasure_in_the_chat_is_honoured_over_the_flood_limit(desk, sim, line, store) -> None:
+    user = open_session(desk, sim, line)
+    desk.moderation.restrict(
+        user.user_id, "運用者A", {"mode": "lower_limit", "perMinute": 1, "perDay": 1}
+    )
+    deliver(desk, *(user.text_event(f"連投{n}") for n in range(3)))
+    assert TEXTS.text("flood_notice") in line.texts()
+    deliver(desk, user.text_event("データ削除"), user.postback_event("action=erase&confirm=yes"))
+    assert line.texts()[-2:] == [TEXTS.text("erase_question"), TEXTS.text("erased")]
+    assert docs_about(store, user) == []
+
+
+def test_a_user_back_after_an_erasure_starts_as_after_a_first_follow(desk, sim, line, store):
+    newcomer = sim.user("newcomer")
+    deliver(desk, newcomer.follow_event())
+    first_follow = [m for call in line.sent for m in call.messages]
+    line.sent.clear()
+    user = open_session(desk, sim, line)
+    desk.eraser.erase_on_request(user.user_id, "窓口担当", lambda _: True)
+    line.sent.clear()
+    stats_before = sum(1 for (c, p, i) in store.docs if i.startswith("user_new:"))
+
+    deliver(desk, user.text_event("また来ました"))
+
+    assert [m for call in line.sent for m in call.messages] == first_follow
+    view = desk.admin.user(user.user_id, "運用者A")
+    assert (view["followed"], view["status"], view["firstFollowedAt"] is not None) == (
+        True,
+        "pending",
+        True,
+    )
+    assert sum(1 for (c, p, i) in store.docs if i.startswith("user_new:")) == stats_before + 1
+    assert "また来ました" not in json.dumps([d for d, _ in store.docs.values()], ensure_ascii=False)
+    line.sent.clear()
+    deliver(desk, user.follow_event())  # a later follow is not a second first follow
+    assert sum(1 for (c, p, i) in store.docs if i.startswith("user_new:")) == stats_before + 1

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools.linesim import LineSimulator, sign
+from devtools.linesim import BOT_USER_ID, LineSimulator, sign
 from shared.config import settings_from
 from shared.wiring import Desk, build_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
@@ -42,7 +42,7 @@ USER_IDS = {name: LineSimulator(SECRET, "t").user(name).user_id for name in NAME
 
 
 def deliver(desk: Desk, event: dict[str, Any]) -> None:
-    body = json.dumps({"destination": "U", "events": [event]}).encode()
+    body = json.dumps({"destination": BOT_USER_ID, "events": [event]}).encode()
     desk.webhook.receive(body, sign(SECRET, body))
 
 

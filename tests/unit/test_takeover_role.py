@@ -11,6 +11,14 @@ import pytest
 from shared.entrypoints.identity import holds_admin
 
 
+@pytest.fixture(autouse=True)
+def behind_app_service_authentication(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Principals are believed only where App Service authentication is on."""
+    monkeypatch.setenv("DESK_ENVIRONMENT", "Development")
+    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "true")
+
+
 def request(principal: str | None) -> func.HttpRequest:
     headers = {"x-ms-client-principal": principal} if principal is not None else {}
     return func.HttpRequest("POST", "/api/admin/sessions/x/release", headers=headers, body=b"")
@@ -34,3 +42,10 @@ def principal(*roles: str) -> str:
 )
 def test_holds_admin(header: str | None, admin: bool) -> None:
     assert holds_admin(request(header)) is admin
+
+
+def test_a_principal_where_authentication_is_off_never_holds_admin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "false")
+    assert holds_admin(request(principal("Desk.Admin"))) is False

@@ -1,0 +1,272 @@
+"""A user's copy of their data (開示, personal information protection law).
+
+`UserExports.export` gathers everything the desk holds under a LINE user id: the user record,
+the consent records, the sessions with their messages (the user's and the experts' answers)
+and hand-over notes, the flags, the suspension and the event receipts still kept; and a plain
+Japanese rendering an operator can print and post. Nothing of it is ever sent over LINE.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared.domain.consent import japan_time
+from shared.domain.moderation import Flag
+from shared.domain.privacy import user_key
+from shared.domain.sessions import Message, Session
+from shared.domain.users import UserRecord
+from shared.errors import NotFoundError
+from shared.services.audit import Auditor
+from shared.services.catalog import load_topics
+from shared.services.desk_records import FLAGS, FlagLog, Suspension, Suspensions
+from shared.services.moderation import check_user_id
+from shared.services.ports import DESK, USERS, Clock, DocumentStore
+from shared.services.records import ConsentLog, MessageLog, SessionIndex, Users, iso_or_none
+from shared.texts.catalogue import Catalogue
+
+
+class UserExports:
+    """Builds a user's export (audited)."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        consents: ConsentLog,
+        index: SessionIndex,
+        messages: MessageLog,
+        flags: FlagLog,
+        suspensions: Suspensions,
+        store: DocumentStore,
+        auditor: Auditor,
+        texts: Catalogue,
+        hash_key: str,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._consents = consents
+        self._index = index
+        self._messages = messages
+        self._flags = flags
+        self._suspensions = suspensions
+        self._store = store
+        self._auditor = auditor
+        self._t = texts
+        self._hash_key = hash_key
+        self._clock = clock
+
+    def export(self, user_id: str, who: str) -> dict[str, Any]:
+        """Everything held about `user_id`, as JSON with a `text` rendering; NotFoundError
+        for a user the desk holds nothing about (never seen, or erased)."""
+        user = self._users.get(check_user_id(user_id))
+        if user is None:
+            raise NotFoundError("no such user")
+        sessions = sorted(self._index.of_user(user_id), key=lambda s: s.session_id)
+        flag_docs = self._store.query_partition(
+            DESK, FLAGS, doc_type="flag", where={"userId": user_id}
+        )
+        flags = [f for d in flag_docs if (f := self._flags.get(d["id"])) is not None]
+        suspension = self._suspensions.get(user_key(self._hash_key, user_id))
+        receipts = self._store.query_partition(USERS, user_id, doc_type="event")
+        now = self._clock()
+        data: dict[str, Any] = {
+            "userId": user_id,
+            "exportedAt": now.isoformat(),
+            "user": _user_json(user),
+            "consents": [
+                {
+                    "policyVersion": r.version_id,
+                    "method": r.method.value,
+                    "at": r.at.isoformat(),
+                    "textSha256": r.text_sha256,
+                    "privacyPolicyVersion": r.privacy_policy_version,
+                    "eventId": r.event_id,
+                }
+                for r in self._consents.history(user_id)
+            ],
+            "sessions": [
+                _session_json(s, self._messages.of_session(user_id, s.session_id)) for s in sessions
+            ],
+            "flags": [_flag_json(f) for f in flags],
+            "suspension": _suspension_json(suspension),
+            "eventReceipts": [
+                {"id": d["id"], "eventType": d.get("eventType"), "status": d.get("status")}
+                for d in receipts
+            ],
+        }
+        data["text"] = self.render(data, user)
+        self._auditor.record(who, "user.export", user_id, sessions=len(sessions))
+        return data
+
+    def render(self, data: dict[str, Any], user: UserRecord) -> str:
+        """The export as plain Japanese text, labels from the catalogue."""
+        t = self._t.text
+        topics = {topic.topic_id: topic.label for topic in load_topics()}
+        roles = {r: t(f"export_role_{r}") for r in ("user", "expert", "desk")}
+        lines = [
+            t("export_title"),
+            "",
+            t("export_intro", exported_at=japan_time(self._clock())),
+            "",
+            f"■{t('export_user')}",
+            f"{t('export_followed')}：{t('export_yes') if user.followed else t('export_no')}",
+            f"{t('export_first_followed')}：{_jst(user.first_followed_at)}",
+            f"{t('export_consent_status')}：{user.consent_status}",
+            "",
+            f"■{t('export_consents')}",
+        ]
+        lines += [
+            f"・{c['policyVersion']} {c['method']} {_jst_text(c['at'])}" for c in data["consents"]
+        ]
+        if not data["consents"]:
+            lines.append(t("export_none"))
+        lines += ["", f"■{t('export_sessions')}"]
+        for session in data["sessions"]:
+            topic = topics.get(session["topic"], session["topic"])
+            lines += [
+                "",
+                f"【{t('export_session')} {session['sessionId']}】",
+                f"{t('export_topic')}：{topic}",
+                f"{t('export_opened')}：{_jst_text(session['openedAt'])}",
+                f"{t('export_closed')}：{_jst_text(session['closedAt'])}",
+                f"{t('export_messages')}：",
+            ]
+            for message in session["messages"]:
+                text = message["text"]
+                if text is None:
+                    text = t("export_text_erased") if session["textErasedAt"] else message["kind"]
+                who = roles.get(message["role"], message["role"])
+                lines.append(f"  {_jst_text(message['at'])} {who}：{text}")
+            notes = [h["note"] for h in session["handovers"] if h["note"]]
+            if notes:
+                lines.append(f"{t('export_notes')}：")
+                lines += [f"  {note}" for note in notes]
+        if not data["sessions"]:
+            lines.append(t("export_none"))
+        lines += ["", f"■{t('export_flags')}"]
+        lines += [
+            f"・{_jst_text(f['createdAt'])} §{f['clause']} {f['reason']}" for f in data["flags"]
+        ]
+        if not data["flags"]:
+            lines.append(t("export_none"))
+        restriction = data["user"]["restriction"]
+        lines += ["", f"■{t('export_restriction')}"]
+        lines.append(
+            f"{restriction['mode']} {_jst_text(restriction['until'])}"
+            if restriction
+            else t("export_none")
+        )
+        suspension = data["user"]["suspension"]
+        lines += ["", f"■{t('export_suspension')}"]
+        lines.append(
+            f"§{suspension['clause']} {_jst_text(suspension['since'])}"
+            if suspension
+            else t("export_none")
+        )
+        return "\n".join(lines) + "\n"
+
+
+def _jst(moment: datetime | None) -> str:
+    return japan_time(moment) if moment is not None else "—"
+
+
+def _jst_text(iso: str | None) -> str:
+    return japan_time(datetime.fromisoformat(iso)) if iso else "—"
+
+
+def _user_json(user: UserRecord) -> dict[str, Any]:
+    restriction = user.restriction
+    return {
+        "followed": user.followed,
+        "firstFollowedAt": iso_or_none(user.first_followed_at),
+        "updatedAt": user.updated_at.isoformat(),
+        "consentStatus": user.consent_status,
+        "consentVersion": user.consent_version,
+        "consentMethod": user.consent_method.value if user.consent_method else None,
+        "consentAt": iso_or_none(user.consent_at),
+        "openSessionId": user.open_session_id,
+        "lastSessionId": user.last_session_id,
+        "suspension": (
+            {
+                "clause": user.suspension_clause,
+                "since": user.suspended_at.isoformat(),
+                "noticed": user.suspension_noticed,
+            }
+            if user.suspended_at
+            else None
+        ),
+        "restriction": (
+            {
+                "mode": restriction.mode.value,
+                "until": iso_or_none(restriction.until),
+                "perMinute": restriction.per_minute,
+                "perDay": restriction.per_day,
+            }
+            if restriction
+            else None
+        ),
+        "refusedFilesToday": user.media_attempts,
+        "activeDay": user.listed_day,
+    }
+
+
+def _session_json(session: Session, messages: list[Message]) -> dict[str, Any]:
+    return {
+        "sessionId": session.session_id,
+        "topic": session.topic,
+        "status": session.status.value,
+        "openedAt": session.opened_at.isoformat(),
+        "closedAt": iso_or_none(session.closed_at),
+        "closedBy": session.closed_by.value if session.closed_by else None,
+        "outcome": session.outcome,
+        "assignedTo": session.assigned_to,
+        "textErasedAt": iso_or_none(session.text_erased_at),
+        "handovers": [
+            {
+                "action": h.action.value,
+                "by": h.by,
+                "at": h.at.isoformat(),
+                "from": h.from_,
+                "to": h.to,
+                "note": h.note,
+            }
+            for h in session.handovers
+        ],
+        "messages": [
+            {
+                "messageId": m.message_id,
+                "role": m.role.value,
+                "kind": m.kind,
+                "text": m.text,
+                "at": m.at.isoformat(),
+                "author": m.author,
+                "delivery": m.delivery,
+                "unsent": m.unsent,
+            }
+            for m in messages
+        ],
+    }
+
+
+def _flag_json(flag: Flag) -> dict[str, Any]:
+    return {
+        "flagId": flag.flag_id,
+        "clause": flag.clause,
+        "reason": "; ".join(r.reason for r in flag.reasons),
+        "reasons": [{"clause": r.clause, "reason": r.reason} for r in flag.reasons],
+        "createdAt": flag.created_at.isoformat(),
+        "status": flag.status.value,
+        "messageRef": flag.message_ref,
+        "sessionId": flag.session_id,
+    }
+
+
+def _suspension_json(suspension: Suspension | None) -> dict[str, Any] | None:
+    if suspension is None:
+        return None
+    return {
+        "clause": suspension.clause,
+        "since": suspension.suspended_at.isoformat(),
+        "purged": suspension.purged,
+    }
