@@ -222,7 +222,9 @@ class Replies:
 
     def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
         """Thank-you after an explicit agreement, with the version and the time in Japan."""
-        return self.text("consent_thanks")
+        return self.text(
+            "consent_thanks", version=version_label(version.version_id), at=japan_time(at)
+        )
 
     def deemed_notice(self, version: PolicyVersion) -> TextMessage:
         """The one notice that a changed policy now applies (§12(2))."""
