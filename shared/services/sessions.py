@@ -142,8 +142,10 @@ class Sessions:
         )
 
     def filed(self, meta: EventMeta) -> bool:
-        """Was this event's message filed already (by an earlier attempt)?"""
-        return self._messages.exists(meta.source.partition, f"msg:{meta.event_id}")
+        """Was this event's message filed into a session already (by an earlier attempt)? A
+        message only kept as a draft is not: its event is answered again if redelivered."""
+        found = self._messages.get(meta.source.partition, f"msg:{meta.event_id}")
+        return found is not None and found.session_id != DRAFT
 
     def get(self, session_id: str) -> Session | None:
         """One session."""
