@@ -43,7 +43,8 @@ def conversation(draw: Any) -> list[list[dict[str, Any]]]:
                 else user.text_event(f"user{n}の相談{m}")
             )
         if draw(st.booleans()):
-            events.append(user.text_event("相談を終了"))
+            events.append(user.text_event("相談を終了"))  # asks; the button ends it
+            events.append(user.postback_event("action=end&confirm=yes"))
         queues.append(events)
     calls: list[list[dict[str, Any]]] = []
     while any(queues):
