@@ -387,6 +387,17 @@ class SessionIndex:
         )
         return [_session(d) for d in docs]
 
+    def urgent(self, status: SessionStatus, limit: int) -> list[Session]:
+        """Sessions in `status` marked urgent (a crisis wording), oldest first, at most `limit`."""
+        docs = self._store.query_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": status.value, "urgent": True},
+            limit=limit,
+        )
+        return [_session(d) for d in docs]
+
 
 class MessageLog:
     """A user's messages with the desk, in their partition, each tagged with its session."""

@@ -45,7 +45,7 @@ def test_while_closed_users_get_the_notice_once_and_nothing_is_stored(
         desk, user.text_event("相談の続きです"), user.sticker_event(), user.text_event("まだですか")
     )
     assert line.texts() == [
-        TEXTS.text("status_maintenance_until", until="11月3日(月) 12:00"),
+        TEXTS.text("status_maintenance_until", until="11月3日（月） 12:00"),
         "夜間点検です。",
     ]
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []

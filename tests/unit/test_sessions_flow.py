@@ -47,7 +47,7 @@ def test_outside_hours_the_acknowledgement_names_the_next_opening(desk, sim, lin
     deliver(desk, user.postback_event("action=topic&topic=career"))
     (ack,) = line.texts()
     assert "対応時間外" in ack
-    assert "11月4日(火) 9:00" in ack
+    assert "11月4日（火） 9:00" in ack
 
 
 def test_messages_go_into_the_session_in_order_without_an_answer_each(
