@@ -405,10 +405,14 @@ class MessageLog:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
-    def add(self, message: Message) -> bool:
-        """Store a message; False if its id is already there (a redelivered event)."""
+    def add(self, message: Message, *, ttl_seconds: int | None = None) -> bool:
+        """Store a message; False if its id is already there (a redelivered event). With
+        `ttl_seconds` the store removes it then unless it is saved again (a draft)."""
+        doc = _message_doc(message)
+        if ttl_seconds is not None:
+            doc["ttl"] = ttl_seconds
         try:
-            self._store.create(USERS, _message_doc(message))
+            self._store.create(USERS, doc)
         except AlreadyExists:
             return False
         return True

@@ -36,6 +36,8 @@ from shared.services.statistics import Statistics
 # own partition (erased with them), and are filed into the session they open within DRAFT_TTL.
 DRAFT = "draft"
 DRAFT_TTL = timedelta(minutes=30)
+# A draft never filed leaves the store by itself (filing saves it again, without the expiry).
+DRAFT_EXPIRY_SECONDS = 2 * int(DRAFT_TTL.total_seconds())
 
 
 class Sessions:
@@ -126,7 +128,9 @@ class Sessions:
     def add_user_message(
         self, session_id: str, meta: EventMeta, kind: str, text: str | None, line_id: str
     ) -> bool:
-        """File a user's message into their open session; False for a redelivered one."""
+        """File a user's message into their open session; False for a redelivered one. A
+        draft expires from the store unless a session opened in time files it."""
+        expiry = DRAFT_EXPIRY_SECONDS if session_id == DRAFT else None
         return self._messages.add(
             Message(
                 message_id=f"msg:{meta.event_id}",
@@ -138,7 +142,8 @@ class Sessions:
                 at=event_time(meta),
                 line_message_id=line_id,
                 position=meta.position,
-            )
+            ),
+            ttl_seconds=expiry,
         )
 
     def filed(self, meta: EventMeta) -> bool:

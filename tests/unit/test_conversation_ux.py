@@ -311,3 +311,24 @@ def test_dates_read_as_a_prefecture_writes_them(desk, sim, line) -> None:
     question = line.sent[0].messages[-1]
     assert "2025年10月24日版" in question.text
     assert "2025-10-24" not in question.text
+
+
+def test_a_draft_never_filed_leaves_the_store_by_itself(
+    desk, sim, line, store, clock: FakeClock
+) -> None:
+    user = consented(desk, sim, line)
+    deliver(desk, user.text_event("誰にも読まれない下書き"))
+    assert "誰にも読まれない下書き" in dumped(store)
+    clock.advance(hours=1, seconds=1)
+    assert store.query_partition(USERS, user.user_id, doc_type="message") == []
+
+
+def test_a_filed_draft_no_longer_expires(desk, sim, line, store, clock: FakeClock) -> None:
+    user = consented(desk, sim, line)
+    deliver(desk, user.text_event("ファイルされる下書き"))
+    clock.advance(minutes=10)
+    deliver(desk, user.postback_event("action=topic&topic=career"))
+    clock.advance(hours=2)
+    (message,) = store.query_partition(USERS, user.user_id, doc_type="message")
+    assert message["text"] == "ファイルされる下書き"
+    assert message["sessionId"] != "draft"
