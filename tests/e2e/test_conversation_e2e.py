@@ -26,11 +26,13 @@ def open_session(desk: RunningDesk, name: str, topic: str = "career") -> SimUser
     return user
 
 
-def session_of(desk: RunningDesk, user_id: str) -> dict[str, Any]:
-    status, described = desk.admin("GET", f"/api/admin/users/{user_id}?operator=op-a")
-    assert status == 200
-    session_id = described["openSessionId"] or described.get("lastSessionId")
-    assert session_id, described
+def session_of(desk: RunningDesk, user_id: str, session_id: str | None = None) -> dict[str, Any]:
+    """The detail of the user's open session (or of `session_id`)."""
+    if session_id is None:
+        status, described = desk.admin("GET", f"/api/admin/users/{user_id}?operator=op-a")
+        assert status == 200
+        session_id = described["openSessionId"]
+        assert session_id, described
     status, detail = desk.admin("GET", f"/api/admin/sessions/{session_id}?operator=op-a")
     assert status == 200
     return detail
@@ -129,14 +131,15 @@ def test_ending_and_withdrawing_ask_first(desk: RunningDesk) -> None:
     assert question["text"] == TEXTS.text("end_question")
     user.postback(question["actions"][1]["data"])  # 続ける
     assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("end_cancelled")
-    assert session_of(desk, user.user_id)["status"] == "waiting"
+    session_id = session_of(desk, user.user_id)["sessionId"]
+    assert session_of(desk, user.user_id, session_id)["status"] == "waiting"
     user.say("相談を終了")
     yes = template(desk, user)["actions"][0]["data"]
     delivery = user.postback(yes)
     assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("session_ended")
     desk.sim.redeliver(delivery.event_ids[0])
     assert desk.sim.texts(user.user_id).count(TEXTS.text("session_ended")) == 1
-    assert session_of(desk, user.user_id)["status"] == "closed"
+    assert session_of(desk, user.user_id, session_id)["status"] == "closed"
     user.say("同意を撤回")
     question = template(desk, user)
     assert question["text"] == TEXTS.text("withdraw_question")
