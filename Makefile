@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node lint format test unit contract e2e run chat bench load report clean
+.PHONY: help venv node checkov lint format test unit contract e2e run chat bench load report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
@@ -25,7 +26,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 venv: $(BIN)/.installed
+checkov: $(CHECKOV_VENV)/.installed
 node: node_modules/.installed
 
 lint: venv
@@ -37,7 +44,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint node
+test: lint node checkov
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -68,4 +75,4 @@ report: venv
 	$(BIN)/python -m devtools.report --from $(FROM) --to $(TO)
 
 clean:
-	rm -rf $(VENV) node_modules .desk .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .desk .pytest_cache .mypy_cache .ruff_cache .hypothesis

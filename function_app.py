@@ -1,7 +1,10 @@
-"""The Azure Functions app: a table of contents. Each trigger family is one blueprint in shared/."""
+"""The Azure Functions app: a table of contents. Each trigger family is one blueprint in shared/,
+plus the cold-start preload for plans without a warm-up trigger (Flex Consumption)."""
 
 import azure.functions as func
 
+from shared import preload
+from shared.adapters import telemetry  # noqa: F401 -- registers the RequestSpans worker extension
 from shared.entrypoints import (
     admin,
     admin_moderation,
@@ -18,4 +21,8 @@ app.register_functions(admin.bp)  # /api/admin/{health,users,policies,audit}
 app.register_functions(admin_sessions.bp)  # /api/admin/sessions/*
 app.register_functions(admin_moderation.bp)  # /api/admin/{flags,users/*/...}
 app.register_functions(timers.bp)  # housekeeping, close_idle_sessions, purge_suspended
-app.register_functions(lifecycle.bp)  # warmup
+app.register_functions(lifecycle.bp)  # warmup (Premium and Dedicated plans)
+
+# Flex has no warm-up trigger: inside the Functions worker, import the SDKs and build the
+# clients on a background thread while the host finishes loading (never fails the import).
+preload.start_in_worker()

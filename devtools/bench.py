@@ -7,7 +7,9 @@
    Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting,
    and the purge of 100 and 1,000 suspended users with 50 messages each; the retention
    timer for 1,000 and 10,000 closed sessions, and the export of a user with 50 sessions.
-3. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
+3. A fresh worker process: the first webhook call with and without the Flex preload against
+   the steady median, and what Application Insights telemetry adds to start-up and p99.
+4. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
 
@@ -352,6 +354,123 @@ def host_start() -> None:
             process.stdout.close()
 
 
+_FRESH_WORKER = """
+import json, os, statistics, sys, threading, time, types, uuid
+started = time.perf_counter()
+if os.environ.get("BENCH_PRELOAD") == "1":
+    sys.modules["azure_functions_worker"] = types.ModuleType("azure_functions_worker")
+from devtools.linesim import LineSimulator, sign
+sim = LineSimulator("bench-secret", "bench-token")
+os.environ["LINE_API_BASE_URL"] = sim.start()
+import azure.functions as func
+import function_app
+from shared.adapters import telemetry
+from shared.entrypoints.webhook import line_webhook
+loaded = time.perf_counter() - started
+for t in threading.enumerate():
+    if t.name == "desk-preload":
+        t.join()
+ready = time.perf_counter() - started
+
+class Context:
+    def __init__(self):
+        self.function_name = "line_webhook"
+        self.invocation_id = str(uuid.uuid4())
+
+timings = []
+for n in range(201):
+    user = sim.user(f"bench-{n % 20}")
+    event = user.text_event("hello")
+    body = json.dumps({"destination": sim.bot_user_id, "events": [event]}).encode()
+    req = func.HttpRequest("POST", "https://desk/api/line/webhook", body=body, headers={
+        "content-type": "application/json", "x-line-signature": sign("bench-secret", body)})
+    ctx = Context()
+    t0 = time.perf_counter()
+    telemetry.RequestSpans.pre_invocation_app_level(None, ctx, {"req": req})
+    resp = line_webhook(req)
+    telemetry.RequestSpans.post_invocation_app_level(None, ctx, {"req": req}, resp)
+    timings.append(time.perf_counter() - t0)
+telemetry.flush()
+steady = sorted(timings[1:])
+print(json.dumps({"loaded": loaded, "ready": ready, "first": timings[0],
+                  "median": statistics.median(steady), "p99": steady[int(len(steady) * 0.99) - 1]}))
+"""
+
+
+def fresh_worker(preload: bool, telemetry_to: str | None = None) -> dict[str, float]:
+    """A fresh process as the Functions worker would run it: load `function_app`, then 200
+    webhook calls (text events) through the request-span extension; seconds."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DESK_ENVIRONMENT": "Development",
+        "DESK_SQLITE_PATH": str(Path(tempfile.mkdtemp()) / "cold.sqlite3"),
+        "BENCH_PRELOAD": "1" if preload else "0",
+    }
+    if telemetry_to:
+        env["APPLICATIONINSIGHTS_CONNECTION_STRING"] = (
+            "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+            f"IngestionEndpoint={telemetry_to}"
+        )
+        env["APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL"] = "true"
+    output = subprocess.run(  # noqa: S603 -- fixed interpreter and code
+        [sys.executable, "-c", _FRESH_WORKER],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def _sink() -> tuple[Any, str]:
+    """A local stand-in for Application Insights' ingestion endpoint (accepts everything)."""
+    import threading  # noqa: PLC0415
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: PLC0415
+
+    class Sink(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"itemsReceived": 1, "itemsAccepted": 1, "errors": []}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def cold_start_and_telemetry() -> None:
+    """Flex has no warm-up trigger: the first webhook call of a fresh process with and without
+    the preload, against the steady median; then what telemetry adds to start and p99."""
+    plain = fresh_worker(preload=False)
+    preloaded = fresh_worker(preload=True)
+    for label, r in (("no preload", plain), ("preload (Flex)", preloaded)):
+        print(
+            f"  {label:<15} loaded {r['loaded'] * 1000:6.0f} ms, ready {r['ready'] * 1000:6.0f} ms;"
+            f" first call {r['first'] * 1000:6.1f} ms vs steady median {r['median'] * 1000:5.1f} ms"
+            f" (ratio {r['first'] / r['median']:.1f})"
+        )
+    server, url = _sink()
+    try:
+        traced = fresh_worker(preload=True, telemetry_to=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    print(
+        f"  telemetry: ready {preloaded['ready'] * 1000:.0f} -> {traced['ready'] * 1000:.0f} ms,"
+        f" first call {preloaded['first'] * 1000:.1f} -> {traced['first'] * 1000:.1f} ms,"
+        f" median {preloaded['median'] * 1000:.2f} -> {traced['median'] * 1000:.2f} ms,"
+        f" p99 {preloaded['p99'] * 1000:.2f} -> {traced['p99'] * 1000:.2f} ms"
+    )
+
+
 def import_time(statement: str, runs: int = 5) -> float:
     """Median seconds for `statement` in a fresh interpreter (warm file cache)."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
@@ -431,6 +550,8 @@ def main() -> None:
         sim.stop()
     print("Local host start (a follow through the LINE simulator, one at a time):", flush=True)
     host_start()
+    print("Fresh worker process, in-process webhook calls (200 text events):", flush=True)
+    cold_start_and_telemetry()
     print("Import time in a fresh interpreter (median of 5):", flush=True)
     for label, statement in [
         ("azure.functions", "import azure.functions"),
@@ -439,6 +560,7 @@ def main() -> None:
         ("linebot.v3.messaging", "import linebot.v3.messaging"),
         ("azure.cosmos", "import azure.cosmos"),
         ("azure.identity", "import azure.identity"),
+        ("azure.monitor.opentelemetry", "import azure.monitor.opentelemetry"),
     ]:
         print(f"  {label:<22} {import_time(statement) * 1000:7.1f} ms")
 

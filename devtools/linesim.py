@@ -119,6 +119,7 @@ class LineSimulator:
         webhook_url: str | None = None,
         *,
         reply_token_ttl: float = 60.0,
+        push_quota: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         event_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -127,6 +128,11 @@ class LineSimulator:
         self.bot_user_id = BOT_USER_ID
         self.webhook_url = webhook_url
         self.reply_token_ttl = reply_token_ttl
+        self.push_quota = push_quota
+        """The channel's monthly push limit (None: no limit, LINE's `type: none`)."""
+        self.https_routes: dict[str, str] = {}
+        """Where webhook tests for an https host really go (`host` -> `http://127.0.0.1:port`):
+        LINE only accepts https endpoints, the local host serves http."""
         self._clock = clock
         self._event_clock = event_clock
         self._lock = threading.Lock()
@@ -149,6 +155,8 @@ class LineSimulator:
             self.rich_menus: set[str] = set()
             self.rich_menu_aliases: dict[str, str] = {}
             self.user_menus: dict[str, str] = {}
+            self.pushes_this_month = 0
+            self.channel_webhook: str | None = None
 
     def add_rich_menu(self, rich_menu_id: str, alias: str | None = None) -> None:
         """A rich menu exists (as `ops.line_setup richmenus` would leave it), maybe aliased."""
@@ -268,10 +276,15 @@ class LineSimulator:
             ("GET", r"^/v2/bot/profile/[^/]+$", "profile", self._profile),
             ("GET", r"^/v2/bot/info$", "info", self._info),
             ("POST", r"^/v2/bot/chat/loading/start$", "loading", self._loading),
+            ("GET", r"^/v2/bot/message/quota$", "quota", self._quota),
+            ("GET", r"^/v2/bot/message/quota/consumption$", "consumption", self._consumption),
             ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
             ("GET", r"^/v2/bot/richmenu/alias/[^/]+$", "richmenu_alias", self._menu_alias),
             ("POST", r"^/v2/bot/user/[^/]+/richmenu/[^/]+$", "richmenu_link", self._menu_link),
             ("DELETE", r"^/v2/bot/user/[^/]+/richmenu$", "richmenu_unlink", self._menu_unlink),
+            ("PUT", r"^/v2/bot/channel/webhook/endpoint$", "set_webhook", self._set_webhook),
+            ("GET", r"^/v2/bot/channel/webhook/endpoint$", "get_webhook", self._get_webhook),
+            ("POST", r"^/v2/bot/channel/webhook/test$", "test_webhook", self._test_webhook),
         ]
         for verb, pattern, endpoint, handler in table:
             if verb == method and re.match(pattern, path):
@@ -324,7 +337,13 @@ class LineSimulator:
         request_id = uuid.uuid4().hex
         with self._lock:
             accepted = self._retry_keys.get(retry_key) if retry_key else None
-            if accepted is None:
+            over_quota = (
+                accepted is None
+                and self.push_quota is not None
+                and self.pushes_this_month >= self.push_quota
+            )
+            if accepted is None and not over_quota:
+                self.pushes_this_month += 1  # one per recipient per request, whatever the bubbles
                 if retry_key:
                     self._retry_keys[retry_key] = request_id
                 to = request["to"]
@@ -332,6 +351,10 @@ class LineSimulator:
                     self.delivered.append(
                         Delivered(to, "push", message, delivered=to not in self.unfollowed)
                     )
+        if over_quota:
+            return self._record(
+                "push", 429, {"message": "You have reached your monthly limit."}, retry_key, request
+            )
         if accepted is not None:
             status, hdrs, payload = self._record(
                 "push", 409, {"message": "The retry key is already accepted"}, retry_key, request
@@ -404,6 +427,86 @@ class LineSimulator:
         if content is None:
             return _json(404, {"message": "Not found"})
         return 200, {"Content-Type": "application/octet-stream"}, content
+
+    def _quota(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self.push_quota is None:
+            return self._record("quota", 200, {"type": "none"}, None)
+        return self._record("quota", 200, {"type": "limited", "value": self.push_quota}, None)
+
+    def _consumption(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            used = self.pushes_this_month
+        return self._record("consumption", 200, {"totalUsage": used}, None)
+
+    def _set_webhook(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        try:
+            endpoint = json.loads(raw or b"{}").get("endpoint")
+        except (ValueError, AttributeError):
+            endpoint = None
+        problem = _webhook_problem(endpoint)
+        if problem:
+            return self._record("set_webhook", 400, {"message": problem}, None, endpoint)
+        with self._lock:
+            self.channel_webhook = endpoint
+        return self._record("set_webhook", 200, {}, None, endpoint)
+
+    def _get_webhook(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            endpoint = self.channel_webhook
+        if endpoint is None:
+            return self._record("get_webhook", 404, {"message": "Not found"}, None)
+        return self._record("get_webhook", 200, {"endpoint": endpoint, "active": True}, None)
+
+    def _test_webhook(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """LINE's webhook test: a signed verify request (`"events": []`) to the endpoint."""
+        try:
+            given = json.loads(raw or b"{}").get("endpoint")
+        except (ValueError, AttributeError):
+            given = None
+        with self._lock:
+            endpoint = given or self.channel_webhook
+        problem = _webhook_problem(endpoint) if endpoint else "The webhook URL is not set"
+        if problem:
+            return self._record("test_webhook", 400, {"message": problem}, None, endpoint)
+        url = urlsplit(str(endpoint))
+        target = str(endpoint)
+        if url.netloc in self.https_routes:
+            target = self.https_routes[url.netloc].rstrip("/") + url.path
+        body = json.dumps({"destination": self.bot_user_id, "events": []}).encode()
+        request = urllib.request.Request(
+            target,
+            data=body,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "x-line-signature": sign(self.channel_secret, body),
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                status, reason = response.status, "OK"
+        except urllib.error.HTTPError as error:
+            status, reason = error.code, "ERROR"
+        except OSError:
+            status, reason = 0, "COULD_NOT_CONNECT"
+        result = {
+            "success": status == 200,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "statusCode": status,
+            "reason": reason if status != 200 else "OK",
+            "detail": str(status),
+        }
+        return self._record("test_webhook", 200, result, None, endpoint)
 
     # -- the user side ----------------------------------------------------------------------
 
@@ -644,6 +747,18 @@ def _sent(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _webhook_problem(endpoint: Any) -> str | None:
+    """Why LINE would refuse `endpoint` as a webhook URL (https only, at most 500 chars)."""
+    if not isinstance(endpoint, str) or not endpoint:
+        return "The property, 'endpoint', in the request body is invalid"
+    if len(endpoint) > 500:
+        return "The webhook URL must be 500 characters or less"
+    url = urlsplit(endpoint)
+    if url.scheme != "https" or not url.hostname:
+        return "The webhook URL must be an HTTPS URL"
+    return None
+
+
 def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
     return (
         status,
@@ -685,6 +800,10 @@ class _SimHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         """Unlinking a user's rich menu."""
         self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        """The channel's webhook endpoint."""
+        self._dispatch("PUT")
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)

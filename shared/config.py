@@ -405,6 +405,22 @@ SETTINGS: tuple[Setting, ...] = (
         "app_service_auth",
     ),
     Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "Application Insights; empty: no telemetry (nothing loaded). Set by the Bicep in Azure; "
+        "read on first use by shared/adapters/telemetry.py",
+        None,
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        Kind.OPTIONAL,
+        "",
+        "`ClientId=<identity client id>;Authorization=AAD`: send telemetry with the managed "
+        "identity (local auth is off in Azure)",
+        None,
+    ),
+    Setting(
         "HOUSEKEEPING_SCHEDULE",
         Kind.SCHEDULE,
         "0 17 * * * *",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.adapters import telemetry
 from shared.adapters.clock import system_clock
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
@@ -278,6 +279,7 @@ def get_desk() -> Desk:
     with _lock:
         if _desk is None:
             quiet_sdk_loggers()
+            telemetry.configure()  # only with APPLICATIONINSIGHTS_CONNECTION_STRING set
             settings = get_settings()
             messenger = LineApiClient(
                 settings.line_channel_access_token,

@@ -24,6 +24,7 @@ from shared.domain.messages import (
     check_batch,
 )
 from shared.errors import LineApiError, ReplyTokenRejected
+from shared.services.ports import PushQuota
 
 
 class LineApiClient:
@@ -135,6 +136,40 @@ class LineApiClient:
                 raise LineApiError("LINE bot info has no userId")
             self._bot_user_id = user_id
         return self._bot_user_id
+
+    def push_quota(self) -> PushQuota:
+        """This month's push limit and consumption (`GET /v2/bot/message/quota` and
+        `/v2/bot/message/quota/consumption`)."""
+        quota = self._get_json(
+            "quota",
+            lambda api: api.get_message_quota_with_http_info(
+                _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
+        consumption = self._get_json(
+            "quota consumption",
+            lambda api: api.get_message_quota_consumption_with_http_info(
+                _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
+        try:
+            limit = int(quota["value"]) if quota.get("type") == "limited" else None
+            return PushQuota(limit=limit, used=int(consumption["totalUsage"]))
+        except (KeyError, TypeError, ValueError):
+            raise LineApiError("LINE quota answer not understood") from None
+
+    def _get_json(self, what: str, call: Any) -> dict[str, Any]:
+        response = self._call(what, call)
+        raw = getattr(response, "raw_data", None)
+        if raw is None:
+            raw = getattr(response, "data", b"")
+        try:
+            parsed = json.loads(raw or b"{}")
+        except ValueError:
+            raise LineApiError(f"LINE {what} answer not JSON") from None
+        if not isinstance(parsed, dict):
+            raise LineApiError(f"LINE {what} answer not an object")
+        return parsed
 
     def _messaging_api(self) -> Any:
         with self._lock:

@@ -16,6 +16,7 @@ from shared.domain.runs import RunSummary
 from shared.errors import DeskError
 from shared.logsafe import describe
 from shared.services.housekeeping import run_housekeeping
+from shared.services.ports import PushQuotaSource
 from shared.wiring import get_desk
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
@@ -44,8 +45,15 @@ def run_and_report(task: str, run: Callable[[], RunSummary]) -> RunSummary:
 
 @bp.timer_trigger(schedule="%HOUSEKEEPING_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def housekeeping(timer: func.TimerRequest) -> None:
-    """Expire old event receipts in stores without native TTL (hourly by default)."""
-    run_and_report("housekeeping", lambda: run_housekeeping(get_desk().store))
+    """Expire old event receipts in stores without native TTL and log LINE's push quota
+    (hourly by default)."""
+
+    def run() -> RunSummary:
+        desk = get_desk()
+        quota = desk.messenger if isinstance(desk.messenger, PushQuotaSource) else None
+        return run_housekeeping(desk.store, quota)
+
+    run_and_report("housekeeping", run)
 
 
 @bp.timer_trigger(schedule="%SESSION_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False)

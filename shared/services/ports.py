@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -159,3 +160,28 @@ class EventDecoder(Protocol):
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware (UTC)."""
+
+
+@dataclass(frozen=True)
+class PushQuota:
+    """This month's push quota and consumption (counts only: nothing about any user)."""
+
+    limit: int | None
+    """The monthly limit; None when the channel has none (LINE's `type: none`)."""
+    used: int
+
+    @property
+    def percent(self) -> float | None:
+        """Consumption as a percentage of the limit (None without a limit)."""
+        if self.limit is None or self.limit <= 0:
+            return None
+        return 100.0 * self.used / self.limit
+
+
+@runtime_checkable
+class PushQuotaSource(Protocol):
+    """Reads LINE's monthly push quota (the LINE adapter implements it)."""
+
+    def push_quota(self) -> PushQuota:
+        """This month's limit and consumption; LineApiError when LINE cannot say."""
+        ...

@@ -1,0 +1,184 @@
+// Cosmos DB (NoSQL): serverless by default, provisioned autoscale by parameter. Key auth is
+// off (the app and people use Entra ID data-plane roles), so the app cannot create the
+// database or containers: they are declared here, with the partition keys the app expects.
+param name string
+param location string
+param tags object
+
+@allowed([
+  'serverless'
+  'autoscale'
+])
+param capacityMode string = 'serverless'
+
+@minValue(1000)
+param autoscaleMaxThroughput int = 1000
+
+param appPrincipalId string
+param databaseName string = 'desk'
+
+// Cosmos DB Built-in Data Contributor (data plane: read and write items, no account changes).
+var dataContributor = '00000000-0000-0000-0000-000000000002'
+
+var serverlessCapabilities = [
+  {
+    name: 'EnableServerless'
+  }
+]
+var autoscaleOptions = {
+  autoscaleSettings: {
+    maxThroughput: autoscaleMaxThroughput
+  }
+}
+var isServerless = capacityMode == 'serverless'
+
+// Message text and other long, never-queried fields stay out of the index: smaller writes
+// (fewer RU) and no index over what users wrote. Queried fields (type, status, ids, dates)
+// stay indexed through `/*`.
+var excludedPaths = [
+  {
+    path: '/"_etag"/?'
+  }
+  {
+    path: '/text/?'
+  }
+  {
+    path: '/reason/?'
+  }
+  {
+    path: '/details/*'
+  }
+  {
+    path: '/deliveryDetail/?'
+  }
+  {
+    path: '/statusNotice/*'
+  }
+  {
+    path: '/message/?'
+  }
+  {
+    path: '/textSha256/?'
+  }
+  {
+    path: '/url/?'
+  }
+]
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    capabilities: isServerless ? serverlessCapabilities : []
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: 'Enabled'
+    enableAutomaticFailover: false
+    enableMultipleWriteLocations: false
+    backupPolicy: {
+      type: 'Continuous'
+      continuousModeProperties: {
+        tier: 'Continuous7Days'
+      }
+    }
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+    options: isServerless ? {} : autoscaleOptions
+  }
+}
+
+// Everything one LINE user owns, partitioned by the user: a point read for their state, one
+// logical partition to erase. TTL on with no default: only documents with `ttl` expire.
+resource users 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: 'users'
+  properties: {
+    resource: {
+      id: 'users'
+      partitionKey: {
+        paths: [
+          '/userId'
+        ]
+        kind: 'Hash'
+        version: 2
+      }
+      defaultTtl: -1
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+        excludedPaths: excludedPaths
+      }
+    }
+  }
+}
+
+// Desk-wide records (sessions queue, policies, service status, flags, audit, statistics).
+resource desk 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: 'desk'
+  properties: {
+    resource: {
+      id: 'desk'
+      partitionKey: {
+        paths: [
+          '/pk'
+        ]
+        kind: 'Hash'
+        version: 2
+      }
+      defaultTtl: -1
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        automatic: true
+        includedPaths: [
+          {
+            path: '/*'
+          }
+        ]
+        excludedPaths: excludedPaths
+      }
+    }
+  }
+}
+
+resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: account
+  name: guid(account.id, appPrincipalId, dataContributor)
+  properties: {
+    roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributor}'
+    principalId: appPrincipalId
+    scope: account.id
+  }
+}
+
+output id string = account.id
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = database.name

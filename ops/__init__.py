@@ -1,0 +1,1 @@
+"""Operators' commands (never deployed: .funcignore leaves ops/ out of the package)."""
