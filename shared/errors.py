@@ -6,10 +6,10 @@
     │   ├── MalformedPayload       400 malformed_payload body is not a LINE webhook payload
     │   ├── PayloadTooLarge        413 payload_too_large body over the size LINE ever sends
     │   ├── UnsupportedMediaType   415 unsupported_media_type body is not declared JSON
-    │   └── ValidationError        400 invalid_request   a field is wrong (admin API)
-    ├── AuthorizationError         403 forbidden          authenticated, but not allowed
-    ├── NotFoundError              404 not_found
-    ├── ConflictError              409 conflict
+    │   └── ValidationError *      400 invalid_request   a field is wrong (admin API)
+    ├── AuthorizationError *       403 forbidden          authenticated, but not allowed
+    ├── NotFoundError *            404 not_found
+    ├── ConflictError *            409 conflict
     │   ├── AlreadyExists          409 conflict          create of an id that is there
     │   └── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
     ├── ConfigurationError         500 configuration     a setting is missing or refused
@@ -18,11 +18,19 @@
         └── LineApiError           503                   LINE refused or did not answer
             └── ReplyTokenRejected 503                   the reply token is used or expired
 
+    * a StaffError (mixin): Japanese message from the staff catalogue, with `field`
+
 Messages never carry personal data (message text, display names, raw LINE user ids): they end
-up in logs and in HTTP answers.
+up in HTTP answers. The admin API's 4xx errors (`StaffError`: ValidationError, AuthorizationError,
+NotFoundError, ConflictError and its kinds) are read by staff: they take a key of the staff
+catalogue (shared/texts/staff_ja.json) and its parameters, never free text, and name the field
+they are about (`field`, also in the error JSON). The webhook's refusals stay English, and 5xx
+answers stay generic.
 """
 
 from __future__ import annotations
+
+from shared.texts.staff import StaffKey, staff_message
 
 
 class DeskError(Exception):
@@ -70,27 +78,43 @@ class UnsupportedMediaType(RequestError):
     code = "unsupported_media_type"
 
 
-class ValidationError(RequestError):
+class StaffError(DeskError):
+    """An error staff read in the admin API's answer: a catalogue key, its parameters and the
+    field it is about (the field's API name, e.g. `limit`; None when it is about no field).
+
+    `ValidationError("limit", "whole_number_range", low=1, high=200)` reads
+    `limit：1〜200の整数で指定してください。`. Logs name the class, key and field only
+    (`describe`), never the parameters.
+    """
+
+    def __init__(self, field: str | None, key: StaffKey, /, **params: object) -> None:
+        super().__init__(staff_message(field, key, params))
+        self.field = field
+        self.key = key
+        self.params = params
+
+
+class ValidationError(StaffError, RequestError):
     """A request field is missing or has a wrong value."""
 
     code = "invalid_request"
 
 
-class AuthorizationError(DeskError):
+class AuthorizationError(StaffError):
     """The caller is known but may not do this."""
 
     status = 403
     code = "forbidden"
 
 
-class NotFoundError(DeskError):
+class NotFoundError(StaffError):
     """The named thing does not exist."""
 
     status = 404
     code = "not_found"
 
 
-class ConflictError(DeskError):
+class ConflictError(StaffError):
     """The request conflicts with the current state."""
 
     status = 409

@@ -79,7 +79,7 @@ class CosmosStore:
         try:
             return self._guard(lambda: dict(proxy.create_item(_strip(doc))))
         except CosmosResourceExistsError:
-            raise AlreadyExists(f"document already exists in {container}") from None
+            raise AlreadyExists(None, "store_exists") from None
 
     def upsert(self, container: str, doc: Document) -> Document:
         """Insert or overwrite."""
@@ -109,7 +109,7 @@ class CosmosStore:
                 )
             )
         except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
-            raise PreconditionFailed(f"document in {container} changed or is gone") from None
+            raise PreconditionFailed(None, "store_changed") from None
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:
         """Remove one document; False on Cosmos DB's 404."""

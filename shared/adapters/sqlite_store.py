@@ -93,7 +93,7 @@ class SqliteStore:
                 (container, partition, doc_id, self._now()),
             ).rowcount
             if not expired:
-                raise AlreadyExists(f"document already exists in {container}")
+                raise AlreadyExists(None, "store_exists")
             return self._write(db, "INSERT", container, doc)
 
     def upsert(self, container: str, doc: Document) -> Document:
@@ -111,7 +111,7 @@ class SqliteStore:
                 (container, partition, doc_id, self._now()),
             ).fetchone()
             if row is None or row[0] != etag:
-                raise PreconditionFailed(f"document in {container} changed or is gone")
+                raise PreconditionFailed(None, "store_changed")
             return self._write(db, "INSERT OR REPLACE", container, doc)
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:

@@ -71,13 +71,6 @@ class HolderDecision:
     holder: str | None
     takeover: bool = False
 
-    def refusal(self, action: str) -> str:
-        """Why the operator may not act (names the holder; for a 409)."""
-        return (
-            f"the session is already claimed by {self.holder}: only they, or a Desk.Admin "
-            f"taking it over, may {action} it"
-        )
-
 
 def holder_rule(holder: str | None, operator: str, *, admin: bool) -> HolderDecision:
     """May `operator` act on a session `holder` has (None: nobody has it)?

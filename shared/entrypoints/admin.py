@@ -62,7 +62,7 @@ def admin_export_user(req: func.HttpRequest) -> func.HttpResponse:
     def work() -> func.HttpResponse:
         shape = req.params.get("format") or "json"
         if shape not in ("json", "text"):
-            raise ValidationError("format: json or text")
+            raise ValidationError("format", "one_of", choices="json, text")
         export = get_desk().exports.export(req.route_params["userId"], who_from(req))
         if shape == "text":
             return func.HttpResponse(

@@ -10,7 +10,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.errors import ConfigurationError, DeskError, ValidationError
+from shared.errors import ConfigurationError, DeskError, StaffError, ValidationError
 from shared.logsafe import describe
 
 log = logging.getLogger("desk.http")
@@ -34,9 +34,9 @@ def json_body(req: func.HttpRequest, *, optional: bool = False) -> dict[str, Any
         payload = json.loads(req.get_body().decode("utf-8"))
     except (ValueError, RecursionError):
         # ValueError: not UTF-8, not JSON, or an integer past Python's 4,300-digit limit.
-        raise ValidationError("body: a JSON object (UTF-8)") from None
+        raise ValidationError("body", "json_object") from None
     if not isinstance(payload, dict):
-        raise ValidationError("body: a JSON object")
+        raise ValidationError("body", "json_object")
     return payload
 
 
@@ -58,14 +58,18 @@ def page_size(limit: str | None) -> int:
     if limit is None:
         return DEFAULT_PAGE
     if not _DIGITS.fullmatch(limit) or not 1 <= int(limit) <= MAX_PAGE:
-        raise ValidationError(f"limit: a whole number from 1 to {MAX_PAGE}")
+        raise ValidationError("limit", "whole_number_range", low=1, high=MAX_PAGE)
     return int(limit)
 
 
 def error_response(exc: DeskError) -> func.HttpResponse:
-    """`{"error": {"code", "message"}}` with the status the error class names."""
+    """`{"error": {"code", "message", "field"?}}` with the status the error class names; staff
+    errors carry their Japanese message and the field they are about."""
     message = _PUBLIC_MESSAGES.get(exc.status, exc.message)
-    return json_response({"error": {"code": exc.code, "message": message}}, exc.status)
+    error: dict[str, str] = {"code": exc.code, "message": message}
+    if isinstance(exc, StaffError) and exc.field is not None:
+        error["field"] = exc.field
+    return json_response({"error": error}, exc.status)
 
 
 def refuse(exc: DeskError) -> func.HttpResponse:

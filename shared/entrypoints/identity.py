@@ -50,15 +50,11 @@ class Principal:
     roles: frozenset[str]
 
 
-def _bad(why: str) -> ValidationError:
-    return ValidationError(f"{PRINCIPAL_HEADER}: {why}")
-
-
 def _strings(value: object, field: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(f"{field} must be a list of strings")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_string_list", name=field)
     return value
 
 
@@ -73,13 +69,13 @@ def parse_principal(header: str) -> Principal:
     """The principal in an `X-MS-CLIENT-PRINCIPAL` header (base64 JSON), or a ValidationError
     naming the header and what is wrong with it."""
     if len(header) > MAX_PRINCIPAL:
-        raise _bad(f"at most {MAX_PRINCIPAL} characters")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_too_long", max=MAX_PRINCIPAL)
     try:
         data: Any = json.loads(base64.b64decode(header, validate=True))
     except (binascii.Error, ValueError, RecursionError):
-        raise _bad("not base64 JSON (UTF-8)") from None
+        raise ValidationError(PRINCIPAL_HEADER, "principal_not_base64") from None
     if not isinstance(data, dict):
-        raise _bad("not a JSON object")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_not_object")
     claims = data.get("claims")
     if claims is None:
         claims = []
@@ -87,16 +83,16 @@ def parse_principal(header: str) -> Principal:
         isinstance(c, dict) and isinstance(c.get("typ"), str) and isinstance(c.get("val"), str)
         for c in claims
     ):
-        raise _bad("claims must be a list of {typ, val} strings")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_claims")
     types: dict[str, str] = {}
     for field in ("name_typ", "role_typ"):
         value = data.get(field)
         if value is not None and not isinstance(value, str):
-            raise _bad(f"{field} must be a string")
+            raise ValidationError(PRINCIPAL_HEADER, "principal_string", name=field)
         types[field] = value or ""
     details = data.get("userDetails")
     if details is not None and not isinstance(details, str):
-        raise _bad("userDetails must be a string")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_string", name="userDetails")
     name_types = [t for t in (types["name_typ"], *_NAME_CLAIMS) if t]
     named = [c["val"] for t in name_types for c in claims if c["typ"] == t]
     name = next(iter(named), details or "")
@@ -105,7 +101,7 @@ def parse_principal(header: str) -> Principal:
     roles.update(_strings(data.get("userRoles"), "userRoles"))
     printable = _printable_name(name)
     if printable is None:
-        raise _bad("names nobody (or with control characters)")
+        raise ValidationError(PRINCIPAL_HEADER, "principal_no_name")
     return Principal(name=printable[:MAX_OPERATOR], roles=frozenset(roles))
 
 
@@ -119,9 +115,7 @@ def trusted_principal(req: func.HttpRequest, settings: Settings) -> Principal | 
     if header is None or header == "":
         return None
     if not settings.app_service_auth:
-        raise AuthorizationError(
-            f"{PRINCIPAL_HEADER}: not accepted here, because App Service authentication is off"
-        )
+        raise AuthorizationError(PRINCIPAL_HEADER, "principal_auth_off")
     return parse_principal(header)
 
 
@@ -139,10 +133,7 @@ def operator_from(req: func.HttpRequest, body: dict[str, Any]) -> str:
         return principal.name
     operator = _asserted(body.get("operator"))
     if operator is None:
-        raise ValidationError(
-            "operator: sign in through App Service authentication, or name the operator "
-            f"(1-{MAX_OPERATOR} characters, no control characters) in the body"
-        )
+        raise ValidationError("operator", "operator_required", max=MAX_OPERATOR)
     return Actor(operator, KEY_CALLER)
 
 
@@ -157,9 +148,7 @@ def who_from(req: func.HttpRequest) -> str:
         return KEY_CALLER
     operator = _asserted(raw)
     if operator is None:
-        raise ValidationError(
-            f"operator: 1-{MAX_OPERATOR} characters without control characters, or omit it"
-        )
+        raise ValidationError("operator", "operator_optional", max=MAX_OPERATOR)
     return Actor(operator, KEY_CALLER)
 
 
@@ -184,11 +173,9 @@ def check_role(req: func.HttpRequest, role: str, settings: Settings) -> None:
         granted = settings.key_caller_role
         if granted is not None and granted in (role, ADMIN):
             return
-        raise AuthorizationError(
-            f"sign in through App Service authentication: the {role} app role is needed"
-        )
+        raise AuthorizationError(None, "role_sign_in", role=role)
     if role not in principal.roles and ADMIN not in principal.roles:
-        raise AuthorizationError(f"the {role} app role is needed")
+        raise AuthorizationError(None, "role_needed", role=role)
 
 
 def requires(role: str) -> Callable[[HttpFunction], HttpFunction]:

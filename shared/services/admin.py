@@ -38,7 +38,7 @@ class AdminService:
         """A user's status and consent history (every record: version id, method, time)."""
         user = self._users.get(check_user_id(user_id))
         if user is None:
-            raise NotFoundError("no such user")
+            raise NotFoundError("userId", "no_user")
         self._auditor.record(who, "user.read", user_id)
         if user.suspended:
             status = "suspended"

@@ -124,7 +124,7 @@ class Eraser:
         user = self._users.get(user_id)
         suspended = self._suspensions.get(user_key(self._hash_key, user_id))
         if user is None and suspended is None:
-            raise NotFoundError("no such user")
+            raise NotFoundError("userId", "no_user")
         reachable = user is not None and user.followed
         erased = self.erase(user_id)
         self._auditor.record_erased(operator, "user.erase", erased.subject)

@@ -79,7 +79,9 @@ class ExpertDesk:
         try:
             wanted = SessionStatus(status or "waiting")
         except ValueError:
-            raise ValidationError("status: waiting, active or closed") from None
+            raise ValidationError(
+                "status", "one_of", choices=", ".join(s.value for s in SessionStatus)
+            ) from None
         shown, next_cursor = page_of(
             lambda after, n: self._index.page(wanted, after, n),
             cursor,
@@ -130,17 +132,17 @@ class ExpertDesk:
         """
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise ValidationError("text: the answer, 1 to 5000 characters")
+            raise ValidationError("text", "answer_text", max=MAX_TEXT_LENGTH)
         if utf16_length(text) > MAX_TEXT_LENGTH:
-            raise ValidationError(f"text: at most {MAX_TEXT_LENGTH} characters as LINE counts them")
+            raise ValidationError("text", "line_text_length", max=MAX_TEXT_LENGTH)
         client_id = payload.get("clientMessageId")
         if client_id is not None and (
             not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id)
         ):
-            raise ValidationError("clientMessageId: 1-64 letters, digits, '-' or '_'")
+            raise ValidationError("clientMessageId", "client_message_id")
         session = self._session(session_id)
         if not session.answerable(self._clock()):
-            raise ConflictError(_not_answerable(session))
+            raise _not_answerable(session)
         self._require_followed(session)
         session = self._claim(session, operator, admin=admin, action="answer")
         message_id = f"msg:{session.session_id}:{client_id or uuid.uuid4().hex}"
@@ -205,8 +207,8 @@ class ExpertDesk:
         note = _note(note)
         session = self._workable(session_id)
         if session.assigned_to is None:
-            raise ConflictError("the session is not claimed: there is nothing to release")
-        decision = self._holder(session, operator, admin=admin, action="release")
+            raise ConflictError(None, "session_not_claimed")
+        decision = self._holder(session, operator, admin=admin)
         released = self._save(session.release(operator, note, self._clock()))
         self._takeover_audit(released, operator, decision, "release")
         self._auditor.record(
@@ -233,7 +235,7 @@ class ExpertDesk:
         to = _expert_name(to)
         note = _note(note)
         session = self._workable(session_id)
-        decision = self._holder(session, operator, admin=admin, action="transfer")
+        decision = self._holder(session, operator, admin=admin)
         if session.assigned_to == to:
             return self._with_handovers(session)  # already theirs: a repeated request
         moved = self._save(session.transfer(operator, to, note, self._clock()))
@@ -319,13 +321,11 @@ class ExpertDesk:
         )
         return {**self._summary(recorded), "closingMessageAccepted": False}
 
-    def _holder(
-        self, session: Session, operator: str, *, admin: bool, action: str
-    ) -> HolderDecision:
+    def _holder(self, session: Session, operator: str, *, admin: bool) -> HolderDecision:
         """The holder rule, as a 409 naming the holder when the operator may not act."""
         decision = session.holder_rule(operator, admin=admin)
         if not decision.allowed:
-            raise ConflictError(decision.refusal(action))
+            raise ConflictError(None, "claimed_by_other", holder=decision.holder)
         return decision
 
     def _takeover_audit(
@@ -347,8 +347,8 @@ class ExpertDesk:
         """The session assigned to `operator` (claiming it, or taking it over for a
         Desk.Admin); 409 if it is closed or held by someone else."""
         if not session.workable and not session.answerable(self._clock()):
-            raise ConflictError("the session is closed")
-        decision = self._holder(session, operator, admin=admin, action=action)
+            raise ConflictError(None, "session_closed")
+        decision = self._holder(session, operator, admin=admin)
         if session.assigned_to == operator:
             return session
         now = self._clock()
@@ -358,7 +358,7 @@ class ExpertDesk:
         try:
             saved = self._index.save(taken)
         except PreconditionFailed:
-            raise ConflictError("another expert claimed the session a moment ago") from None
+            raise ConflictError(None, "claimed_just_now") from None
         self._takeover_audit(saved, operator, decision, action)
         return saved
 
@@ -366,30 +366,28 @@ class ExpertDesk:
         try:
             return self._index.save(session)
         except PreconditionFailed:
-            raise ConflictError("the session changed a moment ago; read it again") from None
+            raise ConflictError(None, "session_changed") from None
 
     def _session(self, session_id: str) -> Session:
         session = self._index.get(session_id) if is_id(session_id) else None
         if session is None:
-            raise NotFoundError("no such session")
+            raise NotFoundError("sessionId", "no_session")
         return session
 
     def _workable(self, session_id: str) -> Session:
         """A session staff may still act on: open, or ended by the user awaiting an outcome."""
         session = self._session(session_id)
         if not session.workable:
-            raise ConflictError("the session is closed")
+            raise ConflictError(None, "session_closed")
         return session
 
     def _require_followed(self, session: Session) -> None:
         user = self._users.get(session.user_id)
         if user is None or not user.followed:
-            raise ConflictError("the user has blocked the account; nothing was sent")
+            raise ConflictError(None, "user_blocked")
         if not session.is_open and (user.suspended or user.consent_status != "consented"):
             # A follow-up answer goes only to a user who still uses the desk.
-            raise ConflictError(
-                "the user withdrew consent or was suspended since; nothing was sent"
-            )
+            raise ConflictError(None, "user_gone")
 
     def _with_handovers(self, session: Session) -> dict[str, Any]:
         return {**self._summary(session), "handovers": _handovers_json(session)}
@@ -421,7 +419,7 @@ def _outcome(raw: object) -> Outcome:
         if raw in (outcome.outcome_id, outcome.label):
             return outcome
     names = ", ".join(o.label for o in outcomes)
-    raise ValidationError(f"outcome: one of {names}")
+    raise ValidationError("outcome", "one_of", choices=names)
 
 
 def _message_json(message: Message) -> dict[str, Any]:
@@ -447,24 +445,23 @@ def _note(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or len(raw) > MAX_NOTE:
-        raise ValidationError(f"note: text of at most {MAX_NOTE} characters")
+        raise ValidationError("note", "text_max", max=MAX_NOTE)
     return raw.strip() or None
 
 
 def _expert_name(raw: object) -> str:
     """Whom a session is transferred to: an expert's name as they sign in."""
     if not isinstance(raw, str) or not 0 < len(raw.strip()) <= MAX_EXPERT_NAME:
-        raise ValidationError(f"to: the expert's name, 1-{MAX_EXPERT_NAME} characters")
+        raise ValidationError("to", "expert_name", max=MAX_EXPERT_NAME)
     return raw.strip()
 
 
-def _not_answerable(session: Session) -> str:
+def _not_answerable(session: Session) -> ConflictError:
     if session.closed_by is ClosedBy.USER and session.follow_up_until is not None:
-        return (
-            "the user ended the session and its follow-up window closed at "
-            f"{session.follow_up_until.isoformat()}"
+        return ConflictError(
+            None, "follow_up_over", until=session.follow_up_until.isoformat(timespec="minutes")
         )
-    return "the session is closed"
+    return ConflictError(None, "session_closed")
 
 
 def _handovers_json(session: Session) -> list[dict[str, Any]]:

@@ -61,7 +61,7 @@ class UserExports:
         for a user the desk holds nothing about (never seen, or erased)."""
         user = self._users.get(check_user_id(user_id))
         if user is None:
-            raise NotFoundError("no such user")
+            raise NotFoundError("userId", "no_user")
         sessions = sorted(self._index.of_user(user_id), key=lambda s: s.session_id)
         flag_docs = self._store.query_partition(
             DESK, FLAGS, doc_type="flag", where={"userId": user_id}

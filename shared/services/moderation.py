@@ -46,7 +46,7 @@ _USER_ID = re.compile(r"U[0-9a-f]{32}")
 def check_user_id(user_id: str) -> str:
     """A LINE user id from a URL, or a ValidationError."""
     if not _USER_ID.fullmatch(user_id):
-        raise ValidationError("userId: a LINE user id (U followed by 32 hex characters)")
+        raise ValidationError("userId", "line_user_id")
     return user_id
 
 
@@ -154,7 +154,9 @@ class Moderation:
         try:
             wanted = FlagStatus(status or "open")
         except ValueError:
-            raise ValidationError("status: open, dismissed or actioned") from None
+            raise ValidationError(
+                "status", "one_of", choices=", ".join(s.value for s in FlagStatus)
+            ) from None
         shown, next_cursor = page_of(
             lambda after, n: self._flags.page(wanted, after, n),
             cursor,
@@ -170,13 +172,13 @@ class Moderation:
         """Reviewed, nothing to do."""
         flag = self._flags.get(flag_id) if is_id(flag_id) else None
         if flag is None:
-            raise NotFoundError("no such flag")
+            raise NotFoundError("flagId", "no_flag")
         if flag.status is not FlagStatus.OPEN:
-            raise ConflictError(f"the flag is already {flag.status.value}")
+            raise ConflictError(None, "flag_done", status=flag.status.value)
         try:
             flag = self._flags.save(flag.dismiss(operator, self._clock()))
         except PreconditionFailed:
-            raise ConflictError("the flag changed a moment ago; look again") from None
+            raise ConflictError(None, "flag_changed") from None
         self._auditor.record(operator, "flag.dismiss", flag.user_id, flag=flag.flag_id)
         return _flag_json(flag)
 
@@ -184,12 +186,10 @@ class Moderation:
         """Suspend under a clause of §8 (`{"clause": "8(3)", "reason": ...}`)."""
         clause = normalise_clause(payload.get("clause"))
         if clause is None:
-            raise ValidationError(
-                f"clause: one of {', '.join(CLAUSES)} (also written §8(3) or ８（３）)"
-            )
+            raise ValidationError("clause", "clause", clauses=", ".join(CLAUSES))
         reason = payload.get("reason")
         if not isinstance(reason, str) or not 0 < len(reason.strip()) <= MAX_REASON:
-            raise ValidationError(f"reason: why, in 1-{MAX_REASON} characters")
+            raise ValidationError("reason", "reason", max=MAX_REASON)
         user = self._user(user_id)
         now = self._clock()
         if user.open_session_id:
@@ -224,17 +224,19 @@ class Moderation:
         try:
             mode = RestrictionMode(str(payload.get("mode")))
         except ValueError:
-            raise ValidationError("mode: text_only, read_only or lower_limit") from None
+            raise ValidationError(
+                "mode", "one_of", choices=", ".join(m.value for m in RestrictionMode)
+            ) from None
         days = payload.get("days")
         if days is not None and (
             not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365
         ):
-            raise ValidationError("days: how long, 1-365 (omit for no end)")
+            raise ValidationError("days", "days", max=365)
         per_minute, per_day = payload.get("perMinute"), payload.get("perDay")
         if mode is RestrictionMode.LOWER_LIMIT:
             for name, value in (("perMinute", per_minute), ("perDay", per_day)):
                 if not _whole(value, 1, 1_000_000):
-                    raise ValidationError(f"{name}: a positive whole number for lower_limit")
+                    raise ValidationError(name, "positive_for_mode", mode=mode.value)
         now = self._clock()
         restriction = Restriction(
             mode=mode,
@@ -260,7 +262,7 @@ class Moderation:
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
         if user is None and suspension is None:
-            raise NotFoundError("no such user")
+            raise NotFoundError("userId", "no_user")
         if user is not None:
             self._users.save(user.reinstate(self._clock()))
         if suspension is not None and suspension.purged:
@@ -290,7 +292,7 @@ class Moderation:
     def _user(self, user_id: str) -> UserRecord:
         user = self._users.get(check_user_id(user_id))
         if user is None:
-            raise NotFoundError("no such user")
+            raise NotFoundError("userId", "no_user")
         return user
 
 

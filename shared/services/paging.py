@@ -27,7 +27,7 @@ def page_of(
 ) -> tuple[list[T], str | None]:
     """One page after `cursor` and the cursor of the next page (None at the end)."""
     if cursor is not None and not is_id(cursor):
-        raise ValidationError("cursor: the nextCursor of a previous page")
+        raise ValidationError("cursor", "cursor")
     items = fetch(cursor, limit + 1)
     shown = items[:limit]
     return shown, key(shown[-1]) if len(items) > limit else None

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
-from shared.domain.messages import policy_url_problem
+from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
 from shared.services.ports import DESK, Clock, Document, DocumentStore
 
@@ -103,24 +103,20 @@ class PolicyRegistry:
         version = parse_new_version(payload, self.current())
         try:
             self._check_messages(version, self._clock())
-        except ValueError as exc:
-            raise ValidationError(
-                f"url / versionId: the consent prompt of this version would exceed LINE's "
-                f"limits ({exc})"
-            ) from None
+        except ValueError:
+            raise ValidationError("url", "consent_prompt_too_long") from None
         existing = self.versions()
         if any(v.version_id == version.version_id for v in existing):
-            raise AlreadyExists(f"policy version {version.version_id} already exists")
+            raise AlreadyExists("versionId", "policy_exists", version=version.version_id)
         now = self._clock()
         if any(v.effective_date == version.effective_date for v in existing):
-            raise ConflictError(f"a version already takes effect on {version.effective_date}")
+            raise ConflictError(
+                "effectiveDate", "effective_date_taken", date=version.effective_date.isoformat()
+            )
         if version.in_effect(now) and any(
             v.effective_at > version.effective_at and v.in_effect(now) for v in existing
         ):
-            raise ConflictError(
-                "effective date is in the past and a later version is already in effect "
-                "(users have agreed to it)"
-            )
+            raise ConflictError("effectiveDate", "effective_date_past")
         self._store.create(DESK, _to_doc(version))
         with self._lock:
             self._cached = None
@@ -131,34 +127,35 @@ def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) ->
     """A PolicyVersion from the admin API's JSON, or a ValidationError naming the field."""
     version_id = _field(payload, "versionId", "version", "id")
     if not isinstance(version_id, str) or not _VERSION_ID.fullmatch(version_id):
-        raise ValidationError("versionId: 1-64 letters, digits, '.', '_' or '-'")
+        raise ValidationError("versionId", "version_id")
     raw_date = _field(payload, "effectiveDate", "effective_date")
     if not isinstance(raw_date, str) or not _DATE.fullmatch(raw_date):
-        raise ValidationError("effectiveDate: a date as YYYY-MM-DD (Japan time)")
+        raise ValidationError("effectiveDate", "date_format_jst")
     try:
         effective = date.fromisoformat(raw_date)
     except ValueError:
-        raise ValidationError("effectiveDate: not a calendar date") from None
+        raise ValidationError("effectiveDate", "date_invalid") from None
     if not FIRST_DATE <= effective <= LAST_DATE:
-        raise ValidationError(f"effectiveDate: a date from {FIRST_DATE} to {LAST_DATE}")
+        raise ValidationError(
+            "effectiveDate",
+            "date_between",
+            first=FIRST_DATE.isoformat(),
+            last=LAST_DATE.isoformat(),
+        )
     url = _field(payload, "url")
-    problem = policy_url_problem(url) if isinstance(url, str) else "must be a string"
-    if problem:
-        raise ValidationError(f"url: the public https address of the full text; it {problem}")
+    if not isinstance(url, str) or policy_url_problem(url):
+        raise ValidationError("url", "policy_url", max=MAX_POLICY_URL)
     digest = _digest(payload)
     requires_explicit = _field(payload, "requiresExplicit", "requires_explicit")
     if requires_explicit is None:
         requires_explicit = False
     if not isinstance(requires_explicit, bool):
-        raise ValidationError("requiresExplicit: true or false")
+        raise ValidationError("requiresExplicit", "boolean")
     privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
     if privacy is None and current is not None:
         privacy = current.privacy_policy_version
     if not isinstance(privacy, str) or not _VERSION_ID.fullmatch(privacy):
-        raise ValidationError(
-            "privacyPolicyVersion: the privacy-policy version it bundles "
-            "(1-64 letters, digits, '.', '_' or '-')"
-        )
+        raise ValidationError("privacyPolicyVersion", "version_id")
     return PolicyVersion(
         version_id=version_id,
         effective_date=effective,
@@ -178,14 +175,14 @@ def _digest(payload: dict[str, Any]) -> str:
     text = _field(payload, "text")
     given = _field(payload, "textSha256", "sha256", "hash")
     if text is not None and (not isinstance(text, str) or not text.strip()):
-        raise ValidationError("text: the full policy text")
+        raise ValidationError("text", "policy_text")
     if given is not None and (not isinstance(given, str) or not _SHA256.fullmatch(given)):
-        raise ValidationError("textSha256: 64 lowercase hex characters")
+        raise ValidationError("textSha256", "sha256")
     if text is None and given is None:
-        raise ValidationError("give the policy's text or its textSha256")
+        raise ValidationError("text", "text_or_sha256")
     digest = text_sha256(text) if text is not None else str(given)
     if given is not None and digest != given:
-        raise ValidationError("textSha256 does not match text")
+        raise ValidationError("textSha256", "sha256_mismatch")
     return digest
 
 

@@ -230,7 +230,7 @@ class Users:
             try:
                 stored = self._store.create(USERS, doc)
             except AlreadyExists:
-                raise PreconditionFailed("user record was created concurrently") from None
+                raise PreconditionFailed(None, "record_race") from None
         else:
             stored = self._store.replace(USERS, doc, etag=user.etag)
         if user.listed_day is not None and user.listed_day != day:

@@ -66,10 +66,10 @@ class Reports:
         """The published table: rows, columns, totals; suppressed values are null."""
         first, last = _day(start, "from"), _day(end, "to")
         if last < first or (last - first).days > MAX_DAYS:
-            raise ValidationError(f"to: on or after from, at most {MAX_DAYS} days later")
+            raise ValidationError("to", "date_range", max_days=MAX_DAYS)
         grouping = by or "month"
         if grouping not in ("month", "topic", "outcome"):
-            raise ValidationError("by: month, topic or outcome")
+            raise ValidationError("by", "one_of", choices="month, topic, outcome")
         entries = [
             e
             for e in self._month_entries(first, last)
@@ -173,11 +173,11 @@ class Reports:
 
 def _day(raw: str | None, name: str) -> date:
     if raw is None or not _DATE.match(raw):
-        raise ValidationError(f"{name}: a date as YYYY-MM-DD")
+        raise ValidationError(name, "date_format")
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"{name}: not a calendar date") from None
+        raise ValidationError(name, "date_invalid") from None
 
 
 def _months(first: date, last: date) -> list[str]:

@@ -86,25 +86,25 @@ class StatusBoard:
             state = ServiceState(str(payload.get("state")))
         except ValueError:
             names = ", ".join(s.value for s in ServiceState)
-            raise ValidationError(f"state: one of {names}") from None
+            raise ValidationError("state", "one_of", choices=names) from None
         message = payload.get("message")
         if message is not None and (
             not isinstance(message, str) or utf16_length(message) > MAX_MESSAGE
         ):  # it goes into LINE messages: counted as LINE counts
-            raise ValidationError(f"message: text of at most {MAX_MESSAGE} characters")
+            raise ValidationError("message", "text_max", max=MAX_MESSAGE)
         now = self._clock()
         until = _moment(payload.get("until"), "until")
         start = _moment(payload.get("from"), "from")
         if start is not None and start > now + MAX_AHEAD:
-            raise ValidationError(f"from: at most {MAX_AHEAD.days} days ahead")
+            raise ValidationError("from", "days_ahead", days=MAX_AHEAD.days)
         if until is not None and until <= now:
-            raise ValidationError("until: a time in the future")
+            raise ValidationError("until", "future_time")
         if until is not None and until > now + MAX_AHEAD:
-            raise ValidationError(f"until: at most {MAX_AHEAD.days} days ahead")
+            raise ValidationError("until", "days_ahead", days=MAX_AHEAD.days)
         status = self._status(fresh=True)
         if start is not None and start > now:
             if state is not ServiceState.MAINTENANCE or until is None or until <= start:
-                raise ValidationError("from: plans a maintenance window; give an until after it")
+                raise ValidationError("from", "window_needs_until")
             window = Window(start, until, message)
             status = ServiceStatus(
                 status.state,
@@ -143,14 +143,14 @@ def _moment(raw: object, name: str) -> datetime | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or not _MOMENT.fullmatch(raw):
-        raise ValidationError(f"{name}: an ISO 8601 time with its offset (e.g. +09:00)")
+        raise ValidationError(name, "iso_time")
     try:
         moment = datetime.fromisoformat(raw)
         moment.astimezone(UTC)
     except ValueError:
-        raise ValidationError(f"{name}: an ISO 8601 time with its offset") from None
+        raise ValidationError(name, "iso_time") from None
     except OverflowError:  # 0001-01-01T00:00+09:00 lies before the first representable instant
-        raise ValidationError(f"{name}: not a representable time") from None
+        raise ValidationError(name, "time_out_of_range") from None
     return moment
 
 

@@ -206,7 +206,7 @@ class Sessions:
                 count = self._messages.count_from_user(session.user_id, session.session_id)
             self._statistics.session_closed(session, count)
             return session
-        raise PreconditionFailed("the session kept changing while it was being closed")
+        raise PreconditionFailed(None, "session_busy")
 
     def unsend(self, user_id: str, line_message_id: str) -> bool:
         """Remove the text of a message the user unsent; False if the desk never kept it."""

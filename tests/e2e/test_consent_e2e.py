@@ -111,7 +111,7 @@ def test_policies_are_listed_and_bad_registrations_get_reasons(desk: RunningDesk
     bad = {"versionId": "x1", "effectiveDate": "2030/01/01", "url": POLICY_URL, "text": "t"}
     status, body = desk.admin("POST", "/api/admin/policies", bad)
     assert status == 400
-    assert "effectiveDate" in body["error"]["message"]
+    assert body["error"]["field"] == "effectiveDate"
     status, body = desk.admin("POST", "/api/admin/policies", ["not", "an", "object"])
     assert status == 400
     past = {**bad, "effectiveDate": "2025-10-01"}

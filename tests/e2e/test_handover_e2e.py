@@ -157,4 +157,4 @@ def test_unknown_and_closed_sessions(desk: RunningDesk, action: str) -> None:
     path = f"/api/admin/sessions/{session_id}"
     assert call(desk, "POST", f"{path}/close", TANAKA, {"outcome": "助言"})[0] == 200
     status, body = call(desk, "POST", f"{path}/{action}", TANAKA, payload)
-    assert (status, "closed" in body["error"]["message"]) == (409, True)
+    assert (status, "終了" in body["error"]["message"]) == (409, True)

@@ -130,7 +130,10 @@ def test_a_forged_principal_grants_nothing_without_app_service_authentication(
     forged = principal("mallory", "Desk.Admin", "Desk.Expert")
     status, body = unauthenticated.call("GET", path, headers={"x-ms-client-principal": forged})
     assert (status, body["error"]["code"]) == (403, "forbidden")
-    assert "x-ms-client-principal" in body["error"]["message"]
+    assert body["error"]["field"] == "x-ms-client-principal"
+    assert body["error"]["message"] == (
+        "x-ms-client-principal：App Service 認証が無効のため、このヘッダーは受け付けません。"
+    )
 
 
 def test_a_forged_principal_changes_nothing(unauthenticated: Host) -> None:
@@ -241,8 +244,8 @@ def test_a_malformed_principal_is_a_4xx_naming_the_header(authenticated: Host, h
     status, body = authenticated.call(
         "GET", "/api/admin/health", headers={"x-ms-client-principal": header}
     )
-    assert status == 400
-    assert body["error"]["message"].startswith("x-ms-client-principal")
+    assert (status, body["error"]["field"]) == (400, "x-ms-client-principal")
+    assert body["error"]["message"].startswith("x-ms-client-principal：")
 
 
 # -- local development (the shared host: principals believed, key-only callers allowed) ----
@@ -302,8 +305,12 @@ def test_a_malformed_query_or_path_is_a_400_naming_it(
     desk: RunningDesk, path: str, field: str
 ) -> None:
     status, body = desk.admin("GET", path)
-    assert status == 400, body
-    assert body["error"]["message"].startswith(field)
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        400,
+        "invalid_request",
+        field,
+    ), body
+    assert body["error"]["message"].startswith(f"{field}：")
 
 
 def huge_number_body(field: str, rest: str) -> bytes:
@@ -383,8 +390,12 @@ def test_a_malformed_body_field_is_a_400_naming_it(
     desk: RunningDesk, method: str, path: str, payload: dict[str, Any], field: str
 ) -> None:
     status, body = desk.admin(method, path, payload)
-    assert status == 400, body
-    assert body["error"]["message"].startswith(field)
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        400,
+        "invalid_request",
+        field,
+    ), body
+    assert body["error"]["message"].startswith(f"{field}：")
 
 
 @pytest.mark.parametrize(
@@ -403,4 +414,4 @@ def test_a_number_python_cannot_read_is_a_400_naming_the_body(
     method = "PUT" if path.endswith("service") else "POST"
     status, answer = desk.http(method, path, raw, KEY)
     assert status == 400
-    assert json.loads(answer)["error"]["message"].startswith("body")
+    assert json.loads(answer)["error"]["field"] == "body"

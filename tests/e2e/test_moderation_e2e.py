@@ -311,8 +311,8 @@ def test_any_other_clause_is_refused_naming_the_field(desk: RunningDesk, clause:
         f"/api/admin/users/{user.user_id}/suspend",
         {"clause": clause, "reason": "x", "operator": "A"},
     )
-    assert status == 400
-    assert body["error"]["message"].startswith("clause")
+    assert (status, body["error"]["field"]) == (400, "clause")
+    assert body["error"]["message"].startswith("clause：次のいずれかを指定してください：")
 
 
 def test_erasure_on_request_leaves_audit_records_that_cannot_be_linked_back(

@@ -42,7 +42,7 @@ def test_every_state_answers_users_with_its_notice_once(desk: RunningDesk) -> No
 def test_bad_status_changes_get_reasons(desk: RunningDesk) -> None:
     status, body = desk.admin("PUT", "/api/admin/service", {"state": "closed"})
     assert status == 400
-    assert "state" in body["error"]["message"]
+    assert body["error"]["field"] == "state"
     assert desk.admin("GET", "/api/admin/service")[1]["state"] == "open"
 
 

@@ -127,7 +127,7 @@ def test_nothing_is_pushed_to_a_user_who_blocked_the_account(desk: RunningDesk) 
         {"text": "こんにちは", "operator": "田中"},
     )
     assert status == 409
-    assert "blocked" in body["error"]["message"]
+    assert "ブロック" in body["error"]["message"]
     assert desk.sim.calls_to("push") == []
 
 

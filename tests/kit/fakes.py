@@ -81,7 +81,7 @@ class MemoryStore:
         self._op("create")
         key = self._key(container, doc)
         if self._live(key) is not None:
-            raise AlreadyExists("exists")
+            raise AlreadyExists(None, "store_exists")
         return self._put(key, doc)
 
     def upsert(self, container: str, doc: Document) -> Document:
@@ -93,7 +93,7 @@ class MemoryStore:
         key = self._key(container, doc)
         current = self._live(key)
         if current is None or current["_etag"] != etag:
-            raise PreconditionFailed("changed")
+            raise PreconditionFailed(None, "store_changed")
         return self._put(key, doc)
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:

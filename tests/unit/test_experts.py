@@ -62,7 +62,7 @@ def test_of_two_claims_one_wins(desk, sim, line) -> None:
     session_id = only_session(desk)
     assert desk.experts.claim(session_id, "田中")["assignedTo"] == "田中"
     assert desk.experts.claim(session_id, "田中")["status"] == "active"  # idempotent
-    with pytest.raises(ConflictError, match="already claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.claim(session_id, "佐藤")
 
 
@@ -71,7 +71,7 @@ def test_a_claim_that_loses_the_etag_race_is_a_conflict(desk, sim, line, store) 
     session_id = only_session(desk)
     stale = desk.experts._index.get(session_id)
     desk.experts.claim(session_id, "田中")
-    with pytest.raises(ConflictError, match="a moment ago"):
+    with pytest.raises(ConflictError, match="直前に"):
         desk.experts._claim(stale, "佐藤")
 
 
@@ -133,7 +133,7 @@ def test_bad_answers_are_refused_before_anything_is_sent(desk, sim, line, payloa
 def test_nothing_is_pushed_to_a_user_who_blocked_the_account(desk, sim, line) -> None:
     user = open_session(desk, sim, line)
     deliver(desk, user.unfollow_event())
-    with pytest.raises(ConflictError, match="blocked"):
+    with pytest.raises(ConflictError, match="ブロック"):
         desk.experts.send(only_session(desk), "田中", {"text": "こんにちは"})
     assert line.sent == []
 
@@ -160,9 +160,9 @@ def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store
     assert closed["closingMessageAccepted"] is True
     assert line.texts() == [TEXTS.text("session_closed")]
     assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.close(session_id, "田中", {"outcome": "advice"})
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.send(session_id, "田中", {"text": "追伸"})
     line.sent.clear()
     deliver(desk, user.text_event("ありがとうございました"))
@@ -202,11 +202,11 @@ def test_only_the_holder_answers_or_closes_a_claimed_session(desk, sim, line) ->
     open_session(desk, sim, line)
     session_id = only_session(desk)
     desk.experts.claim(session_id, "田中")
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.send(session_id, "佐藤", {"text": "佐藤です。"})
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.close(session_id, "佐藤", {"outcome": "助言"})
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.claim(session_id, "佐藤")
     assert line.sent == []  # the user received nothing from 佐藤
     assert desk.experts.send(session_id, "田中", {"text": "田中です。"})["accepted"] is True
@@ -226,17 +226,17 @@ def test_a_desk_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) ->
     ]
     takeovers = [d for _, a, d in audit_actions(desk) if a == "session.takeover"]
     assert takeovers == [{"session": session_id, "previous": "田中", "during": "answer"}]
-    with pytest.raises(ConflictError, match="claimed by 管理者"):
+    with pytest.raises(ConflictError, match="管理者さんが担当"):
         desk.experts.send(session_id, "田中", {"text": "戻りました。"})
 
 
 def test_release_puts_a_session_back_in_the_queue_with_a_note(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    with pytest.raises(ConflictError, match="not claimed"):
+    with pytest.raises(ConflictError, match="誰も担当していない"):
         desk.experts.release(session_id, "田中")
     desk.experts.claim(session_id, "田中")
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.release(session_id, "佐藤")
     released = desk.experts.release(session_id, "田中", "履歴書の添削が途中です")
     assert (released["status"], released["assignedTo"]) == ("waiting", None)
@@ -251,12 +251,12 @@ def test_transfer_hands_a_session_to_another_expert(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
     desk.experts.claim(session_id, "田中")
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.transfer(session_id, "佐藤", "佐藤")
     moved = desk.experts.transfer(session_id, "田中", "佐藤", "転職支援に詳しい方へ")
     assert (moved["status"], moved["assignedTo"]) == ("active", "佐藤")
     assert desk.experts.transfer(session_id, "佐藤", "佐藤")["handovers"] == moved["handovers"]
-    with pytest.raises(ConflictError, match="claimed by 佐藤"):
+    with pytest.raises(ConflictError, match="佐藤さんが担当"):
         desk.experts.send(session_id, "田中", {"text": "まだ私が"})
     taken = desk.experts.transfer(session_id, "管理者", "鈴木", admin=True)
     assert taken["assignedTo"] == "鈴木"
@@ -289,9 +289,9 @@ def test_a_closed_session_cannot_be_handed_over(desk, sim, line) -> None:
     session_id = only_session(desk)
     desk.experts.claim(session_id, "田中")
     desk.experts.close(session_id, "田中", {"outcome": "助言"})
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.release(session_id, "田中")
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.transfer(session_id, "田中", "佐藤")
 
 
@@ -328,7 +328,7 @@ def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line
     detail = desk.experts.detail(session_id, "田中")
     assert (detail["status"], detail["closedBy"], detail["outcome"]) == ("closed", "user", None)
     assert detail["followUpUntil"] == (clock() + timedelta(hours=72)).isoformat()
-    with pytest.raises(ConflictError, match="claimed by 田中"):
+    with pytest.raises(ConflictError, match="田中さんが担当"):
         desk.experts.send(session_id, "佐藤", {"text": "横から失礼します"})
     clock.advance(hours=71)
     sent = desk.experts.send(session_id, "田中", {"text": "志望動機をよく聞かれます。"})
@@ -338,7 +338,7 @@ def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line
     ]
     assert desk.experts.send(session_id, "田中", {"text": "追記です。"})["accepted"]
     clock.advance(hours=2)
-    with pytest.raises(ConflictError, match="follow-up window"):
+    with pytest.raises(ConflictError, match="回答できる期間"):
         desk.experts.send(session_id, "田中", {"text": "遅れてすみません"})
     line.sent.clear()
     recorded = desk.experts.close(session_id, "田中", {"outcome": "情報提供"})
@@ -348,7 +348,7 @@ def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line
         "user",
     )
     assert line.sent == []  # the user ended it: no closing message
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.close(session_id, "田中", {"outcome": "助言"})
 
 
@@ -361,7 +361,7 @@ def test_a_waiting_session_the_user_ended_can_be_claimed_and_answered(
     assert sent["accepted"] is True
     detail = desk.experts.detail(session_id, "佐藤")
     assert (detail["status"], detail["assignedTo"]) == ("closed", "佐藤")
-    with pytest.raises(ConflictError, match="claimed by 佐藤"):
+    with pytest.raises(ConflictError, match="佐藤さんが担当"):
         desk.experts.send(session_id, "田中", {"text": "私も"})
     assert line.texts() == ["お答えします。"]
 
@@ -374,7 +374,7 @@ def test_nothing_unanswered_means_no_follow_up(desk, sim, line, clock) -> None:
     deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
     detail = desk.experts.detail(session_id, "田中")
     assert (detail["closedBy"], detail["followUpUntil"]) == ("user", None)
-    with pytest.raises(ConflictError, match="closed"):
+    with pytest.raises(ConflictError, match="終了"):
         desk.experts.send(session_id, "田中", {"text": "追伸"})
     assert desk.experts.close(session_id, "田中", {"outcome": "助言"})["outcome"] == "助言"
 
@@ -394,6 +394,6 @@ def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock
     user, session_id = ended_with_a_question(desk, sim, line, clock)
     deliver(desk, user.text_event("同意を撤回"), user.postback_event("action=withdraw&confirm=yes"))
     line.sent.clear()
-    with pytest.raises(ConflictError, match="withdrew consent"):
+    with pytest.raises(ConflictError, match="同意を撤回"):
         desk.experts.send(session_id, "田中", {"text": "回答です。"})
     assert line.sent == []

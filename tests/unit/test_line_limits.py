@@ -114,7 +114,7 @@ def test_a_version_whose_prompt_would_exceed_lines_limits_is_refused(clock) -> N
         TextMessage("x" * 5001)
 
     registry = PolicyRegistry(MemoryStore(clock), [], clock, check_messages=too_long)
-    with pytest.raises(ValidationError, match="consent prompt"):
+    with pytest.raises(ValidationError, match="同意確認メッセージが LINE の上限を超えます"):
         registry.register(version("https://policy.example/", privacyPolicyVersion="1"))
 
 
@@ -179,7 +179,7 @@ def test_maintenance_is_bounded_to_90_days_ahead(desk, clock, payload, field) ->
         k: (now + timedelta(days=v)).isoformat() if isinstance(v, int) else v
         for k, v in payload.items()
     }
-    with pytest.raises(ValidationError, match=rf"^{field}: at most 90 days"):
+    with pytest.raises(ValidationError, match=rf"^{field}：90日先まで"):
         desk.status.change(body, "A")
     assert desk.status.describe()["state"] == "open"
 

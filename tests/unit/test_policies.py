@@ -56,14 +56,16 @@ def test_a_hash_may_stand_in_for_the_text(registry: PolicyRegistry) -> None:
         ({"url": None}, "url"),
         ({"text": "   "}, "text"),
         ({"text": None, "textSha256": "xyz"}, "textSha256"),
-        ({"textSha256": "b" * 64}, "does not match"),
+        ({"textSha256": "b" * 64}, "textSha256"),
         ({"requiresExplicit": "yes"}, "requiresExplicit"),
     ],
 )
 def test_invalid_input_is_refused_with_a_reason(registry, change, field) -> None:
     payload = {k: v for k, v in {**VALID, **change}.items() if v is not None}
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(ValidationError) as refused:
         registry.register(payload)
+    assert refused.value.field == field
+    assert refused.value.message.startswith(f"{field}：")
 
 
 def test_text_or_hash_is_required(registry: PolicyRegistry) -> None:
@@ -81,12 +83,12 @@ def test_a_duplicate_id_is_a_conflict(registry: PolicyRegistry) -> None:
 
 
 def test_a_past_date_behind_a_version_users_have_agreed_to_is_refused(registry) -> None:
-    with pytest.raises(ConflictError, match="later version is already in effect"):
+    with pytest.raises(ConflictError, match="より新しい版がすでに発効"):
         registry.register({**VALID, "versionId": "2025-10-01", "effectiveDate": "2025-10-01"})
 
 
 def test_two_versions_on_one_date_are_refused(registry) -> None:
-    with pytest.raises(ConflictError, match="already takes effect"):
+    with pytest.raises(ConflictError, match="発効する版がすでにあります"):
         registry.register({**VALID, "versionId": "again", "effectiveDate": "2025-10-24"})
 
 

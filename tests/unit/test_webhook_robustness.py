@@ -54,7 +54,7 @@ def test_a_bug_fails_its_event_alone_and_completes_it_as_failed(
 
 @pytest.mark.parametrize(
     "error",
-    [StoreUnavailable("down"), PreconditionFailed("lost a race"), LineApiError("reset")],
+    [StoreUnavailable("down"), PreconditionFailed(None, "store_changed"), LineApiError("reset")],
     ids=["store", "concurrent-write", "line-unreachable"],
 )
 def test_a_dependency_failure_is_released_for_redelivery(desk, sim, line, store, error) -> None:
