@@ -123,7 +123,7 @@ class Sessions:
                 return True
             except PreconditionFailed:
                 continue
-        raise PreconditionFailed("the session kept changing while it was marked urgent")
+        raise PreconditionFailed(None, "session_busy")
 
     def add_user_message(
         self, session_id: str, meta: EventMeta, kind: str, text: str | None, line_id: str
