@@ -6,15 +6,16 @@ CHECKOV_VENV := .venv-checkov
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node checkov lint format test unit contract e2e run chat bench load report clean
+.PHONY: help venv node checkov browser screenshots lint format test unit contract e2e run chat bench load report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
 	@echo "make chat    talk to the running desk as a LINE user (LINESIM_PORT=$(LINESIM_PORT): the port make run printed)"
+	@echo "make screenshots   the console's screens, taken in Chromium, into docs/console/"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"
 	@echo "make load USERS=20 SECONDS=10   simulated users through the local host"
-	@echo "make report FROM=YYYY-MM-DD TO=YYYY-MM-DD   statistics as CSV and a PNG chart"
+	@echo "make report FROM=YYYY-MM TO=YYYY-MM   statistics of whole months as CSV and a PNG chart"
 	@echo "make format  format the code"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -35,6 +36,12 @@ venv: $(BIN)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 node: node_modules/.installed
 
+# The console's browser tests drive Debian's Chromium (`playwright install` cannot download
+# browsers here) and its screenshots need Japanese glyphs.
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,7 +51,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint node checkov
+test: lint node checkov browser
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -53,8 +60,11 @@ unit: venv
 contract: venv node
 	$(BIN)/python -m pytest tests/contract
 
-e2e: venv
+e2e: venv browser
 	$(BIN)/python -m pytest tests/e2e
+
+screenshots: venv browser
+	DESK_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console_browser_e2e.py
 
 run: venv
 	$(BIN)/python -m devtools.host --port $(PORT) --linesim $(LINESIM_PORT)
@@ -71,7 +81,7 @@ load: venv
 	$(BIN)/python -m devtools.load --users $(USERS) --seconds $(SECONDS)
 
 report: venv
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM TO=YYYY-MM (calendar months, inclusive)"; exit 2; }
 	$(BIN)/python -m devtools.report --from $(FROM) --to $(TO)
 
 clean:

@@ -9,6 +9,7 @@ from shared.entrypoints import (
     admin,
     admin_moderation,
     admin_sessions,
+    console,
     lifecycle,
     timers,
     webhook,
@@ -20,6 +21,7 @@ app.register_functions(webhook.bp)  # POST /api/line/webhook
 app.register_functions(admin.bp)  # /api/admin/{health,users,policies,audit}
 app.register_functions(admin_sessions.bp)  # /api/admin/sessions/*
 app.register_functions(admin_moderation.bp)  # /api/admin/{flags,users/*/...}
+app.register_functions(console.bp)  # /console/* (anonymous: App Service authentication)
 app.register_functions(timers.bp)  # housekeeping, close_idle_sessions, purge_suspended
 app.register_functions(lifecycle.bp)  # warmup (Premium and Dedicated plans)
 

@@ -7,9 +7,14 @@
    Then the experts' queue: time to list a page with 10 and with 10,000 sessions waiting,
    and the purge of 100 and 1,000 suspended users with 50 messages each; the retention
    timer for 1,000 and 10,000 closed sessions, and the export of a user with 50 sessions.
+   The experts' console: the queue page's server time with 10 and 10,000 sessions, and a
+   conversation page of 200 messages (p50 and p95 on SQLite).
 3. A fresh worker process: the first webhook call with and without the Flex preload against
    the steady median, and what Application Insights telemetry adds to start-up and p99.
-4. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
+4. Statistics: one request (`GET /api/admin/stats`) over 36 and 37 months of realistic
+   entries for each grouping, the first ever (every month read and tallied), on another
+   worker and on the same one, next to the figures measured before.
+5. Import time of `function_app` in a fresh interpreter, next to `azure.functions` alone,
    and of the SDK modules the webhook loads on first use.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -27,7 +33,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +44,17 @@ from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.sqlite_store import SqliteStore
 from shared.config import settings_from
 from shared.domain.privacy import user_key
-from shared.domain.sessions import Handover, HandoverAction, Session, SessionStatus
-from shared.services.desk_records import Suspension, Suspensions
-from shared.services.ports import USERS, Document, DocumentStore
-from shared.services.records import SessionIndex
+from shared.domain.sessions import (
+    Handover,
+    HandoverAction,
+    Message,
+    Role,
+    Session,
+    SessionStatus,
+)
+from shared.services.desk_records import StatEntries, Suspension, Suspensions
+from shared.services.ports import DESK, USERS, Document, DocumentStore
+from shared.services.records import MessageLog, SessionIndex
 from shared.wiring import Desk, build_desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +183,81 @@ def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
             f"  {name:<18} {total:>6} sessions: first page ({shown}) "
             f"median {statistics.median(timings) * 1000:7.1f} ms"
         )
+
+
+def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> None:
+    """Server time of the console's pages through the local host's routing (sign-in check,
+    service, Jinja2 rendering): the queue with 10 and 10,000 sessions waiting, and a
+    conversation of 200 messages (each view of it is an audited read)."""
+    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
+    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
+
+    settings = settings_from(
+        {
+            "DESK_ENVIRONMENT": "Development",
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_API_BASE_URL": sim.base_url,
+            "WEBSITE_AUTH_ENABLED": "true",
+        }
+    )
+    messenger = LineApiClient(TOKEN, sim.base_url, timeout_seconds=5)
+    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    headers = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("bench", ["Desk.Expert"])}
+
+    def timed(path: str) -> tuple[float, float, float]:
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            status, _, _ = host.handle("GET", path, headers, b"")
+            timings.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"bench page {path} answered {status}")
+        first = timings[0]
+        timings.sort()
+        return first, statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+    index, messages = SessionIndex(store), MessageLog(store)
+    opened = datetime(2025, 11, 4, 1, 0, tzinfo=UTC)
+    made = 0
+    try:
+        for total in (10, 10_000):
+            for n in range(made, total):
+                user_id = "U" + f"{n:032x}"
+                session_id = f"{opened:%Y%m%dT%H%M%S}-{n:06x}"
+                index.create(Session(session_id, user_id, "career", SessionStatus.WAITING, opened))
+            made = total
+            install_desk(build_desk(settings, store, messenger))  # tab counts not cached yet
+            first, p50, p95 = timed("/console/")
+            print(
+                f"  queue page, {total:>6} waiting   "
+                f"p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
+                f"first (counting the tabs) {first * 1000:6.1f} ms"
+            )
+        user_id = "U" + "f" * 32
+        session_id = f"{opened:%Y%m%dT%H%M%S}-ffffff"
+        index.create(Session(session_id, user_id, "career", SessionStatus.WAITING, opened))
+        for n in range(200):
+            role = Role.USER if n % 2 == 0 else Role.EXPERT
+            messages.add(
+                Message(
+                    message_id=f"msg:bench-{n:04d}",
+                    session_id=session_id,
+                    user_id=user_id,
+                    role=role,
+                    kind="text",
+                    text="転職について相談したいです。" * 5,
+                    at=opened + timedelta(minutes=n),
+                    author="bench" if role is Role.EXPERT else None,
+                    delivery="accepted" if role is Role.EXPERT else None,
+                )
+            )
+        _, p50, p95 = timed(f"/console/sessions/{session_id}")
+        print(
+            f"  conversation, 200 messages    p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms"
+        )
+    finally:
+        reset_desk()
 
 
 def purge_cost(
@@ -306,6 +394,122 @@ def export_time(name: str, store: DocumentStore, sim: LineSimulator) -> None:
         f"  {name:<18} 50 sessions, {sum(len(s['messages']) for s in export['sessions'])} "
         f"messages: median {statistics.median(timings) * 1000:7.1f} ms"
     )
+
+
+STAT_TOPICS = (
+    ("career", 35),
+    ("job-change", 25),
+    ("income", 15),
+    ("skills", 12),
+    ("workplace", 10),
+)
+STAT_OUTCOMES = (
+    ("助言", 40),
+    ("情報提供", 25),
+    ("継続相談", 12),
+    ("他機関紹介", 6),
+    ("その他", 3),
+    ("自動終了(一定期間応答なし)", 8),
+    ("", 6),
+)
+
+
+def statistics_dataset(store: DocumentStore, first: datetime, months: int, seed: int = 11) -> int:
+    """Write `months` months of realistic statistics entries (a desk that grows from about 80
+    to 300 sessions a month, six topics, every outcome, a few suspensions and erasures), the
+    way the webhook and the experts write them. Returns how many entries it wrote."""
+    chance = random.Random(seed)  # noqa: S311 -- reproducible test data, not secrets
+    entries = StatEntries(store)
+    written = 0
+    for n in range(months):
+        year, month = first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1
+        sessions = 80 + n * 6 + chance.randint(-10, 10)
+
+        def at(day_hint: int, year: int = year, month: int = month) -> datetime:
+            return datetime(year, month, 1 + day_hint % 28, chance.randint(0, 23), tzinfo=UTC)
+
+        def add(kind: str, when: datetime, **dims: str | int) -> None:
+            nonlocal written
+            entries.add(kind, uuid.UUID(int=chance.getrandbits(128)).hex, when, **dims)
+            written += 1
+
+        for i in range(sessions // 2 + chance.randint(0, 9)):
+            add("user_new", at(i))
+            add("consent", at(i), method="explicit")
+        for i in range(chance.choice((0, 0, 0, 4, 40))):
+            add("consent", at(i), method="deemed")
+        for i in range(sessions):
+            topic = chance.choices(
+                [t for t, _ in STAT_TOPICS] + ["other"], [w for _, w in STAT_TOPICS] + [3]
+            )[0]
+            outcome = chance.choices([o for o, _ in STAT_OUTCOMES], [w for _, w in STAT_OUTCOMES])[
+                0
+            ]
+            add("session_open", at(i), topic=topic)
+            if chance.random() < 0.9:
+                add("first_answer", at(i), topic=topic, minutes=chance.randint(2, 600))
+            add(
+                "session_close",
+                at(i + 1),
+                topic=topic,
+                outcome=outcome,
+                closedBy="expert" if outcome else "user",
+                messages=chance.randint(1, 15),
+            )
+        for i in range(chance.choice((0, 0, 1, 2, 3))):
+            add("suspension", at(i))
+        for i in range(chance.randint(0, 5)):
+            add("erasure", at(i))
+    return written
+
+
+# Measured with the code before whole-month publication (commit 03eef56: complementary
+# suppression re-solving the table by rational elimination for every candidate cell) on the
+# same generated 36 months (27,851 entries), on this machine: seconds for one request.
+STATS_BEFORE = {"month": 4.68, "topic": 4.79, "outcome": 5.83}
+
+
+def statistics_figures() -> None:
+    """The statistics section of `make bench`, on a SQLite store of its own."""
+    print("Statistics, one request (SQLite, k = 10):", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        stats_store = SqliteStore(str(Path(tmp) / "stats.sqlite3"))
+        statistics_requests(stats_store)
+        stats_store.close()
+
+
+def statistics_requests(store: DocumentStore) -> None:
+    """One statistics request per grouping over 36 and 37 months: the first ever (every
+    entry read and counted), on another worker (settled months' tallies read from the store)
+    and again on the same worker (settled months kept, suppressed, in memory)."""
+    from shared.services.desk_records import StatSummaries  # noqa: PLC0415 -- only here
+    from shared.services.reporting import Reports  # noqa: PLC0415
+
+    written = statistics_dataset(store, datetime(2023, 1, 1, tzinfo=UTC), 37)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    print(f"  {written} entries over 37 months (2023-01 to 2026-01)")
+    print("  months    by        first ever   other worker   same worker   before")
+    for label, last in (("36", "2025-12"), ("37", "2026-01")):
+        totals = [0.0, 0.0, 0.0]
+        for by in ("month", "topic", "outcome"):
+            store.delete_partition(DESK, StatSummaries.PARTITION)
+            timings = []
+            workers = [Reports(StatEntries(store), 10, lambda: now) for _ in range(2)]
+            for reports in (workers[0], workers[1], workers[1]):
+                started = time.perf_counter()
+                reports.table("2023-01", last, by)
+                timings.append(time.perf_counter() - started)
+            totals = [a + b for a, b in zip(totals, timings, strict=True)]
+            before = f"{STATS_BEFORE[by]:5.2f} s" if label == "36" else "refused"
+            print(
+                f"  {label:<9} {by:<9} {timings[0] * 1000:8.1f} ms  {timings[1] * 1000:8.1f} ms"
+                f"    {timings[2] * 1000:7.1f} ms    {before}"
+            )
+        before = f"{sum(STATS_BEFORE.values()):5.2f} s" if label == "36" else "refused"
+        print(
+            f"  {label:<9} {'all three':<9} {totals[0] * 1000:8.1f} ms  {totals[1] * 1000:8.1f} ms"
+            f"    {totals[2] * 1000:7.1f} ms    {before}"
+        )
 
 
 def host_start() -> None:
@@ -505,6 +709,8 @@ def main() -> None:
                 CosmosStore(cosmos.endpoint, "queue", key=EMULATOR_KEY, verify_tls=False),
                 sim,
             )
+            print(f"Experts' console, server time on SQLite (local host routing, {40} runs):")
+            console_pages(SqliteStore(str(Path(tmp) / "console.sqlite3")), sim)
             print("Purge of suspended users with 50 messages each:")
             purge_cost(
                 "sqlite",
@@ -548,6 +754,7 @@ def main() -> None:
     finally:
         cosmos.stop()
         sim.stop()
+    statistics_figures()
     print("Local host start (a follow through the LINE simulator, one at a time):", flush=True)
     host_start()
     print("Fresh worker process, in-process webhook calls (200 text events):", flush=True)

@@ -8,7 +8,11 @@ What it reproduces of the real host, because the desk relies on it:
 - timer functions on their NCRONTAB schedules (`%SETTING%` resolved from the environment, in
   WEBSITE_TIME_ZONE or TZ, else UTC) and on `POST /admin/functions/{name}` with the master key
   (answered 202 once the run has finished, so scripts and tests need no polling);
-- settings: `local.settings.json` (or the sample) loaded into the environment, which wins.
+- settings: `local.settings.json` (or the sample) loaded into the environment, which wins;
+- App Service authentication (see `local_auth`): `/.auth/login/aad` is a development sign-in
+  form (name, app roles) whose cookie the host turns into `X-MS-CLIENT-PRINCIPAL`; `/.auth/me`
+  and `/.auth/logout` work. One local-only difference: a principal header a client sends
+  itself passes through (App Service would strip it), so tests can sign in without a form.
 
 Start it with `python -m devtools.host --port 7071` (add `--linesim 7072` for the LINE
 simulator in the same process, as `make run` does). It prints one line beginning with
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hmac
+import html
 import importlib
 import inspect
 import json
@@ -36,7 +42,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -449,6 +455,103 @@ def _text(status: int, text: str) -> Response:
     return status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
 
 
+# -- App Service authentication, as the local host plays it --------------------------------
+# Kept apart from the routing above: only `_Handler._serve` calls into it.
+
+AUTH_COOKIE = "AppServiceAuthSession"
+PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
+DEV_ROLES = ("Desk.Expert", "Desk.Admin")
+
+
+def dev_principal(name: str, roles: list[str]) -> str:
+    """A principal header value as App Service builds it (base64 JSON with claims)."""
+    claims = [{"typ": "name", "val": name}, *({"typ": "roles", "val": r} for r in roles)]
+    document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+    return base64.b64encode(json.dumps(document, ensure_ascii=False).encode("utf-8")).decode()
+
+
+def _local_path(raw: str | None, default: str) -> str:
+    """A redirect target on this site only (never `//elsewhere` or `https://...`)."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return default
+
+
+def _cookie(headers: Mapping[str, str], name: str) -> str | None:
+    raw = next((v for k, v in headers.items() if k.lower() == "cookie"), "")
+    for part in raw.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def with_local_principal(headers: dict[str, str]) -> dict[str, str]:
+    """The request's headers with the signed-in cookie's principal added, unless the client
+    sent a principal header itself (the documented local-only difference)."""
+    if any(k.lower() == PRINCIPAL_HEADER.lower() for k in headers):
+        return headers
+    value = _cookie(headers, AUTH_COOKIE)
+    return {**headers, PRINCIPAL_HEADER: value} if value else headers
+
+
+_SIGN_IN_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>Development sign-in</title></head>
+<body>
+<h1>Development sign-in (local host only)</h1>
+<p>This form stands in for Microsoft Entra ID. It exists only in devtools/host.py.</p>
+<form method="post" action="/.auth/login/aad">
+<input type="hidden" name="post_login_redirect_uri" value="{back}">
+<p><label for="name">Name</label> <input id="name" name="name" required maxlength="100"></p>
+<fieldset><legend>App roles</legend>{roles}</fieldset>
+<p><button type="submit">Sign in</button></p>
+</form>
+</body></html>
+"""
+
+
+def local_auth(
+    method: str, target: str, headers: Mapping[str, str], body: bytes
+) -> Response | None:
+    """Answer `/.auth/*` as App Service authentication would; None for every other path."""
+    url = urlsplit(target)
+    if not url.path.startswith("/.auth/"):
+        return None
+    query = dict(parse_qsl(url.query))
+    if url.path == "/.auth/login/aad" and method == "GET":
+        back = html.escape(_local_path(query.get("post_login_redirect_uri"), "/console/"))
+        roles = "".join(
+            f'<p><input type="checkbox" id="role-{i}" name="roles" value="{role}">'
+            f' <label for="role-{i}">{role}</label></p>'
+            for i, role in enumerate(DEV_ROLES)
+        )
+        page = _SIGN_IN_PAGE.format(back=back, roles=roles).encode()
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+    if url.path == "/.auth/login/aad" and method == "POST":
+        form = parse_qs(body.decode("utf-8", "replace"))
+        name = (form.get("name") or [""])[0].strip()[:100]
+        if not name:
+            return _text(400, "name: required")
+        roles = [r for r in form.get("roles", []) if r]
+        back = _local_path((form.get("post_login_redirect_uri") or [""])[0], "/console/")
+        cookie = f"{AUTH_COOKIE}={dev_principal(name, roles)}; Path=/; HttpOnly; SameSite=Lax"
+        return 302, {"Location": back, "Set-Cookie": cookie}, b""
+    if url.path == "/.auth/me":
+        value = with_local_principal(dict(headers)).get(PRINCIPAL_HEADER) or next(
+            (v for k, v in headers.items() if k.lower() == PRINCIPAL_HEADER.lower()), None
+        )
+        if not value:
+            return 401, {"Content-Type": "application/json"}, b"[]"
+        principal = json.loads(base64.b64decode(value))
+        me = [{"provider_name": "aad", "user_claims": principal.get("claims", [])}]
+        return 200, {"Content-Type": "application/json"}, json.dumps(me).encode()
+    if url.path == "/.auth/logout":
+        back = _local_path(query.get("post_logout_redirect_uri"), "/console/")
+        expired = f"{AUTH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+        return 302, {"Location": back, "Set-Cookie": expired}, b""
+    return _text(404, "")
+
+
 class HostServer(ThreadingHTTPServer):
     """A threaded HTTP/1.1 server whose `host` is set once the app has been imported.
 
@@ -483,8 +586,9 @@ class _Handler(BaseHTTPRequestHandler):
         if host is None:
             status, headers, payload = _text(503, "starting")
         else:
-            status, headers, payload = host.handle(
-                self.command, self.path, dict(self.headers), body
+            signed_in = local_auth(self.command, self.path, dict(self.headers), body)
+            status, headers, payload = signed_in or host.handle(
+                self.command, self.path, with_local_principal(dict(self.headers)), body
             )
         self.send_response(status)
         for name, value in headers.items():
@@ -529,6 +633,7 @@ def _print_banner(
         f"  admin API key: header x-functions-key or ?code= (DESK_FUNCTION_KEY; the master key"
         f" DESK_MASTER_KEY for /admin/functions/{{name}}), settings from {source}"
     )
+    print(f"Experts' console: {base}/console/ (development sign-in at {base}/.auth/login/aad)")
     if sim_url:
         sim_port = urlsplit(sim_url).port
         print(f"LINE simulator on {sim_url}. Chat with the desk: make chat LINESIM_PORT={sim_port}")

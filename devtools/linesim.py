@@ -383,7 +383,21 @@ class LineSimulator:
     def _loading(
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        return self._record("loading", 202, {}, None)
+        try:
+            request = json.loads(raw or b"{}")
+        except ValueError:
+            return self._record(
+                "loading", 400, {"message": "The request body has 1 error(s)"}, None
+            )
+        chat, seconds = request.get("chatId"), request.get("loadingSeconds", 20)
+        if not isinstance(chat, str) or not re.fullmatch(r"U[0-9a-f]{32}", chat):
+            # LINE shows the animation in one-to-one chats only.
+            return self._record("loading", 400, {"message": "Invalid chatId"}, None, request)
+        if not isinstance(seconds, int) or not 5 <= seconds <= 60 or seconds % 5:
+            return self._record(
+                "loading", 400, {"message": "Invalid loadingSeconds"}, None, request
+            )
+        return self._record("loading", 202, {}, None, request)
 
     def _menu_alias(
         self, path: str, headers: dict[str, str], raw: bytes

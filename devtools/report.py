@@ -1,9 +1,10 @@
-"""`make report FROM=YYYY-MM-DD TO=YYYY-MM-DD`: the publishable statistics as files.
+"""`make report FROM=YYYY-MM TO=YYYY-MM`: the publishable statistics of whole months as files.
 
 Writes, under reports/: the monthly table as CSV (UTF-8 with BOM, so Excel reads the Japanese
 headers) and a PNG chart of sessions by month and topic. It reads the store the settings name
 (the local SQLite file by default), through the same code as `GET /api/admin/stats`, so the
-same cells are suppressed.
+same cells are withheld. Months that have not ended (Japan time) are marked 暫定 (provisional):
+their figures still change, and publishing a month twice would let a reader subtract the two.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ HEADERS = {
     "erasures": "データ削除",
 }
 SUPPRESSED = "秘匿"
+PROVISIONAL = "(暫定)"
 
 
 def write_csv(table: dict, path: Path) -> None:
@@ -39,13 +41,21 @@ def write_csv(table: dict, path: Path) -> None:
                 SUPPRESSED if row["cells"][c] is None else row["cells"][c] for c in table["columns"]
             ]
             median = row.get("medianFirstAnswerMinutes")
-            writer.writerow([row["key"], *cells, SUPPRESSED if median is None else median])
+            month = row["key"] + (PROVISIONAL if row["key"] in table.get("provisional", []) else "")
+            writer.writerow([month, *cells, SUPPRESSED if median is None else median])
         totals = [
             SUPPRESSED if table["totals"][c] is None else table["totals"][c]
             for c in table["columns"]
         ]
         writer.writerow(["合計", *totals, ""])
         writer.writerow([f"{table['k']}件未満の値と、そこから逆算できる値は秘匿しています。"])
+        writer.writerow(
+            ["集計は暦月単位です。複数月の合計は、各月の値がすべて公表できる場合に限り示します。"]
+        )
+        if table.get("provisional"):
+            writer.writerow(
+                ["(暫定)の月は集計期間が終わっていないため、値が変わることがあります。"]
+            )
 
 
 def write_chart(grid: dict, path: Path) -> None:
@@ -72,8 +82,8 @@ def write_chart(grid: dict, path: Path) -> None:
 def main() -> None:
     """Build both files for the range given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="start", required=True)
-    parser.add_argument("--to", dest="end", required=True)
+    parser.add_argument("--from", dest="start", required=True, help="first month, YYYY-MM")
+    parser.add_argument("--to", dest="end", required=True, help="last month, YYYY-MM")
     parser.add_argument("--out", default=str(ROOT / "reports"))
     options = parser.parse_args()
     load_local_settings()

@@ -421,6 +421,15 @@ SETTINGS: tuple[Setting, ...] = (
         None,
     ),
     Setting(
+        "DESK_WAIT_ALERT_MINUTES",
+        Kind.INT,
+        "30",
+        "business minutes after which a waiting row in the experts' console turns red (超過)",
+        "wait_alert_minutes",
+        minimum=1,
+        maximum=10_000,
+    ),
+    Setting(
         "HOUSEKEEPING_SCHEDULE",
         Kind.SCHEDULE,
         "0 17 * * * *",
@@ -489,6 +498,7 @@ class Settings:
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float
+    wait_alert_minutes: int
     followup_hours: int
     retention_days: int
     inactive_user_days: int

@@ -30,8 +30,9 @@ from shared.services.catalog import (
     load_topics,
 )
 from shared.services.consent import ConsentService
+from shared.services.console import ConsoleDesk
 from shared.services.conversation import Conversation
-from shared.services.desk_records import AuditLog, FlagLog, StatEntries, Suspensions
+from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
 from shared.services.exports import UserExports
@@ -79,6 +80,7 @@ class Desk:
     status: StatusBoard
     reports: Reports
     messenger: LineMessenger
+    console: ConsoleDesk
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -107,7 +109,7 @@ def build_desk(
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
     users = Users(store)
-    statistics = Statistics(StatEntries(store))
+    statistics = Statistics(StatEntries(store), StatMarks(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
     replies = Replies(
         load_catalogue(),
@@ -256,8 +258,25 @@ def build_desk(
         auditor=auditor,
         replies=replies,
         status=status,
-        reports=Reports(StatEntries(store), settings.stats_k),
+        reports=Reports(
+            StatEntries(store),
+            settings.stats_k,
+            clock,
+            settle_after=timedelta(seconds=settings.event_ttl_seconds) + timedelta(days=1),
+        ),
         messenger=messenger,
+        console=ConsoleDesk(
+            experts=experts,
+            index=index,
+            messages=messages,
+            store=store,
+            auditor=auditor,
+            hours=settings.business_hours,
+            clock=clock,
+            hash_key=settings.hash_key,
+            alert_minutes=settings.wait_alert_minutes,
+            messenger=messenger,
+        ),
     )
 
 

@@ -65,6 +65,18 @@ class LineApiClient:
             ),
         )
 
+    def show_loading(self, user_id: str, seconds: int) -> None:
+        """LINE's loading animation for `seconds` in the user's chat (the typing signal)."""
+        from linebot.v3.messaging import ShowLoadingAnimationRequest  # noqa: PLC0415
+
+        request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
+        self._call(
+            "loading",
+            lambda api: api.show_loading_animation_with_http_info(
+                request, _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
+
     def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
         """Push to one user; LINE's 409 for a repeated retry key means it was already sent."""
         from linebot.v3.messaging import PushMessageRequest  # noqa: PLC0415

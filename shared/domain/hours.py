@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from shared.domain.consent import JST
 from shared.domain.holidays import is_holiday
@@ -71,6 +72,37 @@ class BusinessHours:
             day += timedelta(days=1)
         raise ValueError("the desk is never open")
 
+    def business_minutes(self, start: datetime, end: datetime) -> int:
+        """Whole minutes of business hours between `start` and `end` (0 if end is not later).
+
+        How long a user has waited, as the desk counts it: nights, weekends, holidays and
+        closed dates do not count.
+        """
+        if end <= start:
+            return 0
+        first, last = start.astimezone(JST), end.astimezone(JST)
+        if first.date() == last.date():
+            return self._minutes_within(first.date(), first, last)
+        whole_days = _business_days(self, first.date() + timedelta(days=1), last.date())
+        day_length = datetime.combine(first.date(), self.closes) - datetime.combine(
+            first.date(), self.opens
+        )
+        total = (
+            self._minutes_within(first.date(), first, last)
+            + self._minutes_within(last.date(), first, last)
+            + whole_days * int(day_length.total_seconds() // 60)
+        )
+        return int(total)
+
+    def _minutes_within(self, day: date, first: datetime, last: datetime) -> int:
+        """Business minutes of `day` that fall between `first` and `last`."""
+        if not self.is_business_day(day):
+            return 0
+        opens = datetime.combine(day, self.opens, JST)
+        closes = datetime.combine(day, self.closes, JST)
+        overlap = min(closes, last) - max(opens, first)
+        return max(0, int(overlap.total_seconds() // 60))
+
     def label(self) -> str:
         """`月〜金 9:00〜17:00` style, for messages."""
         days = sorted(self.days)
@@ -79,6 +111,32 @@ class BusinessHours:
         else:
             names = "・".join(_JA_WEEKDAYS[d] for d in days)
         return f"{names} {_clock(self.opens)}〜{_clock(self.closes)}"
+
+
+@lru_cache(maxsize=32)
+def _year_prefix(hours: BusinessHours, year: int) -> tuple[int, ...]:
+    """prefix[i]: business days among the first i days of `year` (computed once a year)."""
+    start = date(year, 1, 1)
+    prefix = [0]
+    for offset in range((date(year + 1, 1, 1) - start).days):
+        prefix.append(prefix[-1] + hours.is_business_day(start + timedelta(days=offset)))
+    return tuple(prefix)
+
+
+def _business_days(hours: BusinessHours, first: date, last: date) -> int:
+    """Business days in [first, last): long waits cost a few look-ups, not a day-by-day walk."""
+    if last <= first:
+        return 0
+    total = 0
+    day = first
+    while day < last:
+        year_end = date(day.year + 1, 1, 1)
+        stop = min(last, year_end)
+        prefix = _year_prefix(hours, day.year)
+        start_index = (day - date(day.year, 1, 1)).days
+        total += prefix[start_index + (stop - day).days] - prefix[start_index]
+        day = stop
+    return total
 
 
 def _clock(moment: time) -> str:

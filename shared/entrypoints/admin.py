@@ -128,7 +128,8 @@ def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="api/admin/stats", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @requires(ADMIN)
 def admin_stats(req: func.HttpRequest) -> func.HttpResponse:
-    """Publishable counts: `?from=YYYY-MM-DD&to=YYYY-MM-DD&by=month|topic|outcome`."""
+    """Publishable counts of whole calendar months:
+    `?from=YYYY-MM&to=YYYY-MM&by=month|topic|outcome` (both default to this month, Japan time)."""
     params = req.params
     return respond(
         lambda: json_response(

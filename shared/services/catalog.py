@@ -30,6 +30,27 @@ def load_outcomes() -> tuple[Outcome, ...]:
 
 
 @cache
+def load_referrals() -> tuple[Outcome, ...]:
+    """Where an expert may refer a user when closing (紹介先), as id and label."""
+    return tuple(Outcome(r["id"], r["label"]) for r in _load("referrals.json")["referrals"])
+
+
+@cache
+def load_canned_replies() -> dict[str, Any]:
+    """Canned replies (定型文): `common` and `byTopic` lists of {id, title, text}."""
+    replies: dict[str, Any] = _load("canned_replies.json")
+    return replies
+
+
+@cache
+def unclassified_outcome() -> Outcome:
+    """How statistics name a session closed without a catalogued outcome (by the user, a
+    suspension, an erasure)."""
+    entry = _load("outcomes.json")["unclassified"]
+    return Outcome(entry["id"], entry["label"])
+
+
+@cache
 def automatic_outcome() -> Outcome:
     """The outcome of a session the desk closed for inactivity."""
     entry = _load("outcomes.json")["automatic"]

@@ -152,7 +152,7 @@ class Conversation:
         if not ticket.claim():
             return
         if known is None or known.first_followed_at is None:  # counted first: idempotent
-            self._statistics.new_user(meta.event_id, self._clock())
+            self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
         user = self._users.save((known or self._new_user(meta, erased)).follow(self._clock()))
         if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
             return
@@ -193,7 +193,7 @@ class Conversation:
 
     def on_media(self, event: MediaMessageEvent, ticket: Ticket) -> None:
         """Images, videos, audio and files are refused and never downloaded (§8(4))."""
-        self._serve(event.meta, ticket, "media", {})
+        self._serve(event.meta, ticket, "media", {"kind": event.kind.value, "id": event.message_id})
 
     def on_other_message(self, event: OtherMessageEvent, ticket: Ticket) -> None:
         """Locations and message kinds LINE adds later: not kept; the menu is shown."""
@@ -461,6 +461,15 @@ class Conversation:
     ) -> Messages:
         if command == "media":
             self._moderation.media_attempt(user)
+            if user.open_session_id:
+                # The transcript shows that something was sent and refused (no content).
+                self._sessions.add_user_message(
+                    user.open_session_id,
+                    meta,
+                    f"{params.get('kind', 'file')}-refused",
+                    None,
+                    params.get("id", ""),
+                )
             return (self._replies.text("media_refused"),)
         if command in self._commands:
             return self._commands[command](meta, user, params)
@@ -614,7 +623,7 @@ class Conversation:
         counted as a new user, consent pending). None if this event is not ours to handle."""
         if not ticket.claim():
             return None
-        self._statistics.new_user(meta.event_id, self._clock())
+        self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
         return self._users.save(self._new_user(meta, erased_at).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:

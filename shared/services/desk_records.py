@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from shared.domain.consent import JST
 from shared.domain.moderation import Flag, FlagAction, FlagStatus
 from shared.domain.screening import Finding
 from shared.errors import AlreadyExists
-from shared.services.ports import DESK, Document, DocumentStore
+from shared.services.ports import DESK, USERS, Document, DocumentStore
 from shared.services.records import iso_or_none, time_or_none
 
 FLAGS = "flags"
@@ -230,30 +231,80 @@ def _audit_record(doc: Document) -> AuditRecord:
 
 
 class StatEntries:
-    """Anonymous statistics entries, one per counted occurrence, by month.
+    """Anonymous statistics entries, one per counted occurrence, by month (Japan time).
 
-    An entry names no user. Its id is derived from what it counts (an event, a session), so
-    counting the same thing twice (a redelivery, a retried timer) stores it once; and it
-    survives the erasure of the user it came from, so published figures do not change.
+    An entry names no user and no session: its id is random (handed out by `StatMarks`), and
+    it holds only its kind, its month and the dimensions counted (topic, outcome, message
+    count...). It survives the erasure of the user it came from, so published figures do
+    not change, and nothing in it leads back to them.
     """
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
-    def add(self, kind: str, key: str, at: datetime, **dims: str | int) -> None:
-        """Count one occurrence of `kind` (idempotent per key)."""
+    @property
+    def store(self) -> DocumentStore:
+        """Where the entries are (the month summaries live beside them)."""
+        return self._store
+
+    def add(self, kind: str, entry_id: str, at: datetime, **dims: str | int) -> None:
+        """Count one occurrence of `kind` (idempotent per `entry_id`)."""
         try:
-            self._store.create(DESK, _stat_doc(kind, key, at, dims))
+            self._store.create(DESK, _stat_doc(kind, entry_id, at, dims))
         except AlreadyExists:
             return
 
-    def put(self, kind: str, key: str, at: datetime, **dims: str | int) -> None:
-        """Write the entry of `kind` for `key` whether or not it is there (a correction)."""
-        self._store.upsert(DESK, _stat_doc(kind, key, at, dims))
+    def put(self, kind: str, entry_id: str, at: datetime, **dims: str | int) -> None:
+        """Write the entry whether or not it is there (a correction)."""
+        self._store.upsert(DESK, _stat_doc(kind, entry_id, at, dims))
 
     def month(self, month: str) -> list[Document]:
         """Every entry of a month (`YYYY-MM`)."""
         return self._store.query_partition(DESK, f"stats:{month}", doc_type="stat")
+
+
+class StatSummaries:
+    """The tallies of months that can no longer change, so that a request does not read and
+    count every entry of every month again (one small document a month, naming nobody)."""
+
+    PARTITION = "stats-summary"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        """Every kept month's tally, by month."""
+        docs = self._store.query_partition(DESK, self.PARTITION, doc_type="statsummary")
+        return {d["id"]: d["counts"] for d in docs}
+
+    def put(self, month: str, counts: dict[str, Any]) -> None:
+        """Keep a settled month's tally."""
+        self._store.upsert(
+            DESK, {"id": month, "pk": self.PARTITION, "type": "statsummary", "counts": counts}
+        )
+
+
+class StatMarks:
+    """What makes counting idempotent without naming anyone in the entries: a mark in the
+    user's own partition (erased with them) per counted occurrence, holding the random id of
+    its entry. A retry finds the mark and writes the same entry id again, which stores nothing.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def entry_id(self, user_id: str, occurrence: str) -> str:
+        """The entry id for this occurrence of this user's, drawn once."""
+        mark_id = f"stat:{occurrence}"
+        fresh = uuid.uuid4().hex
+        try:
+            self._store.create(
+                USERS, {"id": mark_id, "userId": user_id, "type": "statmark", "entry": fresh}
+            )
+        except AlreadyExists:
+            doc = self._store.read(USERS, user_id, mark_id)
+            return fresh if doc is None else str(doc["entry"])  # None: erased meanwhile
+        return fresh
 
 
 def _flag_doc(flag: Flag) -> Document:
@@ -300,12 +351,13 @@ def _flag(doc: Document) -> Flag:
     )
 
 
-def _stat_doc(kind: str, key: str, at: datetime, dims: dict[str, str | int]) -> Document:
+def _stat_doc(kind: str, entry_id: str, at: datetime, dims: dict[str, str | int]) -> Document:
+    month = at.astimezone(JST).strftime("%Y-%m")
     return {
-        "id": f"{kind}:{key}",
-        "pk": f"stats:{at:%Y-%m}",
+        "id": f"{kind}:{entry_id}",
+        "pk": f"stats:{month}",
         "type": "stat",
         "kind": kind,
-        "day": at.strftime("%Y-%m-%d"),
+        "month": month,
         **dims,
     }

@@ -101,6 +101,8 @@ class Eraser:
             if session.is_open:
                 self._sessions.close(session, ClosedBy.ERASURE, None)
             self._index.delete(session.session_id)
+        if user is not None:  # before the partition goes, with the mark that counts it once
+            self._statistics.erasure(user_id, self._clock())
         flags = self._flags.delete_of_user(user_id)
         if user is not None:
             self._users.unlist(user)  # the activity directory names the user
@@ -110,7 +112,6 @@ class Eraser:
         documents += self._store.delete_partition(USERS, user_id)  # the user record, last
         if suspension is not None and not suspension.purged:
             self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
-        self._statistics.erasure(key, self._clock())
         if compact:
             self._store.compact()
         self._flood.forget(key)

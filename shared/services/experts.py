@@ -26,7 +26,12 @@ from shared.domain.sessions import (
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
-from shared.services.catalog import automatic_outcome, load_outcomes, load_topics
+from shared.services.catalog import (
+    automatic_outcome,
+    load_outcomes,
+    load_referrals,
+    load_topics,
+)
 from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock
 from shared.services.pushing import Pusher, PushResult
@@ -185,18 +190,24 @@ class ExpertDesk:
     def close(
         self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
     ) -> dict[str, Any]:
-        """Close with an outcome category; the user gets a closing message. On a session the
-        user ended, this records the outcome (at any time) and sends nothing."""
+        """Close with an outcome category and an optional referral (紹介先); the user gets a
+        closing message, naming the referral when there is one. On a session the user ended,
+        this records the outcome (at any time) and sends nothing."""
         outcome = _outcome(payload.get("outcome"))
+        referral = _referral(payload.get("referral"))
         session = self._workable(session_id)
         if not session.is_open:
             return self._record_outcome(session, operator, outcome, admin=admin)
         session = self._claim(session, operator, admin=admin, action="close")
         closed = self._sessions.close(session, ClosedBy.EXPERT, outcome.label, name=operator)
-        self._auditor.record(
-            operator, "session.close", closed.user_id, session=session_id, outcome=outcome.label
-        )
-        notice = self._notify(closed, (self._replies.text("session_closed"),), "close")
+        details: dict[str, Any] = {"session": session_id, "outcome": outcome.label}
+        if referral is not None:
+            details["referral"] = referral.label
+        self._auditor.record(operator, "session.close", closed.user_id, **details)
+        closing: tuple[OutboundMessage, ...] = (self._replies.text("session_closed"),)
+        if referral is not None:
+            closing += (self._replies.text("session_closed_referral", referral=referral.label),)
+        notice = self._notify(closed, closing, "close")
         return {**self._summary(closed), "closingMessageAccepted": notice}
 
     def release(
@@ -420,6 +431,17 @@ def _outcome(raw: object) -> Outcome:
             return outcome
     names = ", ".join(o.label for o in outcomes)
     raise ValidationError("outcome", "one_of", choices=names)
+
+
+def _referral(raw: object) -> Outcome | None:
+    if raw is None or raw == "":
+        return None
+    referrals = load_referrals()
+    for referral in referrals:
+        if raw in (referral.outcome_id, referral.label):
+            return referral
+    names = ", ".join(r.label for r in referrals)
+    raise ValidationError("referral", "one_of", choices=names)
 
 
 def _message_json(message: Message) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 `UserExports.export` gathers everything the desk holds under a LINE user id: the user record,
 the consent records, the sessions with their messages (the user's and the experts' answers)
-and hand-over notes, the flags, the suspension and the event receipts still kept; and a plain
+and hand-over notes, the flags, the suspension, the event receipts still kept and the marks that
+keep the anonymous statistics from counting something twice; and a plain
 Japanese rendering an operator can print and post. Nothing of it is ever sent over LINE.
 """
 
@@ -69,6 +70,7 @@ class UserExports:
         flags = [f for d in flag_docs if (f := self._flags.get(d["id"])) is not None]
         suspension = self._suspensions.get(user_key(self._hash_key, user_id))
         receipts = self._store.query_partition(USERS, user_id, doc_type="event")
+        marks = self._store.query_partition(USERS, user_id, doc_type="statmark")
         now = self._clock()
         data: dict[str, Any] = {
             "userId": user_id,
@@ -94,6 +96,8 @@ class UserExports:
                 {"id": d["id"], "eventType": d.get("eventType"), "status": d.get("status")}
                 for d in receipts
             ],
+            # What was counted (kind, session or event); the entries themselves name nobody.
+            "statisticsMarks": [{"id": d["id"], "counted": d["id"].split(":")[1]} for d in marks],
         }
         data["text"] = self.render(data, user)
         self._auditor.record(who, "user.export", user_id, sessions=len(sessions))

@@ -201,7 +201,7 @@ class Moderation:
         since = user.suspended_at or now
         key = user_key(self._hash_key, user_id)
         self._suspensions.put(Suspension(key, clause, since, user_id=user_id))
-        self._statistics.suspension(key, since)
+        self._statistics.suspension(user_id, since)
         actioned = self._action_flags(user_id, FlagAction.SUSPEND, operator)
         self._auditor.record(
             operator,

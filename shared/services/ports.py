@@ -111,6 +111,10 @@ class LineMessenger(Protocol):
         """Answer with a reply token (free); ReplyTokenRejected when LINE refuses the token."""
         ...
 
+    def show_loading(self, user_id: str, seconds: int) -> None:
+        """Show LINE's loading animation in a one-to-one chat (5-60 s, in steps of 5)."""
+        ...
+
     def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
         """Push to a user (counts against the quota); a repeated retry key is a success."""
         ...

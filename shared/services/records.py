@@ -363,6 +363,12 @@ class SessionIndex:
         """Remove a session's record (erasure; its statistics are kept apart)."""
         self._store.delete(DESK, SESSION_PARTITION, session_id)
 
+    def count(self, status: SessionStatus) -> int:
+        """How many sessions are in `status` (the console's tab counts)."""
+        return self._store.count_partition(
+            DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
+        )
+
     def text_kept(self, after: str | None, limit: int) -> list[Session]:
         """Closed sessions whose text the retention timer has not erased, by id (opening)."""
         docs = self._store.query_partition(

@@ -1,70 +1,86 @@
 """Recording the anonymous counts the prefecture may publish (policy §5).
 
-Each counted occurrence is an entry keyed by what it counts (never by a user), written where
-it happens on a path that already writes: a new user's follow, a consent, a session opened or
-closed (with its message count), an expert's first answer, a suspension, an erasure.
+Each counted occurrence is an entry written where it happens, on a path that already writes:
+a new user's follow, a consent, a session opened or closed (with its message count), an
+expert's first answer, a suspension, an erasure. An entry carries no user and no session
+reference, not even a hash: its id is random. What keeps counting idempotent (a redelivered
+event, a retried close) is a mark in the user's own partition, keyed by the occurrence and
+holding the entry's id (`StatMarks`); the erasure of the user deletes the marks, and with them
+the only link between the user and their entries.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from shared.domain.consent import ConsentMethod
 from shared.domain.sessions import Session
-from shared.services.desk_records import StatEntries
-
-
-def _opaque(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+from shared.services.desk_records import StatEntries, StatMarks
 
 
 class Statistics:
-    """Counts occurrences, idempotently."""
+    """Counts occurrences, idempotently and anonymously."""
 
-    def __init__(self, entries: StatEntries) -> None:
+    def __init__(self, entries: StatEntries, marks: StatMarks) -> None:
         self._entries = entries
+        self._marks = marks
 
-    def new_user(self, event_id: str, at: datetime) -> None:
+    def _count(
+        self, user_id: str, occurrence: str, kind: str, at: datetime, **dims: str | int
+    ) -> None:
+        self._entries.add(kind, self._marks.entry_id(user_id, f"{kind}:{occurrence}"), at, **dims)
+
+    def new_user(self, user_id: str, event_id: str, at: datetime) -> None:
         """A user followed for the first time."""
-        self._entries.add("user_new", _opaque(event_id), at)
+        self._count(user_id, event_id, "user_new", at)
 
-    def consent(self, method: ConsentMethod, event_id: str, at: datetime) -> None:
+    def consent(self, user_id: str, method: ConsentMethod, event_id: str, at: datetime) -> None:
         """A consent (explicit or deemed)."""
         if method.grants:
-            self._entries.add("consent", _opaque(event_id, method.value), at, method=method.value)
+            self._count(user_id, f"{event_id}:{method.value}", "consent", at, method=method.value)
 
     def session_opened(self, session: Session) -> None:
         """A session opened on a topic."""
-        self._entries.add(
-            "session_open", session.session_id, session.opened_at, topic=session.topic
+        self._count(
+            session.user_id,
+            session.session_id,
+            "session_open",
+            session.opened_at,
+            topic=session.topic,
         )
 
     def session_closed(self, session: Session, user_messages: int) -> None:
         """A session closed, with its outcome and how many messages the user wrote."""
         at, dims = _closing(session, user_messages)
-        self._entries.add("session_close", session.session_id, at, **dims)
+        self._count(session.user_id, session.session_id, "session_close", at, **dims)
 
     def outcome_recorded(self, session: Session, user_messages: int) -> None:
         """An expert recorded the outcome of a session the user had ended (the closing entry
-        is rewritten with it, so the outcome counts once)."""
+        is rewritten with it, under the same random id, so the outcome counts once)."""
         at, dims = _closing(session, user_messages)
-        self._entries.put("session_close", session.session_id, at, **dims)
+        entry_id = self._marks.entry_id(session.user_id, f"session_close:{session.session_id}")
+        self._entries.put("session_close", entry_id, at, **dims)
 
     def first_answer(self, session: Session, at: datetime) -> None:
         """An expert answered a session for the first time (the first one counts)."""
         minutes = max(0, int((at - session.opened_at).total_seconds() // 60))
-        self._entries.add(
-            "first_answer", session.session_id, at, minutes=minutes, topic=session.topic
+        self._count(
+            session.user_id,
+            session.session_id,
+            "first_answer",
+            at,
+            minutes=minutes,
+            topic=session.topic,
         )
 
-    def suspension(self, user_key: str, at: datetime) -> None:
-        """A user was suspended."""
-        self._entries.add("suspension", _opaque(user_key, at.isoformat()), at)
+    def suspension(self, user_id: str, at: datetime) -> None:
+        """A user was suspended (once per suspension: `at` is when it began)."""
+        self._count(user_id, at.isoformat(), "suspension", at)
 
-    def erasure(self, user_key: str, at: datetime) -> None:
-        """A user's data was erased."""
-        self._entries.add("erasure", _opaque(user_key, at.date().isoformat()), at)
+    def erasure(self, user_id: str, at: datetime) -> None:
+        """A user's data is being erased: counted before their partition goes, so a retry
+        that finds the mark does not count it again, and the mark goes with the rest."""
+        self._count(user_id, "erasure", "erasure", at)
 
 
 def _closing(session: Session, user_messages: int) -> tuple[datetime, dict[str, str | int]]:

@@ -23,11 +23,9 @@ StaffKey = Literal[
     "client_message_id",
     "expert_name",
     "cursor",
-    "date_format",
     "date_format_jst",
     "date_invalid",
     "date_between",
-    "date_range",
     "iso_time",
     "time_out_of_range",
     "future_time",
@@ -78,6 +76,14 @@ StaffKey = Literal[
     "record_race",
     "store_exists",
     "store_changed",
+    "typing_not_owner",
+    "form_too_large",
+    "form_utf8",
+    "month_format",
+    "month_number",
+    "month_year",
+    "month_order",
+    "month_span",
 ]
 
 

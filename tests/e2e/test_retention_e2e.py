@@ -133,6 +133,7 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
         "consent": {f"consent:{c['eventId']}:{c['method']}" for c in export["consents"]},
         "user": {"user"},
         "activity": {f"{export['user']['activeDay']}:{user_id}"},
+        "statmark": {m["id"] for m in export["statisticsMarks"]},
     }
     held = _held_under(desk, user_id)
     assert held

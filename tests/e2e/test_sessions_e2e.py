@@ -54,7 +54,7 @@ def test_a_consultation_from_topic_to_closing(desk: RunningDesk) -> None:
 
     status, queue = desk.admin("GET", "/api/admin/sessions?status=waiting")
     listed = next(s for s in queue["sessions"] if s["sessionId"] == session_id)
-    assert listed["messageCount"] == 2
+    assert listed["messageCount"] == 3  # the refused image is counted as a (content-free) marker
     assert listed["topicLabel"] == "キャリア・将来"
     assert "転職" not in json.dumps(queue, ensure_ascii=False)
 
@@ -62,6 +62,7 @@ def test_a_consultation_from_topic_to_closing(desk: RunningDesk) -> None:
     assert [(m["kind"], m["text"]) for m in detail["messages"]] == [
         ("text", "転職するか迷っています"),
         ("sticker", None),
+        ("image-refused", None),
     ]
 
     path = f"/api/admin/sessions/{session_id}"

@@ -188,6 +188,12 @@ class FakeMessenger:
     bot_info_failures: list[Exception] = field(default_factory=list)
     accepted_keys: set[str] = field(default_factory=set)
     used_tokens: set[str] = field(default_factory=set)
+    loading: list[tuple[str, int]] = field(default_factory=list)
+
+    def show_loading(self, user_id: str, seconds: int) -> None:
+        if not 5 <= seconds <= 60 or seconds % 5:
+            raise LineApiError("loadingSeconds: 5 to 60 in steps of 5", http_status=400)
+        self.loading.append((user_id, seconds))
 
     def reply(self, reply_token: str, messages: tuple[OutboundMessage, ...]) -> None:
         check_batch(messages)

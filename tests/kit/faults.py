@@ -88,6 +88,9 @@ class FaultyMessenger:
             raise _line_error(fault[0])
         self.inner.reply(reply_token, messages)
 
+    def show_loading(self, user_id: str, seconds: int) -> None:
+        self.inner.show_loading(user_id, seconds)
+
     def push(self, user_id: str, messages: tuple[OutboundMessage, ...], retry_key: str) -> None:
         fault = self.schedule.draw("push")
         if fault is None:

@@ -384,10 +384,11 @@ def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, stor
     desk.experts.close(session_id, "田中", {"outcome": "助言"})
     entries = [
         d
-        for (c, _, i), (d, _) in store.docs.items()
-        if c == DESK and i == f"session_close:{session_id}"
+        for (c, _, _), (d, _) in store.docs.items()
+        if c == DESK and d.get("kind") == "session_close"
     ]
     assert [(e["outcome"], e["closedBy"], e["messages"]) for e in entries] == [("助言", "user", 1)]
+    assert session_id not in str(entries)  # the entry names no session (issue 11)
 
 
 def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock) -> None:

@@ -98,11 +98,26 @@ def state(store: Any) -> dict[tuple[str, str, str], str]:
         docs = {(c, p, i): json.loads(body) for c, p, i, body in rows}
     else:
         docs = {key: doc for key, (doc, _) in store.docs.items()}
-    return {
+    found = {
         key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
         for key, doc in docs.items()
-        if not key[2].startswith("event:")
+        if not key[2].startswith("event:") and doc.get("type") not in ("stat", "statmark")
     }
+    # Statistics entries have random ids (they name nobody): compare them as a multiset, and
+    # check that each mark points at an entry that exists.
+    stats = {doc["id"]: doc for doc in docs.values() if doc.get("type") == "stat"}
+    marks = [doc for doc in docs.values() if doc.get("type") == "statmark"]
+    for mark in marks:
+        kind = mark["id"].split(":")[1]
+        assert f"{kind}:{mark['entry']}" in stats, mark
+        found[("users", mark["userId"], mark["id"])] = "mark"
+    found[("desk", "stats", "*")] = json.dumps(
+        sorted(
+            json.dumps({k: v for k, v in d.items() if k != "id" and not k.startswith("_")})
+            for d in stats.values()
+        )
+    )
+    return found
 
 
 def sent(line: FakeMessenger) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -93,3 +93,29 @@ def test_the_label_reads_as_a_schedule() -> None:
 def test_bad_settings_are_refused(hours: str, days: str, closed: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 -- settings turn it into ConfigurationError
         BusinessHours.parse(hours, days, closed, closed_on_holidays=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "minutes"),
+    [
+        (jst(2025, 11, 4, 9), jst(2025, 11, 4, 9, 45), 45),  # within one day
+        (jst(2025, 11, 4, 8), jst(2025, 11, 4, 10), 60),  # before opening does not count
+        (jst(2025, 11, 4, 16, 30), jst(2025, 11, 5, 9, 10), 40),  # the night does not count
+        (jst(2025, 11, 7, 16, 30), jst(2025, 11, 10, 9, 10), 40),  # nor the weekend
+        (jst(2025, 11, 3, 10), jst(2025, 11, 3, 12), 0),  # 文化の日: a holiday
+        (jst(2025, 12, 26, 16), jst(2026, 1, 5, 10), 120),  # the year-end break
+        (jst(2025, 11, 4, 12), jst(2025, 11, 4, 11), 0),  # backwards: nothing
+    ],
+)
+def test_waits_count_business_minutes_only(start, end, minutes) -> None:
+    assert HOURS.business_minutes(start, end) == minutes
+
+
+def test_long_waits_agree_with_a_minute_by_minute_count() -> None:
+    start, end = jst(2025, 12, 20, 10, 7), jst(2026, 1, 13, 11, 30)
+    counted = 0
+    moment = start
+    while moment < end:
+        counted += HOURS.is_open(moment)
+        moment += timedelta(minutes=1)
+    assert HOURS.business_minutes(start, end) == counted

@@ -83,6 +83,20 @@ def test_quick_replies_are_sent_as_postback_chips(sim, client) -> None:
     }
 
 
+def test_the_loading_animation_is_asked_for_one_user_chat(sim, client) -> None:
+    client.show_loading(ALICE, 20)
+    (call,) = sim.calls_to("loading")
+    assert (call.status, call.body) == (202, {"chatId": ALICE, "loadingSeconds": 20})
+
+
+# (Over 60 s the SDK's own model refuses before any request.)
+@pytest.mark.parametrize(("chat", "seconds"), [("Cgroup0", 20), (ALICE, 7)])
+def test_the_simulator_refuses_loading_outside_lines_rules(sim, client, chat, seconds) -> None:
+    with pytest.raises(LineApiError):
+        client.show_loading(chat, seconds)
+    assert [c.status for c in sim.calls_to("loading")] == [400]
+
+
 def test_a_429_carries_line_s_retry_after(sim, client) -> None:
     sim.fail_next("push", 429, retry_after=7)
     with pytest.raises(LineApiError) as failed:

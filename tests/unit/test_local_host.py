@@ -223,7 +223,9 @@ def test_the_desks_own_routes_load_on_the_real_host_and_keep_their_public_paths(
     assert host.errors == {}
     routes = {f.route for f in host.http}
     assert "api/line/webhook" in routes
-    assert all(route.startswith("api/") for route in routes)
+    # The API under api/, the experts' console (issue 13) under console/.
+    assert all(route.startswith(("api/", "console")) for route in routes)
+    assert "console" in routes
 
 
 @pytest.mark.parametrize(

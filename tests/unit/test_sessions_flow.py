@@ -89,7 +89,10 @@ def test_media_is_refused_and_nothing_is_kept(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
     deliver(desk, user.media_event("image"), user.media_event("file"))
     assert line.texts() == [TEXTS.text("media_refused")] * 2
-    assert messages(store, user) == []
+    # Only a content-free marker goes into the transcript (the console shows「[画像: 受け付けず]」).
+    kept = messages(store, user)
+    assert sorted(m["kind"] for m in kept) == ["file-refused", "image-refused"]
+    assert all(m["text"] is None for m in kept)
 
 
 def test_one_open_session_at_a_time(desk, sim, line, store) -> None:

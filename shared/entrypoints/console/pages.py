@@ -1,0 +1,93 @@
+"""HTML responses of the console: Jinja2 templates, the text catalogue, security headers."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+
+from shared.domain.messages import MAX_TEXT_LENGTH
+from shared.texts.catalogue import load_catalogue
+
+if TYPE_CHECKING:
+    import jinja2
+
+# No inline script or style, nothing from another origin; htmx's requests go to this site only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+STATIC_TYPES = {
+    "htmx.min.js": "text/javascript",
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+}
+
+
+def text(key: str, **params: Any) -> str:
+    """One console text from shared/texts/console_ja.json."""
+    return load_catalogue("console_ja").text(key, **params)
+
+
+@cache
+def static_file(name: str) -> bytes:
+    """A file of the console's static folder (read once per process)."""
+    folder = resources.files("shared.entrypoints.console").joinpath("static")
+    return folder.joinpath(name).read_bytes()
+
+
+def static_url(name: str) -> str:
+    """The file's address, with a content hash so that a new version is fetched at once."""
+    digest = hashlib.sha256(static_file(name)).hexdigest()[:10]
+    return f"/console/static/{name}?v={digest}"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment, built on first use (the webhook never pays for it)."""
+    import jinja2  # noqa: PLC0415 -- only the console needs templates
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("shared.entrypoints.console", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(t=text, static_url=static_url, text_limit=MAX_TEXT_LENGTH)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """A template rendered with `context`."""
+    return environment().get_template(template).render(**context)
+
+
+def html(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> func.HttpResponse:
+    """A page or fragment as an HTML response with the console's security headers."""
+    return func.HttpResponse(
+        render(template, **context),
+        status_code=status,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+        mimetype="text/html",
+        charset="utf-8",
+    )
+
+
+def bare(status: int, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    """An empty response with the security headers (redirects, htmx instructions)."""
+    return func.HttpResponse(
+        b"", status_code=status, headers={**SECURITY_HEADERS, **(headers or {})}
+    )

@@ -1,0 +1,364 @@
+"""The experts' web console: `/console/` pages and the htmx requests behind them.
+
+Anonymous at the Functions level (a function key must never reach a browser): App Service
+authentication signs people in, and console/auth.py decides who may do what. Pages are
+server-rendered; htmx polls and posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+import azure.functions as func
+
+from shared.entrypoints.console.auth import (
+    LOGOUT_PATH,
+    Refusal,
+    Staff,
+    login_url,
+    same_site_htmx,
+    staff_from,
+)
+from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
+from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
+from shared.logsafe import describe
+from shared.services.console import TABS, ConsoleDesk
+from shared.wiring import get_desk
+
+log = logging.getLogger("desk.console")
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+
+ANONYMOUS = func.AuthLevel.ANONYMOUS
+MAX_FORM = 64 * 1024
+Page = Callable[[Staff], func.HttpResponse]
+
+
+def _console() -> ConsoleDesk:
+    return get_desk().console
+
+
+def _is_htmx(req: func.HttpRequest) -> bool:
+    return (req.headers.get("hx-request") or "").lower() == "true"
+
+
+def _refused(req: func.HttpRequest, refusal: Refusal) -> func.HttpResponse:
+    if refusal is Refusal.SIGN_IN:
+        target = login_url(req)
+        if _is_htmx(req):
+            return bare(401, {"HX-Redirect": target})
+        return bare(302, {"Location": target})
+    if refusal is Refusal.AUTH_OFF:
+        return html("refusal.html", 503, title="auth_off_title", body="auth_off_body")
+    if refusal is Refusal.CROSS_SITE:
+        return html("refusal.html", 403, title="cross_site_title", body="cross_site_body")
+    body = "forbidden_bad_principal" if refusal is Refusal.BAD_PRINCIPAL else "forbidden_body"
+    return html("refusal.html", 403, title="forbidden_title", body=body, logout=LOGOUT_PATH)
+
+
+def _serve(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.HttpResponse:
+    """Sign-in and role first, the same-site check for state changes, then the page."""
+    staff: Staff | None = None
+    try:
+        found = staff_from(req, get_desk().settings)
+        if isinstance(found, Refusal):
+            return _refused(req, found)
+        staff = found
+        if change and not same_site_htmx(req):
+            return _refused(req, Refusal.CROSS_SITE)
+        return page(staff)
+    except DeskError as exc:
+        level = logging.ERROR if exc.status >= 500 else logging.INFO
+        log.log(level, "console request refused status=%d %s", exc.status, describe(exc))
+        return _problem(req, exc, staff)
+    except Exception as exc:
+        log.error("console request failed %s", describe(exc))
+        return _problem(req, None, staff)
+
+
+def _problem(
+    req: func.HttpRequest, exc: DeskError | None, staff: Staff | None
+) -> func.HttpResponse:
+    """The reason, in Japanese: a fragment for htmx, a page otherwise."""
+    status = exc.status if exc is not None else 500
+    if isinstance(exc, NotFoundError):
+        key = "error_not_found"
+    elif isinstance(exc, ValidationError):
+        key = "error_invalid"
+    elif exc is not None and status >= 500:
+        key = "error_unavailable"
+    elif exc is None:
+        key = "error_internal"
+    else:
+        key = "error_invalid"
+    template = "_status.html" if _is_htmx(req) else "error.html"
+    return html(template, status, key=key, params={}, kind="error", staff=staff)
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@bp.route(route="console", methods=["GET"], auth_level=ANONYMOUS)
+def console_queue(req: func.HttpRequest) -> func.HttpResponse:
+    """The queue: tabs 待機中 / 自分の担当 / 対応中(全員) / 終了."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        view = _console().queue(_tab(req), staff.name, _cursor(req))
+        return html("queue.html", staff=staff, view=view, alert=_console().alert_minutes)
+
+    return _serve(req, page)
+
+
+@bp.route(route="console/queue", methods=["GET"], auth_level=ANONYMOUS)
+def console_queue_panel(req: func.HttpRequest) -> func.HttpResponse:
+    """The queue's tabs and rows (what the page polls)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        view = _console().queue(_tab(req), staff.name, _cursor(req))
+        return html("_queue_panel.html", staff=staff, view=view)
+
+    return _serve(req, page)
+
+
+@bp.route(route="console/sessions/{sessionId}", methods=["GET"], auth_level=ANONYMOUS)
+def console_conversation(req: func.HttpRequest) -> func.HttpResponse:
+    """One consultation: transcript, reply box, closing (an audited read)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        console = _console()
+        view = console.conversation(req.route_params["sessionId"], staff.name)
+        return html(
+            "conversation.html",
+            staff=staff,
+            view=view,
+            canned=console.canned_replies(view.topic_id, staff.name),
+            outcomes=console.outcomes(),
+            referrals=console.referrals(),
+        )
+
+    return _serve(req, page)
+
+
+@bp.route(route="console/sessions/{sessionId}/transcript", methods=["GET"], auth_level=ANONYMOUS)
+def console_transcript(req: func.HttpRequest) -> func.HttpResponse:
+    """The transcript if it changed since `?v=` (204 otherwise); a new owner or state reloads."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        view = _console().changed(
+            req.route_params["sessionId"], staff.name, req.params.get("v", "")
+        )
+        if view is None:
+            return bare(204)
+        if f"{view.status}:{view.assigned_to}" != req.params.get("s", ""):
+            return bare(200, {"HX-Refresh": "true"})
+        return html("_transcript.html", staff=staff, view=view)
+
+    return _serve(req, page)
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+@bp.route(route="console/sessions/{sessionId}/claim", methods=["POST"], auth_level=ANONYMOUS)
+def console_claim(req: func.HttpRequest) -> func.HttpResponse:
+    """「担当する」: the session becomes the caller's; a lost race says who has it."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        try:
+            # A Desk.Admin takes over someone else's session (the service audits it).
+            _console().experts.claim(session_id, staff.name, admin=staff.is_admin)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/messages", methods=["POST"], auth_level=ANONYMOUS)
+def console_send(req: func.HttpRequest) -> func.HttpResponse:
+    """「送信」: push the answer, only in the caller's own session."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        text = form.get("text", "").replace("\r\n", "\n")
+        if not text.strip():
+            return html("_status.html", 400, key="error_text_empty", params={}, kind="error")
+        payload: dict[str, object] = {"text": text}
+        if form.get("clientMessageId"):
+            payload["clientMessageId"] = form["clientMessageId"]
+        try:
+            sent = _console().experts.send(session_id, staff.name, payload)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        accepted = bool(sent["accepted"])
+        return html(
+            "_status.html",
+            201 if accepted else 202,
+            {"HX-Trigger": "desk-sent"},
+            key="sent" if accepted else "sent_failed",
+            params={},
+            kind="ok" if accepted else "error",
+        )
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/close", methods=["POST"], auth_level=ANONYMOUS)
+def console_close(req: func.HttpRequest) -> func.HttpResponse:
+    """「終了する」 with an outcome and an optional referral; the user is told."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        if not form.get("outcome"):
+            return html("_status.html", 400, key="error_outcome", params={}, kind="error")
+        payload = {"outcome": form["outcome"], "referral": form.get("referral") or None}
+        try:
+            _console().experts.close(session_id, staff.name, payload)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/release", methods=["POST"], auth_level=ANONYMOUS)
+def console_release(req: func.HttpRequest) -> func.HttpResponse:
+    """「一覧に戻す」: back to the queue, with a note for the next expert (the holder only)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        try:
+            _console().experts.release(session_id, staff.name, form.get("note") or None)
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": "/console/"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/transfer", methods=["POST"], auth_level=ANONYMOUS)
+def console_transfer(req: func.HttpRequest) -> func.HttpResponse:
+    """「引き継ぐ」: hand the session to a named colleague, with a note (the holder only)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        if not form.get("to", "").strip():
+            return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+        try:
+            _console().experts.transfer(
+                session_id, staff.name, form["to"], form.get("note") or None
+            )
+        except ConflictError:
+            return _conflict(session_id, staff)
+        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/typing", methods=["POST"], auth_level=ANONYMOUS)
+def console_typing(req: func.HttpRequest) -> func.HttpResponse:
+    """The typing signal: LINE's loading animation for the user (at most once per 20 s)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        refusal = _not_yours(session_id, staff)
+        if refusal is not None:
+            return refusal
+        shown = _console().typing(session_id, staff.name)
+        return bare(204, {"X-Desk-Typing": "shown" if shown else "skipped"})
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/static/{name}", methods=["GET"], auth_level=ANONYMOUS)
+def console_static(req: func.HttpRequest) -> func.HttpResponse:
+    """htmx, the console's CSS and JS: served by the app itself (no third-party origin).
+
+    Public files with no data in them: served without a principal, so that the sign-in
+    refusal pages are styled too.
+    """
+    name = req.route_params.get("name", "")
+    if name not in STATIC_TYPES:
+        return bare(404)
+    return func.HttpResponse(
+        static_file(name),
+        status_code=200,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        mimetype=STATIC_TYPES[name],
+        charset="utf-8",
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _tab(req: func.HttpRequest) -> str:
+    tab = req.params.get("tab") or "waiting"
+    if tab not in TABS:
+        raise ValidationError("tab", "one_of", choices=", ".join(TABS))
+    return tab
+
+
+def _cursor(req: func.HttpRequest) -> str | None:
+    return req.params.get("cursor") or None
+
+
+def _form(req: func.HttpRequest) -> dict[str, str]:
+    body = req.get_body()
+    if len(body) > MAX_FORM:
+        raise ValidationError(None, "form_too_large")
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise ValidationError(None, "form_utf8") from None
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _state_reason(session_id: str, staff: Staff) -> tuple[str, dict[str, str]] | None:
+    """Why the caller may not act on the session (a catalogue key), or None if it is theirs."""
+    session = _console().session(session_id)
+    if not session.is_open:
+        return "error_closed", {}
+    if session.assigned_to is None:
+        return "not_claimed", {}
+    if session.assigned_to != staff.name:
+        return "not_yours", {"who": session.assigned_to}
+    return None
+
+
+def _not_yours(session_id: str, staff: Staff) -> func.HttpResponse | None:
+    reason = _state_reason(session_id, staff)
+    if reason is None:
+        return None
+    key, params = reason
+    return html("_status.html", 409, key=key, params=params, kind="error")
+
+
+def _conflict(session_id: str, staff: Staff) -> func.HttpResponse:
+    reason = _state_reason(session_id, staff)
+    if reason is None:
+        key, params = "error_blocked", {}
+    elif reason[0] == "not_yours":
+        key, params = "claim_lost", reason[1]
+    else:
+        key, params = reason
+    return html("_status.html", 409, key=key, params=params, kind="error")

@@ -1,0 +1,157 @@
+// The console's behaviour beyond htmx: reply counter, drafts, canned replies, keyboard.
+// No inline scripts anywhere (the Content-Security-Policy forbids them): everything is here.
+(function () {
+  "use strict";
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+  function typing(target) {
+    return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" || target.tagName === "SELECT" || target.isContentEditable);
+  }
+  function newId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + String(Math.random()).slice(2);
+  }
+
+  // -- reply box: counter (UTF-16 code units, as LINE counts), draft, Ctrl+Enter -------------
+  function setUpReply() {
+    var form = $("#reply-form");
+    if (!form) { return; }
+    var text = $("#reply-text", form);
+    var counter = $("#reply-counter", form);
+    var send = $("#send", form);
+    var idField = $("#client-message-id", form);
+    var key = "desk-draft:" + form.dataset.session;
+    var limit = parseInt(counter.dataset.limit, 10);
+    var template = counter.textContent.replace(/^0/, "");
+
+    function update() {
+      var count = text.value.length; // JavaScript strings are UTF-16: LINE's own count
+      var over = count > limit;
+      counter.textContent = count + template + (over ? " " + counter.dataset.over : "");
+      counter.classList.toggle("over", over);
+      send.disabled = over;
+    }
+    function save() {
+      if (text.value) { localStorage.setItem(key, text.value); } else { localStorage.removeItem(key); }
+    }
+    var draft = localStorage.getItem(key);
+    if (draft) { text.value = draft; }
+    idField.value = newId();
+    update();
+    // The typing signal: the user sees LINE's loading animation (the server sends it at most
+    // once every 20 s; the browser asks no more often than that either).
+    var lastTyping = 0;
+    function signalTyping() {
+      var now = Date.now();
+      if (now - lastTyping < 20000 || !text.value) { return; }
+      lastTyping = now;
+      fetch("/console/sessions/" + encodeURIComponent(form.dataset.session) + "/typing", {
+        method: "POST", credentials: "same-origin", headers: { "HX-Request": "true" }
+      }).catch(function () { lastTyping = 0; });
+    }
+    text.addEventListener("input", function () { update(); save(); signalTyping(); });
+    text.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        if (!send.disabled) { form.requestSubmit(); }
+      }
+    });
+    form.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt === form && event.detail.successful) {
+        text.value = "";
+        localStorage.removeItem(key);
+        idField.value = newId();
+        update();
+      }
+    });
+
+    var canned = $("#canned");
+    var insert = $("#canned-insert");
+    if (canned && insert) {
+      insert.addEventListener("click", function () {
+        var option = canned.options[canned.selectedIndex];
+        if (!option || !option.dataset.text) { canned.focus(); return; }
+        var start = text.selectionStart, end = text.selectionEnd;
+        text.value = text.value.slice(0, start) + option.dataset.text + text.value.slice(end);
+        var caret = start + option.dataset.text.length;
+        text.focus();
+        text.setSelectionRange(caret, caret);
+        update();
+        save();
+      });
+    }
+  }
+
+  // -- transcript: keep the newest message in view -------------------------------------------
+  function scrollTranscript() {
+    var list = $(".transcript");
+    if (list) { list.scrollTop = list.scrollHeight; }
+  }
+
+  // -- htmx: show refusals (4xx) where the form says, keep focus across polling --------------
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && elt) {
+      var owner = elt.closest("[data-error-target]");
+      var target = owner && $(owner.dataset.errorTarget);
+      if (target) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
+        event.detail.target = target;
+        event.detail.swapOverride = "innerHTML";
+      }
+    }
+    var active = document.activeElement;
+    focusedId = active && active.id ? active.id : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (focusedId && !document.activeElement.id) {
+      var again = document.getElementById(focusedId);
+      if (again) { again.focus(); }
+    }
+    if (event.detail.target && event.detail.target.id === "transcript") { scrollTranscript(); }
+    if (document.body.dataset.page === "conversation") { scrollTranscript(); }
+    markSelected();
+  });
+
+  // -- keyboard shortcuts ---------------------------------------------------------------------
+  var selected = -1;
+  function rows() { return $all("table.queue tbody tr"); }
+  function markSelected() {
+    rows().forEach(function (row, index) { row.classList.toggle("selected", index === selected); });
+  }
+  function select(step) {
+    var all = rows();
+    if (!all.length) { return; }
+    selected = Math.max(0, Math.min(all.length - 1, selected + step));
+    markSelected();
+    var link = $("a[id^='open-']", all[selected]);
+    if (link) { link.focus(); }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var dialog = $("#shortcuts");
+    var key = event.key;
+    if (key === "?") { event.preventDefault(); if (dialog.open) { dialog.close(); } else { dialog.showModal(); } return; }
+    if (key === "j") { event.preventDefault(); select(1); return; }
+    if (key === "k") { event.preventDefault(); select(-1); return; }
+    if (key === "c") {
+      var row = rows()[selected];
+      var claim = row ? $("[data-claim]", row) : $("#claim-this");
+      if (claim) { event.preventDefault(); claim.click(); }
+      return;
+    }
+    if (key === "r" && $("#reply-text")) { event.preventDefault(); $("#reply-text").focus(); return; }
+    if (key === "e" && $("#outcome")) { event.preventDefault(); $("#outcome").focus(); return; }
+    if (key === "/" && $("#canned")) { event.preventDefault(); $("#canned").focus(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpReply();
+    scrollTranscript();
+    var open = $("#shortcuts-open");
+    if (open) { open.addEventListener("click", function () { $("#shortcuts").showModal(); }); }
+  });
+})();
