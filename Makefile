@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node checkov browser screenshots lint format test unit contract e2e run chat bench load report clean
+.PHONY: help venv node checkov browser fonts screenshots lint format test unit contract e2e run chat bench load report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
@@ -51,7 +51,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint node checkov browser
+test: lint node checkov browser fonts
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -64,7 +64,7 @@ e2e: venv browser
 	$(BIN)/python -m pytest tests/e2e
 
 screenshots: venv browser
-	DESK_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console_browser_e2e.py
+	DESK_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console_browser_e2e.py tests/e2e/test_board_browser_e2e.py
 
 run: venv
 	$(BIN)/python -m devtools.host --port $(PORT) --linesim $(LINESIM_PORT)
@@ -80,7 +80,11 @@ SECONDS ?= 10
 load: venv
 	$(BIN)/python -m devtools.load --users $(USERS) --seconds $(SECONDS)
 
-report: venv
+# The report's chart is drawn in Noto Sans CJK (Japanese glyphs).
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
+
+report: venv fonts
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make report FROM=YYYY-MM TO=YYYY-MM (calendar months, inclusive)"; exit 2; }
 	$(BIN)/python -m devtools.report --from $(FROM) --to $(TO)
 

@@ -22,6 +22,8 @@ app.register_functions(admin.bp)  # /api/admin/{health,users,policies,audit}
 app.register_functions(admin_sessions.bp)  # /api/admin/sessions/*
 app.register_functions(admin_moderation.bp)  # /api/admin/{flags,users/*/...}
 app.register_functions(console.bp)  # /console/* (anonymous: App Service authentication)
+app.register_functions(console.board_bp)  # /console/board, flags, escalations (the same)
+app.register_functions(console.admin_bp)  # /console/admin/* (operators, Desk.Admin only)
 app.register_functions(timers.bp)  # housekeeping, close_idle_sessions, purge_suspended
 app.register_functions(lifecycle.bp)  # warmup (Premium and Dedicated plans)
 

@@ -213,6 +213,13 @@ class LineSimulator:
                 for token, (user, issued, used) in self._reply_tokens.items()
             }
 
+    def set_monthly_limit(self, limit: int | None, used: int = 0) -> None:
+        """LINE's monthly message limit (None: unlimited) and how much of it is used: a push
+        over it gets 429 "You have reached your monthly limit." Replies are free."""
+        with self._lock:
+            self.push_quota = limit
+            self.pushes_this_month = used
+
     def user(self, name: str) -> SimUser:
         """The user side for `name` (a readable name or a LINE user id)."""
         return SimUser(self, user_id_for(name))
@@ -524,11 +531,12 @@ class LineSimulator:
 
     # -- the user side ----------------------------------------------------------------------
 
-    def issue_reply_token(self, user_id: str) -> str:
-        """A fresh reply token bound to `user_id`."""
+    def issue_reply_token(self, user_id: str, age: float = 0.0) -> str:
+        """A reply token bound to `user_id`, issued `age` seconds ago (it expires after
+        `reply_token_ttl` seconds, as LINE's do after about a minute)."""
         token = uuid.uuid4().hex
         with self._lock:
-            self._reply_tokens[token] = (user_id, self._clock(), False)
+            self._reply_tokens[token] = (user_id, self._clock() - age, False)
         return token
 
     def post_events(
@@ -564,19 +572,27 @@ class LineSimulator:
             return Delivery(error.code, error.read(), events)
 
     def _event(
-        self, user_id: str, event_type: str, *, reply: bool = True, **fields: Any
+        self,
+        user_id: str,
+        event_type: str,
+        *,
+        reply: bool = True,
+        age: float = 0.0,
+        **fields: Any,
     ) -> dict[str, Any]:
+        """One event; `age` seconds old (its timestamp and its reply token's issue time),
+        as when LINE delivers an event late or the desk handles it later."""
         event: dict[str, Any] = {
             "type": event_type,
             "mode": "active",
-            "timestamp": int(self._event_clock() * 1000),
+            "timestamp": int((self._event_clock() - age) * 1000),
             "source": {"type": "user", "userId": user_id},
             "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
             "deliveryContext": {"isRedelivery": False},
             **fields,
         }
         if reply:
-            event["replyToken"] = self.issue_reply_token(user_id)
+            event["replyToken"] = self.issue_reply_token(user_id, age)
         with self._lock:
             self.events_sent[event["webhookEventId"]] = event
         return event
@@ -596,9 +612,11 @@ class SimUser:
         self.sim = sim
         self.user_id = user_id
 
-    def event(self, event_type: str, *, reply: bool = True, **fields: Any) -> dict[str, Any]:
-        """Build (without sending) one event from this user."""
-        return self.sim._event(self.user_id, event_type, reply=reply, **fields)
+    def event(
+        self, event_type: str, *, reply: bool = True, age: float = 0.0, **fields: Any
+    ) -> dict[str, Any]:
+        """Build (without sending) one event from this user, `age` seconds old."""
+        return self.sim._event(self.user_id, event_type, reply=reply, age=age, **fields)
 
     def send(self, *events: dict[str, Any]) -> Delivery:
         """Post events in one webhook call."""
@@ -614,13 +632,13 @@ class SimUser:
         """A block event (no reply token)."""
         return self.event("unfollow", reply=False)
 
-    def text_event(self, text: str) -> dict[str, Any]:
-        """A text message event."""
+    def text_event(self, text: str, *, age: float = 0.0) -> dict[str, Any]:
+        """A text message event (`age` seconds old)."""
         message = {"type": "text", "id": str(next(_ids)), "text": text, "quoteToken": _token()}
-        return self.event("message", message=message)
+        return self.event("message", age=age, message=message)
 
-    def sticker_event(self) -> dict[str, Any]:
-        """A sticker message event."""
+    def sticker_event(self, *, age: float = 0.0) -> dict[str, Any]:
+        """A sticker message event (`age` seconds old)."""
         message = {
             "type": "sticker",
             "id": str(next(_ids)),
@@ -629,7 +647,7 @@ class SimUser:
             "stickerResourceType": "STATIC",
             "quoteToken": _token(),
         }
-        return self.event("message", message=message)
+        return self.event("message", age=age, message=message)
 
     def media_event(self, kind: str = "image") -> dict[str, Any]:
         """An image, video, audio or file message; its content waits on the data API."""
@@ -672,13 +690,13 @@ class SimUser:
             self.sim.unfollowed.add(self.user_id)
         return self.send(self.unfollow_event())
 
-    def say(self, text: str) -> Delivery:
-        """Send a text message."""
-        return self.send(self.text_event(text))
+    def say(self, text: str, *, age: float = 0.0) -> Delivery:
+        """Send a text message (as an event `age` seconds old)."""
+        return self.send(self.text_event(text, age=age))
 
-    def sticker(self) -> Delivery:
-        """Send a sticker."""
-        return self.send(self.sticker_event())
+    def sticker(self, *, age: float = 0.0) -> Delivery:
+        """Send a sticker (as an event `age` seconds old)."""
+        return self.send(self.sticker_event(age=age))
 
     def media(self, kind: str = "image") -> Delivery:
         """Send an image, video, audio clip or file."""
@@ -832,8 +850,16 @@ class _SimHandler(BaseHTTPRequestHandler):
 def _control(
     sim: LineSimulator, method: str, path: str, query: dict[str, list[str]], body: bytes
 ) -> tuple[int, dict[str, str], bytes]:
-    """`/_sim/users/{name}/{action}` (POST) and `/_sim/users/{name}/inbox` (GET)."""
+    """`/_sim/users/{name}/{action}` (POST), `/_sim/users/{name}/inbox` (GET) and
+    `/_sim/quota` (POST `{"limit": n or null, "used"?: n}`: LINE's monthly limit)."""
     parts = path.strip("/").split("/")
+    if parts == ["_sim", "quota"] and method == "POST":
+        args = json.loads(body or b"{}")
+        limit = args.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            return _json(400, {"message": "limit: a count of messages, or null"})
+        sim.set_monthly_limit(limit, int(args.get("used", 0)))
+        return _json(200, {"limit": sim.push_quota, "used": sim.pushes_this_month})
     if len(parts) == 4 and parts[1] == "users":
         user = sim.user(parts[2])
         action = parts[3]
@@ -851,7 +877,7 @@ def _control(
             actions: dict[str, Callable[[], Delivery]] = {
                 "follow": lambda: user.follow(unblocked=bool(args.get("unblocked"))),
                 "unfollow": user.unfollow,
-                "say": lambda: user.say(str(args.get("text", ""))),
+                "say": lambda: user.say(str(args.get("text", "")), age=float(args.get("age", 0))),
                 "sticker": user.sticker,
                 "media": lambda: user.media(str(args.get("kind", "image"))),
                 "postback": lambda: user.postback(str(args.get("data", ""))),

@@ -430,6 +430,26 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=10_000,
     ),
     Setting(
+        "DESK_EXPERT_MAX_OPEN",
+        Kind.INT,
+        "5",
+        "open sessions one expert may hold: a claim beyond it is refused with the reason "
+        "(a Desk.Admin's takeover and reassignment are not limited)",
+        "expert_max_open",
+        minimum=1,
+        maximum=1_000,
+    ),
+    Setting(
+        "DESK_ESCALATION_ALERT_MINUTES",
+        Kind.INT,
+        "15",
+        "minutes after which an expert's 「SVに相談」 still open is highlighted on the "
+        "supervisor's board",
+        "escalation_alert_minutes",
+        minimum=1,
+        maximum=10_000,
+    ),
+    Setting(
         "HOUSEKEEPING_SCHEDULE",
         Kind.SCHEDULE,
         "0 17 * * * *",
@@ -499,6 +519,8 @@ class Settings:
     session_idle_days: int
     push_backoff_seconds: float
     wait_alert_minutes: int
+    expert_max_open: int
+    escalation_alert_minutes: int
     followup_hours: int
     retention_days: int
     inactive_user_days: int

@@ -11,11 +11,13 @@
     ├── NotFoundError *            404 not_found
     ├── ConflictError *            409 conflict
     │   ├── AlreadyExists          409 conflict          create of an id that is there
-    │   └── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
+    │   ├── PreconditionFailed     409 conflict          ETag no longer matches (lost race)
+    │   └── OverLimit              409 conflict          an expert holds DESK_EXPERT_MAX_OPEN
     ├── ConfigurationError         500 configuration     a setting is missing or refused
     └── DependencyError            503 unavailable       Cosmos DB or LINE failed; retry later
         ├── StoreUnavailable       503                   the store did not answer or throttled
         └── LineApiError           503                   LINE refused or did not answer
+            ├── MonthlyLimitReached 503                  429: the monthly push limit is reached
             └── ReplyTokenRejected 503                   the reply token is used or expired
 
     * a StaffError (mixin): Japanese message from the staff catalogue, with `field`
@@ -129,6 +131,18 @@ class PreconditionFailed(ConflictError):
     """An optimistic-concurrency write lost: the stored ETag changed."""
 
 
+class OverLimit(ConflictError):
+    """An expert already holds as many open sessions as DESK_EXPERT_MAX_OPEN allows."""
+
+    @property
+    def held(self) -> int:
+        return int(str(self.params["held"]))
+
+    @property
+    def limit(self) -> int:
+        return int(str(self.params["limit"]))
+
+
 class ConfigurationError(DeskError):
     """A setting is missing, malformed or refused in this environment.
 
@@ -173,6 +187,17 @@ class LineApiError(DependencyError):
         """Whether trying again later may succeed."""
         status = self.http_status
         return status is None or status == 429 or status >= 500
+
+
+class MonthlyLimitReached(LineApiError):
+    """LINE refused a push: the channel's monthly message limit is reached (429 "You have
+    reached your monthly limit."). Retrying before the next month (or a plan change) fails the
+    same way."""
+
+    @property
+    def retryable(self) -> bool:
+        """Never: the quota does not come back within a retry's wait."""
+        return False
 
 
 class ReplyTokenRejected(LineApiError):

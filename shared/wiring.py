@@ -23,6 +23,7 @@ from shared.logsafe import quiet_sdk_loggers
 from shared.services.admin import AdminService
 from shared.services.answering import Answerer
 from shared.services.audit import Auditor
+from shared.services.board import SupervisorBoard
 from shared.services.catalog import (
     load_crisis_words,
     load_helplines,
@@ -81,6 +82,7 @@ class Desk:
     reports: Reports
     messenger: LineMessenger
     console: ConsoleDesk
+    board: SupervisorBoard
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -204,6 +206,7 @@ def build_desk(
         idle_days=settings.session_idle_days,
         statistics=statistics,
         auditor=auditor,
+        max_open=settings.expert_max_open,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -276,6 +279,15 @@ def build_desk(
             hash_key=settings.hash_key,
             alert_minutes=settings.wait_alert_minutes,
             messenger=messenger,
+        ),
+        board=SupervisorBoard(
+            index=index,
+            store=store,
+            auditor=auditor,
+            hours=settings.business_hours,
+            clock=clock,
+            max_open=settings.expert_max_open,
+            alert_minutes=settings.escalation_alert_minutes,
         ),
     )
 

@@ -17,13 +17,14 @@ import threading
 from typing import Any
 
 from shared.domain.messages import (
+    ButtonsMessage,
     ConfirmMessage,
     OutboundMessage,
     PostbackButton,
     TextMessage,
     check_batch,
 )
-from shared.errors import LineApiError, ReplyTokenRejected
+from shared.errors import LineApiError, MonthlyLimitReached, ReplyTokenRejected
 from shared.services.ports import PushQuota
 
 
@@ -49,6 +50,7 @@ class LineApiClient:
         button = PostbackButton("-", "-")
         _to_sdk(TextMessage("-", quick_replies=(button,)))
         _to_sdk(ConfirmMessage("-", "-", button, button))
+        _to_sdk(ButtonsMessage("-", "-", (button,)))
 
     def reply(self, reply_token: str, messages: tuple[OutboundMessage, ...]) -> None:
         """Answer with a reply token; ReplyTokenRejected when LINE refuses the token."""
@@ -212,6 +214,10 @@ class LineApiClient:
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
             if what == "reply" and status == 400 and "reply token" in str(body).lower():
                 raise ReplyTokenRejected("LINE refused the reply token", http_status=400) from None
+            if status == 429 and "monthly limit" in str(body).lower():
+                raise MonthlyLimitReached(
+                    f"LINE {what} refused: monthly limit reached", http_status=429
+                ) from None
             raise LineApiError(
                 f"LINE {what} failed with HTTP {status}",
                 http_status=status,
@@ -249,6 +255,13 @@ def _to_sdk(message: OutboundMessage) -> Any:
             text=message.text, actions=[action(message.yes), action(message.no)]
         )
         return sdk.TemplateMessage(altText=message.alt_text, template=template)
+    if isinstance(message, ButtonsMessage):
+        buttons = sdk.ButtonsTemplate(
+            title=message.title,
+            text=message.text,
+            actions=[action(b) for b in message.buttons],
+        )
+        return sdk.TemplateMessage(altText=message.alt_text, template=buttons)
     quick_reply = None
     if message.quick_replies:
         items = [sdk.QuickReplyItem(action=action(b)) for b in message.quick_replies]

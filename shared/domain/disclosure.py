@@ -196,7 +196,8 @@ SINGLES = ("new_users", "consents_explicit", "consents_deemed", "suspensions", "
 Figure = tuple[str, ...]
 """One publishable monthly figure, e.g. ("new_users",), ("opened", topic), ("opened", "")
 (every session opened), ("closed", outcome, topic), ("closed", "", topic) (closed on a
-topic), ("closed", "", "") (every session closed)."""
+topic), ("closed", "", "") (every session closed), ("survey", rating), ("survey", "") (every
+survey answer)."""
 
 
 @dataclass
@@ -213,6 +214,8 @@ class MonthCounts:
     """sessions closed, by (outcome, topic)"""
     answers: dict[str, list[int]] = field(default_factory=dict)
     """minutes to the first answer, by topic"""
+    survey: dict[str, int] = field(default_factory=dict)
+    """closing-survey answers, by rating"""
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,11 @@ class MonthRelease:
 
 
 def release(
-    counts: MonthCounts, k: int, topics: Sequence[str], outcomes: Sequence[str]
+    counts: MonthCounts,
+    k: int,
+    topics: Sequence[str],
+    outcomes: Sequence[str],
+    ratings: Sequence[str] = (),
 ) -> MonthRelease:
     """Suppress one month on its own: every figure any grouping shows for it, jointly.
 
@@ -241,10 +248,12 @@ def release(
     for name in SINGLES:
         value = counts.singles.get(name, 0)
         figures[(name,)] = None if 0 < value < k else value
-    for name, by_topic in (("opened", counts.opened), ("messages", counts.messages)):
-        column = suppress(
-            Table(list(topics), [name], {(t, name): by_topic.get(t, 0) for t in topics}), k
-        )
+    for name, rows, by_row in (
+        ("opened", topics, counts.opened),
+        ("messages", topics, counts.messages),
+        ("survey", ratings, counts.survey),
+    ):
+        column = suppress(Table(list(rows), [name], {(r, name): by_row.get(r, 0) for r in rows}), k)
         for row, col in column.items():
             figures[(name, row)] = (
                 None if (row, col) in column.suppressed else column.value((row, col))

@@ -18,6 +18,12 @@ MAX_ALT_TEXT = 400
 MAX_LABEL = 20
 MAX_POSTBACK_DATA = 300
 MAX_QUICK_REPLIES = 13
+# A buttons template (shown on LINE for PC too, unlike quick replies): at most 4 actions, a
+# text of at most 160 characters (60 with a title), a title of at most 40.
+MAX_BUTTONS = 4
+MAX_BUTTONS_TEXT = 160
+MAX_BUTTONS_TEXT_WITH_TITLE = 60
+MAX_BUTTONS_TITLE = 40
 # A policy link the desk puts into its messages: short enough that every message carrying it
 # stays far inside LINE's limits.
 MAX_POLICY_URL = 1000
@@ -91,7 +97,29 @@ class ConfirmMessage:
             raise ValueError(f"alt text must be 1..{MAX_ALT_TEXT} characters")
 
 
-OutboundMessage = TextMessage | ConfirmMessage
+@dataclass(frozen=True)
+class ButtonsMessage:
+    """A question with up to four buttons (LINE's buttons template): works on every LINE
+    client, PC included."""
+
+    alt_text: str
+    text: str
+    buttons: tuple[PostbackButton, ...]
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        limit = MAX_BUTTONS_TEXT_WITH_TITLE if self.title else MAX_BUTTONS_TEXT
+        if not 1 <= utf16_length(self.text) <= limit:
+            raise ValueError(f"buttons text must be 1..{limit} characters")
+        if self.title is not None and not 1 <= utf16_length(self.title) <= MAX_BUTTONS_TITLE:
+            raise ValueError(f"buttons title must be 1..{MAX_BUTTONS_TITLE} characters")
+        if not 1 <= len(self.buttons) <= MAX_BUTTONS:
+            raise ValueError(f"a buttons template holds 1..{MAX_BUTTONS} buttons")
+        if not 1 <= utf16_length(self.alt_text) <= MAX_ALT_TEXT:
+            raise ValueError(f"alt text must be 1..{MAX_ALT_TEXT} characters")
+
+
+OutboundMessage = TextMessage | ConfirmMessage | ButtonsMessage
 
 
 def check_batch(messages: tuple[OutboundMessage, ...]) -> None:

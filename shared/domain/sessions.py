@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+SURVEY_COMMENT_WINDOW = timedelta(minutes=30)
+"""How long after rating the closing survey the user's next message counts as their comment."""
+MAX_SURVEY_COMMENT = 500
+SURVEY_RATINGS = ("good", "fair", "poor")
+"""The closing survey's answers: 満足 / ふつう / 不満."""
 
 
 class SessionStatus(StrEnum):
@@ -128,6 +134,12 @@ class Session:
     handovers: tuple[Handover, ...] = ()
     urgent: bool = False
     text_erased_at: datetime | None = None
+    survey_rated_at: datetime | None = None
+    """When the user first answered the closing survey (the rating itself is anonymous, in the
+    statistics entries; only the time is kept here, to open the window for one comment)."""
+    survey_comment: str | None = None
+    """The one comment the user may send after rating: consultation text like any other
+    (erased with the user, and by the retention timer)."""
     etag: str | None = None
 
     @property
@@ -237,8 +249,29 @@ class Session:
         return replace(
             self,
             handovers=tuple(replace(h, note=None) for h in self.handovers),
+            survey_comment=None,
             text_erased_at=self.text_erased_at or now,
         )
+
+    def rated(self, now: datetime) -> Session:
+        """The user answered the closing survey (the first answer's time is kept)."""
+        return replace(self, survey_rated_at=self.survey_rated_at or now)
+
+    def awaits_survey_comment(self, now: datetime) -> bool:
+        """Closed and rated within `SURVEY_COMMENT_WINDOW`, no comment yet, text not erased:
+        the user's next plain message is taken as their one comment."""
+        rated = self.survey_rated_at
+        return (
+            not self.is_open
+            and rated is not None
+            and self.survey_comment is None
+            and self.text_erased_at is None
+            and rated <= now <= rated + SURVEY_COMMENT_WINDOW
+        )
+
+    def with_survey_comment(self, comment: str) -> Session:
+        """The user's one comment after the survey (cut to `MAX_SURVEY_COMMENT` characters)."""
+        return replace(self, survey_comment=comment[:MAX_SURVEY_COMMENT])
 
     def retention_due(self, cutoff: datetime, now: datetime) -> str | None:
         """Why the retention timer must leave this session's text alone (None: erase it):
@@ -273,6 +306,9 @@ class Message:
     delivery_detail: str | None = None
     unsent: bool = False
     position: int = 0
+    reply_token: str | None = field(default=None, repr=False)
+    """The unused reply token of the user's webhook event (single use, about a minute): an
+    expert answering within the reply window answers with it, for free. Never logged."""
 
 
 def awaits_answer(messages: Iterable[Message]) -> bool:

@@ -129,7 +129,8 @@ def admin_put_service(req: func.HttpRequest) -> func.HttpResponse:
 @requires(ADMIN)
 def admin_stats(req: func.HttpRequest) -> func.HttpResponse:
     """Publishable counts of whole calendar months:
-    `?from=YYYY-MM&to=YYYY-MM&by=month|topic|outcome` (both default to this month, Japan time)."""
+    `?from=YYYY-MM&to=YYYY-MM&by=month|topic|outcome|satisfaction` (both default to this
+    month, Japan time)."""
     params = req.params
     return respond(
         lambda: json_response(

@@ -48,13 +48,14 @@ from shared.domain.events import (
 from shared.domain.hours import BusinessHours
 from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
-from shared.domain.sessions import ClosedBy, Topic
+from shared.domain.sessions import SURVEY_RATINGS, ClosedBy, Topic
 from shared.domain.users import UserRecord
 from shared.errors import PreconditionFailed
 from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
 from shared.services.erasure import Eraser
 from shared.services.moderation import Moderation
+from shared.services.paging import is_id
 from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
 from shared.services.replies import Replies, version_label
@@ -130,6 +131,7 @@ class Conversation:
             "end": self._end_session,
             "status": self._status_answer,
             "data_menu": self._data_menu,
+            "survey": self._survey,
         }
 
     def handler_for(self, event: Event) -> Handler | None:
@@ -324,6 +326,9 @@ class Conversation:
         if message is not None and user.open_session_id:
             self._file(meta, ticket, user, message, notices=notices, waiting=command == "status")
             return
+        if self._survey_comment(user, command, message):
+            self._answer(meta, (*notices, self._replies.text("survey_comment_thanks")))
+            return
         if command is None and message is not None and message[0] == "text" and message[1]:
             self._sessions.keep_draft(user, meta, message[1], message[2])
             self._answer(meta, (*notices, self._replies.draft_kept(self._topic_list())))
@@ -398,7 +403,11 @@ class Conversation:
         )
         if answer_wait and not ticket.claim():
             return True  # handled by an earlier attempt
-        filed = self._sessions.add_user_message(session_id, meta, kind, text, line_id)
+        # The token is kept for a free answer by the expert unless the desk answers this
+        # event itself (a notice or the acknowledgement uses it).
+        filed = self._sessions.add_user_message(
+            session_id, meta, kind, text, line_id, keep_token=not (notices or answer_wait)
+        )
         if not filed and not ticket.claimed:
             ticket.duplicate()
             return True
@@ -441,7 +450,9 @@ class Conversation:
             kind, text, line_id = message
             gate = self._consent.gate(user)
             if gate is Gate.ALLOW and user.open_session_id and text is not None:
-                self._sessions.add_user_message(user.open_session_id, meta, kind, text, line_id)
+                self._sessions.add_user_message(
+                    user.open_session_id, meta, kind, text, line_id, keep_token=False
+                )
                 self._sessions.mark_urgent(user.open_session_id)
                 self._moderation.screen(meta, text, user.open_session_id)
                 self._answer(meta, (helplines,))
@@ -469,6 +480,7 @@ class Conversation:
                     f"{params.get('kind', 'file')}-refused",
                     None,
                     params.get("id", ""),
+                    keep_token=False,  # the refusal below uses it
                 )
             return (self._replies.text("media_refused"),)
         if command in self._commands:
@@ -545,6 +557,33 @@ class Conversation:
             return (self._replies.text("no_open_session"), self._menu_for(user))
         self._sessions.close(session, ClosedBy.USER, None, meta.event_id, follow_up=True)
         return (self._replies.text("session_ended"),)
+
+    def _survey(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        """満足 / ふつう / 不満 under the closing message: an anonymous statistics entry (the
+        mark in the user's partition keeps a second press from counting), thanked by reply."""
+        wanted = params.get("session", "")
+        session = self._sessions.get(wanted) if is_id(wanted) else None
+        rating = params.get("rating", "")
+        if session is None or session.user_id != user.user_id or rating not in SURVEY_RATINGS:
+            return (self._menu_for(user, hint=True),)
+        self._statistics.survey(user.user_id, session.session_id, rating, self._clock())
+        self._sessions.rated(session)
+        return (self._replies.text("survey_thanks"),)
+
+    def _survey_comment(
+        self, user: UserRecord, command: str | None, message: StoredMessage | None
+    ) -> bool:
+        """A plain text after rating the last session's survey, within the window: kept as that
+        session's one comment (True), thanked by the caller."""
+        if command is not None or message is None or user.open_session_id:
+            return False
+        kind, text, _ = message
+        if kind != "text" or not text or not user.last_session_id:
+            return False
+        last = self._sessions.get(user.last_session_id)
+        if last is None or last.user_id != user.user_id:
+            return False
+        return self._sessions.survey_comment(last, text)
 
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         return (self._menu_for(user),)

@@ -12,7 +12,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from shared.domain.messages import MAX_TEXT_LENGTH, OutboundMessage, utf16_length
+from shared.domain.delivery import pending_answers, reply_candidate
+from shared.domain.messages import (
+    MAX_MESSAGES_PER_CALL,
+    MAX_TEXT_LENGTH,
+    OutboundMessage,
+    utf16_length,
+)
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import (
     ClosedBy,
@@ -23,7 +29,13 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
 )
-from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
+from shared.errors import (
+    ConflictError,
+    NotFoundError,
+    OverLimit,
+    PreconditionFailed,
+    ValidationError,
+)
 from shared.services.answering import retry_key_for
 from shared.services.audit import Auditor
 from shared.services.catalog import (
@@ -63,7 +75,9 @@ class ExpertDesk:
         idle_days: int,
         statistics: Statistics,
         auditor: Auditor,
+        max_open: int = 0,
     ) -> None:
+        self._max_open = max_open  # DESK_EXPERT_MAX_OPEN; 0: no limit
         self._statistics = statistics
         self._auditor = auditor
         self._sessions = sessions
@@ -165,10 +179,13 @@ class ExpertDesk:
         if not self._messages.add(message):
             existing = self._messages.get(session.user_id, message_id)
             if existing is not None and existing.delivery == "accepted":
-                return {"message": _message_json(existing), "accepted": True}
-        result = self._pusher.push(
-            session.user_id, (self._replies.expert_answer(text),), retry_key_for(message_id)
-        )
+                return {
+                    "message": _message_json(existing),
+                    "accepted": True,
+                    "via": None,
+                    "reason": None,
+                }
+        result = self._deliver(session, (self._replies.expert_answer(text),), message)
         message = replace(
             message,
             delivery="accepted" if result.accepted else "failed",
@@ -184,8 +201,14 @@ class ExpertDesk:
             session=session.session_id,
             accepted=result.accepted,
             followUp=not session.is_open,
+            via=result.via,
         )
-        return {"message": _message_json(message), "accepted": result.accepted}
+        return {
+            "message": _message_json(message),
+            "accepted": result.accepted,
+            "via": result.via if result.accepted else None,
+            "reason": None if result.accepted else self._refusal(result),
+        }
 
     def close(
         self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
@@ -204,10 +227,12 @@ class ExpertDesk:
         if referral is not None:
             details["referral"] = referral.label
         self._auditor.record(operator, "session.close", closed.user_id, **details)
-        closing: tuple[OutboundMessage, ...] = (self._replies.text("session_closed"),)
-        if referral is not None:
-            closing += (self._replies.text("session_closed_referral", referral=referral.label),)
-        notice = self._notify(closed, closing, "close")
+        notice = False
+        if self._followed(closed.user_id):
+            closing = self._replies.closing(
+                closed.session_id, referral.label if referral is not None else None
+            )
+            notice = self._deliver(closed, closing, None, key=f"{closed.session_id}:close").accepted
         return {**self._summary(closed), "closingMessageAccepted": notice}
 
     def release(
@@ -307,9 +332,58 @@ class ExpertDesk:
         """Push a notice to a user (retry key `key`); False when LINE did not take it."""
         return self._pusher.push(user_id, messages, retry_key_for(key)).accepted
 
+    def _deliver(
+        self,
+        session: Session,
+        outbound: tuple[OutboundMessage, ...],
+        new: Message | None,
+        *,
+        key: str | None = None,
+    ) -> PushResult:
+        """Send `outbound` (about `new`, an expert's answer, if any) to the session's user,
+        with the session's pending answers before it in the same call: a free reply when the
+        user's latest message came within the reply window and its token is unused (it is
+        marked used first, so no second answer tries it), a push with a retry key otherwise.
+        The pending answers are recorded as delivered when LINE takes the call."""
+        history = self._messages.of_session(session.user_id, session.session_id)
+        exclude = new.message_id if new is not None else ""
+        pending = pending_answers(history, exclude, MAX_MESSAGES_PER_CALL - len(outbound))
+        batch = tuple(self._replies.expert_answer(m.text or "") for m in pending) + outbound
+        token: str | None = None
+        candidate = reply_candidate(history, self._clock())
+        if candidate is not None:
+            token = candidate.reply_token
+            self._messages.save(replace(candidate, reply_token=None))  # single use
+        ids = [m.message_id for m in pending] + ([exclude] if new is not None else [key or ""])
+        result = self._pusher.deliver(
+            session.user_id, batch, retry_key_for("+".join(ids)), reply_token=token
+        )
+        if result.accepted:
+            for earlier in pending:
+                self._messages.save(
+                    replace(earlier, delivery="accepted", delivery_detail=result.detail)
+                )
+        log.info(
+            "delivered via=%s accepted=%s bubbles=%d pending=%d",
+            result.via,
+            result.accepted,
+            len(batch),
+            len(pending),
+        )
+        return result
+
+    def _refusal(self, result: PushResult) -> str:
+        """Why an answer was not delivered, in Japanese for the expert (catalogue)."""
+        if result.monthly_limit:
+            return self._replies.text("expert_monthly_limit").text
+        return self._replies.text("expert_push_failed").text
+
+    def _followed(self, user_id: str) -> bool:
+        user = self._users.get(user_id)
+        return user is not None and user.followed
+
     def _notify(self, session: Session, messages: tuple[OutboundMessage, ...], what: str) -> bool:
-        user = self._users.get(session.user_id)
-        if user is None or not user.followed:
+        if not self._followed(session.user_id):
             return False
         key = retry_key_for(f"{session.session_id}:{what}")
         result: PushResult = self._pusher.push(session.user_id, messages, key)
@@ -362,6 +436,8 @@ class ExpertDesk:
         decision = self._holder(session, operator, admin=admin)
         if session.assigned_to == operator:
             return session
+        if not admin and session.is_open:
+            self._within_limit(operator)
         now = self._clock()
         taken = (
             session.take_over(operator, now) if decision.takeover else session.claim(operator, now)
@@ -372,6 +448,16 @@ class ExpertDesk:
             raise ConflictError(None, "claimed_just_now") from None
         self._takeover_audit(saved, operator, decision, action)
         return saved
+
+    def _within_limit(self, operator: str) -> None:
+        """DESK_EXPERT_MAX_OPEN: an expert claims no more open sessions than the limit (a
+        Desk.Admin's takeover or reassignment is the supervisor's decision, not limited)."""
+        if self._max_open <= 0:
+            return
+        held = self._index.count_held(operator)
+        if held >= self._max_open:
+            self._auditor.record(operator, "session.claim_refused", held=held, limit=self._max_open)
+            raise OverLimit(None, "expert_max_open", held=held, limit=self._max_open)
 
     def _save(self, session: Session) -> Session:
         try:

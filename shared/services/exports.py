@@ -146,6 +146,8 @@ class UserExports:
             if notes:
                 lines.append(f"{t('export_notes')}：")
                 lines += [f"  {note}" for note in notes]
+            if session.get("surveyComment"):
+                lines.append(f"{t('export_survey_comment')}：{session['surveyComment']}")
         if not data["sessions"]:
             lines.append(t("export_none"))
         lines += ["", f"■{t('export_flags')}"]
@@ -226,6 +228,7 @@ def _session_json(session: Session, messages: list[Message]) -> dict[str, Any]:
         "outcome": session.outcome,
         "assignedTo": session.assigned_to,
         "textErasedAt": iso_or_none(session.text_erased_at),
+        "surveyComment": session.survey_comment,
         "handovers": [
             {
                 "action": h.action.value,

@@ -168,6 +168,13 @@ class Moderation:
             "nextCursor": next_cursor,
         }
 
+    def flag(self, flag_id: str) -> dict[str, Any]:
+        """One flag (the operators' screens act on a flag, never on a user id they typed)."""
+        flag = self._flags.get(flag_id) if is_id(flag_id) else None
+        if flag is None:
+            raise NotFoundError("flagId", "no_flag")
+        return _flag_json(flag)
+
     def dismiss(self, flag_id: str, operator: str) -> dict[str, Any]:
         """Reviewed, nothing to do."""
         flag = self._flags.get(flag_id) if is_id(flag_id) else None

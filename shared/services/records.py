@@ -369,6 +369,15 @@ class SessionIndex:
             DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
         )
 
+    def count_held(self, expert: str) -> int:
+        """How many open (active) sessions `expert` holds (DESK_EXPERT_MAX_OPEN)."""
+        return self._store.count_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": SessionStatus.ACTIVE.value, "assignedTo": expert},
+        )
+
     def text_kept(self, after: str | None, limit: int) -> list[Session]:
         """Closed sessions whose text the retention timer has not erased, by id (opening)."""
         docs = self._store.query_partition(
@@ -482,6 +491,8 @@ def _session_doc(session: Session) -> Document:
         # Always written, so the retention timer can ask for closed sessions not yet erased.
         "textErased": session.text_erased_at is not None,
         "textErasedAt": iso_or_none(session.text_erased_at),
+        "surveyRatedAt": iso_or_none(session.survey_rated_at),
+        "surveyComment": session.survey_comment,
     }
 
 
@@ -525,12 +536,14 @@ def _session(doc: Document) -> Session:
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         urgent=bool(doc.get("urgent")),
         text_erased_at=time_or_none(doc.get("textErasedAt")),
+        survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
+        survey_comment=doc.get("surveyComment"),
         etag=doc.get("_etag"),
     )
 
 
 def _message_doc(message: Message) -> Document:
-    return {
+    doc: Document = {
         "id": message.message_id,
         "userId": message.user_id,
         "type": "message",
@@ -546,6 +559,9 @@ def _message_doc(message: Message) -> Document:
         "unsent": message.unsent,
         "position": message.position,
     }
+    if message.reply_token is not None:
+        doc["replyToken"] = message.reply_token  # single use, about a minute; never logged
+    return doc
 
 
 def _message(doc: Document) -> Message:
@@ -563,6 +579,7 @@ def _message(doc: Document) -> Message:
         delivery_detail=doc.get("deliveryDetail"),
         unsent=bool(doc.get("unsent")),
         position=int(doc.get("position", 0)),
+        reply_token=doc.get("replyToken"),
     )
 
 

@@ -9,6 +9,7 @@ from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.messages import (
+    ButtonsMessage,
     ConfirmMessage,
     OutboundMessage,
     PostbackButton,
@@ -183,6 +184,28 @@ class Replies:
             PostbackButton(t.label, postbacks.encode("topic", topic=t.topic_id), t.label)
             for t in topics
         ) + self._chips(("menu_data", "data_menu"))
+
+    def closing(self, session_id: str, referral: str | None = None) -> tuple[OutboundMessage, ...]:
+        """The expert's closing message (naming the referral, 紹介先, when there is one), then
+        the survey 満足 / ふつう / 不満 as a buttons template (it works on LINE for PC, where
+        quick replies do not show)."""
+
+        def rating(key: str, value: str) -> PostbackButton:
+            label = self._t.text(key)
+            data = postbacks.encode("survey", session=session_id, rating=value)
+            return PostbackButton(label, data, display_text=label)
+
+        survey = ButtonsMessage(
+            alt_text=self._t.text("survey_alt_text"),
+            text=self._t.text("survey_question"),
+            buttons=(
+                rating("survey_good", "good"),
+                rating("survey_fair", "fair"),
+                rating("survey_poor", "poor"),
+            ),
+        )
+        named = (self.text("session_closed_referral", referral=referral),) if referral else ()
+        return (self.text("session_closed"), *named, survey)
 
     def session_menu(self, key: str = "session_menu", **params: str) -> TextMessage:
         """While a session is open: keep writing, see the status, or end it."""

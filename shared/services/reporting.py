@@ -1,11 +1,12 @@
 """Anonymous statistics the prefecture may publish (§5), from the statistics entries.
 
-`GET /api/admin/stats?from=YYYY-MM&to=YYYY-MM&by=month|topic|outcome` and `make report` both
-use this. The published unit is the calendar month (Japan time): each month is suppressed on
-its own (shared/domain/disclosure.release), and a figure over several months is published
-only when every month's figure in it is, so no query, and no set of queries, can be
-differenced into a withheld value. A month that ended long enough ago no longer changes, so
-its suppressed figures are kept in memory; a request reads at most `MAX_MONTHS` months.
+`GET /api/admin/stats?from=YYYY-MM&to=YYYY-MM&by=month|topic|outcome|satisfaction` and
+`make report` both use this. The published unit is the calendar month (Japan time): each
+month is suppressed on its own (shared/domain/disclosure.release), and a figure over several
+months is published only when every month's figure in it is, so no query, and no set of
+queries, can be differenced into a withheld value. A month that ended long enough ago no
+longer changes, so its suppressed figures are kept in memory; a request reads at most
+`MAX_MONTHS` months.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.domain.disclosure import (
     median_minutes,
     release,
 )
+from shared.domain.sessions import SURVEY_RATINGS
 from shared.errors import ValidationError
 from shared.services.catalog import (
     automatic_outcome,
@@ -33,12 +35,13 @@ from shared.services.catalog import (
 )
 from shared.services.desk_records import StatEntries, StatSummaries
 from shared.services.ports import Document
+from shared.texts.catalogue import load_catalogue
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 MAX_MONTHS = 60
 FIRST_YEAR = 2000
 LAST_YEAR = 2999
-GROUPINGS = ("month", "topic", "outcome")
+GROUPINGS = ("month", "topic", "outcome", "satisfaction")
 
 COUNTS = (
     "new_users",
@@ -51,6 +54,8 @@ COUNTS = (
     "erasures",
 )
 BY_TOPIC = ("sessions_opened", "sessions_closed", "messages")
+SATISFACTION = "survey_answers"
+"""The one column of the by-satisfaction table."""
 OTHER_TOPIC = "other"
 """A topic no longer in the catalogue counts here."""
 
@@ -105,6 +110,8 @@ class Reports:
             result = self._by_month(releases)
         elif grouping == "topic":
             result = self._by_topic(releases)
+        elif grouping == "satisfaction":
+            result = self._by_satisfaction(releases)
         else:
             result = self._by_outcome(releases)
         suppressed = sorted(
@@ -136,8 +143,12 @@ class Reports:
         topics = [t.topic_id for t in load_topics()]
         releases = dict(zip(months, self._releases(months), strict=True))
         return {
+            "from": months[0],
+            "to": months[-1],
+            "k": self._k,
             "months": months,
             "topics": topics,
+            "labels": {t.topic_id: t.label for t in load_topics()},
             "cells": {m: {t: releases[m].figure(("opened", t)) for t in topics} for m in months},
         }
 
@@ -176,7 +187,9 @@ class Reports:
                     counts = self._tally(month)
                     if settled:
                         self._summaries.put(month, _counts_doc(counts))
-                released = release(counts, self._k, self._topics(), self._outcomes())
+                released = release(
+                    counts, self._k, self._topics(), self._outcomes(), SURVEY_RATINGS
+                )
                 if settled:
                     self._settled[month] = released
             releases.append(released)
@@ -252,6 +265,23 @@ class Reports:
             "totals": {c: combined(releases, _topic_figure(c, "")) for c in BY_TOPIC},
         }
 
+    def _by_satisfaction(self, releases: list[MonthRelease]) -> dict[str, Any]:
+        """Closing-survey answers by rating (満足 / ふつう / 不満), one column with its total."""
+        texts = load_catalogue()
+        rows = [
+            {
+                "key": rating,
+                "label": texts.text(f"survey_{rating}"),
+                "cells": {SATISFACTION: combined(releases, ("survey", rating))},
+            }
+            for rating in SURVEY_RATINGS
+        ]
+        return {
+            "columns": [SATISFACTION],
+            "rows": rows,
+            "totals": {SATISFACTION: combined(releases, ("survey", ""))},
+        }
+
     def _by_outcome(self, releases: list[MonthRelease]) -> dict[str, Any]:
         topics = load_topics()
         known = [*load_outcomes(), automatic_outcome(), unclassified_outcome()]
@@ -296,6 +326,9 @@ def _add(counts: MonthCounts, entry: Document, topics: set[str], outcomes: dict[
         counts.messages[topic] = counts.messages.get(topic, 0) + int(entry.get("messages") or 0)
     elif kind == "first_answer":
         counts.answers.setdefault(topic, []).append(int(entry.get("minutes") or 0))
+    elif kind == "survey" and entry.get("rating") in SURVEY_RATINGS:
+        rating = str(entry["rating"])
+        counts.survey[rating] = counts.survey.get(rating, 0) + 1
 
 
 def _counts_doc(counts: MonthCounts) -> dict[str, Any]:
@@ -305,6 +338,7 @@ def _counts_doc(counts: MonthCounts) -> dict[str, Any]:
         "messages": counts.messages,
         "closed": [[outcome, topic, n] for (outcome, topic), n in sorted(counts.closed.items())],
         "answers": counts.answers,
+        "survey": counts.survey,
     }
 
 
@@ -316,6 +350,7 @@ def _counts_from(month: str, doc: dict[str, Any]) -> MonthCounts:
         messages={k: int(v) for k, v in doc["messages"].items()},
         closed={(str(o), str(t)): int(n) for o, t, n in doc["closed"]},
         answers={k: [int(m) for m in v] for k, v in doc["answers"].items()},
+        survey={k: int(v) for k, v in (doc.get("survey") or {}).items()},
     )
 
 

@@ -13,6 +13,7 @@ follow-up window (`DESK_FOLLOWUP_HOURS`): the expert may still answer it by push
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -87,7 +88,7 @@ class Sessions:
 
     def keep_draft(self, user: UserRecord, meta: EventMeta, text: str, line_id: str) -> UserRecord:
         """Keep a text written before a topic was chosen, for the session opened next."""
-        self.add_user_message(DRAFT, meta, "text", text, line_id)
+        self.add_user_message(DRAFT, meta, "text", text, line_id, keep_token=False)
         if user.draft_at is not None and user.draft_at >= self._clock() - DRAFT_TTL:
             return user
         return self._users.save(replace(user, draft_at=event_time(meta), updated_at=self._clock()))
@@ -126,11 +127,23 @@ class Sessions:
         raise PreconditionFailed(None, "session_busy")
 
     def add_user_message(
-        self, session_id: str, meta: EventMeta, kind: str, text: str | None, line_id: str
+        self,
+        session_id: str,
+        meta: EventMeta,
+        kind: str,
+        text: str | None,
+        line_id: str,
+        *,
+        keep_token: bool = True,
     ) -> bool:
         """File a user's message into their open session; False for a redelivered one. A
-        draft expires from the store unless a session opened in time files it."""
+        draft expires from the store unless a session opened in time files it.
+
+        The event's reply token is kept on the message (no extra write) so that an expert
+        answering within the reply window answers for free; `keep_token=False` when the desk
+        answers this event itself (the token is then used). A redelivery's token is not kept."""
         expiry = DRAFT_EXPIRY_SECONDS if session_id == DRAFT else None
+        token = meta.reply_token if keep_token and not meta.is_redelivery else None
         return self._messages.add(
             Message(
                 message_id=f"msg:{meta.event_id}",
@@ -142,6 +155,7 @@ class Sessions:
                 at=event_time(meta),
                 line_message_id=line_id,
                 position=meta.position,
+                reply_token=token,
             ),
             ttl_seconds=expiry,
         )
@@ -155,6 +169,38 @@ class Sessions:
     def get(self, session_id: str) -> Session | None:
         """One session."""
         return self._index.get(session_id)
+
+    def rated(self, session: Session) -> None:
+        """The user answered the closing survey: opens the window for one comment."""
+        if session.survey_rated_at is None:
+            self._update(session.session_id, lambda s: s.rated(self._clock()))
+
+    def survey_comment(self, session: Session, text: str) -> bool:
+        """Keep `text` as the session's one survey comment (False: not awaited any more)."""
+        now = self._clock()
+        if not session.awaits_survey_comment(now):
+            return False
+        saved = self._update(
+            session.session_id,
+            lambda s: s.with_survey_comment(text) if s.awaits_survey_comment(now) else None,
+        )
+        return saved is not None
+
+    def _update(
+        self, session_id: str, change: Callable[[Session], Session | None]
+    ) -> Session | None:
+        """Apply `change` to the stored session, re-reading when another writer got there
+        first (None: nothing to change)."""
+        for _ in range(5):
+            current = self._index.get(session_id)
+            changed = change(current) if current is not None else None
+            if changed is None or changed == current:
+                return None
+            try:
+                return self._index.save(changed)
+            except PreconditionFailed:
+                continue
+        raise PreconditionFailed(None, "session_busy")
 
     def close(
         self,

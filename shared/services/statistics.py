@@ -73,6 +73,10 @@ class Statistics:
             topic=session.topic,
         )
 
+    def survey(self, user_id: str, session_id: str, rating: str, at: datetime) -> None:
+        """A user rated a closed session (満足 / ふつう / 不満); the first rating counts."""
+        self._count(user_id, session_id, "survey", at, rating=rating)
+
     def suspension(self, user_id: str, at: datetime) -> None:
         """A user was suspended (once per suspension: `at` is when it began)."""
         self._count(user_id, at.isoformat(), "suspension", at)

@@ -79,11 +79,15 @@ StaffKey = Literal[
     "typing_not_owner",
     "form_too_large",
     "form_utf8",
+    "expert_max_open",
+    "no_escalation",
     "month_format",
     "month_number",
     "month_year",
     "month_order",
     "month_span",
+    "datetime_local",
+    "no_action",
 ]
 
 

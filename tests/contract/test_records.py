@@ -167,6 +167,9 @@ def test_a_session_s_hand_overs_and_follow_up_round_trip(backend: Backend) -> No
     ]
     by_expert = index.save(loaded.with_outcome("助言"))
     assert index.get(by_expert.session_id).outcome == "助言"
+    commented = index.save(by_expert.rated(NOW).with_survey_comment("助かりました"))
+    reread = index.get(commented.session_id)
+    assert (reread.survey_rated_at, reread.survey_comment) == (NOW, "助かりました")
 
 
 def test_messages_are_filed_once_ordered_counted_and_found_by_line_id(backend: Backend) -> None:

@@ -307,5 +307,8 @@ def sign_in_without_role(browser: Browser, desk: RunningDesk) -> BrowserContext:
     page.goto(desk.base_url + "/.auth/login/aad?post_login_redirect_uri=%2Fconsole%2F")
     page.get_by_label("Name").fill("来訪者D")
     page.get_by_role("button", name="Sign in").click()
+    # Close only once the redirect has settled: closing a page mid-navigation can hang Chromium.
+    page.wait_for_url(re.compile(r"/console/$"))
+    expect(page.get_by_role("heading", name="アクセスできません")).to_be_visible()
     page.close()
     return context

@@ -130,10 +130,10 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
         "message": {m["messageId"] for s in export["sessions"] for m in s["messages"]},
         "flag": {f["flagId"] for f in export["flags"]},
         "event": {r["id"] for r in export["eventReceipts"]},
+        "statmark": {m["id"] for m in export["statisticsMarks"]},
         "consent": {f"consent:{c['eventId']}:{c['method']}" for c in export["consents"]},
         "user": {"user"},
         "activity": {f"{export['user']['activeDay']}:{user_id}"},
-        "statmark": {m["id"] for m in export["statisticsMarks"]},
     }
     held = _held_under(desk, user_id)
     assert held

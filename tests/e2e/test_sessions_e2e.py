@@ -44,8 +44,8 @@ def sessions_of(desk: RunningDesk, user_id: str) -> set[str]:
 
 def test_a_consultation_from_topic_to_closing(desk: RunningDesk) -> None:
     user, session_id = open_session(desk, "session-happy")
-    user.say("転職するか迷っています")
-    user.sticker()
+    user.say("転職するか迷っています", age=60)  # past the reply window: a push
+    user.sticker(age=60)
     user.media("image")
     ack, refused = desk.sim.texts(user.user_id)
     assert ack.startswith(TEXTS.text("ack_first"))  # the first message only
@@ -79,7 +79,10 @@ def test_a_consultation_from_topic_to_closing(desk: RunningDesk) -> None:
 
     status, closed = desk.admin("POST", f"{path}/close", {"outcome": "助言", "operator": "田中"})
     assert (status, closed["status"], closed["outcome"]) == (200, "closed", "助言")
-    assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("session_closed")
+    assert desk.sim.texts(user.user_id)[-2:] == [
+        TEXTS.text("session_closed"),
+        TEXTS.text("survey_question"),
+    ]
     assert desk.admin("POST", f"{path}/messages", {"text": "追伸", "operator": "田中"})[0] == 409
     status, queue = desk.admin("GET", "/api/admin/sessions?status=closed&limit=200")
     assert session_id in {s["sessionId"] for s in queue["sessions"]}
@@ -244,7 +247,7 @@ def test_the_expert_answers_after_the_user_ended_the_session(desk: RunningDesk) 
     user, session_id = open_session(desk, "session-follow-up")
     path = f"/api/admin/sessions/{session_id}"
     assert desk.admin("POST", f"{path}/claim", {"operator": "田中"})[0] == 200
-    user.say("面接対策を教えてください")
+    user.say("面接対策を教えてください", age=60)  # past the reply window
     end_session(desk, user)
     assert desk.sim.texts(user.user_id)[-1] == TEXTS.text("session_ended")
     detail = desk.admin("GET", path)[1]

@@ -158,7 +158,7 @@ def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store
     assert (closed["status"], closed["outcome"], closed["closedBy"]) == ("closed", "助言", "expert")
     assert closed["closedByName"] == "田中"
     assert closed["closingMessageAccepted"] is True
-    assert line.texts() == [TEXTS.text("session_closed")]
+    assert line.texts() == [TEXTS.text("session_closed"), TEXTS.text("survey_question")]
     assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
     with pytest.raises(ConflictError, match="終了"):
         desk.experts.close(session_id, "田中", {"outcome": "advice"})

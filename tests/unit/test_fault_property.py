@@ -92,14 +92,18 @@ def post(desk: Any, events: list[dict[str, Any]]) -> Any:
 
 
 def state(store: Any) -> dict[tuple[str, str, str], str]:
-    """The store without bookkeeping: ETags, write times and event receipts."""
+    """The store without bookkeeping: ETags, write times and event receipts, and the reply
+    tokens kept on messages (a redelivery's token is not kept: it is transient by design)."""
     if isinstance(store, SqliteStore):
         rows = store._db.execute("SELECT container, partition, id, body FROM documents")
         docs = {(c, p, i): json.loads(body) for c, p, i, body in rows}
     else:
         docs = {key: doc for key, (doc, _) in store.docs.items()}
     found = {
-        key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
+        key: json.dumps(
+            {k: v for k, v in doc.items() if not k.startswith("_") and k != "replyToken"},
+            sort_keys=True,
+        )
         for key, doc in docs.items()
         if not key[2].startswith("event:") and doc.get("type") not in ("stat", "statmark")
     }

@@ -22,7 +22,7 @@ from shared.entrypoints.console.auth import (
     staff_from,
 )
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
-from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
+from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
 from shared.logsafe import describe
 from shared.services.console import TABS, ConsoleDesk
 from shared.wiring import get_desk
@@ -66,6 +66,7 @@ def _serve(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.H
         if isinstance(found, Refusal):
             return _refused(req, found)
         staff = found
+        _present(staff)
         if change and not same_site_htmx(req):
             return _refused(req, Refusal.CROSS_SITE)
         return page(staff)
@@ -76,6 +77,14 @@ def _serve(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.H
     except Exception as exc:
         log.error("console request failed %s", describe(exc))
         return _problem(req, None, staff)
+
+
+def _present(staff: Staff) -> None:
+    """Presence for the supervisor's board: best effort, never in the way of the page."""
+    try:
+        get_desk().board.seen(staff.name, staff.is_admin)
+    except DeskError as exc:
+        log.info("presence not recorded %s", describe(exc))
 
 
 def _problem(
@@ -170,6 +179,9 @@ def console_claim(req: func.HttpRequest) -> func.HttpResponse:
         try:
             # A Desk.Admin takes over someone else's session (the service audits it).
             _console().experts.claim(session_id, staff.name, admin=staff.is_admin)
+        except OverLimit as over:
+            params = {"held": str(over.held), "limit": str(over.limit)}
+            return html("_status.html", 409, key="claim_over_limit", params=params, kind="error")
         except ConflictError:
             return _conflict(session_id, staff)
         return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})

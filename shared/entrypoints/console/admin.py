@@ -1,0 +1,326 @@
+"""The operators' screens: `/console/admin/...` for `Desk.Admin` only (experts get 403).
+
+Same sign-in and same-site rules as the experts' console (console/routes.py `_serve`); the
+screens call the same services as the admin API, which audit every change. No LINE user id is
+ever shown: the audit trail carries keyed hashes only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import azure.functions as func
+
+from shared.domain.moderation import CLAUSES
+from shared.domain.privacy import user_key
+from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
+from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
+from shared.entrypoints.console.routes import _form, _serve
+from shared.errors import LineApiError, NotFoundError, ValidationError
+from shared.services.catalog import load_topics
+from shared.services.ports import PushQuota, PushQuotaSource
+from shared.services.reporting import COUNTS
+from shared.wiring import get_desk
+
+log = logging.getLogger("desk.console")
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves it unannotated
+
+ANONYMOUS = func.AuthLevel.ANONYMOUS
+JAPAN = timezone(timedelta(hours=9))
+AUDIT_SCAN = 5000  # records read at most when filtering the trail
+AUDIT_SHOWN = 200
+COLUMNS = frozenset(COUNTS)
+QUOTA_WARNING_PERCENT = 80
+PSEUDONYM = 12  # characters of the keyed hash shown for a user
+RESTRICTIONS = ("text_only", "read_only")
+STATES = ("open", "maintenance", "suspended", "ended")
+Page = Callable[[Staff], func.HttpResponse]
+
+
+def _admin(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.HttpResponse:
+    """The console's checks, then Desk.Admin only."""
+
+    def gated(staff: Staff) -> func.HttpResponse:
+        if not staff.is_admin:
+            return html(
+                "refusal.html",
+                403,
+                title="forbidden_title",
+                body="admin_forbidden_body",
+                logout=LOGOUT_PATH,
+            )
+        return page(staff)
+
+    return _serve(req, gated, change=change)
+
+
+@bp.route(route="console/admin", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin(req: func.HttpRequest) -> func.HttpResponse:
+    """The operators' start page: the service state and the screens."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        return html(
+            "admin_index.html",
+            staff=staff,
+            service=get_desk().status.describe(),
+            quota=_push_quota(),
+            warn_percent=QUOTA_WARNING_PERCENT,
+        )
+
+    return _admin(req, page)
+
+
+def _push_quota() -> PushQuota | None:
+    """This month's push quota from LINE, or None when LINE cannot say (counts only)."""
+    messenger = get_desk().messenger
+    if not isinstance(messenger, PushQuotaSource):
+        return None
+    try:
+        return messenger.push_quota()
+    except LineApiError as exc:
+        log.warning("console push quota unavailable: %s", exc.message)
+        return None
+
+
+# -- service status ---------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/status", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_status(req: func.HttpRequest) -> func.HttpResponse:
+    """The state in force, the message users see, planned windows; forms to change them."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        return html(
+            "admin_status.html", staff=staff, service=get_desk().status.describe(), states=STATES
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/status", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_status_change(req: func.HttpRequest) -> func.HttpResponse:
+    """Set the state now, or plan a maintenance window (`from` in the future); audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        payload: dict[str, Any] = {"state": form.get("state", "")}
+        for field in ("message", "until", "from"):
+            if form.get(field, "").strip():
+                payload[field] = _local_time(form[field]) if field != "message" else form[field]
+        get_desk().status.change(payload, staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/status"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/status/cancel", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_status_cancel(req: func.HttpRequest) -> func.HttpResponse:
+    """Cancel every planned window, keeping the state in force (audited)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        now = get_desk().status.describe()
+        payload: dict[str, Any] = {"state": now["state"], "cancelWindows": True}
+        if now["message"]:
+            payload["message"] = now["message"]
+        if now["until"]:
+            payload["until"] = now["until"]
+        get_desk().status.change(payload, staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/status"})
+
+    return _admin(req, page, change=True)
+
+
+def _local_time(raw: str) -> str:
+    """A `datetime-local` value (Japan time, no offset) as ISO 8601 with +09:00."""
+    value = raw.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("until", "datetime_local") from None
+    if parsed.tzinfo is None:
+        return parsed.isoformat(timespec="minutes") + "+09:00"
+    return parsed.isoformat()
+
+
+# -- flags ------------------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/flags", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_flags(req: func.HttpRequest) -> func.HttpResponse:
+    """Open flags, oldest first: the user as a pseudonym, clause, reasons, the session."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        found = desk.moderation.flag_page("open", None, 100)
+        flags = [
+            {**f, "pseudonym": user_key(desk.settings.hash_key, f.pop("userId"))[:PSEUDONYM]}
+            for f in found["flags"]
+        ]
+        return html(
+            "admin_flags.html", staff=staff, flags=flags, clauses=CLAUSES, modes=RESTRICTIONS
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/flags/{flagId}/{action}", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_flag_action(req: func.HttpRequest) -> func.HttpResponse:
+    """Dismiss a flag, or restrict or suspend (citing a clause) its user; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        action = req.route_params.get("action", "")
+        if action not in ("dismiss", "restrict", "suspend"):
+            raise NotFoundError("action", "no_action")
+        form = _form(req)
+        moderation = get_desk().moderation
+        flag = moderation.flag(req.route_params.get("flagId", ""))
+        if action == "dismiss":
+            moderation.dismiss(flag["flagId"], staff.name)
+        elif action == "suspend":
+            payload = {"clause": form.get("clause"), "reason": form.get("reason")}
+            moderation.suspend(flag["userId"], staff.name, payload)
+        else:
+            moderation.restrict(flag["userId"], staff.name, {"mode": form.get("mode")})
+        return bare(204, {"HX-Redirect": "/console/admin/flags"})
+
+    return _admin(req, page, change=True)
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+
+def _stats_query(req: func.HttpRequest) -> tuple[str, str | None, str]:
+    """Whole months (`YYYY-MM`): from January of this year (Japan time) to this month."""
+    start = req.params.get("from") or f"{datetime.now(JAPAN).year:04d}-01"
+    return start, req.params.get("to") or None, req.params.get("by") or "month"
+
+
+@bp.route(route="console/admin/stats", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_stats(req: func.HttpRequest) -> func.HttpResponse:
+    """The publishable table by month, topic or outcome; suppressed cells read 秘匿."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        start, end, by = _stats_query(req)
+        table = get_desk().reports.table(start, end, by)
+        return html(
+            "admin_stats.html",
+            staff=staff,
+            table=table,
+            rows=_stats_rows(table),
+            by=by,
+            suppressed=text("admin_suppressed"),
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/stats.csv", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_stats_csv(req: func.HttpRequest) -> func.HttpResponse:
+    """The same table as CSV (UTF-8 with BOM, so Excel reads the Japanese headers)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        start, end, by = _stats_query(req)
+        table = get_desk().reports.table(start, end, by)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        rows = _stats_rows(table)
+        writer.writerow(rows[0])
+        writer.writerows(rows[1:])
+        writer.writerow([text("admin_stats_caption", k=table["k"])])
+        name = f"stats-{by}-{table['from']}-{table['to']}.csv"
+        return func.HttpResponse(
+            "\ufeff" + out.getvalue(),
+            status_code=200,
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+            mimetype="text/csv",
+            charset="utf-8",
+        )
+
+    return _admin(req, page)
+
+
+def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
+    """Header and rows with labels, not ids; suppressed values as 秘匿."""
+    topics = {t.topic_id: t.label for t in load_topics()}
+    suppressed = text("admin_suppressed")
+
+    def label(key: str) -> str:
+        if key in topics:
+            return topics[key]
+        return text(f"stats_col_{key}") if key in COLUMNS else key
+
+    def shown(value: Any) -> str:
+        return suppressed if value is None else str(value)
+
+    extra = text("stats_col_total" if "grandTotal" in table else "stats_col_median")
+    columns = table.get("columnLabels", {})
+    rows = [
+        [
+            text(f"stats_by_{table['by']}"),
+            *(columns.get(c) or label(c) for c in table["columns"]),
+            extra,
+        ]
+    ]
+    for row in table["rows"]:
+        last = row.get("total") if "grandTotal" in table else row["medianFirstAnswerMinutes"]
+        cells = [shown(row["cells"][c]) for c in table["columns"]]
+        rows.append([row.get("label") or label(row["key"]), *cells, shown(last)])
+    totals = [shown(table["totals"][c]) for c in table["columns"]]
+    rows.append(
+        [
+            text("stats_col_sum"),
+            *totals,
+            shown(table.get("grandTotal")) if "grandTotal" in table else "",
+        ]
+    )
+    return rows
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/audit", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
+    """The audit trail, newest first, filtered by who, action and day (users as hashes)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        who = (req.params.get("who") or "").strip()
+        action = (req.params.get("action") or "").strip()
+        day = (req.params.get("day") or "").strip()
+        if day:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValidationError("day", "date_format_jst") from None
+        records: list[dict[str, Any]] = []
+        cursor: str | None = None
+        read = 0
+        while read < AUDIT_SCAN:
+            found = get_desk().auditor.page(cursor, 200)
+            read += len(found["records"])
+            records += [
+                r
+                for r in found["records"]
+                if (not who or who in r["who"])
+                and (not action or action in r["action"])
+                and (not day or r["at"].startswith(day))
+            ]
+            cursor = found["nextCursor"]
+            if not cursor:
+                break
+        records.reverse()
+        return html(
+            "admin_audit.html",
+            staff=staff,
+            records=records[:AUDIT_SHOWN],
+            more=len(records) > AUDIT_SHOWN,
+            filters={"who": who, "action": action, "day": day},
+        )
+
+    return _admin(req, page)
