@@ -20,7 +20,7 @@ from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
-from shared.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.repositories.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import (
@@ -33,7 +33,12 @@ from shared.repositories.user_records import (
 )
 from shared.services.admin import AdminService
 from shared.services.audit import Auditor
-from shared.services.catalog import load_screening_rules, load_topics
+from shared.services.catalog import (
+    load_crisis_words,
+    load_helplines,
+    load_screening_rules,
+    load_topics,
+)
 from shared.services.consent.gate import ConsentService
 from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
 from shared.services.consultations.board import SupervisorBoard
@@ -50,6 +55,7 @@ from shared.services.moderation.flood import FloodGuard
 from shared.services.privacy.erasure import Eraser
 from shared.services.privacy.exports import UserExports
 from shared.services.privacy.retention import Retention
+from shared.services.richmenus import RichMenuLinker
 from shared.services.service_status import StatusBoard
 from shared.services.statistics.entries import Statistics
 from shared.services.statistics.reporting import Reports
@@ -112,6 +118,8 @@ def build_desk(
         retention_days=settings.retention_days,
         inactive_days=settings.inactive_user_days,
         contact=settings.contact,
+        privacy_url=settings.privacy_url,
+        helplines=load_helplines(),
     )
     policies = PolicyRegistry(
         store,
@@ -128,8 +136,15 @@ def build_desk(
         statistics=statistics,
     )
     index, messages = SessionIndex(store), MessageLog(store)
+    menus = RichMenuLinker(messenger) if isinstance(messenger, RichMenuApi) else None
     sessions = Sessions(
-        users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
+        users,
+        index,
+        messages,
+        statistics,
+        clock,
+        follow_up_hours=settings.followup_hours,
+        menus=menus,
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
     tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
@@ -178,6 +193,7 @@ def build_desk(
         hours=settings.business_hours,
         clock=clock,
         tombstones=tombstones,
+        crisis_words=load_crisis_words(),
     )
     experts = ExpertDesk(
         sessions=sessions,
