@@ -107,42 +107,6 @@ class EventReceipts:
         }
 
 
-class Ticket:
-    """One event's claim on its receipt, taken only when its handler needs one.
-
-    Handlers whose every write is keyed by the event (a message filed under `msg:{eventId}`)
-    need no receipt: the write itself refuses a redelivery. Handlers that answer or change
-    state claim first; a refused claim tells them to do nothing (`result` says why).
-    """
-
-    def __init__(self, meta: EventMeta, receipts: EventReceipts) -> None:
-        self.meta = meta
-        self._receipts = receipts
-        self.claimed = False
-        self.forgotten = False
-        self.result: str | None = None
-
-    def claim(self) -> bool:
-        """True if this attempt may act on the event."""
-        if self.claimed:
-            return True
-        outcome = self._receipts.claim(self.meta)
-        if outcome is Claim.CLAIMED:
-            self.claimed = True
-            return True
-        self.result = outcome.value
-        return False
-
-    def duplicate(self) -> None:
-        """The handler's own idempotent write found the event already handled."""
-        self.result = Claim.DUPLICATE.value
-
-    def forget(self) -> None:
-        """The claimed receipt is gone with the user's data: neither complete nor release it."""
-        self.claimed = False
-        self.forgotten = True
-
-
 class Users:
     """The per-user record (follow state, consent summary), one point read away."""
 

@@ -7,6 +7,7 @@ import logging
 from shared.errors import ReplyTokenRejected, StoreUnavailable
 from shared.ports import USERS
 from shared.services.line.answering import retry_key_for
+from shared.services.line.ticket import EventOutcome
 from shared.texts.catalogue import load_catalogue
 from tests.kit.fakes import line_down
 from tests.unit.conftest import consented, deliver
@@ -77,7 +78,7 @@ def test_when_line_is_down_the_event_is_released_and_its_redelivery_answers_once
     line.used_tokens.add(str(event["replyToken"]))
     second = deliver(desk, {**event, "deliveryContext": {"isRedelivery": True}})
     third = deliver(desk, {**event, "deliveryContext": {"isRedelivery": True}})
-    assert (second.counts["handled"], third.counts["duplicate"]) == (1, 1)
+    assert (second.counts[EventOutcome.HANDLED], third.counts[EventOutcome.DUPLICATE]) == (1, 1)
     assert [s.via for s in line.sent] == ["push"]
     assert line.texts() == [TEXTS.text("draft_kept")]
 

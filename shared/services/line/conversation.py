@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import assert_never
 
 from shared.domain import postbacks
+from shared.domain.commands import UNGATED, Command, command_named
 from shared.domain.consent import ConsentMethod, Gate
 from shared.domain.crisis import CrisisWords
 from shared.domain.events import (
@@ -54,26 +55,23 @@ from shared.errors import PreconditionFailed
 from shared.ports import Clock
 from shared.repositories.paging import is_id
 from shared.repositories.tombstones import Tombstones
-from shared.repositories.user_records import Ticket, Users
+from shared.repositories.user_records import Users
 from shared.services.consent.gate import Answer, ConsentService
 from shared.services.consultations.sessions import Sessions, event_time
 from shared.services.line.answering import Answerer
 from shared.services.line.replies import Replies, version_label
+from shared.services.line.ticket import EventOutcome, Ticket
 from shared.services.moderation.actions import Moderation
 from shared.services.privacy.erasure import Eraser
 from shared.services.service_status import StatusBoard
 from shared.services.statistics.entries import Statistics
 from shared.texts.catalogue import command_for
 
-Handler = Callable[[Any, Ticket], None]
+Respond = Callable[[EventMeta, UserRecord, dict[str, str]], "Messages"]
 # A question about waiting inside a consultation is answered at most this often.
 WAITING_INTERVAL = timedelta(minutes=3)
 Messages = tuple[OutboundMessage, ...]
 StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
-
-# Commands a user may give without holding consent (a withdrawn user may still ask for
-# erasure or for a copy of their data, §9 and the privacy law).
-_UNGATED = frozenset({"erase_request", "erase", "disclose"})
 
 
 class Conversation:
@@ -113,32 +111,47 @@ class Conversation:
         self._topics = {t.topic_id: t for t in topics}
         self._hours = hours
         self._clock = clock
-        self.handlers: dict[type[Any], Handler] = {
-            FollowEvent: self.on_follow,
-            UnfollowEvent: self.on_unfollow,
-            TextMessageEvent: self.on_text,
-            StickerMessageEvent: self.on_sticker,
-            MediaMessageEvent: self.on_media,
-            OtherMessageEvent: self.on_other_message,
-            PostbackEvent: self.on_postback,
-            UnsendEvent: self.on_unsend,
+        self._commands: dict[Command, Respond] = {
+            Command.RECEIPT: self._receipt,
+            Command.WITHDRAW: self._withdraw,
+            Command.MENU: self._menu,
+            Command.TOPIC: self._open_session,
+            Command.END: self._end_session,
+            Command.STATUS: self._status_answer,
+            Command.DATA_MENU: self._data_menu,
+            Command.SURVEY: self._survey,
         }
-        self._commands: dict[str, Callable[[EventMeta, UserRecord, dict[str, str]], Messages]] = {
-            "receipt": self._receipt,
-            "withdraw": self._withdraw,
-            "menu": self._menu,
-            "topic": self._open_session,
-            "end": self._end_session,
-            "status": self._status_answer,
-            "data_menu": self._data_menu,
-            "survey": self._survey,
-        }
+        # What a button may ask: the menus' commands and the answers to the desk's questions.
+        self._buttons = frozenset({*self._commands, Command.CONSENT, Command.ERASE})
 
-    def handler_for(self, event: Event) -> Handler | None:
-        """The handler for this event's type; None for types the desk does not act on."""
-        if isinstance(event, OtherEvent):
-            return None
-        return self.handlers.get(type(event))
+    @staticmethod
+    def handles(event: Event) -> bool:
+        """Does the desk act on this event's type (join, beacon and new types: no)?"""
+        return not isinstance(event, OtherEvent)
+
+    def handle(self, event: Event, ticket: Ticket) -> None:
+        """Act on one event, by its type."""
+        match event:
+            case FollowEvent():
+                self.on_follow(event, ticket)
+            case UnfollowEvent():
+                self.on_unfollow(event, ticket)
+            case TextMessageEvent():
+                self.on_text(event, ticket)
+            case StickerMessageEvent():
+                self.on_sticker(event, ticket)
+            case MediaMessageEvent():
+                self.on_media(event, ticket)
+            case OtherMessageEvent():
+                self.on_other_message(event, ticket)
+            case PostbackEvent():
+                self.on_postback(event, ticket)
+            case UnsendEvent():
+                self.on_unsend(event, ticket)
+            case OtherEvent():
+                pass  # counted `unknown` by the webhook, which asks `handles` first
+            case _:
+                assert_never(event)
 
     # -- handlers -----------------------------------------------------------------------------
 
@@ -177,12 +190,12 @@ class Conversation:
         text (filed when a session is open); a crisis wording comes first of all."""
         message: StoredMessage = ("text", event.text, event.message_id)
         if self._crisis_words.matches(event.text):
-            self._serve(event.meta, ticket, "crisis", {}, message)
+            self._serve(event.meta, ticket, Command.CRISIS, {}, message)
             return
-        command = command_for(event.text)
-        if command == "erase":
-            command = "erase_request"  # typing asks; only the confirmation button erases
-        if command == "status":
+        command = command_named(command_for(event.text))
+        if command is Command.ERASE:
+            command = Command.ERASE_REQUEST  # typing asks; only the confirmation button erases
+        if command is Command.STATUS:
             self._serve(event.meta, ticket, command, {}, message)
         elif command is not None:
             self._serve(event.meta, ticket, command, {})
@@ -195,7 +208,8 @@ class Conversation:
 
     def on_media(self, event: MediaMessageEvent, ticket: Ticket) -> None:
         """Images, videos, audio and files are refused and never downloaded (§8(4))."""
-        self._serve(event.meta, ticket, "media", {"kind": event.kind.value, "id": event.message_id})
+        params = {"kind": event.kind.value, "id": event.message_id}
+        self._serve(event.meta, ticket, Command.MEDIA, params)
 
     def on_other_message(self, event: OtherMessageEvent, ticket: Ticket) -> None:
         """Locations and message kinds LINE adds later: not kept; the menu is shown."""
@@ -204,8 +218,8 @@ class Conversation:
     def on_postback(self, event: PostbackEvent, ticket: Ticket) -> None:
         """A button press; the consent answer passes the gate, the erasure answer needs none."""
         action, params = postbacks.decode(event.data)
-        known = action in self._commands or action in ("consent", "erase")
-        self._serve(event.meta, ticket, action if known else None, params)
+        command = command_named(action)
+        self._serve(event.meta, ticket, command if command in self._buttons else None, params)
 
     def on_unsend(self, event: UnsendEvent, ticket: Ticket) -> None:
         """The user unsent a message: its text leaves the store (idempotent, silent)."""
@@ -217,7 +231,7 @@ class Conversation:
         self,
         meta: EventMeta,
         ticket: Ticket,
-        command: str | None,
+        command: Command | None,
         params: dict[str, str],
         message: StoredMessage | None = None,
     ) -> None:
@@ -227,8 +241,8 @@ class Conversation:
         erased = self._last_erasure(meta, known)
         if self._before(erased, meta, ticket) or self._blocked(meta, ticket, known):
             return
-        if command in _UNGATED:  # always honoured: whatever the desk's status or the flood
-            if ticket.claim() and command == "disclose":
+        if command in UNGATED:  # always honoured: whatever the desk's status or the flood
+            if ticket.claim() and command is Command.DISCLOSE:
                 # Where to ask for a copy of one's data; none of it is sent over LINE.
                 self._answer(meta, (self._replies.disclosure(),))
             elif ticket.claimed:
@@ -237,7 +251,7 @@ class Conversation:
         user = known or self._first_contact(meta, ticket, erased)
         if user is None:
             return
-        if command == "crisis":  # help lines first of all, whatever the desk's status
+        if command is Command.CRISIS:  # help lines first of all, whatever the desk's status
             if ticket.claim():
                 self._crisis(meta, user, message)
             return
@@ -247,7 +261,7 @@ class Conversation:
             return
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
-            self._file(meta, ticket, user, message, waiting=command == "status")
+            self._file(meta, ticket, user, message, waiting=command is Command.STATUS)
         elif message is not None and self._sessions.filed(meta):
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
@@ -258,13 +272,13 @@ class Conversation:
         meta: EventMeta,
         ticket: Ticket,
         user: UserRecord,
-        command: str | None,
+        command: Command | None,
         params: dict[str, str],
     ) -> bool:
         """True if the desk is not open: the state's notice, and a consent still recorded (§7)."""
         if self._status.current().is_open:
             return False
-        if command == "consent" and ticket.claim():
+        if command is Command.CONSENT and ticket.claim():
             self._consent.answer(
                 user, params.get("version", ""), params.get("answer") == "yes", meta
             )
@@ -297,18 +311,18 @@ class Conversation:
         ticket: Ticket,
         user: UserRecord,
         gate: Gate,
-        request: tuple[str | None, dict[str, str], StoredMessage | None],
+        request: tuple[Command | None, dict[str, str], StoredMessage | None],
         *,
         first: bool = False,
     ) -> None:
         """A claimed event, by the consent gate's decision (`first`: the user's first contact
         is greeted as a first follow is)."""
         command, params, message = request
-        if command == "consent":
+        if command is Command.CONSENT:
             self._consent_answer(meta, user, params)
             return
         if gate is Gate.PROMPT:
-            if command == "withdraw" and user.consent_event_id == meta.event_id:
+            if command is Command.WITHDRAW and user.consent_event_id == meta.event_id:
                 self._answer(meta, (self._replies.text("withdrawn"),))  # a redelivery
             elif self._consent.may_prompt(user, meta):
                 self._consent.prompted(user, meta)
@@ -324,7 +338,8 @@ class Conversation:
         elif user.consent_event_id == meta.event_id and user.consent_method is ConsentMethod.DEEMED:
             notices = (self._replies.deemed_notice(self._consent.current()),)  # a redelivery
         if message is not None and user.open_session_id:
-            self._file(meta, ticket, user, message, notices=notices, waiting=command == "status")
+            waiting = command is Command.STATUS
+            self._file(meta, ticket, user, message, notices=notices, waiting=waiting)
             return
         if self._survey_comment(user, command, message):
             self._answer(meta, (*notices, self._replies.text("survey_comment_thanks")))
@@ -468,9 +483,9 @@ class Conversation:
         self._answer(meta, (helplines,))
 
     def _respond(
-        self, meta: EventMeta, user: UserRecord, command: str | None, params: dict[str, str]
+        self, meta: EventMeta, user: UserRecord, command: Command | None, params: dict[str, str]
     ) -> Messages:
-        if command == "media":
+        if command is Command.MEDIA:
             self._moderation.media_attempt(user)
             if user.open_session_id:
                 # The transcript shows that something was sent and refused (no content).
@@ -571,7 +586,7 @@ class Conversation:
         return (self._replies.text("survey_thanks"),)
 
     def _survey_comment(
-        self, user: UserRecord, command: str | None, message: StoredMessage | None
+        self, user: UserRecord, command: Command | None, message: StoredMessage | None
     ) -> bool:
         """A plain text after rating the last session's survey, within the window: kept as that
         session's one comment (True), thanked by the caller."""
@@ -651,7 +666,7 @@ class Conversation:
         erasure already took): it changes nothing, and is counted as `erased`."""
         if erased is None or event_time(meta) >= erased:
             return False
-        ticket.result = "erased"
+        ticket.result = EventOutcome.ERASED
         return True
 
     def _first_contact(

@@ -29,8 +29,9 @@ from shared.domain.privacy import pseudonym
 from shared.errors import DependencyError, DeskError, LineApiError, PreconditionFailed
 from shared.logsafe import describe
 from shared.ports import Clock, EventDecoder
-from shared.repositories.user_records import EventReceipts, Ticket
-from shared.services.line.conversation import Conversation, Handler
+from shared.repositories.user_records import EventReceipts
+from shared.services.line.conversation import Conversation
+from shared.services.line.ticket import EventOutcome, Ticket
 
 log = logging.getLogger("desk.webhook")
 
@@ -39,12 +40,16 @@ log = logging.getLogger("desk.webhook")
 class WebhookResult:
     """Counts of what happened to the events of one call; `failed` > 0 means "redeliver"."""
 
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counter[EventOutcome] = field(default_factory=Counter)
 
     @property
     def failed(self) -> int:
         """Events left for LINE to redeliver."""
-        return self.counts["failed"] + self.counts["deferred"] + self.counts["in_progress"]
+        return (
+            self.counts[EventOutcome.FAILED]
+            + self.counts[EventOutcome.DEFERRED]
+            + self.counts[EventOutcome.IN_PROGRESS]
+        )
 
 
 class WebhookService:
@@ -75,77 +80,76 @@ class WebhookService:
         events = decoded.events
         result = WebhookResult()
         for reason, count in (
-            ("unreadable", decoded.unreadable),
-            ("bad_user_id", decoded.bad_user_id),
+            (EventOutcome.UNREADABLE, decoded.unreadable),
+            (EventOutcome.BAD_USER_ID, decoded.bad_user_id),
         ):
             if count:
                 result.counts[reason] = count
         # The bot's id is looked up only when there is something to act on (a verify request
         # has no events), once per process.
         if events and decoded.destination != self._bot_user_id():
-            result.counts["foreign"] = len(events)
+            result.counts[EventOutcome.FOREIGN] = len(events)
             events = []
         oldest_ms = int(self._clock().timestamp() * 1000) - self._window_ms
         failed_partitions: set[str] = set()
         for event in events:
             outcome = self._handle(event, failed_partitions, oldest_ms)
             result.counts[outcome] += 1
-            if outcome == "failed":
+            if outcome is EventOutcome.FAILED:
                 failed_partitions.add(event.meta.source.partition)
         if log.isEnabledFor(logging.INFO):
             outcomes = " ".join(f"{k}={v}" for k, v in sorted(result.counts.items()))
             log.info("webhook events=%d %s", result.counts.total(), outcomes)
         return result
 
-    def _handle(self, event: Event, failed_partitions: set[str], oldest_ms: int) -> str:
+    def _handle(self, event: Event, failed_partitions: set[str], oldest_ms: int) -> EventOutcome:
         meta = event.meta
         if meta.timestamp_ms < oldest_ms:
             # Older than the receipts are kept: a redelivery could no longer be told from a
             # replay, so the event changes nothing.
-            return "expired"
-        handler = self._conversation.handler_for(event)
+            return EventOutcome.EXPIRED
         if not meta.source.is_one_to_one:
-            return "not_one_to_one"
-        if handler is None:
-            return "unknown"
+            return EventOutcome.NOT_ONE_TO_ONE
+        if not self._conversation.handles(event):
+            return EventOutcome.UNKNOWN
         if meta.source.partition in failed_partitions:
-            return "deferred"
+            return EventOutcome.DEFERRED
         ticket = Ticket(meta, self._receipts)
         if meta.standby and not ticket.claim():  # standby events are recorded, never answered
-            return ticket.result or "duplicate"
-        return self._run(event, handler, ticket)
+            return ticket.result or EventOutcome.DUPLICATE
+        return self._run(event, ticket)
 
-    def _run(self, event: Event, handler: Handler, ticket: Ticket) -> str:
+    def _run(self, event: Event, ticket: Ticket) -> EventOutcome:
         """Run the handler; complete the receipt it claimed, or release it for redelivery."""
         try:
-            handler(event, ticket)
+            self._conversation.handle(event, ticket)
         except LineApiError as exc:
             if exc.retryable:
                 self._release_after(exc, ticket)
-                return "failed"
+                return EventOutcome.FAILED
             # LINE will refuse this answer however often it is retried: the event's other
             # effects are done, so it is complete, and a redelivery would change nothing.
             self._log_failure("event undeliverable", exc, event.meta)
-            outcome = "undeliverable"
+            outcome = EventOutcome.UNDELIVERABLE
         except (DependencyError, PreconditionFailed) as exc:
             # The store or the network failed, or a concurrent write won a race: the
             # redelivery reads the state afresh and may well succeed.
             self._release_after(exc, ticket)
-            return "failed"
+            return EventOutcome.FAILED
         except Exception as exc:  # a bug: contained to its event, never retried
             self._log_failure("event error", exc, event.meta)
             if not ticket.forgotten:  # an erased user's receipt would store their id again
-                self._complete(ticket, result="failed")
-            return "error"
+                self._complete(ticket, result=EventOutcome.FAILED)
+            return EventOutcome.ERROR
         else:
             if ticket.result is not None:
                 return ticket.result
-            outcome = "standby" if event.meta.standby else "handled"
+            outcome = EventOutcome.STANDBY if event.meta.standby else EventOutcome.HANDLED
         if ticket.claimed:
             self._complete(ticket)
         return outcome
 
-    def _complete(self, ticket: Ticket, result: str | None = None) -> None:
+    def _complete(self, ticket: Ticket, result: EventOutcome | None = None) -> None:
         # The answer is out: asking LINE to redeliver would risk sending it twice, so a
         # failing write is tried again (store faults are mostly brief). Should it still fail,
         # the receipt stays pending; once its lease expires a redelivery would run the event
