@@ -49,13 +49,13 @@ from shared.services.consultations.sessions import Sessions
 from shared.services.line.answering import Answerer
 from shared.services.line.conversation import Conversation
 from shared.services.line.replies import Replies
+from shared.services.line.richmenus import RichMenuLinker
 from shared.services.line.webhook import WebhookService
 from shared.services.moderation.actions import Moderation
 from shared.services.moderation.flood import FloodGuard
 from shared.services.privacy.erasure import Eraser
 from shared.services.privacy.exports import UserExports
 from shared.services.privacy.retention import Retention
-from shared.services.richmenus import RichMenuLinker
 from shared.services.service_status import StatusBoard
 from shared.services.statistics.entries import Statistics
 from shared.services.statistics.reporting import Reports
