@@ -177,9 +177,9 @@ def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
         timings = []
         for _ in range(5):
             started = time.perf_counter()
-            page = desk.experts.queue("waiting", None, 50)
+            page = desk.experts.queue(SessionStatus.WAITING, None, 50)
             timings.append(time.perf_counter() - started)
-        shown = len(page["sessions"])
+        shown = len(page.items)
         print(
             f"  {name:<18} {total:>6} sessions: first page ({shown}) "
             f"median {statistics.median(timings) * 1000:7.1f} ms"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from shared.entrypoints.endpoint import Body, Call, blueprint, endpoint
 from shared.entrypoints.http import page_size
 from shared.entrypoints.identity import EXPERT
+from shared.entrypoints.views import sessions as views
 from shared.wiring import get_desk
 
 bp = blueprint()
@@ -16,54 +17,58 @@ SESSION = "api/admin/sessions/{sessionId}"
 def admin_list_sessions(call: Call) -> object:
     """The queue: `?status=waiting|active|closed&limit=&cursor=`, oldest first, no text."""
     params = call.params
-    return get_desk().experts.queue(
-        params.get("status"), params.get("cursor"), page_size(params.get("limit"))
-    )
+    status = views.session_status(params.get("status"))
+    page = get_desk().experts.queue(status, params.get("cursor"), page_size(params.get("limit")))
+    return views.queue_json(page)
 
 
 @endpoint(bp, "GET", SESSION, role=EXPERT)
 def admin_get_session(call: Call) -> object:
     """A session and its messages in order (audited read)."""
-    return get_desk().experts.detail(call.route["sessionId"], call.who)
+    return views.detail_json(get_desk().experts.detail(call.route["sessionId"], call.who))
 
 
 @endpoint(bp, "POST", SESSION + "/claim", role=EXPERT, body=Body.OPTIONAL)
 def admin_claim_session(call: Call) -> object:
     """Assign the session to the calling expert (409 if someone else has it)."""
-    return get_desk().experts.claim(call.route["sessionId"], call.operator, admin=call.admin)
+    claimed = get_desk().experts.claim(call.route["sessionId"], call.operator, admin=call.admin)
+    return views.summary_json(claimed)
 
 
 @endpoint(bp, "POST", SESSION + "/messages", role=EXPERT, body=Body.REQUIRED, status=201)
 def admin_send_message(call: Call) -> object:
     """Push an expert's answer (`{"text": ...}`) and say whether LINE accepted it."""
-    return get_desk().experts.send(
-        call.route["sessionId"], call.operator, call.body, admin=call.admin
-    )
+    session_id, operator = call.route["sessionId"], call.operator
+    answer = views.answer_command(call.body)
+    return views.sent_json(get_desk().experts.send(session_id, operator, answer, admin=call.admin))
 
 
 @endpoint(bp, "POST", SESSION + "/close", role=EXPERT, body=Body.REQUIRED)
 def admin_close_session(call: Call) -> object:
     """Close with `{"outcome": ...}`; the user gets a closing message."""
-    return get_desk().experts.close(
-        call.route["sessionId"], call.operator, call.body, admin=call.admin
-    )
+    session_id, operator = call.route["sessionId"], call.operator
+    command = views.close_command(call.body)
+    closed = get_desk().experts.close(session_id, operator, command, admin=call.admin)
+    return views.closed_json(closed)
 
 
 @endpoint(bp, "POST", SESSION + "/release", role=EXPERT, body=Body.OPTIONAL)
 def admin_release_session(call: Call) -> object:
     """Back to the queue: `{"operator"?, "note"?}` (the holder, or a Desk.Admin; audited)."""
-    return get_desk().experts.release(
+    released = get_desk().experts.release(
         call.route["sessionId"], call.operator, call.body.get("note"), admin=call.admin
     )
+    return views.with_handovers_json(released)
 
 
 @endpoint(bp, "POST", SESSION + "/transfer", role=EXPERT, body=Body.REQUIRED)
 def admin_transfer_session(call: Call) -> object:
     """Hand over to another expert: `{"to", "operator"?, "note"?}` (audited)."""
-    return get_desk().experts.transfer(
+    moved = get_desk().experts.transfer(
         call.route["sessionId"],
         call.operator,
         call.body.get("to", ""),  # checked by the service: a name of 1-100 characters
         call.body.get("note"),
         admin=call.admin,
     )
+    return views.with_handovers_json(moved)

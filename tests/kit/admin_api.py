@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.entrypoints.views import admin as admin_views
 from shared.entrypoints.views import moderation as moderation_views
+from shared.entrypoints.views import sessions as session_views
 from shared.wiring import Desk
 
 Json = dict[str, Any]
@@ -76,6 +77,43 @@ class _Auditor:
         return admin_views.audit_page_json(self._desk.auditor.page(cursor, limit))
 
 
+class _Experts:
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
+
+    def queue(self, status: str | None, cursor: str | None, limit: int) -> Json:
+        wanted = session_views.session_status(status)
+        return session_views.queue_json(self._desk.experts.queue(wanted, cursor, limit))
+
+    def detail(self, session_id: str, who: str) -> Json:
+        return session_views.detail_json(self._desk.experts.detail(session_id, who))
+
+    def claim(self, session_id: str, who: str, *, admin: bool = False) -> Json:
+        return session_views.summary_json(self._desk.experts.claim(session_id, who, admin=admin))
+
+    def send(self, session_id: str, who: str, body: Json, *, admin: bool = False) -> Json:
+        answer = session_views.answer_command(body)
+        sent = self._desk.experts.send(session_id, who, answer, admin=admin)
+        return session_views.sent_json(sent)
+
+    def close(self, session_id: str, who: str, body: Json, *, admin: bool = False) -> Json:
+        command = session_views.close_command(body)
+        closed = self._desk.experts.close(session_id, who, command, admin=admin)
+        return session_views.closed_json(closed)
+
+    def release(
+        self, session_id: str, who: str, note: str | None = None, *, admin: bool = False
+    ) -> Json:
+        released = self._desk.experts.release(session_id, who, note, admin=admin)
+        return session_views.with_handovers_json(released)
+
+    def transfer(
+        self, session_id: str, who: str, to: str, note: str | None = None, *, admin: bool = False
+    ) -> Json:
+        moved = self._desk.experts.transfer(session_id, who, to, note, admin=admin)
+        return session_views.with_handovers_json(moved)
+
+
 class AdminApi:
     """`api(desk).moderation.suspend(user_id, who, {"clause": ..., "reason": ...})`, ..."""
 
@@ -84,6 +122,7 @@ class AdminApi:
         self.moderation = _Moderation(desk)
         self.admin = _Admin(desk)
         self.auditor = _Auditor(desk)
+        self.experts = _Experts(desk)
 
 
 def api(desk: Desk) -> AdminApi:

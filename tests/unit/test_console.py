@@ -74,7 +74,7 @@ def post(
 
 
 def waiting_ids(desk: Desk) -> set[str]:
-    return {s["sessionId"] for s in desk.experts.queue("waiting", None, 200)["sessions"]}
+    return {s["sessionId"] for s in api(desk).experts.queue("waiting", None, 200)["sessions"]}
 
 
 def a_session(desk: Desk, sim, line, name: str = "alice", *texts: str) -> str:
@@ -235,7 +235,7 @@ def test_the_conversation_shows_the_transcript_under_a_pseudonym_and_is_audited(
     deliver(desk, user.text_event("はじめまして\n転職の相談です"))
     deliver(desk, user.sticker_event())
     deliver(desk, user.media_event("image"))
-    (summary,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     session_id = summary["sessionId"]
     status, _, body = get(f"/console/sessions/{session_id}")
     assert status == 200
@@ -251,7 +251,7 @@ def test_the_conversation_shows_the_transcript_under_a_pseudonym_and_is_audited(
 def test_polling_an_unchanged_transcript_is_204_and_not_audited_again(desk, sim, line) -> None:
     user = open_session(desk, sim, line, "alice")
     deliver(desk, user.text_event("一通目"))
-    (summary,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     session_id = summary["sessionId"]
     _, _, page = get(f"/console/sessions/{session_id}")
     poll = re.search(r'hx-get="(/console/sessions/[^"]+/transcript[^"]+)"', page)
@@ -425,7 +425,7 @@ def test_every_page_links_only_this_sites_assets(desk, sim, line) -> None:
 def test_seen_markers_hold_no_user_id(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line, "alice")
     deliver(desk, user.text_event("相談"))
-    (summary,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     get(f"/console/sessions/{summary['sessionId']}")
     markers = store.read(DESK, "console-seen", summary["sessionId"])
     assert markers is not None

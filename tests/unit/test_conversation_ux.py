@@ -95,9 +95,9 @@ def test_text_before_a_topic_is_filed_into_the_consultation_then_opened(
     assert kept.text == TEXTS.text("draft_kept")
     clock.advance(minutes=20)
     deliver(desk, user.postback_event("action=topic&topic=job-change"))
-    (session,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     assert session["messageCount"] == 1
-    detail = desk.experts.detail(session["sessionId"], "田中")
+    detail = api(desk).experts.detail(session["sessionId"], "田中")
     assert [m["text"] for m in detail["messages"]] == ["転職について相談したいです"]
 
 
@@ -108,7 +108,7 @@ def test_a_draft_older_than_thirty_minutes_is_dropped(
     deliver(desk, user.text_event("古い下書きです"))
     clock.advance(minutes=31)
     deliver(desk, user.postback_event("action=topic&topic=career"))
-    (session,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     assert session["messageCount"] == 0
     assert "古い下書き" not in dumped(store)
 
@@ -168,16 +168,16 @@ def test_a_crisis_message_in_a_consultation_marks_it_urgent_and_first_in_the_que
     line.sent.clear()
     deliver(desk, late.text_event("生きるのがつらいです"))
     assert line.texts()[0].startswith(TEXTS.text("crisis_intro"))
-    queue = desk.experts.queue("waiting", None, 10)["sessions"]
+    queue = api(desk).experts.queue("waiting", None, 10)["sessions"]
     assert [s["urgent"] for s in queue] == [True, False]
     urgent_id = queue[0]["sessionId"]
-    detail = desk.experts.detail(urgent_id, "田中")
+    detail = api(desk).experts.detail(urgent_id, "田中")
     assert detail["urgent"] is True
     assert [m["text"] for m in detail["messages"]][-1] == "生きるのがつらいです"  # filed
-    one = desk.experts.queue("waiting", None, 1)
+    one = api(desk).experts.queue("waiting", None, 1)
     assert one["sessions"][0]["sessionId"] == urgent_id
     rest = (
-        desk.experts.queue("waiting", one["nextCursor"], 10)["sessions"]
+        api(desk).experts.queue("waiting", one["nextCursor"], 10)["sessions"]
         if one["nextCursor"]
         else []
     )
@@ -200,7 +200,7 @@ def test_ending_is_confirmed_and_can_be_called_off(desk, sim, line, store) -> No
     line.sent.clear()
     deliver(desk, user.postback_event(question.no.data))
     assert line.texts() == [TEXTS.text("end_cancelled")]
-    (session,) = desk.experts.queue("waiting", None, 10)["sessions"]
+    (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     assert session["status"] == "waiting"
 
 

@@ -17,7 +17,7 @@ TEXTS = load_catalogue()
 
 
 def only_session(desk) -> str:
-    (session,) = desk.experts.queue("waiting", None, 50)["sessions"]
+    (session,) = api(desk).experts.queue("waiting", None, 50)["sessions"]
     return session["sessionId"]
 
 
@@ -27,10 +27,10 @@ def test_the_queue_lists_oldest_first_without_message_text(desk, sim, line, cloc
         user = open_session(desk, sim, line, name)
         deliver(desk, user.text_event(f"{name}の秘密の相談"))
         clock.advance(minutes=1)
-    page = desk.experts.queue("waiting", None, 2)
+    page = api(desk).experts.queue("waiting", None, 2)
     assert [s["messageCount"] for s in page["sessions"]] == [1, 1]
     assert "秘密" not in str(page)
-    rest = desk.experts.queue("waiting", page["nextCursor"], 2)
+    rest = api(desk).experts.queue("waiting", page["nextCursor"], 2)
     assert rest["nextCursor"] is None
     ids = [s["sessionId"] for s in page["sessions"] + rest["sessions"]]
     assert ids == sorted(ids)
@@ -41,13 +41,13 @@ def test_the_queue_lists_oldest_first_without_message_text(desk, sim, line, cloc
 @pytest.mark.parametrize(("status", "cursor"), [("open", None), (None, "a b")])
 def test_bad_queue_parameters_are_refused(desk, status, cursor) -> None:
     with pytest.raises(ValidationError):
-        desk.experts.queue(status, cursor, 50)
+        api(desk).experts.queue(status, cursor, 50)
 
 
 def test_the_detail_has_the_messages_in_order(desk, sim, line) -> None:
     user = open_session(desk, sim, line)
     deliver(desk, user.text_event("一通目"), user.sticker_event(), user.text_event("三通目"))
-    detail = desk.experts.detail(only_session(desk), "田中")
+    detail = api(desk).experts.detail(only_session(desk), "田中")
     assert [(m["role"], m["kind"], m["text"]) for m in detail["messages"]] == [
         ("user", "text", "一通目"),
         ("user", "sticker", None),
@@ -55,23 +55,23 @@ def test_the_detail_has_the_messages_in_order(desk, sim, line) -> None:
     ]
     assert detail["userId"] == user.user_id
     with pytest.raises(NotFoundError):
-        desk.experts.detail("20990101T000000-000000", "田中")
+        api(desk).experts.detail("20990101T000000-000000", "田中")
 
 
 def test_of_two_claims_one_wins(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    assert desk.experts.claim(session_id, "田中")["assignedTo"] == "田中"
-    assert desk.experts.claim(session_id, "田中")["status"] == "active"  # idempotent
+    assert api(desk).experts.claim(session_id, "田中")["assignedTo"] == "田中"
+    assert api(desk).experts.claim(session_id, "田中")["status"] == "active"  # idempotent
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.claim(session_id, "佐藤")
+        api(desk).experts.claim(session_id, "佐藤")
 
 
 def test_a_claim_that_loses_the_etag_race_is_a_conflict(desk, sim, line, store) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
     stale = desk.experts._index.get(session_id)
-    desk.experts.claim(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
     with pytest.raises(ConflictError, match="直前に"):
         desk.experts._claim(stale, "佐藤")
 
@@ -79,7 +79,7 @@ def test_a_claim_that_loses_the_etag_race_is_a_conflict(desk, sim, line, store) 
 def test_an_answer_is_pushed_with_a_retry_key_and_recorded(desk, sim, line) -> None:
     user = open_session(desk, sim, line)
     session_id = only_session(desk)
-    sent = desk.experts.send(session_id, "田中", {"text": "まずは職務経歴を整理しましょう。"})
+    sent = api(desk).experts.send(session_id, "田中", {"text": "まずは職務経歴を整理しましょう。"})
     assert sent["accepted"] is True
     (push,) = line.sent
     assert (push.via, push.to, push.messages[0].text) == (
@@ -88,7 +88,7 @@ def test_an_answer_is_pushed_with_a_retry_key_and_recorded(desk, sim, line) -> N
         "まずは職務経歴を整理しましょう。",
     )
     assert push.retry_key
-    detail = desk.experts.detail(session_id, "田中")
+    detail = api(desk).experts.detail(session_id, "田中")
     assert detail["status"] == "active"  # answering a waiting session claims it
     assert detail["messages"][-1]["author"] == "田中"
     assert detail["messages"][-1]["delivery"] == "accepted"
@@ -97,7 +97,7 @@ def test_an_answer_is_pushed_with_a_retry_key_and_recorded(desk, sim, line) -> N
 def test_line_answering_429_then_200_is_retried_with_backoff(desk, sim, line, sleeps) -> None:
     open_session(desk, sim, line)
     line.push_failures.append(line_down(429))
-    sent = desk.experts.send(only_session(desk), "田中", {"text": "お待たせしました。"})
+    sent = api(desk).experts.send(only_session(desk), "田中", {"text": "お待たせしました。"})
     assert sent["accepted"] is True
     assert sleeps == [0.5]
     assert len(line.sent) == 1
@@ -106,7 +106,7 @@ def test_line_answering_429_then_200_is_retried_with_backoff(desk, sim, line, sl
 def test_an_answer_line_keeps_refusing_is_recorded_as_failed(desk, sim, line, sleeps) -> None:
     open_session(desk, sim, line)
     line.push_failures.extend([line_down(500)] * 10)
-    sent = desk.experts.send(only_session(desk), "田中", {"text": "回答です。"})
+    sent = api(desk).experts.send(only_session(desk), "田中", {"text": "回答です。"})
     assert sent["accepted"] is False
     assert sent["message"]["delivery"] == "failed"
     assert sent["message"]["deliveryDetail"] == "HTTP 500"
@@ -127,7 +127,7 @@ def test_an_answer_line_keeps_refusing_is_recorded_as_failed(desk, sim, line, sl
 def test_bad_answers_are_refused_before_anything_is_sent(desk, sim, line, payload) -> None:
     open_session(desk, sim, line)
     with pytest.raises(ValidationError):
-        desk.experts.send(only_session(desk), "田中", payload)
+        api(desk).experts.send(only_session(desk), "田中", payload)
     assert line.sent == []
 
 
@@ -135,7 +135,7 @@ def test_nothing_is_pushed_to_a_user_who_blocked_the_account(desk, sim, line) ->
     user = open_session(desk, sim, line)
     deliver(desk, user.unfollow_event())
     with pytest.raises(ConflictError, match="ブロック"):
-        desk.experts.send(only_session(desk), "田中", {"text": "こんにちは"})
+        api(desk).experts.send(only_session(desk), "田中", {"text": "こんにちは"})
     assert line.sent == []
 
 
@@ -143,28 +143,28 @@ def test_a_client_message_id_makes_a_repeated_call_send_once(desk, sim, line) ->
     open_session(desk, sim, line)
     session_id = only_session(desk)
     payload = {"text": "回答です。", "clientMessageId": "ui-123"}
-    desk.experts.send(session_id, "田中", payload)
-    again = desk.experts.send(session_id, "田中", payload)
+    api(desk).experts.send(session_id, "田中", payload)
+    again = api(desk).experts.send(session_id, "田中", payload)
     assert again["accepted"] is True
     assert len(line.sent) == 1
-    assert len(desk.experts.detail(session_id, "田中")["messages"]) == 1
+    assert len(api(desk).experts.detail(session_id, "田中")["messages"]) == 1
 
 
 def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
     session_id = only_session(desk)
     with pytest.raises(ValidationError, match="情報提供"):
-        desk.experts.close(session_id, "田中", {"outcome": "解決"})
-    closed = desk.experts.close(session_id, "田中", {"outcome": "助言"})
+        api(desk).experts.close(session_id, "田中", {"outcome": "解決"})
+    closed = api(desk).experts.close(session_id, "田中", {"outcome": "助言"})
     assert (closed["status"], closed["outcome"], closed["closedBy"]) == ("closed", "助言", "expert")
     assert closed["closedByName"] == "田中"
     assert closed["closingMessageAccepted"] is True
     assert line.texts() == [TEXTS.text("session_closed"), TEXTS.text("survey_question")]
     assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.close(session_id, "田中", {"outcome": "advice"})
+        api(desk).experts.close(session_id, "田中", {"outcome": "advice"})
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.send(session_id, "田中", {"text": "追伸"})
+        api(desk).experts.send(session_id, "田中", {"text": "追伸"})
     line.sent.clear()
     deliver(desk, user.text_event("ありがとうございました"))
     assert line.texts() == [TEXTS.text("draft_kept")]  # kept for the next topic chosen
@@ -204,25 +204,27 @@ def audit_actions(desk) -> list[tuple[str, str, dict]]:
 def test_only_the_holder_answers_or_closes_a_claimed_session(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    desk.experts.claim(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.send(session_id, "佐藤", {"text": "佐藤です。"})
+        api(desk).experts.send(session_id, "佐藤", {"text": "佐藤です。"})
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.close(session_id, "佐藤", {"outcome": "助言"})
+        api(desk).experts.close(session_id, "佐藤", {"outcome": "助言"})
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.claim(session_id, "佐藤")
+        api(desk).experts.claim(session_id, "佐藤")
     assert line.sent == []  # the user received nothing from 佐藤
-    assert desk.experts.send(session_id, "田中", {"text": "田中です。"})["accepted"] is True
+    assert api(desk).experts.send(session_id, "田中", {"text": "田中です。"})["accepted"] is True
     assert line.texts() == ["田中です。"]
 
 
 def test_a_desk_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    desk.experts.claim(session_id, "田中")
-    sent = desk.experts.send(session_id, "管理者", {"text": "代わりに回答します。"}, admin=True)
+    api(desk).experts.claim(session_id, "田中")
+    sent = api(desk).experts.send(
+        session_id, "管理者", {"text": "代わりに回答します。"}, admin=True
+    )
     assert sent["accepted"] is True
-    detail = desk.experts.detail(session_id, "管理者")
+    detail = api(desk).experts.detail(session_id, "管理者")
     assert detail["assignedTo"] == "管理者"
     assert [(h["action"], h["from"], h["to"]) for h in detail["handovers"]] == [
         ("takeover", "田中", "管理者")
@@ -230,38 +232,38 @@ def test_a_desk_admin_takes_a_session_over_and_it_is_audited(desk, sim, line) ->
     takeovers = [d for _, a, d in audit_actions(desk) if a == "session.takeover"]
     assert takeovers == [{"session": session_id, "previous": "田中", "during": "answer"}]
     with pytest.raises(ConflictError, match="管理者さんが担当"):
-        desk.experts.send(session_id, "田中", {"text": "戻りました。"})
+        api(desk).experts.send(session_id, "田中", {"text": "戻りました。"})
 
 
 def test_release_puts_a_session_back_in_the_queue_with_a_note(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
     with pytest.raises(ConflictError, match="誰も担当していない"):
-        desk.experts.release(session_id, "田中")
-    desk.experts.claim(session_id, "田中")
+        api(desk).experts.release(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.release(session_id, "佐藤")
-    released = desk.experts.release(session_id, "田中", "履歴書の添削が途中です")
+        api(desk).experts.release(session_id, "佐藤")
+    released = api(desk).experts.release(session_id, "田中", "履歴書の添削が途中です")
     assert (released["status"], released["assignedTo"]) == ("waiting", None)
     assert released["handovers"][-1]["note"] == "履歴書の添削が途中です"
     assert only_session(desk) == session_id  # back in the queue
     assert line.sent == []  # a note is for the staff only
     assert ("田中", "session.release") in [(w, a) for w, a, _ in audit_actions(desk)]
-    assert desk.experts.send(session_id, "佐藤", {"text": "引き継ぎました。"})["accepted"]
+    assert api(desk).experts.send(session_id, "佐藤", {"text": "引き継ぎました。"})["accepted"]
 
 
 def test_transfer_hands_a_session_to_another_expert(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    desk.experts.claim(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.transfer(session_id, "佐藤", "佐藤")
-    moved = desk.experts.transfer(session_id, "田中", "佐藤", "転職支援に詳しい方へ")
+        api(desk).experts.transfer(session_id, "佐藤", "佐藤")
+    moved = api(desk).experts.transfer(session_id, "田中", "佐藤", "転職支援に詳しい方へ")
     assert (moved["status"], moved["assignedTo"]) == ("active", "佐藤")
-    assert desk.experts.transfer(session_id, "佐藤", "佐藤")["handovers"] == moved["handovers"]
+    assert api(desk).experts.transfer(session_id, "佐藤", "佐藤")["handovers"] == moved["handovers"]
     with pytest.raises(ConflictError, match="佐藤さんが担当"):
-        desk.experts.send(session_id, "田中", {"text": "まだ私が"})
-    taken = desk.experts.transfer(session_id, "管理者", "鈴木", admin=True)
+        api(desk).experts.send(session_id, "田中", {"text": "まだ私が"})
+    taken = api(desk).experts.transfer(session_id, "管理者", "鈴木", admin=True)
     assert taken["assignedTo"] == "鈴木"
     actions = [(a, d.get("previous"), d.get("to")) for _, a, d in audit_actions(desk)]
     assert ("session.transfer", "田中", "佐藤") in actions
@@ -276,37 +278,37 @@ def test_transfer_hands_a_session_to_another_expert(desk, sim, line) -> None:
 def test_bad_hand_overs_are_refused(desk, sim, line, to, note) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    desk.experts.claim(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
     with pytest.raises(ValidationError):
-        desk.experts.transfer(session_id, "田中", to, note)
+        api(desk).experts.transfer(session_id, "田中", to, note)
     with pytest.raises(NotFoundError):
-        desk.experts.transfer("20990101T000000-000000", "田中", "佐藤")
+        api(desk).experts.transfer("20990101T000000-000000", "田中", "佐藤")
     with pytest.raises(NotFoundError):
-        desk.experts.release("20990101T000000-000000", "田中")
+        api(desk).experts.release("20990101T000000-000000", "田中")
     with pytest.raises(ValidationError):
-        desk.experts.release(session_id, "田中", "x" * 1001)
+        api(desk).experts.release(session_id, "田中", "x" * 1001)
 
 
 def test_a_closed_session_cannot_be_handed_over(desk, sim, line) -> None:
     open_session(desk, sim, line)
     session_id = only_session(desk)
-    desk.experts.claim(session_id, "田中")
-    desk.experts.close(session_id, "田中", {"outcome": "助言"})
+    api(desk).experts.claim(session_id, "田中")
+    api(desk).experts.close(session_id, "田中", {"outcome": "助言"})
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.release(session_id, "田中")
+        api(desk).experts.release(session_id, "田中")
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.transfer(session_id, "田中", "佐藤")
+        api(desk).experts.transfer(session_id, "田中", "佐藤")
 
 
 def test_closed_by_names_the_kind_and_the_expert(desk, sim, line, clock) -> None:
     open_session(desk, sim, line)
-    closed = desk.experts.close(only_session(desk), "田中", {"outcome": "助言"})
+    closed = api(desk).experts.close(only_session(desk), "田中", {"outcome": "助言"})
     assert (closed["closedBy"], closed["closedByName"]) == ("expert", "田中")
     open_session(desk, sim, line, "quiet")
     clock.advance(days=15)
     desk.experts.close_idle()
     (idle,) = [
-        s for s in desk.experts.queue("closed", None, 50)["sessions"] if s["outcome"] != "助言"
+        s for s in api(desk).experts.queue("closed", None, 50)["sessions"] if s["outcome"] != "助言"
     ]
     assert (idle["closedBy"], idle["closedByName"]) == ("idle", None)
 
@@ -318,7 +320,7 @@ def ended_with_a_question(desk, sim, line, clock, *, claimed_by: str | None = "�
     user = open_session(desk, sim, line)
     session_id = only_session(desk)
     if claimed_by:
-        desk.experts.claim(session_id, claimed_by)
+        api(desk).experts.claim(session_id, claimed_by)
     deliver(desk, user.text_event("面接で何を聞かれますか？"))
     clock.advance(minutes=5)
     deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
@@ -328,23 +330,23 @@ def ended_with_a_question(desk, sim, line, clock, *, claimed_by: str | None = "�
 
 def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line, clock) -> None:
     user, session_id = ended_with_a_question(desk, sim, line, clock)
-    detail = desk.experts.detail(session_id, "田中")
+    detail = api(desk).experts.detail(session_id, "田中")
     assert (detail["status"], detail["closedBy"], detail["outcome"]) == ("closed", "user", None)
     assert detail["followUpUntil"] == (clock() + timedelta(hours=72)).isoformat()
     with pytest.raises(ConflictError, match="田中さんが担当"):
-        desk.experts.send(session_id, "佐藤", {"text": "横から失礼します"})
+        api(desk).experts.send(session_id, "佐藤", {"text": "横から失礼します"})
     clock.advance(hours=71)
-    sent = desk.experts.send(session_id, "田中", {"text": "志望動機をよく聞かれます。"})
+    sent = api(desk).experts.send(session_id, "田中", {"text": "志望動機をよく聞かれます。"})
     assert sent["accepted"] is True
     assert [(s.via, s.to, s.messages[0].text) for s in line.sent] == [
         ("push", user.user_id, "志望動機をよく聞かれます。")
     ]
-    assert desk.experts.send(session_id, "田中", {"text": "追記です。"})["accepted"]
+    assert api(desk).experts.send(session_id, "田中", {"text": "追記です。"})["accepted"]
     clock.advance(hours=2)
     with pytest.raises(ConflictError, match="回答できる期間"):
-        desk.experts.send(session_id, "田中", {"text": "遅れてすみません"})
+        api(desk).experts.send(session_id, "田中", {"text": "遅れてすみません"})
     line.sent.clear()
-    recorded = desk.experts.close(session_id, "田中", {"outcome": "情報提供"})
+    recorded = api(desk).experts.close(session_id, "田中", {"outcome": "情報提供"})
     assert (recorded["status"], recorded["outcome"], recorded["closedBy"]) == (
         "closed",
         "情報提供",
@@ -352,20 +354,20 @@ def test_the_expert_answers_a_question_the_user_left_when_ending(desk, sim, line
     )
     assert line.sent == []  # the user ended it: no closing message
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.close(session_id, "田中", {"outcome": "助言"})
+        api(desk).experts.close(session_id, "田中", {"outcome": "助言"})
 
 
 def test_a_waiting_session_the_user_ended_can_be_claimed_and_answered(
     desk, sim, line, clock
 ) -> None:
     _user, session_id = ended_with_a_question(desk, sim, line, clock, claimed_by=None)
-    assert desk.experts.detail(session_id, "佐藤")["assignedTo"] is None
-    sent = desk.experts.send(session_id, "佐藤", {"text": "お答えします。"})
+    assert api(desk).experts.detail(session_id, "佐藤")["assignedTo"] is None
+    sent = api(desk).experts.send(session_id, "佐藤", {"text": "お答えします。"})
     assert sent["accepted"] is True
-    detail = desk.experts.detail(session_id, "佐藤")
+    detail = api(desk).experts.detail(session_id, "佐藤")
     assert (detail["status"], detail["assignedTo"]) == ("closed", "佐藤")
     with pytest.raises(ConflictError, match="佐藤さんが担当"):
-        desk.experts.send(session_id, "田中", {"text": "私も"})
+        api(desk).experts.send(session_id, "田中", {"text": "私も"})
     assert line.texts() == ["お答えします。"]
 
 
@@ -373,18 +375,18 @@ def test_nothing_unanswered_means_no_follow_up(desk, sim, line, clock) -> None:
     user = open_session(desk, sim, line)
     session_id = only_session(desk)
     deliver(desk, user.text_event("質問です"))
-    desk.experts.send(session_id, "田中", {"text": "回答です。"})
+    api(desk).experts.send(session_id, "田中", {"text": "回答です。"})
     deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
-    detail = desk.experts.detail(session_id, "田中")
+    detail = api(desk).experts.detail(session_id, "田中")
     assert (detail["closedBy"], detail["followUpUntil"]) == ("user", None)
     with pytest.raises(ConflictError, match="終了"):
-        desk.experts.send(session_id, "田中", {"text": "追伸"})
-    assert desk.experts.close(session_id, "田中", {"outcome": "助言"})["outcome"] == "助言"
+        api(desk).experts.send(session_id, "田中", {"text": "追伸"})
+    assert api(desk).experts.close(session_id, "田中", {"outcome": "助言"})["outcome"] == "助言"
 
 
 def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, store) -> None:
     _, session_id = ended_with_a_question(desk, sim, line, clock)
-    desk.experts.close(session_id, "田中", {"outcome": "助言"})
+    api(desk).experts.close(session_id, "田中", {"outcome": "助言"})
     entries = [
         d
         for (c, _, _), (d, _) in store.docs.items()
@@ -399,5 +401,5 @@ def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock
     deliver(desk, user.text_event("同意を撤回"), user.postback_event("action=withdraw&confirm=yes"))
     line.sent.clear()
     with pytest.raises(ConflictError, match="同意を撤回"):
-        desk.experts.send(session_id, "田中", {"text": "回答です。"})
+        api(desk).experts.send(session_id, "田中", {"text": "回答です。"})
     assert line.sent == []

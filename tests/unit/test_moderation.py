@@ -246,10 +246,10 @@ def test_reinstating_a_purged_user_lifts_the_hash(desk, sim, line, store, clock)
 
 def test_every_admin_action_and_read_is_audited_by_hash(desk, sim, line) -> None:
     user = open_session(desk, sim, line)
-    session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
-    desk.experts.detail(session_id, "田中")
-    desk.experts.claim(session_id, "田中")
-    desk.experts.send(session_id, "田中", {"text": "回答です"})
+    session_id = api(desk).experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
+    api(desk).experts.detail(session_id, "田中")
+    api(desk).experts.claim(session_id, "田中")
+    api(desk).experts.send(session_id, "田中", {"text": "回答です"})
     api(desk).admin.user(user.user_id, "田中")
     api(desk).moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
     api(desk).moderation.suspend(user.user_id, "運用者A", {"clause": "8(1)", "reason": "暴言"})
@@ -380,9 +380,9 @@ def _busy_user(desk, sim, line, name: str = "alice"):
     reinstatement: every kind of audit record, with session ids, a flag id and a reason."""
     user = open_session(desk, sim, line, name)
     deliver(desk, user.text_event("https://a.example.com"))
-    session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
-    desk.experts.detail(session_id, "田中")
-    desk.experts.send(session_id, "田中", {"text": "回答です"})
+    session_id = api(desk).experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
+    api(desk).experts.detail(session_id, "田中")
+    api(desk).experts.send(session_id, "田中", {"text": "回答です"})
     api(desk).admin.user(user.user_id, "田中")
     flag_id = flags(desk)[0]["flagId"]
     api(desk).moderation.dismiss(flag_id, "運用者A")
@@ -446,8 +446,8 @@ def test_a_purged_user_keeps_the_hash_only_and_loses_it_when_reinstated(
     desk, sim, line, store, clock
 ) -> None:
     user = open_session(desk, sim, line)
-    session_id = desk.experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
-    desk.experts.detail(session_id, "田中")
+    session_id = api(desk).experts.queue("waiting", None, 50)["sessions"][0]["sessionId"]
+    api(desk).experts.detail(session_id, "田中")
     api(desk).moderation.suspend(
         user.user_id, "運用者A", {"clause": "8(5)", "reason": "連投の記述"}
     )

@@ -18,6 +18,7 @@ from shared.repositories.user_records import SessionIndex
 from shared.services.statistics.entries import Statistics
 from shared.services.statistics.reporting import Reports
 from shared.wiring import build_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, consented, deliver, open_session
 
@@ -42,9 +43,9 @@ def busy_month(desk, sim, line) -> list:
         user = open_session(desk, sim, line, f"u{n}", topic=topic)
         deliver(desk, user.text_event("相談です"), user.text_event("よろしくお願いします"))
         users.append(user)
-    for session in desk.experts.queue("waiting", None, 50)["sessions"]:
-        desk.experts.send(session["sessionId"], "田中", {"text": "回答です"})
-        desk.experts.close(session["sessionId"], "田中", {"outcome": "助言"})
+    for session in api(desk).experts.queue("waiting", None, 50)["sessions"]:
+        api(desk).experts.send(session["sessionId"], "田中", {"text": "回答です"})
+        api(desk).experts.close(session["sessionId"], "田中", {"outcome": "助言"})
     return users
 
 

@@ -27,7 +27,7 @@ def stored(store: MemoryStore) -> str:
 
 
 def the_session(desk: Desk) -> str:
-    (session,) = desk.experts.queue("waiting", None, 50)["sessions"]
+    (session,) = api(desk).experts.queue("waiting", None, 50)["sessions"]
     return str(session["sessionId"])
 
 
@@ -39,13 +39,13 @@ def closed_consultation(
     deliver(desk, user.text_event(words))
     session_id = next(
         s["sessionId"]
-        for s in desk.experts.queue("waiting", None, 50)["sessions"]
+        for s in api(desk).experts.queue("waiting", None, 50)["sessions"]
         if s["sessionId"] not in _done
     )
-    desk.experts.claim(session_id, "田中")
-    desk.experts.send(session_id, "田中", {"text": f"{name}への回答です"})
-    desk.experts.transfer(session_id, "田中", "佐藤", f"{name}の引継ぎメモ")
-    desk.experts.close(session_id, "佐藤", {"outcome": "助言"})
+    api(desk).experts.claim(session_id, "田中")
+    api(desk).experts.send(session_id, "田中", {"text": f"{name}への回答です"})
+    api(desk).experts.transfer(session_id, "田中", "佐藤", f"{name}の引継ぎメモ")
+    api(desk).experts.close(session_id, "佐藤", {"outcome": "助言"})
     _done.add(session_id)
     return user.user_id, session_id
 
@@ -80,10 +80,10 @@ def test_text_of_sessions_closed_past_the_period_is_erased(
         assert gone not in text
     for kept in ("最近の相談です", "bobへの回答です", "bobの引継ぎメモ"):
         assert kept in text
-    detail = desk.experts.detail(old, "監督者")
+    detail = api(desk).experts.detail(old, "監督者")
     assert all(m["text"] is None for m in detail["messages"])
     assert [doc for doc, _ in store.docs.values() if doc["type"] == "stat"] == stats_before
-    assert desk.experts.detail(recent, "監督者")["messages"][0]["text"] == "最近の相談です"
+    assert api(desk).experts.detail(recent, "監督者")["messages"][0]["text"] == "最近の相談です"
 
 
 def test_a_second_run_finds_nothing_more_and_an_overlap_changes_nothing(
@@ -131,7 +131,7 @@ def test_a_note_written_after_the_erasure_is_not_kept(
     clock.advance(hours=73)
     purge(desk, retention=0)
     session_id = next(iter(store.docs[k][0]["id"] for k in store.docs if k[1] == "sessions"))
-    desk.experts.transfer(session_id, "田中", "佐藤", "消えるべきメモ")
+    api(desk).experts.transfer(session_id, "田中", "佐藤", "消えるべきメモ")
     assert "消えるべきメモ" not in stored(store)
 
 
@@ -253,6 +253,6 @@ def test_a_session_opened_before_the_cutoff_but_closed_after_it_is_kept(
     deliver(desk, user.text_event("長く続いた相談"))
     clock.advance(days=10)
     session_id = the_session(desk)
-    desk.experts.close(session_id, "田中", {"outcome": "助言"})
+    api(desk).experts.close(session_id, "田中", {"outcome": "助言"})
     assert purge(desk, retention=5).endswith("skipped=1 recent=1")
     assert "長く続いた相談" in stored(store)

@@ -26,6 +26,7 @@ from shared.entrypoints.endpoint import blueprint
 from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
 from shared.logsafe import describe
 from shared.services.consultations.console import TABS, ConsoleDesk
+from shared.services.consultations.experts import CloseSession, ExpertAnswer
 from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")
@@ -203,14 +204,12 @@ def console_send(req: func.HttpRequest) -> func.HttpResponse:
         text = form.get("text", "").replace("\r\n", "\n")
         if not text.strip():
             return html("_status.html", 400, key="error_text_empty", params={}, kind="error")
-        payload: dict[str, object] = {"text": text}
-        if form.get("clientMessageId"):
-            payload["clientMessageId"] = form["clientMessageId"]
+        answer = ExpertAnswer(text, form.get("clientMessageId") or None)
         try:
-            sent = _console().experts.send(session_id, staff.name, payload)
+            sent = _console().experts.send(session_id, staff.name, answer)
         except ConflictError:
             return _conflict(session_id, staff)
-        accepted = bool(sent["accepted"])
+        accepted = sent.accepted
         return html(
             "_status.html",
             201 if accepted else 202,
@@ -235,9 +234,9 @@ def console_close(req: func.HttpRequest) -> func.HttpResponse:
             return refusal
         if not form.get("outcome"):
             return html("_status.html", 400, key="error_outcome", params={}, kind="error")
-        payload = {"outcome": form["outcome"], "referral": form.get("referral") or None}
+        command = CloseSession(form["outcome"], form.get("referral") or None)
         try:
-            _console().experts.close(session_id, staff.name, payload)
+            _console().experts.close(session_id, staff.name, command)
         except ConflictError:
             return _conflict(session_id, staff)
         return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})

@@ -12,12 +12,11 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from shared.domain.consent import JST
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.privacy import pseudonym
-from shared.domain.sessions import Role, Session, SessionStatus
+from shared.domain.sessions import Message, Role, Session, SessionStatus
 from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
 from shared.logsafe import describe
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger
@@ -25,7 +24,7 @@ from shared.repositories.paging import is_id
 from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
-from shared.services.consultations.experts import ExpertDesk
+from shared.services.consultations.experts import ExpertDesk, Summary
 
 log = logging.getLogger("desk.console")
 
@@ -120,6 +119,13 @@ def wait_label(minutes: int) -> tuple[int, int]:
     return divmod(minutes, 60)
 
 
+_TAB_STATUS = {
+    "waiting": SessionStatus.WAITING,
+    "mine": SessionStatus.ACTIVE,
+    "active": SessionStatus.ACTIVE,
+}
+
+
 class ConsoleDesk:
     """The console's reads; its actions are ExpertDesk's, called unchanged."""
 
@@ -157,15 +163,15 @@ class ConsoleDesk:
         """One page of a tab, oldest first, with each row's wait and unread marker."""
         if tab not in TABS:
             raise ValidationError("tab", "one_of", choices=", ".join(TABS))
-        status = {"waiting": "waiting", "mine": "active", "active": "active"}.get(tab, "closed")
+        status = _TAB_STATUS.get(tab, SessionStatus.CLOSED)
         if tab == "mine":
             sessions, next_cursor = self._mine(me, cursor)
         else:
             page = self.experts.queue(status, cursor, PAGE)
-            sessions, next_cursor = page["sessions"], page["nextCursor"]
+            sessions, next_cursor = page.items, page.next_cursor
         now = self._clock()
-        seen = self._seen_counts([s["sessionId"] for s in sessions])
-        rows = tuple(self._row(s, me, now, seen.get(s["sessionId"], 0)) for s in sessions)
+        seen = self._seen_counts([s.session.session_id for s in sessions])
+        rows = tuple(self._row(s, me, now, seen.get(s.session.session_id, 0)) for s in sessions)
         return QueueView(tab, rows, next_cursor, self._counts(now), cursor)
 
     def _counts(self, now: datetime) -> dict[str, int]:
@@ -180,45 +186,44 @@ class ConsoleDesk:
                 self._counted = (now, counts)
             return dict(self._counted[1])
 
-    def _mine(self, me: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        mine: list[dict[str, Any]] = []
+    def _mine(self, me: str, cursor: str | None) -> tuple[list[Summary], str | None]:
+        mine: list[Summary] = []
         examined = 0
         while examined < _MINE_SCAN:
-            page = self.experts.queue("active", cursor, 200)
-            examined += len(page["sessions"])
-            for summary in page["sessions"]:
-                if summary["assignedTo"] == me:
+            page = self.experts.queue(SessionStatus.ACTIVE, cursor, 200)
+            examined += len(page.items)
+            for summary in page.items:
+                if summary.session.assigned_to == me:
                     mine.append(summary)
                     if len(mine) == PAGE:
-                        return mine, summary["sessionId"]
-            cursor = page["nextCursor"]
+                        return mine, summary.session.session_id
+            cursor = page.next_cursor
             if cursor is None:
                 return mine, None
         return mine, cursor
 
-    def _row(self, summary: dict[str, Any], me: str, now: datetime, seen: int) -> QueueRow:
-        opened = datetime.fromisoformat(summary["waitingSince"])
-        status = summary["status"]
+    def _row(self, summary: Summary, me: str, now: datetime, seen: int) -> QueueRow:
+        session = summary.session
+        opened = session.opened_at
+        status = session.status.value
         wait: int | None = None
         if status == "waiting":
             wait = self._hours.business_minutes(opened, now)
-        elif status == "active" and summary["claimedAt"]:
-            wait = self._hours.business_minutes(
-                opened, datetime.fromisoformat(summary["claimedAt"])
-            )
-        count = int(summary["messageCount"])
+        elif status == "active" and session.claimed_at:
+            wait = self._hours.business_minutes(opened, session.claimed_at)
+        count = summary.message_count
         return QueueRow(
-            session_id=summary["sessionId"],
-            topic=summary["topicLabel"],
+            session_id=session.session_id,
+            topic=summary.topic_label,
             status=status,
             opened=japan_day_and_time(opened),
             wait_minutes=wait,
             overdue=status == "waiting" and wait is not None and wait >= self.alert_minutes,
             message_count=count,
             unread=status != "closed" and count > seen,
-            assigned_to=summary["assignedTo"],
-            mine=summary["assignedTo"] == me,
-            outcome=summary["outcome"],
+            assigned_to=session.assigned_to,
+            mine=session.assigned_to == me,
+            outcome=session.outcome,
         )
 
     # -- a conversation -----------------------------------------------------------------------
@@ -226,32 +231,33 @@ class ConsoleDesk:
     def conversation(self, session_id: str, who: str) -> ConversationView:
         """The session and its transcript (an audited read); its user messages become read."""
         detail = self.experts.detail(session_id, who)
-        lines = tuple(_line(m) for m in detail["messages"])
+        session = detail.summary.session
+        lines = tuple(_line(m) for m in detail.messages)
         self._mark_seen(session_id, sum(line.role == Role.USER.value for line in lines))
-        closed = detail["closedAt"]
+        closed = session.closed_at
         return ConversationView(
-            session_id=detail["sessionId"],
-            user=pseudonym(self._hash_key, detail["userId"])[:8],
-            topic_id=detail["topic"],
-            topic=detail["topicLabel"],
-            status=detail["status"],
-            assigned_to=detail["assignedTo"],
-            mine=detail["assignedTo"] == who,
-            opened=japan_day_and_time(datetime.fromisoformat(detail["waitingSince"])),
-            closed=japan_day_and_time(datetime.fromisoformat(closed)) if closed else None,
-            outcome=detail["outcome"],
+            session_id=session.session_id,
+            user=pseudonym(self._hash_key, session.user_id)[:8],
+            topic_id=session.topic,
+            topic=detail.summary.topic_label,
+            status=session.status.value,
+            assigned_to=session.assigned_to,
+            mine=session.assigned_to == who,
+            opened=japan_day_and_time(session.opened_at),
+            closed=japan_day_and_time(closed) if closed else None,
+            outcome=session.outcome,
             lines=lines,
-            fingerprint=_fingerprint(lines, detail["status"], detail["assignedTo"]),
+            fingerprint=_fingerprint(lines, session.status.value, session.assigned_to),
             handovers=tuple(
                 HandoverLine(
-                    action=h["action"],
-                    by=h["by"],
-                    previous=h["from"],
-                    to=h["to"],
-                    note=h["note"],
-                    at=japan_day_and_time(datetime.fromisoformat(h["at"])),
+                    action=h.action.value,
+                    by=h.by,
+                    previous=h.from_,
+                    to=h.to,
+                    note=h.note,
+                    at=japan_day_and_time(h.at),
                 )
-                for h in detail.get("handovers", [])
+                for h in session.handovers
             ),
         )
 
@@ -262,7 +268,7 @@ class ConsoleDesk:
         """
         session = self.session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
-        lines = tuple(_line(_as_json(m)) for m in messages)
+        lines = tuple(_line(m) for m in messages)
         if _fingerprint(lines, session.status.value, session.assigned_to) == fingerprint:
             return None
         return self.conversation(session_id, who)
@@ -341,31 +347,17 @@ class ConsoleDesk:
         )
 
 
-def _as_json(message: Any) -> dict[str, Any]:
-    return {
-        "messageId": message.message_id,
-        "role": message.role.value,
-        "kind": message.kind,
-        "text": message.text,
-        "at": message.at.isoformat(),
-        "author": message.author,
-        "delivery": message.delivery,
-        "unsent": message.unsent,
-    }
-
-
-def _line(message: dict[str, Any]) -> Line:
-    at = datetime.fromisoformat(message["at"])
+def _line(message: Message) -> Line:
     return Line(
-        message_id=message["messageId"],
-        role=message["role"],
-        kind=message["kind"],
-        text=message["text"],
-        at=japan_day_and_time(at),
-        at_iso=at.astimezone(JST).isoformat(timespec="seconds"),
-        author=message["author"],
-        delivery=message["delivery"],
-        unsent=bool(message["unsent"]),
+        message_id=message.message_id,
+        role=message.role.value,
+        kind=message.kind,
+        text=message.text,
+        at=japan_day_and_time(message.at),
+        at_iso=message.at.astimezone(JST).isoformat(timespec="seconds"),
+        author=message.author,
+        delivery=message.delivery,
+        unsent=message.unsent,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,8 +37,7 @@ from shared.errors import (
     ValidationError,
 )
 from shared.ports import Clock
-from shared.repositories.paging import is_id, page_of
-from shared.repositories.timestamps import iso_or_none
+from shared.repositories.paging import Page, is_id, page_of
 from shared.repositories.user_records import MessageLog, SessionIndex, Users
 from shared.services.audit import Auditor
 from shared.services.catalog import (
@@ -58,6 +57,65 @@ log = logging.getLogger("desk.experts")
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # Urgent sessions listed ahead of the first page (a crisis is rare: a bound, not a page).
 MAX_URGENT_LISTED = 50
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A session as the queue lists it: no message text, the count of the user's messages."""
+
+    session: Session
+    topic_label: str
+    message_count: int
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A session and its transcript."""
+
+    summary: Summary
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class ExpertAnswer:
+    """An expert's answer; `client_message_id` makes a retried send the same message."""
+
+    text: str
+    client_message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValidationError("text", "answer_text", max=MAX_TEXT_LENGTH)
+        if utf16_length(self.text) > MAX_TEXT_LENGTH:
+            raise ValidationError("text", "line_text_length", max=MAX_TEXT_LENGTH)
+        if self.client_message_id is not None and not _CLIENT_ID.fullmatch(self.client_message_id):
+            raise ValidationError("clientMessageId", "client_message_id")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of an answer: delivered (`via` reply or push) or not, and why not."""
+
+    message: Message
+    accepted: bool
+    via: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class CloseSession:
+    """Close with an outcome category and, optionally, a referral (ids or labels)."""
+
+    outcome: str
+    referral: str | None = None
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A closed session, and whether LINE took the closing message."""
+
+    summary: Summary
+    closing_message_accepted: bool
 
 
 class ExpertDesk:
@@ -93,15 +151,9 @@ class ExpertDesk:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def queue(self, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    def queue(self, wanted: SessionStatus, cursor: str | None, limit: int) -> Page[Summary]:
         """One page of sessions in a status, oldest first, without any message text. Open
         sessions marked urgent come first, on the first page (and are not repeated later)."""
-        try:
-            wanted = SessionStatus(status or "waiting")
-        except ValueError:
-            raise ValidationError(
-                "status", "one_of", choices=", ".join(s.value for s in SessionStatus)
-            ) from None
         page = page_of(
             lambda after, n: self._index.page(wanted, after, n),
             cursor,
@@ -114,22 +166,15 @@ class ExpertDesk:
             if cursor is None:
                 urgent = self._index.urgent(wanted, MAX_URGENT_LISTED)
             shown = [s for s in shown if not s.urgent]
-        return {
-            "sessions": [self._summary(s) for s in (*urgent, *shown)],
-            "nextCursor": page.next_cursor,
-        }
+        return Page([self._summary(s) for s in (*urgent, *shown)], page.next_cursor)
 
-    def detail(self, session_id: str, who: str) -> dict[str, Any]:
+    def detail(self, session_id: str, who: str) -> Detail:
         """A session and its messages in order (a read of a user's messages: audited)."""
         session = self._session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
         self._auditor.record(who, "session.read", session.user_id, session=session.session_id)
-        return {
-            **self._summary(session, count=sum(m.role is Role.USER for m in messages)),
-            "userId": session.user_id,
-            "handovers": _handovers_json(session),
-            "messages": [_message_json(m) for m in messages],
-        }
+        count = sum(m.role is Role.USER for m in messages)
+        return Detail(self._summary(session, count), tuple(messages))
 
     # -- acting -------------------------------------------------------------------------------
     #
@@ -137,30 +182,21 @@ class ExpertDesk:
     # else gets a 409 naming the holder, unless `admin` (the caller holds Desk.Admin), who takes
     # it over, audited. The rule itself is `Session.holder_rule` (shared/domain/sessions.py).
 
-    def claim(self, session_id: str, operator: str, *, admin: bool = False) -> dict[str, Any]:
+    def claim(self, session_id: str, operator: str, *, admin: bool = False) -> Summary:
         """Assign the session to `operator`; 409 if it is closed or someone else has it."""
         claimed = self._claim(self._session(session_id), operator, admin=admin, action="claim")
         self._auditor.record(operator, "session.claim", claimed.user_id, session=session_id)
         return self._summary(claimed)
 
     def send(
-        self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
-    ) -> dict[str, Any]:
+        self, session_id: str, operator: str, answer: ExpertAnswer, *, admin: bool = False
+    ) -> Sent:
         """Push an expert's answer to the user and record it with its delivery status.
 
         Answering an unclaimed session claims it. A session the user ended with their last
         question unanswered can still be answered within its follow-up window.
         """
-        text = payload.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationError("text", "answer_text", max=MAX_TEXT_LENGTH)
-        if utf16_length(text) > MAX_TEXT_LENGTH:
-            raise ValidationError("text", "line_text_length", max=MAX_TEXT_LENGTH)
-        client_id = payload.get("clientMessageId")
-        if client_id is not None and (
-            not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id)
-        ):
-            raise ValidationError("clientMessageId", "client_message_id")
+        text, client_id = answer.text, answer.client_message_id
         session = self._session(session_id)
         if not session.answerable(self._clock()):
             raise _not_answerable(session)
@@ -181,12 +217,7 @@ class ExpertDesk:
         if not self._messages.add(message):
             existing = self._messages.get(session.user_id, message_id)
             if existing is not None and existing.delivery == "accepted":
-                return {
-                    "message": _message_json(existing),
-                    "accepted": True,
-                    "via": None,
-                    "reason": None,
-                }
+                return Sent(existing, accepted=True, via=None, reason=None)
         result = self._deliver(session, (self._replies.expert_answer(text),), message)
         message = replace(
             message,
@@ -205,21 +236,21 @@ class ExpertDesk:
             followUp=not session.is_open,
             via=result.via,
         )
-        return {
-            "message": _message_json(message),
-            "accepted": result.accepted,
-            "via": result.via if result.accepted else None,
-            "reason": None if result.accepted else self._refusal(result),
-        }
+        return Sent(
+            message,
+            accepted=result.accepted,
+            via=result.via if result.accepted else None,
+            reason=None if result.accepted else self._refusal(result),
+        )
 
     def close(
-        self, session_id: str, operator: str, payload: dict[str, Any], *, admin: bool = False
-    ) -> dict[str, Any]:
+        self, session_id: str, operator: str, command: CloseSession, *, admin: bool = False
+    ) -> Closed:
         """Close with an outcome category and an optional referral (紹介先); the user gets a
         closing message, naming the referral when there is one. On a session the user ended,
         this records the outcome (at any time) and sends nothing."""
-        outcome = _outcome(payload.get("outcome"))
-        referral = _referral(payload.get("referral"))
+        outcome = _outcome(command.outcome)
+        referral = _referral(command.referral)
         session = self._workable(session_id)
         if not session.is_open:
             return self._record_outcome(session, operator, outcome, admin=admin)
@@ -235,11 +266,11 @@ class ExpertDesk:
                 closed.session_id, referral.label if referral is not None else None
             )
             notice = self._deliver(closed, closing, None, key=f"{closed.session_id}:close").accepted
-        return {**self._summary(closed), "closingMessageAccepted": notice}
+        return Closed(self._summary(closed), closing_message_accepted=notice)
 
     def release(
         self, session_id: str, operator: str, note: str | None = None, *, admin: bool = False
-    ) -> dict[str, Any]:
+    ) -> Summary:
         """Put a claimed session back in the queue (unassigned), with a note for the next
         expert; only its holder, or a Desk.Admin taking it over, may."""
         note = _note(note)
@@ -257,7 +288,7 @@ class ExpertDesk:
             previous=decision.holder,
             note=note is not None,
         )
-        return self._with_handovers(released)
+        return self._summary(released)
 
     def transfer(
         self,
@@ -267,7 +298,7 @@ class ExpertDesk:
         note: str | None = None,
         *,
         admin: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Summary:
         """Hand a session to the expert `to`, with a note; only its holder (anyone, while it
         is unclaimed), or a Desk.Admin taking it over, may."""
         to = _expert_name(to)
@@ -275,7 +306,7 @@ class ExpertDesk:
         session = self._workable(session_id)
         decision = self._holder(session, operator, admin=admin)
         if session.assigned_to == to:
-            return self._with_handovers(session)  # already theirs: a repeated request
+            return self._summary(session)  # already theirs: a repeated request
         moved = self._save(session.transfer(operator, to, note, self._clock()))
         self._takeover_audit(moved, operator, decision, "transfer")
         self._auditor.record(
@@ -287,7 +318,7 @@ class ExpertDesk:
             to=to,
             note=note is not None,
         )
-        return self._with_handovers(moved)
+        return self._summary(moved)
 
     def close_idle(self, limit: int = 500) -> RunSummary:
         """Close sessions without user activity for the idle period (bounded per run).
@@ -393,7 +424,7 @@ class ExpertDesk:
 
     def _record_outcome(
         self, session: Session, operator: str, outcome: Outcome, *, admin: bool
-    ) -> dict[str, Any]:
+    ) -> Closed:
         """The outcome of a session the user ended: recorded once, nothing sent to the user."""
         session = self._claim(session, operator, admin=admin, action="close")
         recorded = self._save(session.with_outcome(outcome.label))
@@ -406,7 +437,7 @@ class ExpertDesk:
             session=recorded.session_id,
             outcome=outcome.label,
         )
-        return {**self._summary(recorded), "closingMessageAccepted": False}
+        return Closed(self._summary(recorded), closing_message_accepted=False)
 
     def _holder(self, session: Session, operator: str, *, admin: bool) -> HolderDecision:
         """The holder rule, as a 409 naming the holder when the operator may not act."""
@@ -488,28 +519,10 @@ class ExpertDesk:
             # A follow-up answer goes only to a user who still uses the desk.
             raise ConflictError(None, "user_gone")
 
-    def _with_handovers(self, session: Session) -> dict[str, Any]:
-        return {**self._summary(session), "handovers": _handovers_json(session)}
-
-    def _summary(self, session: Session, count: int | None = None) -> dict[str, Any]:
+    def _summary(self, session: Session, count: int | None = None) -> Summary:
         if count is None:
             count = self._messages.count_from_user(session.user_id, session.session_id)
-        return {
-            "sessionId": session.session_id,
-            "status": session.status.value,
-            "topic": session.topic,
-            "topicLabel": self._topics.get(session.topic, session.topic),
-            "waitingSince": session.opened_at.isoformat(),
-            "messageCount": count,
-            "assignedTo": session.assigned_to,
-            "claimedAt": session.claimed_at.isoformat() if session.claimed_at else None,
-            "closedAt": session.closed_at.isoformat() if session.closed_at else None,
-            "closedBy": session.closed_by.value if session.closed_by else None,
-            "closedByName": session.closed_by_name,
-            "outcome": session.outcome,
-            "followUpUntil": iso_or_none(session.follow_up_until),
-            "urgent": session.urgent,
-        }
+        return Summary(session, self._topics.get(session.topic, session.topic), count)
 
 
 def _outcome(raw: object) -> Outcome:
@@ -530,20 +543,6 @@ def _referral(raw: object) -> Outcome | None:
             return referral
     names = ", ".join(r.label for r in referrals)
     raise ValidationError("referral", "one_of", choices=names)
-
-
-def _message_json(message: Message) -> dict[str, Any]:
-    return {
-        "messageId": message.message_id,
-        "role": message.role.value,
-        "kind": message.kind,
-        "text": message.text,
-        "at": message.at.isoformat(),
-        "author": message.author,
-        "delivery": message.delivery,
-        "deliveryDetail": message.delivery_detail,
-        "unsent": message.unsent,
-    }
 
 
 MAX_NOTE = 1000
@@ -572,17 +571,3 @@ def _not_answerable(session: Session) -> ConflictError:
             None, "follow_up_over", until=session.follow_up_until.isoformat(timespec="minutes")
         )
     return ConflictError(None, "session_closed")
-
-
-def _handovers_json(session: Session) -> list[dict[str, Any]]:
-    return [
-        {
-            "action": h.action.value,
-            "by": h.by,
-            "at": h.at.isoformat(),
-            "from": h.from_,
-            "to": h.to,
-            "note": h.note,
-        }
-        for h in session.handovers
-    ]
