@@ -70,4 +70,4 @@ def admin_erase_user(call: Call) -> object:
     def notify(target: str) -> bool:
         return desk.experts.notify_user(target, notice, f"{target}:erased")
 
-    return desk.eraser.erase_on_request(user_id, operator, notify)
+    return views.erased_json(desk.eraser.erase_on_request(user_id, operator, notify))

@@ -19,6 +19,7 @@ from shared.errors import ValidationError
 from shared.repositories.paging import Page
 from shared.repositories.timestamps import iso_or_none
 from shared.services.moderation.actions import Restrict, Suspend
+from shared.services.privacy.erasure import RequestedErasure
 
 
 def flag_status(raw: str | None) -> FlagStatus:
@@ -121,6 +122,16 @@ def suspended_json(user: UserRecord) -> dict[str, Any]:
 def reinstated_json(user_id: str) -> dict[str, Any]:
     """The answer to a reinstatement."""
     return {"userId": user_id, "status": "reinstated"}
+
+
+def erased_json(done: RequestedErasure) -> dict[str, Any]:
+    """The answer to an erasure on request (counts only)."""
+    return {
+        "userId": done.user_id,
+        "erased": True,
+        "documents": done.erased.documents,
+        "userTold": done.user_told,
+    }
 
 
 def _whole(value: object) -> bool:

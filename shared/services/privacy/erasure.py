@@ -45,6 +45,15 @@ class Erased:
     subject: str  # what the user's audit records name now: keyed hash or erasure token
 
 
+@dataclass(frozen=True)
+class RequestedErasure:
+    """An erasure asked for by post or phone: what went, and whether the user was told."""
+
+    user_id: str
+    erased: Erased
+    user_told: bool
+
+
 class Eraser:
     """Erases users, one at a time or by the purge timer."""
 
@@ -120,7 +129,7 @@ class Eraser:
 
     def erase_on_request(
         self, user_id: str, operator: str, notify: Callable[[str], bool]
-    ) -> dict[str, object]:
+    ) -> RequestedErasure:
         """An erasure asked for by post or phone: erase, audit, tell the user if reachable."""
         user = self._users.get(user_id)
         suspended = self._suspensions.get(user_key(self._hash_key, user_id))
@@ -130,7 +139,7 @@ class Eraser:
         erased = self.erase(user_id)
         self._auditor.record_erased(operator, "user.erase", erased.subject)
         told = notify(user_id) if reachable else False
-        return {"userId": user_id, "erased": True, "documents": erased.documents, "userTold": told}
+        return RequestedErasure(user_id, erased, told)
 
     def purge_suspended(self, grace_days: int, limit: int) -> RunSummary:
         """Erase users suspended at least `grace_days` ago, at most `limit` a run.
