@@ -17,10 +17,9 @@ from shared.domain.consent import JST
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Message, Role, Session, SessionStatus
-from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
+from shared.errors import ConflictError, DeskError, ValidationError
 from shared.logsafe import describe
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger
-from shared.repositories.paging import is_id
 from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
@@ -300,10 +299,7 @@ class ConsoleDesk:
 
     def session(self, session_id: str) -> Session:
         """One session (NotFoundError if there is none)."""
-        session = self._index.get(session_id) if is_id(session_id) else None
-        if session is None:
-            raise NotFoundError("sessionId", "no_session")
-        return session
+        return self.experts.session(session_id)
 
     def canned_replies(self, topic: str, me: str) -> list[dict[str, str]]:
         """The canned replies for a topic (common ones first), with `{name}` filled in."""

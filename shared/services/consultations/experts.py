@@ -170,7 +170,7 @@ class ExpertDesk:
 
     def detail(self, session_id: str, who: str) -> Detail:
         """A session and its messages in order (a read of a user's messages: audited)."""
-        session = self._session(session_id)
+        session = self.session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
         self._auditor.record(who, "session.read", session.user_id, session=session.session_id)
         count = sum(m.role is Role.USER for m in messages)
@@ -184,7 +184,7 @@ class ExpertDesk:
 
     def claim(self, session_id: str, operator: str, *, admin: bool = False) -> Summary:
         """Assign the session to `operator`; 409 if it is closed or someone else has it."""
-        claimed = self._claim(self._session(session_id), operator, admin=admin, action="claim")
+        claimed = self._claim(self.session(session_id), operator, admin=admin, action="claim")
         self._auditor.record(operator, "session.claim", claimed.user_id, session=session_id)
         return self._summary(claimed)
 
@@ -197,7 +197,7 @@ class ExpertDesk:
         question unanswered can still be answered within its follow-up window.
         """
         text, client_id = answer.text, answer.client_message_id
-        session = self._session(session_id)
+        session = self.session(session_id)
         if not session.answerable(self._clock()):
             raise _not_answerable(session)
         self._require_followed(session)
@@ -498,7 +498,8 @@ class ExpertDesk:
         except PreconditionFailed:
             raise ConflictError(None, "session_changed") from None
 
-    def _session(self, session_id: str) -> Session:
+    def session(self, session_id: str) -> Session:
+        """One session by id (NotFoundError for none, or for an id of the wrong form)."""
         session = self._index.get(session_id) if is_id(session_id) else None
         if session is None:
             raise NotFoundError("sessionId", "no_session")
@@ -506,7 +507,7 @@ class ExpertDesk:
 
     def _workable(self, session_id: str) -> Session:
         """A session staff may still act on: open, or ended by the user awaiting an outcome."""
-        session = self._session(session_id)
+        session = self.session(session_id)
         if not session.workable:
             raise ConflictError(None, "session_closed")
         return session
