@@ -34,6 +34,7 @@ from shared.services.experts import ExpertDesk
 from shared.services.exports import UserExports
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
+from shared.services.notes import NoteLog
 from shared.services.policies import PolicyRegistry, load_shipped_policies
 from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.pushing import Pusher
@@ -128,6 +129,7 @@ def build_desk(
         statistics=statistics,
     )
     index, messages = SessionIndex(store), MessageLog(store)
+    notes = NoteLog(store)
     sessions = Sessions(
         users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
     )
@@ -226,6 +228,7 @@ def build_desk(
             users=users,
             directory=ActivityDirectory(store),
             eraser=eraser,
+            notes=notes,
             auditor=auditor,
             clock=clock,
         ),
@@ -234,6 +237,7 @@ def build_desk(
             consents=ConsentLog(store),
             index=index,
             messages=messages,
+            notes=notes,
             flags=flags,
             suspensions=suspensions,
             store=store,
@@ -263,6 +267,7 @@ def build_desk(
             hash_key=settings.hash_key,
             alert_minutes=settings.wait_alert_minutes,
             messenger=messenger,
+            notes=notes,
         ),
         board=SupervisorBoard(
             index=index,
