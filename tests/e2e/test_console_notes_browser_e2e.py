@@ -60,11 +60,11 @@ def test_notes_history_and_presence_in_a_browser(
     first.wait_for_url(re.compile(r"/console/sessions/"))
     first_session = first.url
     expect(first.get_by_text("過去の相談はありません。")).to_be_visible()
-    first.get_by_label("メモを追加").fill(NOTE)
-    first.get_by_role("button", name="メモを保存").click()
-    expect(first.locator("#notes-panel")).to_contain_text("メモを保存しました。")
+    first.get_by_label("相談メモを追加").fill(NOTE)
+    first.get_by_role("button", name="相談メモを保存").click()
+    expect(first.locator("#notes-panel")).to_contain_text("相談メモを保存しました。")
     expect(first.locator("#notes-panel .notes-list")).to_contain_text(NOTE)
-    first.get_by_label("利用者メモ").fill(USER_NOTE)
+    first.get_by_label("利用者メモ", exact=True).fill(USER_NOTE)
     first.get_by_role("button", name="利用者メモを保存").click()
     expect(first.locator("#user-note-panel")).to_contain_text("利用者メモを保存しました。")
     first.get_by_label("返信の本文").fill(
@@ -89,7 +89,7 @@ def test_notes_history_and_presence_in_a_browser(
     bobs_queue.wait_for_url(re.compile(r"/console/sessions/"))
     second_session = bobs_queue.url
     conversation = bobs_queue
-    expect(conversation.get_by_label("利用者メモ")).to_have_value(USER_NOTE)
+    expect(conversation.get_by_label("利用者メモ", exact=True)).to_have_value(USER_NOTE)
     expect(conversation.locator("#user-note-panel")).to_contain_text("相談員Aさん")
     history = conversation.locator("#history-panel")
     expect(history).to_contain_text("転職・就職")
@@ -112,9 +112,11 @@ def test_notes_history_and_presence_in_a_browser(
     ).to_contain_text(re.compile("相談員Aさん、相談員Bさんが閲覧中"))
     assert fits(supervisor)
     supervisor.screenshot(path=shots / "queue-presence.png", full_page=True)
+    supervisor.set_viewport_size(TABLET)
+    assert fits(supervisor)
 
     # -- a session note by keyboard alone ------------------------------------------------------
-    conversation.get_by_label("メモを追加").focus()
+    conversation.get_by_label("相談メモを追加").focus()
     conversation.keyboard.type("収入の内訳を次回確認。")
     conversation.keyboard.press("Tab")
     focused = conversation.evaluate("document.activeElement.id")
