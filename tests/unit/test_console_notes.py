@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 
+from shared.adapters.sqlite_store import SqliteStore
 from shared.services.console import PRESENCE_EXPIRY
 from shared.services.notes import MAX_NOTE
 from shared.services.ports import DESK, USERS
@@ -379,3 +380,17 @@ def test_a_form_that_is_not_utf8_is_400(desk, sim, line) -> None:
 def test_the_new_colours_pass_wcag_aa() -> None:
     assert _contrast("#5a2d82", "#f1e9f9") >= 4.5
     assert _contrast("#5a2d82", "#ffffff") >= 4.5
+
+
+def test_sqlite_finds_a_users_sessions_through_an_index(tmp_path) -> None:
+    """The history panel asks for one user's sessions among every session: on SQLite that
+    must be an index search, not a scan of the sessions partition."""
+    sqlite = SqliteStore(str(tmp_path / "desk.sqlite3"))
+    try:
+        sql, params = sqlite._select(
+            "body", DESK, "sessions", "session", {"userId": "U" + "0" * 32}
+        )
+        plan = " ".join(str(row) for row in sqlite._db.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        sqlite.close()
+    assert "documents_user" in plan
