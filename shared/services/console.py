@@ -45,9 +45,9 @@ TYPING_SECONDS = 20
 TYPING_EVERY = timedelta(seconds=TYPING_SECONDS)
 _SEEN_PARTITION = "console-seen"
 _SEEN_TTL = int(timedelta(days=90).total_seconds())
-# Presence (「○○さんが閲覧中」): an open conversation page beats every PRESENCE_BEAT; a viewer
-# whose last beat is older than PRESENCE_EXPIRY has left (closed the tab, lost the network).
-PRESENCE_BEAT = timedelta(seconds=10)
+# Presence (「○○さんが閲覧中」): an open conversation page beats every 10 s (_presence.html's
+# hx-trigger); a viewer whose last beat is older than PRESENCE_EXPIRY has left (closed the
+# tab, lost the network).
 PRESENCE_EXPIRY = timedelta(seconds=30)
 _VIEWING_PARTITION = "console-viewing"
 _VIEWING_TTL = 120  # seconds: the store forgets beats long after they stopped counting
@@ -373,9 +373,7 @@ class ConsoleDesk:
         self._auditor.record(
             who, "user.note", session.user_id, session=session_id, cleared=not text
         )
-        view = _user_note_view(saved)
-        assert view is not None  # noqa: S101 -- a saved note always has a view
-        return view
+        return _user_note_shown(saved)
 
     def user_note(self, session_id: str) -> UserNoteView | None:
         """The session's user's carried-over note as it is stored now (after a conflict)."""
@@ -564,8 +562,10 @@ def _note_line(note: SessionNote, *, dated: bool = False) -> NoteLine:
 
 
 def _user_note_view(note: UserNote | None) -> UserNoteView | None:
-    if note is None:
-        return None
+    return _user_note_shown(note) if note is not None else None
+
+
+def _user_note_shown(note: UserNote) -> UserNoteView:
     return UserNoteView(
         text=note.text,
         updated_by=note.updated_by,
