@@ -53,6 +53,13 @@ def audit_records(store: MemoryStore) -> list[dict]:
     return [doc for (container, _, _), (doc, _) in store.docs.items() if doc.get("type") == "audit"]
 
 
+def shown_version(page: str) -> str:
+    """The user note's version a page carries in its hidden field."""
+    found = re.search(r'name="version" value="([^"]*)"', page)
+    assert found is not None
+    return found.group(1)
+
+
 def written_by_staff(store: MemoryStore) -> list[str]:
     """The types of every note and presence document stored."""
     kinds = {"note", "usernote", "viewing"}
@@ -205,7 +212,7 @@ def test_a_colleagues_save_in_between_is_a_409_that_shows_their_text(desk, sim, 
     assert status == 409
     assert "他の担当者が先に保存しました" in body
     assert "Aの内容" in body
-    version = re.search(r'name="version" value="([^"]*)"', body).group(1)
+    version = shown_version(body)
     assert version
     status, _, body = post(
         f"/console/sessions/{session_id}/user-note",
@@ -215,7 +222,7 @@ def test_a_colleagues_save_in_between_is_a_409_that_shows_their_text(desk, sim, 
     assert status == 200
     assert desk.console.user_note(session_id).text == "Bの内容"
     # Emptying the note clears it (and is audited as such, without text).
-    version = re.search(r'name="version" value="([^"]*)"', body).group(1)
+    version = shown_version(body)
     post(f"/console/sessions/{session_id}/user-note", {"text": "", "version": version})
     assert desk.console.user_note(session_id).text == ""
 
