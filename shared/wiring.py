@@ -22,6 +22,7 @@ from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.repositories.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
+from shared.repositories.notes import NoteLog
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import (
     ActivityDirectory,
@@ -136,6 +137,7 @@ def build_desk(
         statistics=statistics,
     )
     index, messages = SessionIndex(store), MessageLog(store)
+    notes = NoteLog(store)
     menus = RichMenuLinker(messenger) if isinstance(messenger, RichMenuApi) else None
     sessions = Sessions(
         users,
@@ -242,6 +244,7 @@ def build_desk(
             users=users,
             directory=ActivityDirectory(store),
             eraser=eraser,
+            notes=notes,
             auditor=auditor,
             clock=clock,
         ),
@@ -250,6 +253,7 @@ def build_desk(
             consents=ConsentLog(store),
             index=index,
             messages=messages,
+            notes=notes,
             flags=flags,
             suspensions=suspensions,
             store=store,
@@ -279,6 +283,7 @@ def build_desk(
             hash_key=settings.hash_key,
             alert_minutes=settings.wait_alert_minutes,
             messenger=messenger,
+            notes=notes,
         ),
         board=SupervisorBoard(
             index=index,

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at)
     WHERE expires_at IS NOT NULL;
+-- A user's documents in a desk-wide partition (their sessions among all sessions: the
+-- console's history panel, erasure), found as Cosmos DB finds them, through an index.
+CREATE INDEX IF NOT EXISTS documents_user
+    ON documents (container, partition, json_extract(body, '$.userId'), id);
 """
 
 

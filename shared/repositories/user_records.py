@@ -427,6 +427,18 @@ class MessageLog:
             USERS, user_id, doc_type="message", where={"sessionId": session_id, "role": "user"}
         )
 
+    def answer_authors(self, user_id: str) -> dict[str, list[str]]:
+        """Who answered the user, per session: the experts' names in order of first answer."""
+        docs = self._store.query_partition(
+            USERS, user_id, doc_type="message", where={"role": Role.EXPERT.value}
+        )
+        authors: dict[str, list[str]] = {}
+        for message in sorted((_message(d) for d in docs), key=lambda m: (m.at, m.position)):
+            names = authors.setdefault(message.session_id, [])
+            if message.author and message.author not in names:
+                names.append(message.author)
+        return authors
+
     def by_line_id(self, user_id: str, line_message_id: str) -> Message | None:
         """The message LINE knows by `line_message_id` (for unsend)."""
         docs = self._store.query_partition(

@@ -88,6 +88,9 @@ StaffKey = Literal[
     "month_span",
     "datetime_local",
     "no_action",
+    "note_text",
+    "note_changed",
+    "note_erased",
 ]
 
 

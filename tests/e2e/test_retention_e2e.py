@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -62,6 +63,25 @@ def consultation(desk: RunningDesk, name: str, words: str, answer: str, note: st
     return user.user_id
 
 
+def console_post(desk: RunningDesk, path: str, form: dict[str, str]) -> int:
+    """A same-site htmx POST of the experts' console, signed in as an expert."""
+    headers = {
+        "x-ms-client-principal": EXPERT,
+        "HX-Request": "true",
+        "Origin": desk.base_url,
+        "Sec-Fetch-Site": "same-origin",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    status, _ = desk.http("POST", path, urlencode(form).encode(), headers)
+    return status
+
+
+def session_of(desk: RunningDesk, user_id: str) -> str:
+    return next(
+        d["id"] for d in desk.documents() if d.get("type") == "session" and d["userId"] == user_id
+    )
+
+
 def test_closed_sessions_lose_their_text_down_to_the_bytes(desk: RunningDesk) -> None:
     secret, answer, note = (
         "退職を考えている本当の理由",
@@ -71,9 +91,9 @@ def test_closed_sessions_lose_their_text_down_to_the_bytes(desk: RunningDesk) ->
     user_id = consultation(desk, "ret-closed", secret, answer, note)
     open_words = "まだ続いている相談の内容"
     still_open = consultation(desk, "ret-open", open_words, "続けて伺います", "続きの引継ぎ")
-    session_id = next(
-        d["id"] for d in desk.documents() if d.get("type") == "session" and d["userId"] == user_id
-    )
+    session_id = session_of(desk, user_id)
+    private = "相談員だけの私的なメモ"
+    assert console_post(desk, f"/console/sessions/{session_id}/notes", {"text": private}) == 200
     status, _, _ = call(
         desk, "POST", f"/api/admin/sessions/{session_id}/close", ADMIN, {"outcome": "助言"}
     )
@@ -89,7 +109,7 @@ def test_closed_sessions_lose_their_text_down_to_the_bytes(desk: RunningDesk) ->
     assert " sessions=1 " in summary
     assert summary.strip() in desk.log.read_text()
     stored = desk.stored_bytes()
-    for gone in (secret, answer, note):
+    for gone in (secret, answer, note, private):
         assert gone.encode("utf-8") not in stored
     for kept in (open_words, "続けて伺います", "続きの引継ぎ"):
         assert kept.encode("utf-8") in stored  # an open session keeps its text
@@ -118,12 +138,25 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
     other = consultation(desk, "ret-other", "他人の相談内容", "他人への回答", "他人のメモ")
     user = desk.sim.user("ret-export")
     user.say("登録はこちら https://bit.ly/export-flag")  # raises a flag about them
+    session_id = session_of(desk, user_id)
+    base = f"/console/sessions/{session_id}"
+    assert console_post(desk, f"{base}/notes", {"text": "開示用の相談メモ"}) == 200
+    assert (
+        console_post(desk, f"{base}/user-note", {"text": "開示用の利用者メモ", "version": ""})
+        == 200
+    )
+    assert (
+        console_post(
+            desk, f"/console/sessions/{session_of(desk, other)}/notes", {"text": "他人の相談メモ"}
+        )
+        == 200
+    )
 
     status, export, raw = call(desk, "GET", f"/api/admin/users/{user_id}/export")
 
     assert status == 200
     assert other not in raw
-    for foreign in ("他人の相談内容", "他人への回答", "他人のメモ"):
+    for foreign in ("他人の相談内容", "他人への回答", "他人のメモ", "他人の相談メモ"):
         assert foreign not in raw
     listed = {
         "session": {s["sessionId"] for s in export["sessions"]},
@@ -134,6 +167,10 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
         "consent": {f"consent:{c['eventId']}:{c['method']}" for c in export["consents"]},
         "user": {"user"},
         "activity": {f"{export['user']['activeDay']}:{user_id}"},
+        "note": {
+            f"note:{s['sessionId']}:{n['noteId']}" for s in export["sessions"] for n in s["notes"]
+        },
+        "usernote": {"usernote"} if export["userNote"] else set(),
     }
     held = _held_under(desk, user_id)
     assert held
@@ -147,6 +184,10 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
     assert "開示用のメモ" in [h["note"] for s in export["sessions"] for h in s["handovers"]]
     assert "開示してほしい相談" in export["text"]
     assert "開示用のメモ" in export["text"]
+    assert [n["text"] for s in export["sessions"] for n in s["notes"]] == ["開示用の相談メモ"]
+    assert export["userNote"]["text"] == "開示用の利用者メモ"
+    assert "開示用の相談メモ" in export["text"]
+    assert "開示用の利用者メモ" in export["text"]
     assert "保有個人データの開示" in export["text"]
 
     status, _, text = call(desk, "GET", f"/api/admin/users/{user_id}/export?format=text")

@@ -25,6 +25,7 @@ from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_fi
 from shared.entrypoints.endpoint import blueprint
 from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
 from shared.logsafe import describe
+from shared.repositories.notes import MAX_NOTE
 from shared.services.consultations.console import TABS, ConsoleDesk
 from shared.services.consultations.experts import CloseSession, ExpertAnswer
 from shared.wiring import get_desk
@@ -301,6 +302,87 @@ def console_typing(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, page, change=True)
 
 
+# -- notes and presence -----------------------------------------------------------------------
+
+
+@bp.route(route="console/sessions/{sessionId}/notes", methods=["POST"], auth_level=ANONYMOUS)
+def console_add_note(req: func.HttpRequest) -> func.HttpResponse:
+    """A private note on the session (`text`): staff only, never sent to LINE; any staff
+    member who can open the conversation may write one (audited without its text)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        if "text" not in form:
+            raise ValidationError("text", "note_text", max=MAX_NOTE)
+        try:
+            notes = _console().add_note(session_id, staff.name, form["text"])
+        except ValidationError:
+            return _note_refused(400, "error_note_text")
+        except ConflictError:
+            return _note_refused(409, "error_note_erased")
+        return html(
+            "_notes.html",
+            session_id=session_id,
+            notes=notes,
+            erased=False,
+            saved=True,
+        )
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/user-note", methods=["POST"], auth_level=ANONYMOUS)
+def console_user_note(req: func.HttpRequest) -> func.HttpResponse:
+    """The note about the session's user that their later sessions show (`text`, empty
+    clears it; `version`: the version the page showed). A colleague's save in between is a
+    409 that shows their text (audited without its text)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        form = _form(req)
+        if "text" not in form or "version" not in form:
+            raise ValidationError(
+                "text" if "text" not in form else "version", "note_text", max=MAX_NOTE
+            )
+        console = _console()
+        try:
+            note = console.save_user_note(session_id, staff.name, form["text"], form["version"])
+        except ValidationError:
+            return _note_refused(400, "error_note_text")
+        except ConflictError:
+            current = console.user_note(session_id)
+            return html(
+                "_user_note.html",
+                409,
+                session_id=session_id,
+                note=current,
+                status_key="user_note_changed",
+                status_kind="error",
+            )
+        return html(
+            "_user_note.html",
+            session_id=session_id,
+            note=note,
+            status_key="user_note_saved",
+            status_kind="ok",
+        )
+
+    return _serve(req, page, change=True)
+
+
+@bp.route(route="console/sessions/{sessionId}/presence", methods=["POST"], auth_level=ANONYMOUS)
+def console_presence(req: func.HttpRequest) -> func.HttpResponse:
+    """The conversation page's heartbeat: the caller has it open; answers who else has."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        viewers = _console().beat(session_id, staff.name)
+        return html("_presence.html", session_id=session_id, viewers=viewers)
+
+    return _serve(req, page, change=True)
+
+
 @bp.route(route="console/static/{name}", methods=["GET"], auth_level=ANONYMOUS)
 def console_static(req: func.HttpRequest) -> func.HttpResponse:
     """htmx, the console's CSS and JS: served by the app itself (no third-party origin).
@@ -343,6 +425,10 @@ def _form(req: func.HttpRequest) -> dict[str, str]:
     except UnicodeDecodeError:
         raise ValidationError(None, "form_utf8") from None
     return {k: v[0] for k, v in parsed.items()}
+
+
+def _note_refused(status: int, key: str) -> func.HttpResponse:
+    return html("_status.html", status, key=key, params={"max": str(MAX_NOTE)}, kind="error")
 
 
 def _state_reason(session_id: str, staff: Staff) -> tuple[str, dict[str, str]] | None:

@@ -12,17 +12,24 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from shared.domain.consent import JST
+from shared.domain.consent import JST, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Message, Role, Session, SessionStatus
 from shared.errors import ConflictError, DeskError, ValidationError
 from shared.logsafe import describe
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.repositories.notes import NoteLog, SessionNote, UserNote, new_note_id, note_text
 from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
-from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
+from shared.services.catalog import (
+    load_canned_replies,
+    load_outcomes,
+    load_referrals,
+    load_topics,
+)
 from shared.services.consultations.experts import ExpertDesk, Summary
 
 log = logging.getLogger("desk.console")
@@ -37,6 +44,14 @@ TYPING_SECONDS = 20
 TYPING_EVERY = timedelta(seconds=TYPING_SECONDS)
 _SEEN_PARTITION = "console-seen"
 _SEEN_TTL = int(timedelta(days=90).total_seconds())
+# Presence (「○○さんが閲覧中」): an open conversation page beats every 10 s (_presence.html's
+# hx-trigger); a viewer whose last beat is older than PRESENCE_EXPIRY has left (closed the
+# tab, lost the network).
+PRESENCE_EXPIRY = timedelta(seconds=30)
+_VIEWING_PARTITION = "console-viewing"
+_VIEWING_TTL = 120  # seconds: the store forgets beats long after they stopped counting
+# The history panel lists at most this many earlier sessions (newest first).
+HISTORY_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,7 @@ class QueueRow:
     assigned_to: str | None
     mine: bool
     outcome: str | None
+    viewers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,40 @@ class HandoverLine:
 
 
 @dataclass(frozen=True)
+class NoteLine:
+    """A private note as the console shows it (text None: erased by the retention timer)."""
+
+    author: str
+    text: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class UserNoteView:
+    """The user's carried-over note, with the version a save must start from."""
+
+    text: str
+    updated_by: str | None
+    updated_at: str | None
+    version: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One of the user's earlier sessions, as the history panel lists it."""
+
+    session_id: str
+    topic: str
+    status: str
+    opened: str
+    closed: str | None
+    outcome: str | None
+    answered_by: tuple[str, ...]
+    notes: tuple[NoteLine, ...]
+    text_erased: bool
+
+
+@dataclass(frozen=True)
 class ConversationView:
     """A session as the conversation page shows it."""
 
@@ -111,6 +161,12 @@ class ConversationView:
     lines: tuple[Line, ...]
     fingerprint: str
     handovers: tuple[HandoverLine, ...] = ()
+    notes: tuple[NoteLine, ...] = ()
+    user_note: UserNoteView | None = None
+    history: tuple[HistoryRow, ...] = ()
+    history_more: int = 0
+    text_erased: bool = False
+    viewers: tuple[str, ...] = ()
 
 
 def wait_label(minutes: int) -> tuple[int, int]:
@@ -141,8 +197,10 @@ class ConsoleDesk:
         hash_key: str,
         alert_minutes: int,
         messenger: LineMessenger,
+        notes: NoteLog,
     ) -> None:
         self.experts = experts
+        self._notes = notes
         self._index = index
         self._messages = messages
         self._store = store
@@ -170,7 +228,17 @@ class ConsoleDesk:
             sessions, next_cursor = page.items, page.next_cursor
         now = self._clock()
         seen = self._seen_counts([s.session.session_id for s in sessions])
-        rows = tuple(self._row(s, me, now, seen.get(s.session.session_id, 0)) for s in sessions)
+        viewing = self._viewing() if sessions else {}
+        rows = tuple(
+            self._row(
+                s,
+                me,
+                now,
+                seen.get(s.session.session_id, 0),
+                _others(viewing, s.session.session_id, me, now),
+            )
+            for s in sessions
+        )
         return QueueView(tab, rows, next_cursor, self._counts(now), cursor)
 
     def _counts(self, now: datetime) -> dict[str, int]:
@@ -201,7 +269,14 @@ class ConsoleDesk:
                 return mine, None
         return mine, cursor
 
-    def _row(self, summary: Summary, me: str, now: datetime, seen: int) -> QueueRow:
+    def _row(
+        self,
+        summary: Summary,
+        me: str,
+        now: datetime,
+        seen: int,
+        viewers: tuple[str, ...] = (),
+    ) -> QueueRow:
         session = summary.session
         opened = session.opened_at
         status = session.status.value
@@ -223,6 +298,7 @@ class ConsoleDesk:
             assigned_to=session.assigned_to,
             mine=session.assigned_to == me,
             outcome=session.outcome,
+            viewers=viewers,
         )
 
     # -- a conversation -----------------------------------------------------------------------
@@ -234,6 +310,10 @@ class ConsoleDesk:
         lines = tuple(_line(m) for m in detail.messages)
         self._mark_seen(session_id, sum(line.role == Role.USER.value for line in lines))
         closed = session.closed_at
+        user_id = session.user_id
+        sessions = self._index.of_user(user_id)
+        history, more = self._history(user_id, session_id, sessions)
+        erased = any(s.text_expired for s in sessions if s.session_id == session_id)
         return ConversationView(
             session_id=session.session_id,
             user=pseudonym(self._hash_key, session.user_id)[:8],
@@ -258,6 +338,12 @@ class ConsoleDesk:
                 )
                 for h in session.handovers
             ),
+            notes=tuple(_note_line(n) for n in self._notes.of_session(user_id, session_id)),
+            user_note=_user_note_view(self._notes.user_note(user_id)),
+            history=history,
+            history_more=more,
+            text_erased=erased,
+            viewers=self._beat(session_id, who),
         )
 
     def changed(self, session_id: str, who: str, fingerprint: str) -> ConversationView | None:
@@ -271,6 +357,107 @@ class ConsoleDesk:
         if _fingerprint(lines, session.status.value, session.assigned_to) == fingerprint:
             return None
         return self.conversation(session_id, who)
+
+    # -- notes and history --------------------------------------------------------------------
+
+    def add_note(self, session_id: str, who: str, raw: object) -> tuple[NoteLine, ...]:
+        """A private note on the session (staff only, never sent); audited without its text.
+        Returns the session's notes. Refused once the retention timer erased its text."""
+        text = note_text(raw)
+        session = self.session(session_id)
+        if session.text_expired:
+            raise ConflictError(None, "note_erased")
+        now = self._clock()
+        self._notes.add(SessionNote(new_note_id(now), session_id, session.user_id, who, text, now))
+        self._auditor.record(who, "session.note", session.user_id, session=session_id)
+        return tuple(_note_line(n) for n in self._notes.of_session(session.user_id, session_id))
+
+    def save_user_note(self, session_id: str, who: str, raw: object, version: str) -> UserNoteView:
+        """Write the note about the session's user that their later sessions show (empty
+        clears it), over the version the page showed (`version`: "" when there was none);
+        ConflictError("note_changed") if a colleague saved it since. Audited without its text."""
+        text = note_text(raw, required=False)
+        session = self.session(session_id)
+        note = UserNote(session.user_id, text, who, self._clock())
+        saved = self._notes.save_user_note(note, expected=version or None)
+        self._auditor.record(
+            who, "user.note", session.user_id, session=session_id, cleared=not text
+        )
+        return _user_note_shown(saved)
+
+    def user_note(self, session_id: str) -> UserNoteView | None:
+        """The session's user's carried-over note as it is stored now (after a conflict)."""
+        return _user_note_view(self._notes.user_note(self.session(session_id).user_id))
+
+    def _history(
+        self, user_id: str, current: str, sessions: list[Session]
+    ) -> tuple[tuple[HistoryRow, ...], int]:
+        """The user's other sessions, newest first (at most HISTORY_SHOWN), and how many more."""
+        earlier = sorted(
+            (s for s in sessions if s.session_id != current),
+            key=lambda s: s.opened_at,
+            reverse=True,
+        )
+        if not earlier:
+            return (), 0
+        shown = earlier[:HISTORY_SHOWN]
+        authors = self._messages.answer_authors(user_id)
+        notes: dict[str, list[SessionNote]] = {}
+        for note in self._notes.of_user(user_id):
+            notes.setdefault(note.session_id, []).append(note)
+        topics = {t.topic_id: t.label for t in load_topics()}
+        rows = tuple(
+            HistoryRow(
+                session_id=s.session_id,
+                topic=topics.get(s.topic, s.topic),
+                status=s.status.value,
+                opened=japan_time(s.opened_at),
+                closed=japan_time(s.closed_at) if s.closed_at else None,
+                outcome=s.outcome,
+                answered_by=_answered_by(s, authors.get(s.session_id)),
+                notes=tuple(_note_line(n, dated=True) for n in notes.get(s.session_id, [])),
+                text_erased=s.text_expired,
+            )
+            for s in shown
+        )
+        return rows, len(earlier) - len(shown)
+
+    # -- presence -----------------------------------------------------------------------------
+
+    def beat(self, session_id: str, who: str) -> tuple[str, ...]:
+        """`who` has the session open (a heartbeat); returns the others viewing it now."""
+        self.session(session_id)  # NotFoundError for a session that does not exist
+        return self._beat(session_id, who)
+
+    def _beat(self, session_id: str, who: str) -> tuple[str, ...]:
+        now = self._clock()
+        self._store.upsert(
+            DESK,
+            {
+                "id": f"{session_id}:{_staff_key(who)}",
+                "pk": _VIEWING_PARTITION,
+                "type": "viewing",
+                "sessionId": session_id,
+                "name": who,
+                "at": now.isoformat(),
+                "ttl": _VIEWING_TTL,
+            },
+        )
+        return self.viewers(session_id, who)
+
+    def viewers(self, session_id: str, me: str) -> tuple[str, ...]:
+        """Who else has the session open (a beat within PRESENCE_EXPIRY), by name."""
+        docs = self._store.query_partition(
+            DESK, _VIEWING_PARTITION, doc_type="viewing", where={"sessionId": session_id}
+        )
+        return _live_names(docs, self._clock(), me)
+
+    def _viewing(self) -> dict[str, list[dict[str, Any]]]:
+        """Every live beat, by session (the queue marks the rows someone has open)."""
+        by_session: dict[str, list[dict[str, Any]]] = {}
+        for doc in self._store.query_partition(DESK, _VIEWING_PARTITION, doc_type="viewing"):
+            by_session.setdefault(str(doc.get("sessionId")), []).append(doc)
+        return by_session
 
     def typing(self, session_id: str, who: str) -> bool:
         """The typing signal: LINE's loading animation in the user's chat, while `who` (the
@@ -341,6 +528,57 @@ class ConsoleDesk:
                 "ttl": _SEEN_TTL,
             },
         )
+
+
+def _staff_key(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+def _live_names(docs: list[dict[str, Any]], now: datetime, me: str) -> tuple[str, ...]:
+    """The names of live beats other than `me`'s, sorted."""
+    names: set[str] = set()
+    for doc in docs:
+        at = doc.get("at")
+        name = doc.get("name")
+        if not isinstance(at, str) or not isinstance(name, str) or name == me:
+            continue
+        if now - datetime.fromisoformat(at) <= PRESENCE_EXPIRY:
+            names.add(name)
+    return tuple(sorted(names))
+
+
+def _others(
+    viewing: dict[str, list[dict[str, Any]]], session_id: str, me: str, now: datetime
+) -> tuple[str, ...]:
+    docs = viewing.get(session_id)
+    return _live_names(docs, now, me) if docs else ()
+
+
+def _answered_by(session: Session, authors: list[str] | None) -> tuple[str, ...]:
+    """Who answered: the authors of its answers, else whoever held or closed it."""
+    if authors:
+        return tuple(authors)
+    holder = session.closed_by_name or session.assigned_to
+    return (holder,) if holder else ()
+
+
+def _note_line(note: SessionNote, *, dated: bool = False) -> NoteLine:
+    """A note for the page; `dated`: with the year (an earlier session's, in the history)."""
+    at = japan_time(note.at) if dated else japan_day_and_time(note.at)
+    return NoteLine(author=note.author, text=note.text, at=at)
+
+
+def _user_note_view(note: UserNote | None) -> UserNoteView | None:
+    return _user_note_shown(note) if note is not None else None
+
+
+def _user_note_shown(note: UserNote) -> UserNoteView:
+    return UserNoteView(
+        text=note.text,
+        updated_by=note.updated_by,
+        updated_at=japan_time(note.updated_at),
+        version=note.etag or "",
+    )
 
 
 def _line(message: Message) -> Line:

@@ -1,8 +1,9 @@
 """A user's copy of their data (開示, personal information protection law).
 
 `UserExports.export` gathers everything the desk holds under a LINE user id: the user record,
-the consent records, the sessions with their messages (the user's and the experts' answers)
-and hand-over notes, the flags, the suspension, the event receipts still kept and the marks that
+the consent records, the sessions with their messages (the user's and the experts' answers),
+hand-over notes and the staff's private notes, the note carried over between their sessions,
+the flags, the suspension, the event receipts still kept and the marks that
 keep the anonymous statistics from counting something twice; and a plain
 Japanese rendering an operator can print and post. Nothing of it is ever sent over LINE.
 """
@@ -20,6 +21,7 @@ from shared.domain.users import UserRecord
 from shared.errors import NotFoundError
 from shared.ports import DESK, USERS, Clock, DocumentStore
 from shared.repositories.desk_records import FLAGS, FlagLog, Suspension, Suspensions
+from shared.repositories.notes import NoteLog, SessionNote
 from shared.repositories.timestamps import iso_or_none
 from shared.repositories.user_records import (
     ConsentLog,
@@ -43,6 +45,7 @@ class UserExports:
         consents: ConsentLog,
         index: SessionIndex,
         messages: MessageLog,
+        notes: NoteLog,
         flags: FlagLog,
         suspensions: Suspensions,
         store: DocumentStore,
@@ -55,6 +58,7 @@ class UserExports:
         self._consents = consents
         self._index = index
         self._messages = messages
+        self._notes = notes
         self._flags = flags
         self._suspensions = suspensions
         self._store = store
@@ -77,6 +81,10 @@ class UserExports:
         suspension = self._suspensions.get(user_key(self._hash_key, user_id))
         receipts = self._store.query_partition(USERS, user_id, doc_type="event")
         marks = self._store.query_partition(USERS, user_id, doc_type="statmark")
+        notes: dict[str, list[SessionNote]] = {}
+        for note in self._notes.of_user(user_id):
+            notes.setdefault(note.session_id, []).append(note)
+        user_note = self._notes.user_note(user_id)
         now = self._clock()
         data: dict[str, Any] = {
             "userId": user_id,
@@ -94,8 +102,24 @@ class UserExports:
                 for r in self._consents.history(user_id)
             ],
             "sessions": [
-                _session_json(s, self._messages.of_session(user_id, s.session_id)) for s in sessions
+                _session_json(
+                    s,
+                    self._messages.of_session(user_id, s.session_id),
+                    notes.pop(s.session_id, []),
+                )
+                for s in sessions
             ],
+            # Notes whose session record is gone (an interrupted erasure): still held, so listed.
+            "otherNotes": [_note_json(n) for kept in notes.values() for n in kept],
+            "userNote": (
+                {
+                    "text": user_note.text,
+                    "updatedBy": user_note.updated_by,
+                    "updatedAt": user_note.updated_at.isoformat(),
+                }
+                if user_note
+                else None
+            ),
             "flags": [_flag_json(f) for f in flags],
             "suspension": _suspension_json(suspension),
             "eventReceipts": [
@@ -152,10 +176,17 @@ class UserExports:
             if notes:
                 lines.append(f"{t('export_notes')}：")
                 lines += [f"  {note}" for note in notes]
+            staff_notes = [n["text"] for n in session["notes"] if n["text"]]
+            if staff_notes:
+                lines.append(f"{t('export_staff_notes')}：")
+                lines += [f"  {note}" for note in staff_notes]
             if session.get("surveyComment"):
                 lines.append(f"{t('export_survey_comment')}：{session['surveyComment']}")
         if not data["sessions"]:
             lines.append(t("export_none"))
+        lines += ["", f"■{t('export_user_note')}"]
+        user_note = data["userNote"]
+        lines.append(user_note["text"] if user_note and user_note["text"] else t("export_none"))
         lines += ["", f"■{t('export_flags')}"]
         lines += [
             f"・{_jst_text(f['createdAt'])} §{f['clause']} {f['reason']}" for f in data["flags"]
@@ -223,7 +254,19 @@ def _user_json(user: UserRecord) -> dict[str, Any]:
     }
 
 
-def _session_json(session: Session, messages: list[Message]) -> dict[str, Any]:
+def _note_json(note: SessionNote) -> dict[str, Any]:
+    return {
+        "noteId": note.note_id,
+        "sessionId": note.session_id,
+        "author": note.author,
+        "at": note.at.isoformat(),
+        "text": note.text,
+    }
+
+
+def _session_json(
+    session: Session, messages: list[Message], notes: list[SessionNote]
+) -> dict[str, Any]:
     return {
         "sessionId": session.session_id,
         "topic": session.topic,
@@ -246,6 +289,7 @@ def _session_json(session: Session, messages: list[Message]) -> dict[str, Any]:
             }
             for h in session.handovers
         ],
+        "notes": [_note_json(n) for n in notes],
         "messages": [
             {
                 "messageId": m.message_id,

@@ -3,7 +3,8 @@
 The `purge_expired` timer does two things, each bounded per run:
 
 1. Sessions closed longer ago than `DESK_RETENTION_DAYS`: the text of their messages (the
-   user's and the experts' answers) and of their hand-over notes is erased; the session's
+   user's and the experts' answers), of their hand-over notes and of the staff's private
+   notes on them is erased; the session's
    shape (topic, times, outcome, who held it) stays, and so do the statistics, which are
    anonymous entries kept apart. Closed sessions whose text is still kept are found by
    `textErased=false`, oldest opening first; since a session closes after it opens, the scan
@@ -29,6 +30,7 @@ from shared.domain.runs import RunSummary
 from shared.domain.sessions import Session
 from shared.errors import PreconditionFailed
 from shared.ports import Clock, DocumentStore
+from shared.repositories.notes import NoteLog
 from shared.repositories.user_records import (
     ActivityDirectory,
     MessageLog,
@@ -58,7 +60,9 @@ class Retention:
         eraser: Eraser,
         auditor: Auditor,
         clock: Clock,
+        notes: NoteLog,
     ) -> None:
+        self._notes = notes
         self._store = store
         self._index = index
         self._messages = messages
@@ -92,6 +96,7 @@ class Retention:
         for message in self._messages.of_session(session.user_id, session.session_id):
             if message.text is not None or message.line_message_id is not None:
                 self._messages.save(replace(message, text=None, line_message_id=None))
+        self._notes.erase_text(session.user_id, session.session_id)
         return self._index.save(session.without_text(self._clock()))
 
     def _expire_sessions(

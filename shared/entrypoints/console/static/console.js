@@ -93,7 +93,11 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
     var status = event.detail.xhr.status;
-    if (status >= 400 && status < 500 && elt) {
+    if (status === 409 && elt && elt.closest("[data-swap-errors]")) {
+      // A panel that answers a conflict with its own current state (the user note).
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    } else if (status >= 400 && status < 500 && elt) {
       var owner = elt.closest("[data-error-target]");
       var target = owner && $(owner.dataset.errorTarget);
       if (target) {
