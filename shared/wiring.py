@@ -28,7 +28,14 @@ from shared.services.catalog import load_screening_rules, load_topics
 from shared.services.consent import ConsentService
 from shared.services.console import ConsoleDesk
 from shared.services.conversation import Conversation
-from shared.services.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
+from shared.services.desk_records import (
+    AuditLog,
+    FlagLog,
+    Restrictions,
+    StatEntries,
+    StatMarks,
+    Suspensions,
+)
 from shared.services.erasure import Eraser
 from shared.services.experts import ExpertDesk
 from shared.services.exports import UserExports
@@ -132,6 +139,7 @@ def build_desk(
         users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
+    restrictions = Restrictions(store)
     tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
@@ -139,6 +147,7 @@ def build_desk(
         users=users,
         flags=flags,
         suspensions=suspensions,
+        restrictions=restrictions,
         sessions=sessions,
         statistics=statistics,
         auditor=auditor,
@@ -154,6 +163,7 @@ def build_desk(
         index=index,
         flags=flags,
         suspensions=suspensions,
+        restrictions=restrictions,
         statistics=statistics,
         flood=flood,
         auditor=auditor,

@@ -30,11 +30,17 @@ from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.services.audit import Auditor
-from shared.services.desk_records import FlagLog, Suspension, Suspensions
+from shared.services.desk_records import (
+    FlagLog,
+    RestrictedUser,
+    Restrictions,
+    Suspension,
+    Suspensions,
+)
 from shared.services.flood import FloodGuard, Verdict
 from shared.services.paging import is_id, page_of
 from shared.services.ports import Clock, DocumentStore
-from shared.services.records import Users
+from shared.services.records import Users, iso_or_none
 from shared.services.sessions import Sessions
 from shared.services.statistics import Statistics
 
@@ -60,6 +66,7 @@ class Moderation:
         users: Users,
         flags: FlagLog,
         suspensions: Suspensions,
+        restrictions: Restrictions,
         sessions: Sessions,
         statistics: Statistics,
         auditor: Auditor,
@@ -72,6 +79,7 @@ class Moderation:
         self._users = users
         self._flags = flags
         self._suspensions = suspensions
+        self._restrictions = restrictions
         self._sessions = sessions
         self._statistics = statistics
         self._auditor = auditor
@@ -252,6 +260,8 @@ class Moderation:
             per_day=per_day if mode is RestrictionMode.LOWER_LIMIT else None,
         )
         self._users.save(self._user(user_id).restrict(restriction, now))
+        key = user_key(self._hash_key, user_id)
+        self._restrictions.put(RestrictedUser(key, user_id, mode.value, now, restriction.until))
         actioned = self._action_flags(user_id, FlagAction.RESTRICT, operator)
         self._auditor.record(
             operator,
@@ -263,15 +273,21 @@ class Moderation:
         )
         return {"userId": user_id, "restriction": _restriction_json(restriction)}
 
-    def reinstate(self, user_id: str, operator: str) -> dict[str, Any]:
-        """Lift a suspension or restriction (also for a user already purged: by hash)."""
+    def reinstate(self, user_id: str, operator: str, reason: str | None = None) -> dict[str, Any]:
+        """Lift a suspension or restriction (also for a user already purged: by hash); the
+        operator's `reason`, when given, goes into the audit record."""
+        if reason is not None and not 0 < len(reason.strip()) <= MAX_REASON:
+            raise ValidationError("reason", "reason", max=MAX_REASON)
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
-        if user is None and suspension is None:
+        restricted = self._restrictions.get(key)
+        if user is None and suspension is None and restricted is None:
             raise NotFoundError("userId", "no_user")
         if user is not None:
             self._users.save(user.reinstate(self._clock()))
+        if restricted is not None:
+            self._restrictions.remove(key)
         if suspension is not None and suspension.purged:
             # Their data is gone and now the hash goes from the list: it may not stay in the
             # audit trail either (only a suspended user's may).
@@ -282,8 +298,56 @@ class Moderation:
         else:
             if suspension is not None:
                 self._suspensions.remove(key)
-            self._auditor.record(operator, "user.reinstate", user_id)
+            details = {"reason": reason.strip()} if reason is not None else {}
+            self._auditor.record(operator, "user.reinstate", user_id, **details)
         return {"userId": user_id, "status": "reinstated"}
+
+    def sanctioned(self, purge_grace: timedelta, limit: int = 500) -> list[dict[str, Any]]:
+        """Suspended users still awaiting the purge (with `purgeAfter`) and restricted users in
+        force, by keyed hash (`userKey`) and never by LINE id; suspended first, oldest first."""
+        now = self._clock()
+        suspended = [
+            {
+                "userKey": s.user_key,
+                "kind": "suspended",
+                "clause": s.clause,
+                "mode": None,
+                "since": s.suspended_at.isoformat(),
+                "until": None,
+                "purgeAfter": (s.suspended_at + purge_grace).isoformat(),
+            }
+            for s in self._suspensions.awaiting_purge(None, limit)
+        ]
+        taken = {s["userKey"] for s in suspended}
+        restricted = [
+            {
+                "userKey": r.user_key,
+                "kind": "restricted",
+                "clause": None,
+                "mode": r.mode,
+                "since": r.since.isoformat(),
+                "until": iso_or_none(r.until),
+                "purgeAfter": None,
+            }
+            for r in self._restrictions.page(None, limit)
+            if r.user_key not in taken and (r.until is None or now < r.until)
+        ]
+        suspended.sort(key=lambda s: str(s["since"]))
+        restricted.sort(key=lambda r: str(r["since"]))
+        return suspended + restricted
+
+    def reinstate_by_key(self, key: str, operator: str, reason: str) -> dict[str, Any]:
+        """Reinstate a user listed by `sanctioned` (the screens never hold a LINE id)."""
+        if not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise NotFoundError("userKey", "no_user")
+        suspension = self._suspensions.get(key)
+        restricted = self._restrictions.get(key)
+        user_id = (suspension.user_id if suspension else None) or (
+            restricted.user_id if restricted else None
+        )
+        if user_id is None:
+            raise NotFoundError("userKey", "no_user")
+        return self.reinstate(user_id, operator, reason)
 
     def _action_flags(self, user_id: str, action: FlagAction, operator: str) -> int:
         """Mark the user's open flags as dealt with by `action`; returns how many."""

@@ -88,6 +88,8 @@ StaffKey = Literal[
     "month_span",
     "datetime_local",
     "no_action",
+    "session_reference",
+    "erase_confirm",
 ]
 
 

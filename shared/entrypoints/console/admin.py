@@ -23,6 +23,7 @@ from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
 from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.services.catalog import load_topics
+from shared.services.moderation import MAX_REASON
 from shared.services.ports import PushQuota, PushQuotaSource
 from shared.services.reporting import COUNTS
 from shared.wiring import get_desk
@@ -324,3 +325,86 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
         )
 
     return _admin(req, page)
+
+
+# -- suspended and restricted users -----------------------------------------------------------
+
+
+@bp.route(route="console/admin/users", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_users(req: func.HttpRequest) -> func.HttpResponse:
+    """Suspended users (with when the purge erases them) and restricted users, by pseudonym."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        grace = timedelta(days=desk.settings.purge_grace_days)
+        users = [
+            {**u, "pseudonym": u["userKey"][:PSEUDONYM]} for u in desk.moderation.sanctioned(grace)
+        ]
+        return html("admin_users.html", staff=staff, users=users, max_reason=MAX_REASON)
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/users/{userKey}/reinstate", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_reinstate(req: func.HttpRequest) -> func.HttpResponse:
+    """Lift a suspension or restriction, with a reason (required; audited)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        reason = _form(req).get("reason", "")
+        if not 0 < len(reason.strip()) <= MAX_REASON:
+            raise ValidationError("reason", "reason", max=MAX_REASON)
+        get_desk().moderation.reinstate_by_key(
+            req.route_params.get("userKey", ""), staff.name, reason
+        )
+        return bare(204, {"HX-Redirect": "/console/admin/users"})
+
+    return _admin(req, page, change=True)
+
+
+# -- erasure on request -----------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/erase", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_erase_find(req: func.HttpRequest) -> func.HttpResponse:
+    """Find the user by the session reference they give (`?ref=`) and show what will go."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        ref = (req.params.get("ref") or "").strip()
+        found: dict[str, Any] | None = None
+        if ref:
+            session = desk.eraser.by_reference(ref)
+            topics = {t.topic_id: t.label for t in load_topics()}
+            found = {
+                "ref": session.session_id,
+                "openedAt": session.opened_at.isoformat(),
+                "topic": topics.get(session.topic, session.topic),
+                "status": session.status.value,
+                "pseudonym": user_key(desk.settings.hash_key, session.user_id)[:PSEUDONYM],
+            }
+        done = req.params.get("done") == "1"
+        return html("admin_erase.html", staff=staff, ref=ref, found=found, done=done)
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/erase", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_erase(req: func.HttpRequest) -> func.HttpResponse:
+    """Erase everything about the user of a session reference (confirmed; audited as
+    `user.erase`), through the same service as the admin API; the user is told if reachable."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        if form.get("confirm") != "yes":
+            raise ValidationError("confirm", "erase_confirm")
+        desk = get_desk()
+        session = desk.eraser.by_reference(form.get("ref", ""))
+        notice = (desk.replies.text("erased_by_admin"),)
+
+        def notify(target: str) -> bool:
+            return desk.experts.notify_user(target, notice, f"{target}:erased")
+
+        desk.eraser.erase_on_request(session.user_id, staff.name, notify)
+        return bare(204, {"HX-Redirect": "/console/admin/erase?done=1"})
+
+    return _admin(req, page, change=True)

@@ -1,0 +1,231 @@
+"""The operators' screens added for issue 15's second half: the list of suspended and restricted
+users with reinstatement, and erasure by the session reference a user was given in the chat."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.domain.privacy import user_key
+from shared.services.records import SessionIndex, Users
+from shared.wiring import Desk, install_desk, reset_desk
+from tests.kit.app import desk_host
+from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.unit.conftest import consented, deliver, open_session
+from tests.unit.test_console import (
+    ADMIN,
+    ALICE,
+    NOBODY,
+    SAME_SITE,
+    console_desk,
+    get,
+    post,
+)
+
+JAPAN = timezone(timedelta(hours=9))
+CROSS = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+REFERENCE = re.compile(r"受付番号：(\d{8}T\d{6}-[0-9a-f]{6})")
+
+
+@pytest.fixture
+def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Iterator[Desk]:
+    built = console_desk(store, line, clock, "true")
+    install_desk(built)
+    yield built
+    reset_desk()
+
+
+def key_of(desk: Desk, user_id: str) -> str:
+    return user_key(desk.settings.hash_key, user_id)
+
+
+def suspended_and_restricted(desk: Desk, sim, line) -> tuple[str, str]:
+    one = open_session(desk, sim, line, "one").user_id
+    two = open_session(desk, sim, line, "two").user_id
+    desk.moderation.suspend(one, "管理者C", {"clause": "8(6)", "reason": "なりすまし"})
+    desk.moderation.restrict(two, "管理者C", {"mode": "text_only"})
+    return one, two
+
+
+# -- the list and reinstatement ---------------------------------------------------------------
+
+
+def test_the_list_shows_suspended_and_restricted_users_with_the_purge_date_in_japan_time(
+    desk: Desk, sim, line, clock: FakeClock
+) -> None:
+    one, two = suspended_and_restricted(desk, sim, line)
+    status, _, page = get("/console/admin/users", principal=ADMIN)
+    assert status == 200
+    assert one not in page  # never a LINE id
+    assert two not in page
+    assert key_of(desk, one)[:12] in page
+    assert key_of(desk, two)[:12] in page
+    assert "利用停止（§8(6)）" in page
+    assert "利用制限（テキストのみ）" in page
+    purge = clock() + timedelta(days=desk.settings.purge_grace_days)
+    assert f"<strong>{purge.astimezone(JAPAN):%Y-%m-%d %H:%M}</strong>" in page
+    # the same instant as the admin API's purgeAfter
+    view = desk.admin.user(one, "test")
+    assert datetime.fromisoformat(view["suspension"]["purgeAfter"]) == purge
+
+
+def test_an_empty_list_says_so(desk: Desk) -> None:
+    assert 'id="no-users"' in get("/console/admin/users", principal=ADMIN)[2]
+
+
+def test_reinstating_needs_a_reason_and_is_audited_with_it(desk: Desk, sim, line) -> None:
+    one, two = suspended_and_restricted(desk, sim, line)
+    path = f"/console/admin/users/{key_of(desk, one)}/reinstate"
+    assert post(path, {"reason": ""}, principal=ADMIN)[0] == 400
+    assert post(path, {"reason": "x" * 501}, principal=ADMIN)[0] == 400
+    assert post(path, {}, principal=ADMIN)[0] == 400
+    assert desk.admin.user(one, "test")["status"] == "suspended"
+    status, headers, _ = post(path, {"reason": "誤検知でした"}, principal=ADMIN)
+    assert status == 204
+    assert headers["HX-Redirect"] == "/console/admin/users"
+    assert desk.admin.user(one, "test")["status"] != "suspended"
+    (record,) = [
+        r for r in desk.auditor.page(None, 200)["records"] if r["action"] == "user.reinstate"
+    ]
+    assert record["who"] == "管理者C"
+    assert record["details"] == {"reason": "誤検知でした"}
+    assert record["userKey"] == key_of(desk, one)
+    page = get("/console/admin/users", principal=ADMIN)[2]
+    assert key_of(desk, one)[:12] not in page
+    restricted = f"/console/admin/users/{key_of(desk, two)}/reinstate"
+    assert post(restricted, {"reason": "期間満了"}, principal=ADMIN)[0] == 204
+    assert desk.admin.user(two, "test")["restriction"] is None
+    assert 'id="no-users"' in get("/console/admin/users", principal=ADMIN)[2]
+    assert post(path, {"reason": "もう一度"}, principal=ADMIN)[0] == 404  # nothing listed
+
+
+def test_reinstating_refuses_unknown_and_malformed_keys(desk: Desk) -> None:
+    assert post("/console/admin/users/nope/reinstate", {"reason": "r"}, principal=ADMIN)[0] == 404
+    unknown = "/console/admin/users/" + "0" * 64 + "/reinstate"
+    assert post(unknown, {"reason": "r"}, principal=ADMIN)[0] == 404
+    bad = b"reason=%ff"
+    headers = {**SAME_SITE, "HX-Request": "true", "X-MS-CLIENT-PRINCIPAL": ADMIN}
+    assert desk_host().handle("POST", unknown, headers, bad)[0] == 400
+
+
+def test_the_list_and_reinstating_are_for_admins_from_this_site(desk: Desk, sim, line) -> None:
+    one, _ = suspended_and_restricted(desk, sim, line)
+    assert get("/console/admin/users", principal=ALICE)[0] == 403
+    assert get("/console/admin/users", principal=NOBODY)[0] == 403
+    assert get("/console/admin/users", principal=None)[0] == 302
+    path = f"/console/admin/users/{key_of(desk, one)}/reinstate"
+    form = {"reason": "r"}
+    assert post(path, form, principal=ALICE)[0] == 403
+    assert post(path, form, principal=NOBODY)[0] == 403
+    assert post(path, form, principal=None)[0] in (302, 401)
+    assert post(path, form, principal=ADMIN, **CROSS)[0] == 403
+    assert post(path, form, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
+    assert desk.admin.user(one, "test")["status"] == "suspended"
+
+
+def test_erasure_and_expiry_take_users_off_the_list(desk: Desk, sim, line, clock) -> None:
+    one, two = suspended_and_restricted(desk, sim, line)
+    desk.eraser.erase(two)
+    assert [s["kind"] for s in desk.moderation.sanctioned(timedelta(days=30))] == ["suspended"]
+    three = open_session(desk, sim, line, "three").user_id
+    desk.moderation.restrict(three, "管理者C", {"mode": "read_only", "days": 1})
+    assert [s["mode"] for s in desk.moderation.sanctioned(timedelta(days=30))] == [
+        None,
+        "read_only",
+    ]
+    clock.advance(days=2)
+    assert [s["kind"] for s in desk.moderation.sanctioned(timedelta(days=30))] == ["suspended"]
+    clock.advance(days=30)
+    desk.eraser.purge_suspended(30, 100)  # purged: nothing left to reinstate by the screen
+    assert desk.moderation.sanctioned(timedelta(days=30)) == []
+    assert one
+
+
+# -- erasure by session reference -------------------------------------------------------------
+
+
+def receipt_reference(desk: Desk, sim, line, name: str) -> tuple[str, str]:
+    """A user opens a session; the reference their receipt shows, and their LINE id."""
+    user = consented(desk, sim, line, name)
+    deliver(desk, user.postback_event("action=topic&topic=job-change"))
+    (receipt,) = [t for t in line.texts() if "受付番号" in t]
+    found = REFERENCE.search(receipt)
+    assert found is not None
+    line.sent.clear()
+    return found.group(1), user.user_id
+
+
+def test_the_receipt_shows_the_session_reference(desk: Desk, sim, line) -> None:
+    ref, user_id = receipt_reference(desk, sim, line, "ref")
+    assert desk.eraser.by_reference(ref).user_id == user_id
+    # as a user might read it out: full-width, spaces, upper case
+    wide = str.maketrans("0123456789-", "０１２３４５６７８９－")
+    typed = " " + ref.upper().translate(wide) + " "
+    assert desk.eraser.by_reference(typed).session_id == ref
+
+
+def test_finding_then_erasing_by_reference(desk: Desk, sim, line) -> None:
+    ref, user_id = receipt_reference(desk, sim, line, "erase-me")
+    status, _, page = get(f"/console/admin/erase?ref={ref}", principal=ADMIN)
+    assert status == 200
+    assert user_id not in page
+    assert 'id="found"' in page
+    assert "キャリア" in page or "転職" in page  # the topic's label
+    assert 'hx-confirm="' in page
+    assert "元に戻すことはできません" in page
+    # the confirmation box is required
+    assert post("/console/admin/erase", {"ref": ref}, principal=ADMIN)[0] == 400
+    assert Users(desk.store).get(user_id) is not None
+    status, headers, _ = post(
+        "/console/admin/erase", {"ref": ref, "confirm": "yes"}, principal=ADMIN
+    )
+    assert status == 204
+    assert headers["HX-Redirect"] == "/console/admin/erase?done=1"
+    assert Users(desk.store).get(user_id) is None
+    assert SessionIndex(desk.store).get(ref) is None
+    records = desk.auditor.page(None, 500)["records"]
+    (erased,) = [r for r in records if r["action"] == "user.erase"]
+    assert erased["who"] == "管理者C"
+    assert erased["details"] == {}
+    assert erased["userKey"].startswith("erased-")  # the same scrub as the admin API's
+    assert not [r for r in records if r["userKey"] == key_of(desk, user_id)]
+    assert line.texts() == [desk.replies.text("erased_by_admin").text]
+    assert 'id="erase-done"' in get("/console/admin/erase?done=1", principal=ADMIN)[2]
+    assert get(f"/console/admin/erase?ref={ref}", principal=ADMIN)[0] == 404
+
+
+def test_erasure_refuses_malformed_and_unknown_references(desk: Desk) -> None:
+    assert get("/console/admin/erase?ref=hello", principal=ADMIN)[0] == 400
+    assert get("/console/admin/erase?ref=20251103T100000-000000", principal=ADMIN)[0] == 404
+    form = {"ref": "x" * 70, "confirm": "yes"}
+    assert post("/console/admin/erase", form, principal=ADMIN)[0] == 400
+    form = {"ref": "20251103T100000-000000", "confirm": "yes"}
+    assert post("/console/admin/erase", form, principal=ADMIN)[0] == 404
+    assert get("/console/admin/erase", principal=ADMIN)[0] == 200
+
+
+def test_erasure_is_for_admins_from_this_site(desk: Desk, sim, line) -> None:
+    ref, user_id = receipt_reference(desk, sim, line, "kept")
+    assert get(f"/console/admin/erase?ref={ref}", principal=ALICE)[0] == 403
+    assert get("/console/admin/erase", principal=NOBODY)[0] == 403
+    assert get("/console/admin/erase", principal=None)[0] == 302
+    form = {"ref": ref, "confirm": "yes"}
+    assert post("/console/admin/erase", form, principal=ALICE)[0] == 403
+    assert post("/console/admin/erase", form, principal=None)[0] in (302, 401)
+    assert post("/console/admin/erase", form, principal=ADMIN, **CROSS)[0] == 403
+    assert post("/console/admin/erase", form, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
+    assert Users(desk.store).get(user_id) is not None
+
+
+# -- Japan time on the audit and flags screens ------------------------------------------------
+
+
+def test_the_audit_shows_japan_time(desk: Desk, clock: FakeClock) -> None:
+    desk.auditor.record("管理者C", "service_change")
+    jst = f"{clock().astimezone(JAPAN):%Y-%m-%d %H:%M}"
+    page = get("/console/admin/audit", principal=ADMIN)[2]
+    assert f"<td>{jst}</td>" in page
+    assert "日時（日本時間）" in page
