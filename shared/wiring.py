@@ -57,6 +57,7 @@ from shared.services.reporting import Reports
 from shared.services.retention import Retention
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
+from shared.services.staff_lists import StaffLists
 from shared.services.statistics import Statistics
 from shared.services.tombstones import Tombstones
 from shared.services.webhook import WebhookService
@@ -84,6 +85,7 @@ class Desk:
     messenger: LineMessenger
     console: ConsoleDesk
     board: SupervisorBoard
+    lists: StaffLists
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -189,6 +191,7 @@ def build_desk(
         clock=clock,
         tombstones=tombstones,
     )
+    lists = StaffLists(store, auditor)
     experts = ExpertDesk(
         sessions=sessions,
         index=index,
@@ -201,6 +204,7 @@ def build_desk(
         statistics=statistics,
         auditor=auditor,
         max_open=settings.expert_max_open,
+        referrals=lists.referral_outcomes,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -273,7 +277,9 @@ def build_desk(
             hash_key=settings.hash_key,
             alert_minutes=settings.wait_alert_minutes,
             messenger=messenger,
+            lists=lists,
         ),
+        lists=lists,
         board=SupervisorBoard(
             index=index,
             store=store,

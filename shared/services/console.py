@@ -21,11 +21,12 @@ from shared.domain.sessions import Role, Session, SessionStatus
 from shared.errors import ConflictError, DeskError, NotFoundError, ValidationError
 from shared.logsafe import describe
 from shared.services.audit import Auditor
-from shared.services.catalog import load_canned_replies, load_outcomes, load_referrals
+from shared.services.catalog import load_outcomes
 from shared.services.experts import ExpertDesk
 from shared.services.paging import is_id
 from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.services.records import MessageLog, SessionIndex
+from shared.services.staff_lists import StaffLists
 
 log = logging.getLogger("desk.console")
 
@@ -136,8 +137,10 @@ class ConsoleDesk:
         hash_key: str,
         alert_minutes: int,
         messenger: LineMessenger,
+        lists: StaffLists,
     ) -> None:
         self.experts = experts
+        self._lists = lists
         self._index = index
         self._messages = messages
         self._store = store
@@ -300,9 +303,9 @@ class ConsoleDesk:
         return session
 
     def canned_replies(self, topic: str, me: str) -> list[dict[str, str]]:
-        """The canned replies for a topic (common ones first), with `{name}` filled in."""
-        data = load_canned_replies()
-        entries = [*data["common"], *data["byTopic"].get(topic, [])]
+        """The canned replies for a topic (common ones first), with `{name}` filled in: the
+        stored list the operators edit (seeded from shared/data/canned_replies.json)."""
+        entries = self._lists.canned_for(topic)
         return [
             {"id": e["id"], "title": e["title"], "text": e["text"].replace("{name}", me)}
             for e in entries
@@ -313,10 +316,9 @@ class ConsoleDesk:
         """(id, label) of the outcomes an expert closes with."""
         return [(o.outcome_id, o.label) for o in load_outcomes()]
 
-    @staticmethod
-    def referrals() -> list[tuple[str, str]]:
-        """(id, label) of the referrals (紹介先)."""
-        return [(r.outcome_id, r.label) for r in load_referrals()]
+    def referrals(self) -> list[tuple[str, str]]:
+        """(id, label) of the referrals (紹介先): the stored list the operators edit."""
+        return [(r["id"], r["label"]) for r in self._lists.referrals()]
 
     # -- what has been read -------------------------------------------------------------------
 

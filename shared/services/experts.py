@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -74,8 +75,10 @@ class ExpertDesk:
         statistics: Statistics,
         auditor: Auditor,
         max_open: int = 0,
+        referrals: Callable[[], tuple[Outcome, ...]] = load_referrals,
     ) -> None:
         self._max_open = max_open  # DESK_EXPERT_MAX_OPEN; 0: no limit
+        self._referrals = referrals  # the stored list the operators edit (StaffLists)
         self._statistics = statistics
         self._auditor = auditor
         self._sessions = sessions
@@ -209,7 +212,7 @@ class ExpertDesk:
         closing message, naming the referral when there is one. On a session the user ended,
         this records the outcome (at any time) and sends nothing."""
         outcome = _outcome(payload.get("outcome"))
-        referral = _referral(payload.get("referral"))
+        referral = _referral(payload.get("referral"), self._referrals())
         session = self._workable(session_id)
         if not session.is_open:
             return self._record_outcome(session, operator, outcome, admin=admin)
@@ -510,10 +513,9 @@ def _outcome(raw: object) -> Outcome:
     raise ValidationError("outcome", "one_of", choices=names)
 
 
-def _referral(raw: object) -> Outcome | None:
+def _referral(raw: object, referrals: tuple[Outcome, ...]) -> Outcome | None:
     if raw is None or raw == "":
         return None
-    referrals = load_referrals()
     for referral in referrals:
         if raw in (referral.outcome_id, referral.label):
             return referral

@@ -90,6 +90,9 @@ StaffKey = Literal[
     "no_action",
     "session_reference",
     "erase_confirm",
+    "text_length",
+    "label_taken",
+    "no_entry",
 ]
 
 
