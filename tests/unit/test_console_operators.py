@@ -229,3 +229,93 @@ def test_the_audit_shows_japan_time(desk: Desk, clock: FakeClock) -> None:
     page = get("/console/admin/audit", principal=ADMIN)[2]
     assert f"<td>{jst}</td>" in page
     assert "日時（日本時間）" in page
+
+
+# -- canned replies and referral destinations -------------------------------------------------
+
+LIST_CHANGES = (
+    ("/console/admin/lists/replies", {"topic": "", "title": "t", "text": "x"}),
+    ("/console/admin/lists/replies/greeting/delete", {}),
+    ("/console/admin/lists/referrals", {"label": "新しい紹介先"}),
+    ("/console/admin/lists/referrals/hellowork/delete", {}),
+)
+
+
+def test_the_lists_screen_shows_the_stored_lists(desk: Desk) -> None:
+    status, _, page = get("/console/admin/lists", principal=ADMIN)
+    assert status == 200
+    assert "はじめのあいさつ" in page  # seeded from the shipped file
+    assert "ハローワーク" in page
+    assert "定型文の {name} は" in page
+    assert get("/console/admin/lists", principal=ALICE)[0] == 403
+    assert get("/console/admin/lists", principal=NOBODY)[0] == 403
+    assert get("/console/admin/lists", principal=None)[0] == 302
+
+
+@pytest.mark.parametrize(("path", "form"), LIST_CHANGES)
+def test_list_changes_refuse_experts_strangers_and_cross_site_posts(
+    desk: Desk, path: str, form: dict[str, str]
+) -> None:
+    before = (desk.lists.canned_entries(), desk.lists.referrals())
+    assert post(path, form, principal=ALICE)[0] == 403
+    assert post(path, form, principal=NOBODY)[0] == 403
+    assert post(path, form, principal=None)[0] in (302, 401)
+    assert post(path, form, principal=ADMIN, **CROSS)[0] == 403
+    assert post(path, form, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
+    assert (desk.lists.canned_entries(), desk.lists.referrals()) == before
+    assert not [r for r in desk.auditor.page(None, 50)["records"] if "." in r["action"]]
+
+
+def test_edited_lists_reach_the_experts_console_and_closings(desk: Desk, sim, line) -> None:
+    user = open_session(desk, sim, line, "lists", topic="income")
+    session_id = Users(desk.store).get(user.user_id).open_session_id  # type: ignore[union-attr]
+    desk.experts.claim(session_id, "相談員A")
+    form = {"id": "greeting", "topic": "", "title": "最初のあいさつ", "text": "{name}です。"}
+    assert post("/console/admin/lists/replies", form, principal=ADMIN)[0] == 204
+    new = {"topic": "income", "title": "家計の整理", "text": "家計を一緒に整理しましょう。"}
+    assert post("/console/admin/lists/replies", new, principal=ADMIN)[0] == 204
+    assert post("/console/admin/lists/replies/takes-time/delete", principal=ADMIN)[0] == 204
+    renamed = {"id": "hellowork", "label": "ハローワーク千葉"}
+    assert post("/console/admin/lists/referrals", renamed, principal=ADMIN)[0] == 204
+    added = {"label": "千葉県ジョブサポートセンター"}
+    assert post("/console/admin/lists/referrals", added, principal=ADMIN)[0] == 204
+    page = get(f"/console/sessions/{session_id}", principal=ALICE)[2]
+    assert "最初のあいさつ" in page
+    assert "相談員Aです。" in page
+    assert "家計の整理" in page
+    assert "回答に時間がかかります" not in page
+    assert "ハローワーク千葉" in page
+    assert "千葉県ジョブサポートセンター" in page
+    new_id = next(r["id"] for r in desk.lists.referrals() if r["label"] == added["label"])
+    status, _, _ = post(
+        f"/console/sessions/{session_id}/close",
+        {"outcome": "referral", "referral": new_id},
+        principal=ALICE,
+    )
+    assert status == 204
+    assert any("千葉県ジョブサポートセンター" in t for t in line.texts())
+    actions = [r["action"] for r in desk.auditor.page(None, 200)["records"]]
+    assert actions.count("canned.update") == 1
+    assert actions.count("canned.create") == 1
+    assert actions.count("canned.delete") == 1
+    assert actions.count("referral.update") == 1
+    assert actions.count("referral.create") == 1
+    trail = get("/console/admin/audit?action=canned", principal=ADMIN)[2]
+    assert "canned.update" in trail
+
+
+def test_malformed_list_edits_are_a_4xx(desk: Desk) -> None:
+    path = "/console/admin/lists/replies"
+    assert post(path, {"topic": "nope", "title": "t", "text": "x"}, principal=ADMIN)[0] == 400
+    assert post(path, {"topic": "", "title": "", "text": "x"}, principal=ADMIN)[0] == 400
+    assert post(path, {"topic": "", "title": "t", "text": "x" * 1001}, principal=ADMIN)[0] == 400
+    assert post(path, {"topic": "", "title": "t\x07", "text": "x"}, principal=ADMIN)[0] == 400
+    assert post(path, {"id": "../x", "title": "t", "text": "x"}, principal=ADMIN)[0] == 404
+    assert post(path, {"id": "nope", "title": "t", "text": "x"}, principal=ADMIN)[0] == 404
+    assert post("/console/admin/lists/replies/nope/delete", principal=ADMIN)[0] == 404
+    referrals = "/console/admin/lists/referrals"
+    assert post(referrals, {"label": ""}, principal=ADMIN)[0] == 400
+    assert post(referrals, {"label": "ハローワーク"}, principal=ADMIN)[0] == 400  # taken
+    assert post(referrals, {}, principal=ADMIN)[0] == 400
+    assert post("/console/admin/lists/referrals/nope/delete", principal=ADMIN)[0] == 404
+    assert not [r for r in desk.auditor.page(None, 50)["records"] if "." in r["action"]]

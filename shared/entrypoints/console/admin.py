@@ -26,6 +26,7 @@ from shared.services.catalog import load_topics
 from shared.services.moderation import MAX_REASON
 from shared.services.ports import PushQuota, PushQuotaSource
 from shared.services.reporting import COUNTS
+from shared.services.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
 from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")
@@ -406,5 +407,71 @@ def console_admin_erase(req: func.HttpRequest) -> func.HttpResponse:
 
         desk.eraser.erase_on_request(session.user_id, staff.name, notify)
         return bare(204, {"HX-Redirect": "/console/admin/erase?done=1"})
+
+    return _admin(req, page, change=True)
+
+
+# -- canned replies and referral destinations -------------------------------------------------
+
+
+@bp.route(route="console/admin/lists", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_lists(req: func.HttpRequest) -> func.HttpResponse:
+    """The canned replies (by topic) and referral destinations the experts' console offers."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        lists = get_desk().lists
+        topics = [("", text("admin_lists_common"))] + [(t.topic_id, t.label) for t in load_topics()]
+        return html(
+            "admin_lists.html",
+            staff=staff,
+            replies=lists.canned_entries(),
+            referrals=lists.referrals(),
+            topics=topics,
+            limits={"title": MAX_TITLE, "text": MAX_REPLY, "label": MAX_LABEL},
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/lists/replies", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_save_reply(req: func.HttpRequest) -> func.HttpResponse:
+    """Add (no `id`) or change a canned reply: `topic`, `title`, `text`; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.save_reply(dict(_form(req)), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/replies/{id}/delete", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_delete_reply(req: func.HttpRequest) -> func.HttpResponse:
+    """Remove a canned reply; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.delete_reply(req.route_params.get("id", ""), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/referrals", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_save_referral(req: func.HttpRequest) -> func.HttpResponse:
+    """Add (no `id`) or rename a referral destination: `label`; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.save_referral(dict(_form(req)), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/referrals/{id}/delete", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_delete_referral(req: func.HttpRequest) -> func.HttpResponse:
+    """Remove a referral destination; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.delete_referral(req.route_params.get("id", ""), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
 
     return _admin(req, page, change=True)
