@@ -229,6 +229,7 @@ def build_desk(
             clock,
             auditor,
             purge_grace=timedelta(days=settings.purge_grace_days),
+            statistics=statistics,
         ),
         experts=experts,
         moderation=moderation,

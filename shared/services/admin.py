@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from shared.domain.consent import PolicyVersion
+from shared.domain.consent import JST, PolicyVersion
 from shared.errors import NotFoundError
 from shared.services.audit import Auditor
 from shared.services.moderation import check_user_id, restriction_json
 from shared.services.policies import PolicyRegistry
 from shared.services.ports import Clock
 from shared.services.records import ConsentLog, Users
+from shared.services.statistics import Statistics
 
 
 class AdminService:
@@ -26,7 +27,9 @@ class AdminService:
         auditor: Auditor,
         *,
         purge_grace: timedelta = timedelta(days=30),
+        statistics: Statistics | None = None,
     ) -> None:
+        self._statistics = statistics
         self._auditor = auditor
         self._purge_grace = purge_grace
         self._users = users
@@ -97,6 +100,32 @@ class AdminService:
             "current": current.version_id if current else None,
             "versions": [policy_json(v) for v in self._policies.versions()],
         }
+
+    def policy_consents(self) -> dict[str, Any]:
+        """The policies screen: every version (newest first), which one is current, and the
+        consents given to each (explicit, deemed) from the anonymous statistics entries."""
+        versions = self._policies.versions()
+        current = self._policies.current()
+        today = self._clock().astimezone(JST).date()
+        first = min((v.effective_date for v in versions), default=today)
+        count = self._statistics.consents_by_version if self._statistics else _no_counts
+        counts = count(min(first, today), today)
+        return {
+            "current": current.version_id if current else None,
+            "versions": [
+                {
+                    **policy_json(v),
+                    "explicit": counts.get(v.version_id, {}).get("explicit", 0),
+                    "deemed": counts.get(v.version_id, {}).get("deemed", 0),
+                }
+                for v in reversed(versions)
+            ],
+            "unversioned": sum(counts.get("", {}).values()),
+        }
+
+
+def _no_counts(first: date, last: date) -> dict[str, dict[str, int]]:
+    return {}
 
 
 def policy_json(version: PolicyVersion) -> dict[str, Any]:

@@ -319,3 +319,70 @@ def test_malformed_list_edits_are_a_4xx(desk: Desk) -> None:
     assert post(referrals, {}, principal=ADMIN)[0] == 400
     assert post("/console/admin/lists/referrals/nope/delete", principal=ADMIN)[0] == 404
     assert not [r for r in desk.auditor.page(None, 50)["records"] if "." in r["action"]]
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+NEW_POLICY = {
+    "versionId": "2026-01-05",
+    "effectiveDate": "2026-01-05",
+    "url": "https://policy.example/2026",
+    "text": "改定後の運用ポリシーの全文です。",
+}
+
+
+def test_the_policies_screen_lists_versions_current_and_consent_counts(
+    desk: Desk, sim, line
+) -> None:
+    for name in ("p1", "p2", "p3"):
+        consented(desk, sim, line, name)
+    status, _, page = get("/console/admin/policies", principal=ADMIN)
+    assert status == 200
+    current = desk.admin.policies()["current"]
+    row = page.split(f'id="policy-{current}"', 1)[1].split("</tr>", 1)[0]
+    assert "（現在の版）" in row
+    assert '<td class="number">3</td>' in row  # three explicit consents to the current version
+    assert "2025-09-26 00:00" in page  # effective dates in Japan time
+    assert 'hx-confirm="' in page
+    counts = desk.admin.policy_consents()
+    (shown,) = [v for v in counts["versions"] if v["versionId"] == current]
+    assert (shown["explicit"], shown["deemed"]) == (3, 0)
+
+
+def test_publishing_a_version_through_the_screen_is_validated_and_audited(desk: Desk) -> None:
+    bad = {**NEW_POLICY, "url": "http://insecure.example"}
+    status, _, body = post("/console/admin/policies", bad, principal=ADMIN)
+    assert status == 400
+    assert "入力内容を確認してください。url：全文を公開している https のアドレス" in body
+    assert (
+        post("/console/admin/policies", {**NEW_POLICY, "effectiveDate": "x"}, principal=ADMIN)[0]
+        == 400
+    )
+    no_text = {k: v for k, v in NEW_POLICY.items() if k != "text"}
+    assert post("/console/admin/policies", no_text, principal=ADMIN)[0] == 400
+    assert "2026-01-05" not in [v["versionId"] for v in desk.admin.policies()["versions"]]
+    status, headers, _ = post("/console/admin/policies", NEW_POLICY, principal=ADMIN)
+    assert status == 204
+    assert headers["HX-Redirect"] == "/console/admin/policies"
+    (made,) = [v for v in desk.admin.policies()["versions"] if v["versionId"] == "2026-01-05"]
+    assert made["requiresExplicit"] is False
+    assert made["url"] == NEW_POLICY["url"]
+    assert post("/console/admin/policies", NEW_POLICY, principal=ADMIN)[0] == 409  # once
+    (record,) = [
+        r for r in desk.auditor.page(None, 50)["records"] if r["action"] == "policy.register"
+    ]
+    assert record["who"] == "管理者C"
+    assert record["details"] == {"version": "2026-01-05"}
+    assert 'id="policy-2026-01-05"' in get("/console/admin/policies", principal=ADMIN)[2]
+
+
+def test_the_policies_screen_is_for_admins_from_this_site(desk: Desk) -> None:
+    assert get("/console/admin/policies", principal=ALICE)[0] == 403
+    assert get("/console/admin/policies", principal=NOBODY)[0] == 403
+    assert get("/console/admin/policies", principal=None)[0] == 302
+    path = "/console/admin/policies"
+    assert post(path, NEW_POLICY, principal=ALICE)[0] == 403
+    assert post(path, NEW_POLICY, principal=None)[0] in (302, 401)
+    assert post(path, NEW_POLICY, principal=ADMIN, **CROSS)[0] == 403
+    assert post(path, NEW_POLICY, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
+    assert "2026-01-05" not in [v["versionId"] for v in desk.admin.policies()["versions"]]

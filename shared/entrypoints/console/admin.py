@@ -475,3 +475,39 @@ def console_admin_delete_referral(req: func.HttpRequest) -> func.HttpResponse:
         return bare(204, {"HX-Redirect": "/console/admin/lists"})
 
     return _admin(req, page, change=True)
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/policies", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_policies(req: func.HttpRequest) -> func.HttpResponse:
+    """The policy versions (newest first), the current one, and consents to each."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        return html("admin_policies.html", staff=staff, policies=get_desk().admin.policy_consents())
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/policies", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
+    """Publish a new version through the admin API's service and its checks (audited as
+    `policy.register`): `versionId`, `effectiveDate`, `url`, `text` or `textSha256`,
+    `requiresExplicit` (a checkbox), `privacyPolicyVersion` (blank: the current one's)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        payload: dict[str, Any] = {
+            "versionId": form.get("versionId", "").strip(),
+            "effectiveDate": form.get("effectiveDate", "").strip(),
+            "url": form.get("url", "").strip(),
+            "requiresExplicit": form.get("requiresExplicit") == "yes",
+        }
+        for field in ("text", "textSha256", "privacyPolicyVersion"):
+            if form.get(field, "").strip():
+                payload[field] = form[field] if field == "text" else form[field].strip()
+        get_desk().admin.register_policy(payload, staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/policies"})
+
+    return _admin(req, page, change=True)
