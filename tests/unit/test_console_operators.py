@@ -341,7 +341,7 @@ def test_the_policies_screen_lists_versions_current_and_consent_counts(
     current = desk.admin.policies()["current"]
     row = page.split(f'id="policy-{current}"', 1)[1].split("</tr>", 1)[0]
     assert "（現在の版）" in row
-    assert '<td class="number">3</td>' in row  # three explicit consents to the current version
+    assert '<td class="num">3</td>' in row  # three explicit consents to the current version
     assert "2025-09-26 00:00" in page  # effective dates in Japan time
     assert 'hx-confirm="' in page
     counts = desk.admin.policy_consents()
@@ -386,3 +386,17 @@ def test_the_policies_screen_is_for_admins_from_this_site(desk: Desk) -> None:
     assert post(path, NEW_POLICY, principal=ADMIN, **CROSS)[0] == 403
     assert post(path, NEW_POLICY, principal=ADMIN, **{"HX-Request": "false"})[0] == 403
     assert "2026-01-05" not in [v["versionId"] for v in desk.admin.policies()["versions"]]
+
+
+# -- the statistics screen by satisfaction (the API offers it; the screen answered 500) -------
+
+
+def test_the_statistics_screen_groups_by_satisfaction(desk: Desk) -> None:
+    path = "/console/admin/stats?from=2025-11&to=2025-11&by=satisfaction"
+    status, _, page = get(path, principal=ADMIN)
+    assert status == 200
+    assert "満足度別" in page
+    assert "survey_answers" not in page.replace('value="', "")  # a label, not the id
+    status, _, body = get(path.replace("/stats?", "/stats.csv?"), principal=ADMIN)
+    assert status == 200
+    assert body.splitlines()[0] == "\ufeff満足度,回答数"

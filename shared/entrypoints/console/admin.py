@@ -25,7 +25,7 @@ from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.services.catalog import load_topics
 from shared.services.moderation import MAX_REASON
 from shared.services.ports import PushQuota, PushQuotaSource
-from shared.services.reporting import COUNTS
+from shared.services.reporting import COUNTS, SATISFACTION
 from shared.services.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
 from shared.wiring import get_desk
 
@@ -37,7 +37,7 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS
 JAPAN = timezone(timedelta(hours=9))
 AUDIT_SCAN = 5000  # records read at most when filtering the trail
 AUDIT_SHOWN = 200
-COLUMNS = frozenset(COUNTS)
+COLUMNS = frozenset((*COUNTS, SATISFACTION))
 QUOTA_WARNING_PERCENT = 80
 PSEUDONYM = 12  # characters of the keyed hash shown for a user
 RESTRICTIONS = ("text_only", "read_only")
@@ -260,27 +260,35 @@ def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
     def shown(value: Any) -> str:
         return suppressed if value is None else str(value)
 
-    extra = text("stats_col_total" if "grandTotal" in table else "stats_col_median")
+    # A last column: the row total, or the median first-answer time; none by satisfaction.
+    last_kind = "total" if "grandTotal" in table else "median"
+    if table["by"] == "satisfaction":
+        last_kind = ""
+    extra = [text(f"stats_col_{last_kind}")] if last_kind else []
     columns = table.get("columnLabels", {})
     rows = [
         [
             text(f"stats_by_{table['by']}"),
             *(columns.get(c) or label(c) for c in table["columns"]),
-            extra,
+            *extra,
         ]
     ]
     for row in table["rows"]:
-        last = row.get("total") if "grandTotal" in table else row["medianFirstAnswerMinutes"]
+        last = (
+            []
+            if not last_kind
+            else [
+                shown(row.get("total") if last_kind == "total" else row["medianFirstAnswerMinutes"])
+            ]
+        )
         cells = [shown(row["cells"][c]) for c in table["columns"]]
-        rows.append([row.get("label") or label(row["key"]), *cells, shown(last)])
+        rows.append([row.get("label") or label(row["key"]), *cells, *last])
     totals = [shown(table["totals"][c]) for c in table["columns"]]
-    rows.append(
-        [
-            text("stats_col_sum"),
-            *totals,
-            shown(table.get("grandTotal")) if "grandTotal" in table else "",
-        ]
-    )
+    if last_kind == "total":
+        totals.append(shown(table.get("grandTotal")))
+    elif last_kind:
+        totals.append("")
+    rows.append([text("stats_col_sum"), *totals])
     return rows
 
 
