@@ -304,7 +304,8 @@ class Moderation:
 
     def sanctioned(self, purge_grace: timedelta, limit: int = 500) -> list[dict[str, Any]]:
         """Suspended users still awaiting the purge (with `purgeAfter`) and restricted users in
-        force, by keyed hash (`userKey`) and never by LINE id; suspended first, oldest first."""
+        force, by keyed hash (`userKey`) and never by LINE id; suspended first, oldest first.
+        Expired restrictions are dropped from the list as it is read."""
         now = self._clock()
         suspended = [
             {
@@ -319,6 +320,9 @@ class Moderation:
             for s in self._suspensions.awaiting_purge(None, limit)
         ]
         taken = {s["userKey"] for s in suspended}
+        entries = self._restrictions.page(None, limit)
+        for gone in [r for r in entries if r.until is not None and now >= r.until]:
+            self._restrictions.remove(gone.user_key)  # expired: the list keeps no LINE id
         restricted = [
             {
                 "userKey": r.user_key,
@@ -329,7 +333,7 @@ class Moderation:
                 "until": iso_or_none(r.until),
                 "purgeAfter": None,
             }
-            for r in self._restrictions.page(None, limit)
+            for r in entries
             if r.user_key not in taken and (r.until is None or now < r.until)
         ]
         suspended.sort(key=lambda s: str(s["since"]))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.domain.privacy import user_key
+from shared.services.desk_records import Restrictions
 from shared.services.records import SessionIndex, Users
 from shared.wiring import Desk, install_desk, reset_desk
 from tests.kit.app import desk_host
@@ -138,6 +139,8 @@ def test_erasure_and_expiry_take_users_off_the_list(desk: Desk, sim, line, clock
     ]
     clock.advance(days=2)
     assert [s["kind"] for s in desk.moderation.sanctioned(timedelta(days=30))] == ["suspended"]
+    assert Restrictions(desk.store).get(key_of(desk, three)) is None  # no LINE id kept
+    assert Restrictions(desk.store).get(key_of(desk, two)) is None  # erased
     clock.advance(days=30)
     desk.eraser.purge_suspended(30, 100)  # purged: nothing left to reinstate by the screen
     assert desk.moderation.sanctioned(timedelta(days=30)) == []
