@@ -43,6 +43,8 @@ REFERENCE = re.compile(r"(\d{8})T(\d{6})-([0-9A-F]{6})")
 def session_reference(raw: str) -> str:
     """A reference as a user gives it (full-width digits, spaces, any case) as a session id;
     ValidationError naming `ref` when it is not one."""
+    if len(raw) > 100:
+        raise ValidationError("ref", "session_reference")
     typed = "".join(unicodedata.normalize("NFKC", raw).split()).upper()
     found = REFERENCE.fullmatch(typed.replace("ー", "-").replace("−", "-"))
     if found is None:

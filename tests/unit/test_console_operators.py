@@ -202,6 +202,7 @@ def test_finding_then_erasing_by_reference(desk: Desk, sim, line) -> None:
 
 def test_erasure_refuses_malformed_and_unknown_references(desk: Desk) -> None:
     assert get("/console/admin/erase?ref=hello", principal=ADMIN)[0] == 400
+    assert get("/console/admin/erase?ref=" + "1" * 5000, principal=ADMIN)[0] == 400
     assert get("/console/admin/erase?ref=20251103T100000-000000", principal=ADMIN)[0] == 404
     form = {"ref": "x" * 70, "confirm": "yes"}
     assert post("/console/admin/erase", form, principal=ADMIN)[0] == 400
