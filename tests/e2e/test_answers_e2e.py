@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.linesim import SimUser
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import RunningDesk
 from tests.e2e.test_sessions_e2e import open_session
@@ -21,7 +22,7 @@ def answer(desk: RunningDesk, session_id: str, text: str) -> tuple[int, dict[str
     return status, sent
 
 
-def opened(desk: RunningDesk, name: str) -> tuple[object, str]:
+def opened(desk: RunningDesk, name: str) -> tuple[SimUser, str]:
     """A user with an open session; the simulator's record of calls so far forgotten."""
     user, session_id = open_session(desk, name)
     with desk.sim._lock:
