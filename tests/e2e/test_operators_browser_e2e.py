@@ -162,12 +162,13 @@ def test_a_supervisor_reinstates_erases_edits_lists_and_publishes_a_policy(
         response = theirs.goto(desk.base_url + path)
         assert response is not None
         assert response.status == 403
-    for path, form in (
+    forged: tuple[tuple[str, dict[str, str | float | bool]], ...] = (
         ("/console/admin/erase", {"ref": found.group(1), "confirm": "yes"}),
         ("/console/admin/lists/referrals", {"label": "偽の紹介先"}),
         ("/console/admin/policies", {"versionId": "x"}),
         ("/console/admin/users/" + "0" * 64 + "/reinstate", {"reason": "偽"}),
-    ):
+    )
+    for path, form in forged:
         assert admin.request.post(desk.base_url + path, form=form, headers=CROSS_SITE).status == 403
     for context in (admin, expert):
         context.close()

@@ -237,7 +237,7 @@ def test_the_audit_shows_japan_time(desk: Desk, clock: FakeClock) -> None:
 
 # -- canned replies and referral destinations -------------------------------------------------
 
-LIST_CHANGES = (
+LIST_CHANGES: tuple[tuple[str, dict[str, str]], ...] = (
     ("/console/admin/lists/replies", {"topic": "", "title": "t", "text": "x"}),
     ("/console/admin/lists/replies/greeting/delete", {}),
     ("/console/admin/lists/referrals", {"label": "新しい紹介先"}),
@@ -272,7 +272,10 @@ def test_list_changes_refuse_experts_strangers_and_cross_site_posts(
 
 def test_edited_lists_reach_the_experts_console_and_closings(desk: Desk, sim, line) -> None:
     user = open_session(desk, sim, line, "lists", topic="income")
-    session_id = Users(desk.store).get(user.user_id).open_session_id  # type: ignore[union-attr]
+    record = Users(desk.store).get(user.user_id)
+    assert record is not None
+    session_id = record.open_session_id
+    assert session_id is not None
     desk.experts.claim(session_id, "相談員A")
     form = {"id": "greeting", "topic": "", "title": "最初のあいさつ", "text": "{name}です。"}
     assert post("/console/admin/lists/replies", form, principal=ADMIN)[0] == 204
