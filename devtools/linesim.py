@@ -154,8 +154,23 @@ class LineSimulator:
             self._retry_keys: dict[str, str] = {}
             self._failures: dict[str, list[_Failure]] = {}
             self._contents: dict[str, bytes] = {}
+            self.rich_menus: set[str] = set()
+            self.rich_menu_aliases: dict[str, str] = {}
+            self.user_menus: dict[str, str] = {}
             self.pushes_this_month = 0
             self.channel_webhook: str | None = None
+
+    def add_rich_menu(self, rich_menu_id: str, alias: str | None = None) -> None:
+        """A rich menu exists (as `ops.line_setup richmenus` would leave it), maybe aliased."""
+        with self._lock:
+            self.rich_menus.add(rich_menu_id)
+            if alias is not None:
+                self.rich_menu_aliases[alias] = rich_menu_id
+
+    def menu_of(self, user: str) -> str | None:
+        """The rich menu linked to one user (None: the default menu)."""
+        with self._lock:
+            return self.user_menus.get(user)
 
     def inbox(self, user: str) -> list[Delivered]:
         """Messages the desk sent to `user` (a name or a user id), in order."""
@@ -274,6 +289,9 @@ class LineSimulator:
             ("GET", r"^/v2/bot/message/quota$", "quota", self._quota),
             ("GET", r"^/v2/bot/message/quota/consumption$", "consumption", self._consumption),
             ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
+            ("GET", r"^/v2/bot/richmenu/alias/[^/]+$", "richmenu_alias", self._menu_alias),
+            ("POST", r"^/v2/bot/user/[^/]+/richmenu/[^/]+$", "richmenu_link", self._menu_link),
+            ("DELETE", r"^/v2/bot/user/[^/]+/richmenu$", "richmenu_unlink", self._menu_unlink),
             ("PUT", r"^/v2/bot/channel/webhook/endpoint$", "set_webhook", self._set_webhook),
             ("GET", r"^/v2/bot/channel/webhook/endpoint$", "get_webhook", self._get_webhook),
             ("POST", r"^/v2/bot/channel/webhook/test$", "test_webhook", self._test_webhook),
@@ -390,6 +408,38 @@ class LineSimulator:
                 "loading", 400, {"message": "Invalid loadingSeconds"}, None, request
             )
         return self._record("loading", 202, {}, None, request)
+
+    def _menu_alias(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        alias = path.rsplit("/", 1)[-1]
+        with self._lock:
+            menu_id = self.rich_menu_aliases.get(alias)
+        if menu_id is None:
+            return self._record("richmenu_alias", 404, {"message": "Not found"}, None)
+        body = {"richMenuAliasId": alias, "richMenuId": menu_id}
+        return self._record("richmenu_alias", 200, body, None)
+
+    def _menu_link(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = path.strip("/").split("/")  # v2 bot user {userId} richmenu {richMenuId}
+        user_id, menu_id = parts[3], parts[5]
+        with self._lock:
+            known = menu_id in self.rich_menus
+            if known and _USER_ID.match(user_id):
+                self.user_menus[user_id] = menu_id
+        if not known or not _USER_ID.match(user_id):
+            return self._record("richmenu_link", 400, {"message": "Invalid request"}, None)
+        return self._record("richmenu_link", 200, {}, None, {"userId": user_id})
+
+    def _menu_unlink(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        user_id = path.strip("/").split("/")[3]
+        with self._lock:
+            self.user_menus.pop(user_id, None)
+        return self._record("richmenu_unlink", 200, {}, None, {"userId": user_id})
 
     def _content(
         self, path: str, headers: dict[str, str], raw: bytes
@@ -782,6 +832,10 @@ class _SimHandler(BaseHTTPRequestHandler):
         """Reply, push, loading, and the control API's actions."""
         self._dispatch("POST")
 
+    def do_DELETE(self) -> None:
+        """Unlinking a user's rich menu."""
+        self._dispatch("DELETE")
+
     def do_PUT(self) -> None:
         """The channel's webhook endpoint."""
         self._dispatch("PUT")
@@ -819,6 +873,8 @@ def _control(
                 for d in sim.inbox(user.user_id)[since:]
             ]
             return _json(200, {"userId": user.user_id, "messages": items})
+        if method == "GET" and action == "menu":
+            return _json(200, {"userId": user.user_id, "richMenuId": sim.menu_of(user.user_id)})
         if method == "POST":
             args = json.loads(body or b"{}")
             actions: dict[str, Callable[[], Delivery]] = {

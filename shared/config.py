@@ -363,6 +363,13 @@ SETTINGS: tuple[Setting, ...] = (
         "ended_referral",
     ),
     Setting(
+        "DESK_PRIVACY_URL",
+        Kind.TEXT,
+        "https://www.pref.chiba.lg.jp/",
+        "the privacy policy's page, linked from the consent summary",
+        "privacy_url",
+    ),
+    Setting(
         "DESK_STATS_K",
         Kind.INT,
         "10",
@@ -507,6 +514,7 @@ class Settings:
     key_caller_role: str | None
     app_service_auth: bool
     ended_referral: str
+    privacy_url: str
     purge_batch: int
     session_idle_days: int
     push_backoff_seconds: float

@@ -24,7 +24,12 @@ from shared.services.admin import AdminService
 from shared.services.answering import Answerer
 from shared.services.audit import Auditor
 from shared.services.board import SupervisorBoard
-from shared.services.catalog import load_screening_rules, load_topics
+from shared.services.catalog import (
+    load_crisis_words,
+    load_helplines,
+    load_screening_rules,
+    load_topics,
+)
 from shared.services.consent import ConsentService
 from shared.services.console import ConsoleDesk
 from shared.services.conversation import Conversation
@@ -42,7 +47,7 @@ from shared.services.exports import UserExports
 from shared.services.flood import FloodGuard
 from shared.services.moderation import Moderation
 from shared.services.policies import PolicyRegistry, load_shipped_policies
-from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger
+from shared.services.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.services.pushing import Pusher
 from shared.services.records import (
     ActivityDirectory,
@@ -55,6 +60,7 @@ from shared.services.records import (
 from shared.services.replies import Replies
 from shared.services.reporting import Reports
 from shared.services.retention import Retention
+from shared.services.richmenus import RichMenuLinker
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions
 from shared.services.staff_lists import StaffLists
@@ -121,6 +127,8 @@ def build_desk(
         retention_days=settings.retention_days,
         inactive_days=settings.inactive_user_days,
         contact=settings.contact,
+        privacy_url=settings.privacy_url,
+        helplines=load_helplines(),
     )
     policies = PolicyRegistry(
         store,
@@ -137,8 +145,15 @@ def build_desk(
         statistics=statistics,
     )
     index, messages = SessionIndex(store), MessageLog(store)
+    menus = RichMenuLinker(messenger) if isinstance(messenger, RichMenuApi) else None
     sessions = Sessions(
-        users, index, messages, statistics, clock, follow_up_hours=settings.followup_hours
+        users,
+        index,
+        messages,
+        statistics,
+        clock,
+        follow_up_hours=settings.followup_hours,
+        menus=menus,
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
     restrictions = Restrictions(store)
@@ -190,6 +205,7 @@ def build_desk(
         hours=settings.business_hours,
         clock=clock,
         tombstones=tombstones,
+        crisis_words=load_crisis_words(),
     )
     lists = StaffLists(store, auditor)
     experts = ExpertDesk(

@@ -96,6 +96,43 @@ class LineApiClient:
             accepted_statuses=frozenset({409}),
         )
 
+    def rich_menu_id(self, alias: str) -> str | None:
+        """The rich menu an alias points at (`GET /v2/bot/richmenu/alias/{alias}`); None if
+        the alias does not exist."""
+        from linebot.v3.messaging.exceptions import ApiException  # noqa: PLC0415
+
+        api = self._messaging_api()
+        try:
+            found = api.get_rich_menu_alias(alias, _request_timeout=self._timeout)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise LineApiError(
+                f"LINE rich menu alias failed with HTTP {exc.status}", http_status=exc.status
+            ) from None
+        except Exception as exc:
+            raise LineApiError(f"LINE rich menu alias failed: {type(exc).__name__}") from None
+        menu_id = getattr(found, "rich_menu_id", None)
+        return str(menu_id) if menu_id else None
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """`POST /v2/bot/user/{userId}/richmenu/{richMenuId}`."""
+        self._call(
+            "rich menu link",
+            lambda api: api.link_rich_menu_id_to_user_with_http_info(
+                user_id, rich_menu_id, _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """`DELETE /v2/bot/user/{userId}/richmenu` (the default menu shows again)."""
+        self._call(
+            "rich menu unlink",
+            lambda api: api.unlink_rich_menu_id_from_user_with_http_info(
+                user_id, _request_timeout=self._timeout, _preload_content=False
+            ),
+        )
+
     def bot_user_id(self) -> str:
         """The channel's bot user id from `GET /v2/bot/info`, asked once per process."""
         if self._bot_user_id is None:

@@ -144,6 +144,6 @@ def _clock(moment: time) -> str:
 
 
 def japan_day_and_time(moment: datetime) -> str:
-    """`11月4日(火) 9:00`."""
+    """`11月4日（火） 9:00` (full-width brackets, as all user-facing text)."""
     local = moment.astimezone(JST)
-    return f"{local.month}月{local.day}日({_JA_WEEKDAYS[local.weekday()]}) {_clock(local.time())}"
+    return f"{local.month}月{local.day}日（{_JA_WEEKDAYS[local.weekday()]}） {_clock(local.time())}"

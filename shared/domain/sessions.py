@@ -132,6 +132,7 @@ class Session:
     outcome: str | None = None
     follow_up_until: datetime | None = None
     handovers: tuple[Handover, ...] = ()
+    urgent: bool = False
     text_erased_at: datetime | None = None
     survey_rated_at: datetime | None = None
     """When the user first answered the closing survey (the rating itself is anonymous, in the

@@ -38,6 +38,10 @@ class UserRecord:
     session_event_id: str | None = None
     last_session_id: str | None = None
     prompt_event_id: str | None = None
+    ack_event_id: str | None = None
+    wait_event_id: str | None = None
+    status_answered_at: datetime | None = None
+    draft_at: datetime | None = None
     # The day under which the activity directory lists the user (the retention timer's index).
     listed_day: str | None = None
     erased_at: datetime | None = None
@@ -96,6 +100,7 @@ class UserRecord:
             open_session_id=session_id,
             last_session_id=last,
             session_event_id=event_id,
+            ack_event_id=None,
             updated_at=now,
         )
 

@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from shared.domain.crisis import CrisisWords
 from shared.domain.screening import ScreeningRules
 from shared.domain.sessions import Outcome, Topic
 
@@ -78,3 +79,15 @@ def load_openapi() -> dict[str, Any]:
     """The admin API's OpenAPI document."""
     document: dict[str, Any] = _load("openapi.json")
     return document
+
+
+@cache
+def load_crisis_words() -> CrisisWords:
+    """Wording that suggests a crisis (shared/data/crisis.json)."""
+    return CrisisWords.of(_load("crisis.json")["words"])
+
+
+@cache
+def load_helplines() -> tuple[str, ...]:
+    """The help lines sent on a crisis message (shared/data/helplines.json, operator-confirmed)."""
+    return tuple(_load("helplines.json")["lines"])

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain import postbacks
 from shared.domain.consent import ConsentMethod, Gate
+from shared.domain.crisis import CrisisWords
 from shared.domain.events import (
     Event,
     EventMeta,
@@ -49,6 +50,7 @@ from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
 from shared.domain.sessions import SURVEY_RATINGS, ClosedBy, Topic
 from shared.domain.users import UserRecord
+from shared.errors import PreconditionFailed
 from shared.services.answering import Answerer
 from shared.services.consent import Answer, ConsentService
 from shared.services.erasure import Eraser
@@ -56,7 +58,7 @@ from shared.services.moderation import Moderation
 from shared.services.paging import is_id
 from shared.services.ports import Clock
 from shared.services.records import Ticket, Users
-from shared.services.replies import Replies
+from shared.services.replies import Replies, version_label
 from shared.services.service_status import StatusBoard
 from shared.services.sessions import Sessions, event_time
 from shared.services.statistics import Statistics
@@ -64,6 +66,8 @@ from shared.services.tombstones import Tombstones
 from shared.texts.catalogue import command_for
 
 Handler = Callable[[Any, Ticket], None]
+# A question about waiting inside a consultation is answered at most this often.
+WAITING_INTERVAL = timedelta(minutes=3)
 Messages = tuple[OutboundMessage, ...]
 StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 
@@ -92,8 +96,10 @@ class Conversation:
         hours: BusinessHours,
         clock: Clock,
         tombstones: Tombstones,
+        crisis_words: CrisisWords | None = None,
     ) -> None:
         self._tombstones = tombstones
+        self._crisis_words = crisis_words or CrisisWords(())
         self._users = users
         self._consent = consent
         self._sessions = sessions
@@ -123,6 +129,8 @@ class Conversation:
             "menu": self._menu,
             "topic": self._open_session,
             "end": self._end_session,
+            "status": self._status_answer,
+            "data_menu": self._data_menu,
             "survey": self._survey,
         }
 
@@ -164,14 +172,22 @@ class Conversation:
             self._users.save(user.unfollow(self._clock()))
 
     def on_text(self, event: TextMessageEvent, ticket: Ticket) -> None:
-        """A typed command (同意内容の確認, 相談を終了, データ削除, ...) or a consultation text."""
+        """A typed command (同意内容の確認, 相談を終了, データ削除, ...) or a consultation text.
+        Only a short text can be a command; a question about waiting is also consultation
+        text (filed when a session is open); a crisis wording comes first of all."""
+        message: StoredMessage = ("text", event.text, event.message_id)
+        if self._crisis_words.matches(event.text):
+            self._serve(event.meta, ticket, "crisis", {}, message)
+            return
         command = command_for(event.text)
         if command == "erase":
             command = "erase_request"  # typing asks; only the confirmation button erases
-        if command is not None:
+        if command == "status":
+            self._serve(event.meta, ticket, command, {}, message)
+        elif command is not None:
             self._serve(event.meta, ticket, command, {})
         else:
-            self._serve(event.meta, ticket, None, {}, ("text", event.text, event.message_id))
+            self._serve(event.meta, ticket, None, {}, message)
 
     def on_sticker(self, event: StickerMessageEvent, ticket: Ticket) -> None:
         """A sticker is kept as the word "sticker", never its content."""
@@ -221,23 +237,40 @@ class Conversation:
         user = known or self._first_contact(meta, ticket, erased)
         if user is None:
             return
-        if not self._status.current().is_open:
-            if command == "consent" and ticket.claim():  # consent is still recorded (§7)
-                self._consent.answer(
-                    user, params.get("version", ""), params.get("answer") == "yes", meta
-                )
-                user = self._users.get(user.user_id) or user
-            self._closed(meta, ticket, user)
+        if command == "crisis":  # help lines first of all, whatever the desk's status
+            if ticket.claim():
+                self._crisis(meta, user, message)
             return
-        if not self._admitted(meta, ticket, user):
+        if self._while_closed(meta, ticket, user, command, params) or not self._admitted(
+            meta, ticket, user
+        ):
             return
         gate = self._consent.gate(user)
         if gate is Gate.ALLOW and message is not None and user.open_session_id:
-            self._file(meta, ticket, user, message)
+            self._file(meta, ticket, user, message, waiting=command == "status")
         elif message is not None and self._sessions.filed(meta):
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
             self._gated(meta, ticket, user, gate, (command, params, message), first=known is None)
+
+    def _while_closed(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        command: str | None,
+        params: dict[str, str],
+    ) -> bool:
+        """True if the desk is not open: the state's notice, and a consent still recorded (§7)."""
+        if self._status.current().is_open:
+            return False
+        if command == "consent" and ticket.claim():
+            self._consent.answer(
+                user, params.get("version", ""), params.get("answer") == "yes", meta
+            )
+            user = self._users.get(user.user_id) or user
+        self._closed(meta, ticket, user)
+        return True
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
         """Within the flood limits? (If not, the user is told once per window.)"""
@@ -281,6 +314,8 @@ class Conversation:
                 self._consent.prompted(user, meta)
                 greeting = (self._replies.text("greeting"),) if first else ()
                 self._answer(meta, (*greeting, *self._consent_prompt()))
+            else:
+                self._answer(meta, (self._replies.consent_reminder(self._consent.current()),))
             return
         notices: Messages = ()
         if gate is Gate.DEEM:
@@ -289,10 +324,14 @@ class Conversation:
         elif user.consent_event_id == meta.event_id and user.consent_method is ConsentMethod.DEEMED:
             notices = (self._replies.deemed_notice(self._consent.current()),)  # a redelivery
         if message is not None and user.open_session_id:
-            self._file(meta, ticket, user, message, notices=notices)
+            self._file(meta, ticket, user, message, notices=notices, waiting=command == "status")
             return
         if self._survey_comment(user, command, message):
             self._answer(meta, (*notices, self._replies.text("survey_comment_thanks")))
+            return
+        if command is None and message is not None and message[0] == "text" and message[1]:
+            self._sessions.keep_draft(user, meta, message[1], message[2])
+            self._answer(meta, (*notices, self._replies.draft_kept(self._topic_list())))
             return
         self._answer(meta, (*notices, *self._respond(meta, user, command, params)))
 
@@ -324,8 +363,15 @@ class Conversation:
         user: UserRecord,
         message: StoredMessage,
         notices: Messages = (),
+        *,
+        waiting: bool = False,
     ) -> bool:
-        """Put a message into the open session (True), unless a restriction keeps it out."""
+        """Put a message into the open session (True), unless a restriction keeps it out.
+
+        The session's first message is acknowledged (place in the queue, when to expect an
+        answer): the flag on the user record, read anyway, says whether it was, so only that
+        message claims a receipt and costs a write more. A question about waiting is answered
+        the same way, at most once per WAITING_INTERVAL."""
         kind, text, line_id = message
         restriction = self._moderation.restriction(user)
         if restriction is not None and (
@@ -339,16 +385,87 @@ class Conversation:
             self._answer(meta, (*notices, self._replies.text(key)))
             return True
         session_id = user.open_session_id or ""
-        if not self._sessions.add_user_message(
-            session_id, meta, kind, text, line_id, keep_token=not notices
-        ):
+        now = self._clock()
+        # The flags are saved before the answer goes out and name the event they answered, so
+        # a redelivery of that event answers again (by push, under the same retry key) and
+        # no other event does.
+        first = user.ack_event_id is None or user.ack_event_id == meta.event_id
+        answer_wait = (
+            first
+            or user.wait_event_id == meta.event_id
+            or (
+                waiting
+                and (
+                    user.status_answered_at is None
+                    or now - user.status_answered_at >= WAITING_INTERVAL
+                )
+            )
+        )
+        if answer_wait and not ticket.claim():
+            return True  # handled by an earlier attempt
+        # The token is kept for a free answer by the expert unless the desk answers this
+        # event itself (a notice or the acknowledgement uses it).
+        filed = self._sessions.add_user_message(
+            session_id, meta, kind, text, line_id, keep_token=not (notices or answer_wait)
+        )
+        if not filed and not ticket.claimed:
             ticket.duplicate()
             return True
-        if text is not None:
+        if filed and text is not None:
             self._moderation.screen(meta, text, session_id)
+        if answer_wait:
+            if user.wait_event_id != meta.event_id:
+                self._users.save(
+                    replace(
+                        user,
+                        ack_event_id=user.ack_event_id or meta.event_id,
+                        wait_event_id=meta.event_id,
+                        status_answered_at=now,
+                        updated_at=now,
+                    )
+                )
+            notices = (*notices, self._waiting_answer(session_id, first=first))
         if notices:
             self._answer(meta, notices)
         return True
+
+    def _save_quietly(self, user: UserRecord) -> None:
+        """Save a user-record flag after the answer went out; a concurrent write only means the
+        flag is set by the next event instead."""
+        try:
+            self._users.save(user)
+        except PreconditionFailed:
+            return
+
+    def _waiting_answer(self, session_id: str, *, first: bool) -> OutboundMessage:
+        place = self._sessions.queue_place(session_id)
+        return self._replies.waiting(place, self._hours, self._clock(), first=first)
+
+    def _crisis(self, meta: EventMeta, user: UserRecord, message: StoredMessage | None) -> None:
+        """Help lines at once, at any hour, before consent or a topic. Inside a consultation
+        the message is filed and the session marked urgent; a consented user's text before a
+        topic is kept as a draft; otherwise nothing of the message is stored."""
+        helplines = self._replies.helplines()
+        if self._status.current().is_open and message is not None and not user.suspended:
+            kind, text, line_id = message
+            gate = self._consent.gate(user)
+            if gate is Gate.ALLOW and user.open_session_id and text is not None:
+                self._sessions.add_user_message(
+                    user.open_session_id, meta, kind, text, line_id, keep_token=False
+                )
+                self._sessions.mark_urgent(user.open_session_id)
+                self._moderation.screen(meta, text, user.open_session_id)
+                self._answer(meta, (helplines,))
+                return
+            if gate is Gate.ALLOW and text is not None:
+                self._sessions.keep_draft(user, meta, text, line_id)
+                self._answer(meta, (helplines, self._replies.draft_kept(self._topic_list())))
+                return
+            if gate is Gate.PROMPT and self._consent.may_prompt(user, meta):
+                self._consent.prompted(user, meta)
+                self._answer(meta, (helplines, *self._consent_prompt()))
+                return
+        self._answer(meta, (helplines,))
 
     def _respond(
         self, meta: EventMeta, user: UserRecord, command: str | None, params: dict[str, str]
@@ -363,11 +480,12 @@ class Conversation:
                     f"{params.get('kind', 'file')}-refused",
                     None,
                     params.get("id", ""),
+                    keep_token=False,  # the refusal below uses it
                 )
             return (self._replies.text("media_refused"),)
         if command in self._commands:
             return self._commands[command](meta, user, params)
-        return (self._replies.text("start_hint"), self._menu_for(user))
+        return (self._menu_for(user, hint=True),)
 
     def _erasure(self, meta: EventMeta, ticket: Ticket, params: dict[str, str]) -> None:
         """A person's request to erase their data (§5): honoured in every desk status and over
@@ -394,7 +512,7 @@ class Conversation:
         elif outcome.answer is Answer.DECLINED:
             self._answer(meta, (self._replies.text("consent_declined"),))
         elif outcome.answer is Answer.ALREADY:
-            version = outcome.version.version_id
+            version = version_label(outcome.version.version_id)
             already = self._replies.text("consent_already", version=version)
             self._answer(meta, (already, self._menu_for(outcome.user)))
         else:
@@ -406,7 +524,7 @@ class Conversation:
     def _open_session(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         topic = self._topics.get(params.get("topic", ""))
         if topic is None:
-            return (self._replies.text("start_hint"), self._menu_for(user))
+            return (self._menu_for(user, hint=True),)
         restriction = self._moderation.restriction(user)
         if restriction is not None and restriction.mode is RestrictionMode.READ_ONLY:
             return (self._replies.text("restricted_read_only"),)
@@ -419,8 +537,7 @@ class Conversation:
             current = self._sessions.get(user.open_session_id)
             known = current is not None and current.topic in self._topics
             label = self._topics[current.topic].label if current and known else ""
-            already = self._replies.text("session_already_open", topic=label)
-            return (already, self._replies.session_menu())
+            return (self._replies.session_menu("session_already_open", topic=label),)
         _, session = self._sessions.open(user, topic.topic_id, meta)
         opened = self._replies.session_opened(
             topic.label, self._hours, self._clock(), session.session_id
@@ -428,6 +545,13 @@ class Conversation:
         return (opened,)
 
     def _end_session(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        confirm = params.get("confirm")
+        if confirm == "no":
+            return (self._replies.text("end_cancelled"),)
+        if confirm != "yes":
+            if user.open_session_id is None:
+                return (self._replies.text("no_open_session"), self._menu_for(user))
+            return (self._replies.end_question(),)
         if user.open_session_id is None and user.session_event_id == meta.event_id:
             # A redelivery: the pointer went; finish the close if the rest did not happen.
             last = self._sessions.get(user.last_session_id) if user.last_session_id else None
@@ -447,7 +571,7 @@ class Conversation:
         session = self._sessions.get(wanted) if is_id(wanted) else None
         rating = params.get("rating", "")
         if session is None or session.user_id != user.user_id or rating not in SURVEY_RATINGS:
-            return (self._replies.text("start_hint"), self._menu_for(user))
+            return (self._menu_for(user, hint=True),)
         self._statistics.survey(user.user_id, session.session_id, rating, self._clock())
         self._sessions.rated(session)
         return (self._replies.text("survey_thanks"),)
@@ -470,10 +594,27 @@ class Conversation:
     def _menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         return (self._menu_for(user),)
 
-    def _menu_for(self, user: UserRecord) -> OutboundMessage:
+    def _menu_for(self, user: UserRecord, *, hint: bool = False) -> OutboundMessage:
         if user.open_session_id:
             return self._replies.session_menu()
-        return self._replies.menu(tuple(self._topics.values()))
+        return self._replies.menu(self._topic_list(), hint=hint)
+
+    def _topic_list(self) -> tuple[Topic, ...]:
+        return tuple(self._topics.values())
+
+    def _data_menu(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        return (self._replies.data_menu(),)
+
+    def _status_answer(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        """状況 (button or words) outside a consultation, or within one by button: the place in
+        the queue and the hours (without a session: the hours and the topics)."""
+        if not user.open_session_id:
+            return (self._replies.hours_notice(self._hours), self._menu_for(user))
+        now = self._clock()
+        if user.status_answered_at is not None and now - user.status_answered_at < WAITING_INTERVAL:
+            return ()
+        self._save_quietly(replace(user, status_answered_at=now, updated_at=now))
+        return (self._waiting_answer(user.open_session_id, first=False),)
 
     def _receipt(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         grant = self._consent.latest_grant(user)
@@ -483,6 +624,10 @@ class Conversation:
         return (self._replies.receipt(version, method, user.consent_at),)
 
     def _withdraw(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
+        if params.get("confirm") == "no":
+            return (self._replies.text("withdraw_cancelled"),)
+        if params.get("confirm") != "yes":
+            return (self._replies.withdraw_question(),)
         session = self._sessions.get(user.open_session_id) if user.open_session_id else None
         if session is not None and session.is_open:
             self._sessions.close(session, ClosedBy.USER, None)
@@ -527,4 +672,6 @@ class Conversation:
         return self._users.save(self._new_user(meta, erased_at).follow(self._clock()))
 
     def _answer(self, meta: EventMeta, messages: Messages) -> None:
+        if not messages:
+            return
         self._answerer.answer(meta, messages)

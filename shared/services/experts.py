@@ -56,6 +56,8 @@ from shared.services.statistics import Statistics
 log = logging.getLogger("desk.experts")
 
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+# Urgent sessions listed ahead of the first page (a crisis is rare: a bound, not a page).
+MAX_URGENT_LISTED = 50
 
 
 class ExpertDesk:
@@ -94,7 +96,8 @@ class ExpertDesk:
     # -- reading ------------------------------------------------------------------------------
 
     def queue(self, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-        """One page of sessions in a status, oldest first, without any message text."""
+        """One page of sessions in a status, oldest first, without any message text. Open
+        sessions marked urgent come first, on the first page (and are not repeated later)."""
         try:
             wanted = SessionStatus(status or "waiting")
         except ValueError:
@@ -107,8 +110,13 @@ class ExpertDesk:
             limit,
             lambda s: s.session_id,
         )
+        urgent: list[Session] = []
+        if wanted is not SessionStatus.CLOSED:
+            if cursor is None:
+                urgent = self._index.urgent(wanted, MAX_URGENT_LISTED)
+            shown = [s for s in shown if not s.urgent]
         return {
-            "sessions": [self._summary(s) for s in shown],
+            "sessions": [self._summary(s) for s in (*urgent, *shown)],
             "nextCursor": next_cursor,
         }
 
@@ -501,6 +509,7 @@ class ExpertDesk:
             "closedByName": session.closed_by_name,
             "outcome": session.outcome,
             "followUpUntil": iso_or_none(session.follow_up_until),
+            "urgent": session.urgent,
         }
 
 

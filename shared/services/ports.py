@@ -124,6 +124,36 @@ class LineMessenger(Protocol):
         ...
 
 
+@runtime_checkable
+class RichMenuApi(Protocol):
+    """The rich-menu slice of the Messaging API (per-user menus, aliases)."""
+
+    def rich_menu_id(self, alias: str) -> str | None:
+        """The menu an alias points at, None if there is no such alias."""
+        ...
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        """Show `rich_menu_id` to this user."""
+        ...
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """Show this user the default menu again."""
+        ...
+
+
+class SessionMenus(Protocol):
+    """Shows the consultation rich menu while a user's session is open. Never raises: a
+    failure to link must not fail the user's event."""
+
+    def session_opened(self, user_id: str) -> None:
+        """Link the consultation menu (alias `desk-session`) to the user."""
+        ...
+
+    def session_closed(self, user_id: str) -> None:
+        """Unlink the user's menu: the default menu shows again."""
+        ...
+
+
 class EventDecoder(Protocol):
     """Turns a raw webhook request into events, refusing anything not signed by LINE."""
 

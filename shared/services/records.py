@@ -176,6 +176,10 @@ class Users:
             session_event_id=doc.get("sessionEventId"),
             last_session_id=doc.get("lastSessionId"),
             prompt_event_id=doc.get("promptEventId"),
+            ack_event_id=doc.get("ackEventId"),
+            wait_event_id=doc.get("waitEventId"),
+            status_answered_at=time_or_none(doc.get("statusAnsweredAt")),
+            draft_at=time_or_none(doc.get("draftAt")),
             listed_day=doc.get("activeDay"),
             erased_at=time_or_none(doc.get("erasedAt")),
             etag=doc.get("_etag"),
@@ -215,6 +219,10 @@ class Users:
             "sessionEventId": user.session_event_id,
             "lastSessionId": user.last_session_id,
             "promptEventId": user.prompt_event_id,
+            "ackEventId": user.ack_event_id,
+            "waitEventId": user.wait_event_id,
+            "statusAnsweredAt": iso_or_none(user.status_answered_at),
+            "draftAt": iso_or_none(user.draft_at),
             "activeDay": day,
             "erasedAt": iso_or_none(user.erased_at),
         }
@@ -394,6 +402,17 @@ class SessionIndex:
         )
         return [_session(d) for d in docs]
 
+    def urgent(self, status: SessionStatus, limit: int) -> list[Session]:
+        """Sessions in `status` marked urgent (a crisis wording), oldest first, at most `limit`."""
+        docs = self._store.query_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": status.value, "urgent": True},
+            limit=limit,
+        )
+        return [_session(d) for d in docs]
+
 
 class MessageLog:
     """A user's messages with the desk, in their partition, each tagged with its session."""
@@ -401,10 +420,14 @@ class MessageLog:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
-    def add(self, message: Message) -> bool:
-        """Store a message; False if its id is already there (a redelivered event)."""
+    def add(self, message: Message, *, ttl_seconds: int | None = None) -> bool:
+        """Store a message; False if its id is already there (a redelivered event). With
+        `ttl_seconds` the store removes it then unless it is saved again (a draft)."""
+        doc = _message_doc(message)
+        if ttl_seconds is not None:
+            doc["ttl"] = ttl_seconds
         try:
-            self._store.create(USERS, _message_doc(message))
+            self._store.create(USERS, doc)
         except AlreadyExists:
             return False
         return True
@@ -421,6 +444,10 @@ class MessageLog:
     def save(self, message: Message) -> None:
         """Overwrite a message (its delivery status, or an unsend)."""
         self._store.upsert(USERS, _message_doc(message))
+
+    def delete(self, user_id: str, message_id: str) -> None:
+        """Remove one message (a draft too old to be filed)."""
+        self._store.delete(USERS, user_id, message_id)
 
     def of_session(self, user_id: str, session_id: str) -> list[Message]:
         """A session's messages in the order they were written."""
@@ -460,6 +487,7 @@ def _session_doc(session: Session) -> Document:
         "outcome": session.outcome,
         "followUpUntil": iso_or_none(session.follow_up_until),
         "handovers": [_handover_doc(h) for h in session.handovers],
+        "urgent": session.urgent,
         # Always written, so the retention timer can ask for closed sessions not yet erased.
         "textErased": session.text_erased_at is not None,
         "textErasedAt": iso_or_none(session.text_erased_at),
@@ -506,6 +534,7 @@ def _session(doc: Document) -> Session:
         outcome=doc.get("outcome"),
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
+        urgent=bool(doc.get("urgent")),
         text_erased_at=time_or_none(doc.get("textErasedAt")),
         survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
         survey_comment=doc.get("surveyComment"),

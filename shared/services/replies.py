@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from shared.domain import postbacks
@@ -30,9 +31,12 @@ class Replies:
         retention_days: int = 365,
         inactive_days: int = 730,
         contact: str = "",
+        privacy_url: str = "https://www.pref.chiba.lg.jp/",
+        helplines: tuple[str, ...] = (),
     ) -> None:
-        """`retention_days`, `inactive_days` and `contact` come from the settings (the wiring
-        passes them), so what users are told cannot disagree with what the timers do."""
+        """`retention_days`, `inactive_days`, `contact` and `privacy_url` come from the settings
+        (the wiring passes them), so what users are told cannot disagree with what the timers
+        do; `helplines` from shared/data/helplines.json."""
         self._t = texts
         self._retention = texts.text(
             "retention_summary",
@@ -40,10 +44,82 @@ class Replies:
             inactive_days=f"{inactive_days:,}",
         )
         self._contact = contact
+        self._privacy_url = privacy_url
+        self._helplines = helplines
 
     def text(self, key: str, **params: str) -> TextMessage:
-        """One catalogue text as a bubble."""
-        return TextMessage(self._t.text(key, **params))
+        """One catalogue text as a bubble (the contact filled in from the desk's facts)."""
+        return TextMessage(self._t.text(key, **{"contact": self._contact, **params}))
+
+    def helplines(self) -> TextMessage:
+        """The help lines for a message that suggests a crisis (data the operator confirms)."""
+        lines = "\n".join(self._helplines)
+        parts = (self._t.text("crisis_intro"), lines, self._t.text("crisis_outro"))
+        return TextMessage("\n".join(p for p in parts if p))
+
+    def consent_reminder(self, version: PolicyVersion) -> TextMessage:
+        """One line between full prompts: press 同意する (chips to answer at once)."""
+        chips = tuple(
+            PostbackButton(
+                self._t.text(key),
+                postbacks.encode("consent", version=version.version_id, answer=value),
+                self._t.text(key),
+            )
+            for key, value in (("consent_yes", "yes"), ("consent_no", "no"))
+        )
+        return TextMessage(self._t.text("consent_reminder"), quick_replies=chips)
+
+    def draft_kept(self, topics: tuple[Topic, ...]) -> TextMessage:
+        """A text written before a topic was chosen is kept: choose a topic (one bubble)."""
+        return TextMessage(self._t.text("draft_kept"), quick_replies=self._topic_chips(topics))
+
+    def waiting(
+        self, place: int | None, hours: BusinessHours, now: datetime, *, first: bool
+    ) -> TextMessage:
+        """The acknowledgement of a session's first message, or the answer to a question about
+        waiting: the place in the queue (or that an expert has it) and when to expect an
+        answer."""
+        label = hours.label() + self._t.text("hours_closed_days")
+        parts = [self._t.text("ack_first")] if first else []
+        if place is None:
+            parts.append(self._t.text("wait_assigned"))
+        else:
+            parts.append(self._t.text("wait_place", place=str(place)))
+        if hours.is_open(now):
+            parts.append(self._t.text("wait_in_hours", hours=label))
+        else:
+            upcoming = japan_day_and_time(hours.next_opening(now))
+            parts.append(self._t.text("wait_after_hours", hours=label, next=upcoming))
+        chips = self._chips(("menu_status", "status"), ("menu_end", "end"))
+        return TextMessage("\n".join(parts), quick_replies=chips)
+
+    def hours_notice(self, hours: BusinessHours) -> TextMessage:
+        """When experts answer."""
+        return self.text("hours_notice", hours=hours.label() + self._t.text("hours_closed_days"))
+
+    def data_menu(self) -> TextMessage:
+        """同意・データ: the receipt, withdrawal and erasure, away from the topics."""
+        chips = self._chips(
+            ("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"), ("menu_erase", "erase")
+        )
+        return TextMessage(self._t.text("data_menu"), quick_replies=chips)
+
+    def withdraw_question(self) -> ConfirmMessage:
+        """撤回する / やめる, before withdrawing consent."""
+        return self._confirm("withdraw")
+
+    def end_question(self) -> ConfirmMessage:
+        """終了する / 続ける, before the user ends their consultation."""
+        return self._confirm("end")
+
+    def _confirm(self, action: str) -> ConfirmMessage:
+        yes, no = self._t.text(f"{action}_yes"), self._t.text(f"{action}_no")
+        return ConfirmMessage(
+            alt_text=self._t.text(f"{action}_alt_text"),
+            text=self._t.text(f"{action}_question"),
+            yes=PostbackButton(yes, postbacks.encode(action, confirm="yes"), yes),
+            no=PostbackButton(no, postbacks.encode(action, confirm="no"), no),
+        )
 
     def consent_prompt(self, version: PolicyVersion) -> tuple[OutboundMessage, ...]:
         """The policy's summary with its link, then 同意する / 同意しない naming the version."""
@@ -55,11 +131,16 @@ class Replies:
 
         return (
             TextMessage(
-                self._t.text("consent_summary", url=version.url, retention=self._retention)
+                self._t.text(
+                    "consent_summary",
+                    url=version.url,
+                    privacy_url=self._privacy_url,
+                    retention=self._retention,
+                )
             ),
             ConfirmMessage(
                 alt_text=self._t.text("consent_alt_text"),
-                text=self._t.text("consent_question", version=version.version_id),
+                text=self._t.text("consent_question", version=version_label(version.version_id)),
                 yes=answer("consent_yes", "yes"),
                 no=answer("consent_no", "no"),
             ),
@@ -91,13 +172,18 @@ class Replies:
             no=PostbackButton(no, postbacks.encode("erase", confirm="no"), no),
         )
 
-    def menu(self, topics: tuple[Topic, ...]) -> TextMessage:
-        """The consented user's menu: a consultation topic to start with, or consent matters."""
-        chips = tuple(
+    def menu(self, topics: tuple[Topic, ...], *, hint: bool = False) -> TextMessage:
+        """The consented user's menu: a consultation topic to start with, or 同意・データ
+        (withdrawal sits there, not next to the topics)."""
+        return TextMessage(
+            self._t.text("menu_hint" if hint else "menu"), quick_replies=self._topic_chips(topics)
+        )
+
+    def _topic_chips(self, topics: tuple[Topic, ...]) -> tuple[PostbackButton, ...]:
+        return tuple(
             PostbackButton(t.label, postbacks.encode("topic", topic=t.topic_id), t.label)
             for t in topics
-        ) + self._chips(("menu_receipt", "receipt"), ("menu_withdraw", "withdraw"))
-        return TextMessage(self._t.text("menu"), quick_replies=chips)
+        ) + self._chips(("menu_data", "data_menu"))
 
     def closing(self, session_id: str, referral: str | None = None) -> tuple[OutboundMessage, ...]:
         """The expert's closing message (naming the referral, 紹介先, when there is one), then
@@ -121,10 +207,12 @@ class Replies:
         named = (self.text("session_closed_referral", referral=referral),) if referral else ()
         return (self.text("session_closed"), *named, survey)
 
-    def session_menu(self) -> TextMessage:
-        """While a session is open: keep writing, or end it."""
-        chips = self._chips(("menu_end", "end"), ("menu_receipt", "receipt"))
-        return TextMessage(self._t.text("session_menu"), quick_replies=chips)
+    def session_menu(self, key: str = "session_menu", **params: str) -> TextMessage:
+        """While a session is open: keep writing, see the status, or end it."""
+        chips = self._chips(
+            ("menu_end", "end"), ("menu_status", "status"), ("menu_receipt", "receipt")
+        )
+        return TextMessage(self._t.text(key, **params), quick_replies=chips)
 
     def session_opened(
         self, topic: str, hours: BusinessHours, now: datetime, reference: str
@@ -162,7 +250,9 @@ class Replies:
 
     def thanks(self, version: PolicyVersion, at: datetime) -> TextMessage:
         """Thank-you after an explicit agreement, with the version and the time in Japan."""
-        return self.text("consent_thanks", version=version.version_id, at=japan_time(at))
+        return self.text(
+            "consent_thanks", version=version_label(version.version_id), at=japan_time(at)
+        )
 
     def deemed_notice(self, version: PolicyVersion) -> TextMessage:
         """The one notice that a changed policy now applies (§12(2))."""
@@ -172,8 +262,20 @@ class Replies:
         """The consent receipt: version, date, method, link."""
         return self.text(
             "receipt",
-            version=version.version_id,
+            version=version_label(version.version_id),
             at=japan_time(at),
             method=self._t.text(f"method_{method.value}"),
             url=version.url,
         )
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def version_label(version_id: str) -> str:
+    """`2025-10-24` as users read it: `2025年10月24日` (other ids as they are)."""
+    match = _ISO_DATE.fullmatch(version_id)
+    if match is None:
+        return version_id
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year}年{month}月{day}日"

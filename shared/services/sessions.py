@@ -29,9 +29,16 @@ from shared.domain.sessions import (
 )
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.services.ports import Clock
+from shared.services.ports import Clock, SessionMenus
 from shared.services.records import MessageLog, SessionIndex, Users
 from shared.services.statistics import Statistics
+
+# Messages a consented user wrote before choosing a topic wait under this session id, in their
+# own partition (erased with them), and are filed into the session they open within DRAFT_TTL.
+DRAFT = "draft"
+DRAFT_TTL = timedelta(minutes=30)
+# A draft never filed leaves the store by itself (filing saves it again, without the expiry).
+DRAFT_EXPIRY_SECONDS = 2 * int(DRAFT_TTL.total_seconds())
 
 
 class Sessions:
@@ -46,7 +53,9 @@ class Sessions:
         clock: Clock,
         *,
         follow_up_hours: int = 72,
+        menus: SessionMenus | None = None,
     ) -> None:
+        self._menus = menus
         self._users = users
         self._index = index
         self._messages = messages
@@ -69,8 +78,53 @@ class Sessions:
         except AlreadyExists:
             session = self._index.get(session.session_id) or session
         self._statistics.session_opened(session)
-        user = self._users.save(user.with_session(session.session_id, self._clock(), meta.event_id))
+        if user.draft_at is not None:
+            self._file_drafts(user.user_id, session, opened_at)
+        saved = user.with_session(session.session_id, self._clock(), meta.event_id)
+        user = self._users.save(replace(saved, draft_at=None))
+        if self._menus is not None:
+            self._menus.session_opened(user.user_id)
         return user, session
+
+    def keep_draft(self, user: UserRecord, meta: EventMeta, text: str, line_id: str) -> UserRecord:
+        """Keep a text written before a topic was chosen, for the session opened next."""
+        self.add_user_message(DRAFT, meta, "text", text, line_id, keep_token=False)
+        if user.draft_at is not None and user.draft_at >= self._clock() - DRAFT_TTL:
+            return user
+        return self._users.save(replace(user, draft_at=event_time(meta), updated_at=self._clock()))
+
+    def _file_drafts(self, user_id: str, session: Session, opened_at: datetime) -> None:
+        """File the drafts of the last DRAFT_TTL into `session`; older ones are dropped."""
+        for draft in self._messages.of_session(user_id, DRAFT):
+            if draft.at >= opened_at - DRAFT_TTL:
+                self._messages.save(replace(draft, session_id=session.session_id))
+            else:
+                self._messages.delete(user_id, draft.message_id)
+
+    def queue_place(self, session_id: str) -> int | None:
+        """The 1-based place of a waiting session in the queue (urgent ones first, then by
+        opening time); None once an expert has it or it is closed."""
+        waiting = self._index.page(SessionStatus.WAITING, None, 1000)
+        ordered = sorted(waiting, key=lambda s: (not s.urgent, s.session_id))
+        for place, session in enumerate(ordered, start=1):
+            if session.session_id == session_id:
+                return place
+        return None
+
+    def mark_urgent(self, session_id: str) -> bool:
+        """Mark an open session urgent (idempotent): it moves to the top of the queue."""
+        for _ in range(3):
+            session = self._index.get(session_id)
+            if session is None or not session.is_open:
+                return False
+            if session.urgent:
+                return True
+            try:
+                self._index.save(replace(session, urgent=True))
+                return True
+            except PreconditionFailed:
+                continue
+        raise PreconditionFailed(None, "session_busy")
 
     def add_user_message(
         self,
@@ -82,11 +136,13 @@ class Sessions:
         *,
         keep_token: bool = True,
     ) -> bool:
-        """File a user's message into their open session; False for a redelivered one.
+        """File a user's message into their open session; False for a redelivered one. A
+        draft expires from the store unless a session opened in time files it.
 
         The event's reply token is kept on the message (no extra write) so that an expert
         answering within the reply window answers for free; `keep_token=False` when the desk
         answers this event itself (the token is then used). A redelivery's token is not kept."""
+        expiry = DRAFT_EXPIRY_SECONDS if session_id == DRAFT else None
         token = meta.reply_token if keep_token and not meta.is_redelivery else None
         return self._messages.add(
             Message(
@@ -100,12 +156,15 @@ class Sessions:
                 line_message_id=line_id,
                 position=meta.position,
                 reply_token=token,
-            )
+            ),
+            ttl_seconds=expiry,
         )
 
     def filed(self, meta: EventMeta) -> bool:
-        """Was this event's message filed already (by an earlier attempt)?"""
-        return self._messages.exists(meta.source.partition, f"msg:{meta.event_id}")
+        """Was this event's message filed into a session already (by an earlier attempt)? A
+        message only kept as a draft is not: its event is answered again if redelivered."""
+        found = self._messages.get(meta.source.partition, f"msg:{meta.event_id}")
+        return found is not None and found.session_id != DRAFT
 
     def get(self, session_id: str) -> Session | None:
         """One session."""
@@ -182,6 +241,8 @@ class Sessions:
             except PreconditionFailed:
                 session = self._index.get(session.session_id) or session
                 continue
+        if not session.is_open and self._menus is not None:
+            self._menus.session_closed(session.user_id)
         if not session.is_open:
             # Counted here, after the close, and again by any retry (the entry is keyed by the
             # session): a failure between the close and the count is finished by the retry.

@@ -47,11 +47,36 @@ def load_phrases() -> dict[str, str]:
     }
 
 
+# Only a message this short can be a command: a consultation text is never taken for one.
+MAX_COMMAND_LENGTH = 15
+_TRAILING = "。、．，.,!?！？…‥〜~ーっッ"
+
+
+@cache
+def load_waiting_words() -> tuple[str, ...]:
+    """Words that make a short message a question about waiting (normalised)."""
+    raw = resources.files("shared.texts").joinpath("phrases.json").read_text("utf-8")
+    words: list[str] = json.loads(raw).get("_waiting", [])
+    return tuple(normalise(w) for w in words)
+
+
 def normalise(text: str) -> str:
     """NFKC, without white space: how typed commands are compared."""
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def command_for(text: str) -> str | None:
-    """The command a typed text names (`receipt`, `withdraw`, ...), or None."""
-    return load_phrases().get(normalise(text))
+    """The command a typed text names (`receipt`, `withdraw`, `status`, ...), or None.
+
+    Compared after NFKC normalisation, without spaces and trailing punctuation; a text longer
+    than MAX_COMMAND_LENGTH characters is never a command."""
+    normalised = normalise(text)
+    if len(normalised) > MAX_COMMAND_LENGTH:
+        return None
+    phrases = load_phrases()
+    exact = phrases.get(normalised) or phrases.get(normalised.rstrip(_TRAILING))
+    if exact is not None:
+        return exact
+    if any(word in normalised for word in load_waiting_words()):
+        return "status"
+    return None

@@ -28,35 +28,41 @@ def test_agree_then_use_then_receipt_then_withdraw(desk: RunningDesk) -> None:
 
     user.postback(AGREE)
     thanks, menu = desk.sim.texts(user.user_id)
-    assert CURRENT in thanks
+    assert "2025年10月24日版" in thanks
     assert menu == TEXTS.text("menu")
     assert consents(desk, user.user_id) == [(CURRENT, "explicit")]
     desk.sim.clear_inbox(user.user_id)
 
     user.say("相談できますか")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("draft_kept")]
     desk.sim.clear_inbox(user.user_id)
 
     user.say("同意内容の確認")
     (receipt,) = desk.sim.texts(user.user_id)
-    assert CURRENT in receipt
+    assert "2025年10月24日版" in receipt
     assert POLICY_URL in receipt
     assert "ボタンによる同意" in receipt
     desk.sim.clear_inbox(user.user_id)
 
     user.say("同意を撤回")
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("withdraw_question")]
+    assert consents(desk, user.user_id)[-1] == (CURRENT, "explicit")  # one tap withdraws nothing
+    question = desk.sim.inbox(user.user_id)[-1].message["template"]
+    desk.sim.clear_inbox(user.user_id)
+    user.postback(question["actions"][0]["data"])
     assert desk.sim.texts(user.user_id) == [TEXTS.text("withdrawn")]
     assert consents(desk, user.user_id)[-1] == (CURRENT, "withdrawn")
     assert desk.admin("GET", f"/api/admin/users/{user.user_id}")[1]["status"] == "withdrawn"
 
 
-def test_before_consent_only_the_prompt_answers_and_not_every_time(desk: RunningDesk) -> None:
+def test_before_consent_the_full_prompt_answers_once_then_a_reminder(desk: RunningDesk) -> None:
     user = desk.sim.user("consent-gate")
     user.follow()
     desk.sim.clear_inbox(user.user_id)
     user.say("まだ同意していません")
     user.sticker()
-    assert desk.sim.inbox(user.user_id) == []  # prompted a moment ago, on follow
+    # Prompted a moment ago, on follow: a one-line reminder each, never silence.
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("consent_reminder")] * 2
     assert "まだ同意していません" not in desk.stored_text()
     assert consents(desk, user.user_id) == []
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.config import DEFAULT_CONTACT
 from shared.domain.privacy import user_key
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import AGREE as AGREE_CURRENT
@@ -85,6 +86,7 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     secret = "私の本名は山田太郎で、副業の勧誘です"
     user.say(secret)
     user.say("登録はこちら https://bit.ly/kasegu-now")
+    desk.sim.clear_inbox(user.user_id)  # the first message's acknowledgement
     (flag,) = flags_of(desk, user.user_id)  # one message, one flag with every reason
     assert [r["reason"] for r in flag["reasons"]] == ["link", "link shortener"]
     assert "bit.ly" not in json.dumps(flag)
@@ -100,14 +102,16 @@ def test_flagged_suspended_purged_and_still_blocked(desk: RunningDesk) -> None:
     assert status == 200
     user.say("停止されましたか")
     user.say("もしもし")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("suspended_notice")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("suspended_notice", contact=DEFAULT_CONTACT)]
 
     assert desk.run_timer("purge_suspended")[0] == 202
     leaves_no_trace(desk, user.user_id, secret, "kasegu-now", "停止されましたか")
 
     user.follow()
     user.say("また使いたいです")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("suspended_notice")]  # no second notice
+    assert desk.sim.texts(user.user_id) == [
+        TEXTS.text("suspended_notice", contact=DEFAULT_CONTACT)
+    ]  # no second notice
     leaves_no_trace(desk, user.user_id, "また使いたいです")
 
     stats_after = [d for d in desk.documents() if d.get("type") == "stat"]

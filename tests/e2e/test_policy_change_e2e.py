@@ -41,10 +41,10 @@ def test_continued_use_is_deemed_consent_then_a_material_change_asks_again(
     user.say("こんにちは")
     notice, *answer = desk.sim.texts(user.user_id)
     assert new_url in notice
-    assert answer == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert answer == [TEXTS.text("draft_kept")]
     desk.sim.clear_inbox(user.user_id)
     user.say("もう一度")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("draft_kept")]
     assert history(desk, user.user_id) == [("2025-10-24", "explicit"), ("2026-01-05", "deemed")]
 
     status, _ = desk.admin(

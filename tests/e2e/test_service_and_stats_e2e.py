@@ -38,7 +38,9 @@ def test_every_state_answers_users_with_its_notice_once(desk: RunningDesk) -> No
     assert desk.admin("PUT", "/api/admin/service", {"state": "open", "operator": "A"})[0] == 200
     desk.sim.clear_inbox(user.user_id)
     user.say("再開後の相談です")
-    assert desk.sim.inbox(user.user_id) == []  # back in the session: filed, no answer
+    # Back in the session: filed, and (its first message) acknowledged, not a notice.
+    (ack,) = desk.sim.texts(user.user_id)
+    assert ack.startswith(TEXTS.text("ack_first"))
     assert "再開後の相談です" in desk.stored_text()
     actions = [r["action"] for r in desk.admin("GET", "/api/admin/audit?limit=200")[1]["records"]]
     assert actions.count("service.change") == 4

@@ -26,13 +26,14 @@ def test_follow_gets_the_greeting_and_the_consent_question(desk: RunningDesk) ->
     assert {d.via for d in (greeting, summary, question)} == {"reply"}
 
 
-def test_text_from_a_consented_user_without_a_session_gets_the_topic_menu(
+def test_text_from_a_consented_user_without_a_session_is_kept_and_the_topics_offered(
     desk: RunningDesk,
 ) -> None:
     user = desk.consented_user("e2e-text")
     user.say("キャリアの相談をしたいです")
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
-    assert "キャリアの相談" not in desk.stored_text()
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("draft_kept")]
+    (draft,) = [d for d in desk.documents() if d.get("text") == "キャリアの相談をしたいです"]
+    assert (draft["sessionId"], draft["userId"]) == ("draft", user.user_id)
 
 
 def test_line_verify_request_gets_200(desk: RunningDesk) -> None:
@@ -90,7 +91,7 @@ def test_a_redelivered_event_is_answered_once(desk: RunningDesk) -> None:
     first = user.say("こんにちは")
     again = user.redeliver(first)
     assert (first.status, again.status) == (200, 200)
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("draft_kept")]
 
 
 def test_a_refused_reply_falls_back_to_a_push_with_a_retry_key(desk: RunningDesk) -> None:
@@ -113,7 +114,7 @@ def test_when_line_is_down_the_desk_asks_for_redelivery_and_then_answers_once(de
     assert desk.sim.inbox(user.user_id) == []
     assert user.redeliver(first).status == 200
     assert user.redeliver(first).status == 200
-    assert desk.sim.texts(user.user_id) == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert desk.sim.texts(user.user_id) == [TEXTS.text("draft_kept")]
 
 
 def test_admin_health_needs_the_function_key(desk: RunningDesk) -> None:

@@ -14,6 +14,7 @@ from tests.kit.fakes import FakeClock
 from tests.unit.conftest import AGREE, CURRENT, DECLINE, consented, deliver
 
 TEXTS = load_catalogue()
+CURRENT_LABEL = "2025年10月24日"  # CURRENT as users read it
 URL = "https://policy.example/desk"
 
 
@@ -53,11 +54,16 @@ def test_before_consent_messages_get_the_prompt_at_most_every_few_minutes(
     deliver(desk, user.follow_event())
     line.sent.clear()
     deliver(desk, user.text_event("相談したい内容その1"))
-    assert line.sent == []  # the follow's prompt was a moment ago
+    # The follow's prompt was a moment ago: a one-line reminder, never silence.
+    (reminder,) = line.sent[0].messages
+    assert reminder.text == TEXTS.text("consent_reminder")
+    assert [chip.data for chip in reminder.quick_replies] == [AGREE, DECLINE]
+    line.sent.clear()
     clock.advance(minutes=5)
     deliver(desk, user.text_event("相談したい内容その2"), user.sticker_event())
-    assert len(line.sent) == 1
-    assert isinstance(line.sent[0].messages[-1], ConfirmMessage)
+    prompt, again = line.sent
+    assert isinstance(prompt.messages[-1], ConfirmMessage)  # the full prompt once per interval
+    assert [m.text for m in again.messages] == [TEXTS.text("consent_reminder")]
     stored = json.dumps([doc for doc, _ in store.docs.values()], ensure_ascii=False)
     assert "相談したい内容" not in stored
 
@@ -68,7 +74,7 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
     line.sent.clear()
     deliver(desk, user.postback_event(AGREE))
     thanks, menu = line.sent[0].messages
-    assert CURRENT in thanks.text
+    assert f"{CURRENT_LABEL}版" in thanks.text
     assert menu.text == TEXTS.text("menu")
     labels = [chip.label for chip in menu.quick_replies]
     assert labels == [
@@ -78,8 +84,7 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
         "収入・お金",
         "職場の悩み",
         "その他",
-        "同意内容の確認",
-        "同意を撤回",
+        "同意・データ",  # withdrawal sits in the data menu, away from the topics
     ]
     described = desk.admin.user(user.user_id, "test")
     assert described["status"] == "consented"
@@ -95,7 +100,7 @@ def test_agreeing_records_an_explicit_consent_and_opens_the_menu(desk, sim, line
 def test_agreeing_twice_keeps_one_record(desk, sim, line) -> None:
     user = consented(desk, sim, line)
     deliver(desk, user.postback_event(AGREE))
-    assert line.texts()[0] == TEXTS.text("consent_already", version=CURRENT)
+    assert line.texts()[0] == TEXTS.text("consent_already", version=CURRENT_LABEL)
     assert history(desk, user) == [(CURRENT, "explicit")]
 
 
@@ -139,10 +144,10 @@ def test_continued_use_after_a_change_is_deemed_consent_announced_once(
     notice, *answer = line.sent[0].messages
     assert "2025年10月24日" in notice.text
     assert URL in notice.text
-    assert [m.text for m in answer] == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert [m.text for m in answer] == [TEXTS.text("draft_kept")]  # the text waits for a topic
     line.sent.clear()
     deliver(desk, user.text_event("もう一度"))
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
     assert history(desk, user) == [("2025-09-26", "explicit"), (CURRENT, "deemed")]
 
 
@@ -174,6 +179,12 @@ def test_withdrawal_stops_the_desk_and_explains_erasure(desk, sim, line, clock, 
         user.text_event("同意を撤回") if how == "phrase" else user.postback_event("action=withdraw")
     )
     deliver(desk, event)
+    (question,) = line.sent[0].messages
+    assert isinstance(question, ConfirmMessage)  # one tap does not withdraw
+    assert question.text == TEXTS.text("withdraw_question")
+    assert history(desk, user)[-1] == (CURRENT, "explicit")
+    line.sent.clear()
+    deliver(desk, user.postback_event(question.yes.data))
     assert line.texts() == [TEXTS.text("withdrawn")]
     assert "データ削除" in line.texts()[0]
     assert history(desk, user)[-1] == (CURRENT, "withdrawn")
@@ -187,8 +198,19 @@ def test_the_consent_receipt_names_version_date_method_and_link(desk, sim, line)
     user = consented(desk, sim, line)
     deliver(desk, user.text_event("同意内容の確認"))
     (receipt,) = line.texts()
-    for words in (CURRENT, "2025年11月3日 10:00", "ボタンによる同意", URL):
+    for words in (f"{CURRENT_LABEL}版", "2025年11月3日 10:00", "ボタンによる同意", URL):
         assert words in receipt
+
+
+def test_withdrawal_can_be_called_off(desk, sim, line, clock) -> None:
+    user = consented(desk, sim, line)
+    deliver(desk, user.text_event("同意を撤回"))
+    (question,) = line.sent[0].messages
+    line.sent.clear()
+    deliver(desk, user.postback_event(question.no.data))
+    assert line.texts() == [TEXTS.text("withdraw_cancelled")]
+    assert history(desk, user) == [(CURRENT, "explicit")]
+    assert desk.admin.user(user.user_id, "test")["status"] == "consented"
 
 
 def test_a_receipt_before_consent_is_not_given_the_prompt_is(desk, sim, line, clock) -> None:

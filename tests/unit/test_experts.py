@@ -166,7 +166,7 @@ def test_closing_needs_a_known_outcome_and_tells_the_user(desk, sim, line, store
         desk.experts.send(session_id, "田中", {"text": "追伸"})
     line.sent.clear()
     deliver(desk, user.text_event("ありがとうございました"))
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]  # kept for the next topic chosen
 
 
 def test_idle_sessions_close_themselves_once(desk, sim, line, store, clock) -> None:
@@ -318,7 +318,7 @@ def ended_with_a_question(desk, sim, line, clock, *, claimed_by: str | None = "�
         desk.experts.claim(session_id, claimed_by)
     deliver(desk, user.text_event("面接で何を聞かれますか？"))
     clock.advance(minutes=5)
-    deliver(desk, user.text_event("相談を終了"))
+    deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
     line.sent.clear()
     return user, session_id
 
@@ -371,7 +371,7 @@ def test_nothing_unanswered_means_no_follow_up(desk, sim, line, clock) -> None:
     session_id = only_session(desk)
     deliver(desk, user.text_event("質問です"))
     desk.experts.send(session_id, "田中", {"text": "回答です。"})
-    deliver(desk, user.text_event("相談を終了"))
+    deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
     detail = desk.experts.detail(session_id, "田中")
     assert (detail["closedBy"], detail["followUpUntil"]) == ("user", None)
     with pytest.raises(ConflictError, match="終了"):
@@ -393,7 +393,7 @@ def test_the_outcome_recorded_later_is_counted_once(desk, sim, line, clock, stor
 
 def test_no_follow_up_reaches_a_user_who_withdrew_consent(desk, sim, line, clock) -> None:
     user, session_id = ended_with_a_question(desk, sim, line, clock)
-    deliver(desk, user.text_event("同意を撤回"))
+    deliver(desk, user.text_event("同意を撤回"), user.postback_event("action=withdraw&confirm=yes"))
     line.sent.clear()
     with pytest.raises(ConflictError, match="同意を撤回"):
         desk.experts.send(session_id, "田中", {"text": "回答です。"})

@@ -70,10 +70,10 @@ def test_is_open(moment: datetime, is_open: bool) -> None:
 
 
 def test_the_next_opening_skips_holidays_weekends_and_the_year_end() -> None:
-    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 3, 10))) == "11月4日(火) 9:00"
-    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 4, 8))) == "11月4日(火) 9:00"
-    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 7, 18))) == "11月10日(月) 9:00"
-    assert japan_day_and_time(HOURS.next_opening(jst(2025, 12, 26, 18))) == "1月5日(月) 9:00"
+    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 3, 10))) == "11月4日（火） 9:00"
+    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 4, 8))) == "11月4日（火） 9:00"
+    assert japan_day_and_time(HOURS.next_opening(jst(2025, 11, 7, 18))) == "11月10日（月） 9:00"
+    assert japan_day_and_time(HOURS.next_opening(jst(2025, 12, 26, 18))) == "1月5日（月） 9:00"
 
 
 def test_the_label_reads_as_a_schedule() -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from shared.config import DEFAULT_CONTACT
 from shared.domain.moderation import normalise_clause
 from shared.domain.privacy import user_key
 from shared.errors import ConflictError, NotFoundError, ValidationError
@@ -45,7 +46,8 @@ def test_a_link_is_stored_and_flagged_without_a_copy_of_the_text(desk, sim, line
     assert flag["messageRef"] == stored["id"]
     assert "bit.ly" not in json.dumps(raised)
     assert "副業" not in json.dumps(raised)
-    assert line.sent == []  # nothing blocked, nothing said
+    (ack,) = line.texts()  # nothing blocked; only the first message's acknowledgement
+    assert ack.startswith(TEXTS.text("ack_first"))
 
 
 def test_wording_raises_a_flag_and_blocks_nothing(desk, sim, line, store) -> None:
@@ -72,7 +74,9 @@ def test_a_flood_is_told_once_not_stored_and_flagged_when_sustained(desk, sim, l
         clock.advance(minutes=2)
     stored = store.query_partition(USERS, user.user_id, doc_type="message")
     assert len(stored) == 60  # 20 a minute got through
-    assert line.texts() == [TEXTS.text("flood_notice")] * 3
+    ack, *notices = line.texts()
+    assert ack.startswith(TEXTS.text("ack_first"))
+    assert notices == [TEXTS.text("flood_notice")] * 3
     assert [(f["clause"], f["reason"]) for f in flags(desk)] == [("8(5)", "sustained flood")]
 
 
@@ -84,7 +88,7 @@ def test_a_suspended_user_gets_one_notice_then_silence_and_nothing_is_stored(
     deliver(
         desk, user.text_event("まだ使えますか"), user.sticker_event(), user.text_event("おーい")
     )
-    assert line.texts() == [TEXTS.text("suspended_notice")]
+    assert line.texts() == [TEXTS.text("suspended_notice", contact=DEFAULT_CONTACT)]
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []
     (session,) = [d for (c, p, _), (d, _) in store.docs.items() if p == "sessions"]
     assert session["status"] == "closed"
@@ -121,7 +125,9 @@ def test_text_only_refuses_stickers_but_keeps_texts(desk, sim, line, store) -> N
     user = open_session(desk, sim, line)
     desk.moderation.restrict(user.user_id, "運用者A", {"mode": "text_only"})
     deliver(desk, user.sticker_event(), user.text_event("文章です"))
-    assert line.texts() == [TEXTS.text("restricted_text_only")]
+    refused, ack = line.texts()
+    assert refused == TEXTS.text("restricted_text_only")
+    assert ack.startswith(TEXTS.text("ack_first"))  # the text is the session's first message
     kinds = [m["kind"] for m in store.query_partition(USERS, user.user_id, doc_type="message")]
     assert kinds == ["text"]
 
@@ -134,7 +140,9 @@ def test_a_lower_limit_applies_to_that_user(desk, sim, line, store, clock) -> No
     )
     deliver(desk, *(user.text_event(f"{n}") for n in range(4)))
     assert len(store.query_partition(USERS, user.user_id, doc_type="message")) == 2
-    assert line.texts() == [TEXTS.text("flood_notice")]
+    ack, notice = line.texts()
+    assert ack.startswith(TEXTS.text("ack_first"))
+    assert notice == TEXTS.text("flood_notice")
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,7 @@ def test_a_withdrawn_user_may_still_ask_for_erasure(desk, sim, line, store) -> N
     deliver(
         desk,
         user.text_event("同意を撤回"),
+        user.postback_event("action=withdraw&confirm=yes"),
         user.text_event("データ削除"),
         user.postback_event("action=erase&confirm=yes"),
     )
@@ -213,7 +222,9 @@ def test_the_purge_erases_suspended_users_after_the_grace_and_the_hash_keeps_the
     assert any(i.startswith("erasure:") for i in stats_after)
     line.sent.clear()
     deliver(desk, user.follow_event(), user.text_event("また来ました"))
-    assert line.texts() == [TEXTS.text("suspended_notice")]  # told once more after the purge
+    assert line.texts() == [
+        TEXTS.text("suspended_notice", contact=DEFAULT_CONTACT)
+    ]  # told once more after the purge
     deliver(desk, user.text_event("もう一度"))
     assert len(line.sent) == 1  # then silence
     assert docs_about(store, user) == []  # and still nothing stored

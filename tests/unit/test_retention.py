@@ -112,7 +112,7 @@ def test_a_session_in_its_follow_up_window_keeps_its_text_until_the_window_ends(
 ) -> None:
     user = open_session(desk, sim, line, "alice")
     deliver(desk, user.text_event("まだ答えを待っています"))
-    deliver(desk, user.text_event("相談を終了"))
+    deliver(desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes"))
     assert "followup=1" in purge(desk, retention=0)
     assert "まだ答えを待っています" in stored(store)
     clock.advance(hours=73)
@@ -124,7 +124,9 @@ def test_a_note_written_after_the_erasure_is_not_kept(
     desk: Desk, sim: LineSimulator, line: FakeMessenger, store: MemoryStore, clock: FakeClock
 ) -> None:
     user = open_session(desk, sim, line, "alice")
-    deliver(desk, user.text_event("相談を終了"))  # ended by the user: staff may still hand over
+    deliver(
+        desk, user.text_event("相談を終了"), user.postback_event("action=end&confirm=yes")
+    )  # ended by the user: staff may still hand over
     clock.advance(hours=73)
     purge(desk, retention=0)
     session_id = next(iter(store.docs[k][0]["id"] for k in store.docs if k[1] == "sessions"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from shared.domain.messages import ConfirmMessage
 from shared.services.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import consented, deliver, open_session
@@ -45,21 +46,27 @@ def test_outside_hours_the_acknowledgement_names_the_next_opening(desk, sim, lin
     user = consented(desk, sim, line)
     deliver(desk, user.postback_event("action=topic&topic=career"))
     (ack,) = line.texts()
-    assert "受付時間外" in ack
-    assert "11月4日(火) 9:00" in ack
+    assert "対応時間外" in ack
+    assert "11月4日（火） 9:00" in ack
 
 
 def test_messages_go_into_the_session_in_order_without_an_answer_each(
-    desk, sim, line, store
+    desk, sim, line, store, clock
 ) -> None:
     user = open_session(desk, sim, line)
-    first, second = user.text_event("転職を考えています"), user.text_event("30代です")
-    third = user.sticker_event()
+    first = user.text_event("転職を考えています")
+    assert deliver(desk, first).counts == {"handled": 1}
+    (ack,) = line.texts()  # the first message is acknowledged: place in the queue, hours
+    assert TEXTS.text("ack_first") in ack
+    assert TEXTS.text("wait_place", place="1") in ack
+    line.sent.clear()
+    clock.advance(seconds=1)
+    second, third = user.text_event("30代です"), user.sticker_event()
     before = len(store.operations)
-    result = deliver(desk, first, second, third)
-    assert result.counts == {"handled": 3}
+    result = deliver(desk, second, third)
+    assert result.counts == {"handled": 2}
     assert line.sent == []
-    assert store.operations[before:] == ["read", "create"] * 3  # a point read and one write each
+    assert store.operations[before:] == ["read", "create"] * 2  # a point read and one write each
     stored = messages(store, user)
     assert [(m["kind"], m["text"]) for m in stored] == [
         ("text", "転職を考えています"),
@@ -104,13 +111,17 @@ def test_the_user_ends_the_session_by_phrase_or_button(desk, sim, line, store) -
             if event == "phrase"
             else user.postback_event("action=end"),
         )
+        (question,) = line.sent[-1].messages
+        assert isinstance(question, ConfirmMessage)  # one tap does not end it
+        assert question.text == TEXTS.text("end_question")
+        deliver(desk, user.postback_event(question.yes.data))
         assert line.texts()[-1] == TEXTS.text("session_ended")
         assert store.read(USERS, user.user_id, "user")["openSessionId"] is None
     assert {s["status"] for s in sessions(store)} == {"closed"}
     assert {s["closedBy"] for s in sessions(store)} == {"user"}
     line.sent.clear()
     deliver(desk, user.text_event("もう一度相談したい"))
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
 
 
 def test_ending_without_a_session_says_so(desk, sim, line) -> None:
@@ -131,7 +142,7 @@ def test_unsend_removes_the_text_from_the_store(desk, sim, line, store) -> None:
 
 def test_withdrawing_consent_also_ends_the_open_session(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
-    deliver(desk, user.text_event("同意を撤回"))
-    assert line.texts() == [TEXTS.text("withdrawn")]
+    deliver(desk, user.text_event("同意を撤回"), user.postback_event("action=withdraw&confirm=yes"))
+    assert line.texts()[-1] == TEXTS.text("withdrawn")
     (session,) = sessions(store)
     assert session["status"] == "closed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from shared.errors import ReplyTokenRejected, StoreUnavailable
@@ -26,13 +25,15 @@ def test_follow_is_greeted_and_recorded(desk, sim, line, store) -> None:
     assert record["followed"] is True
 
 
-def test_text_from_a_consented_user_without_a_session_gets_the_topic_menu_and_is_not_stored(
+def test_text_from_a_consented_user_without_a_session_is_kept_and_the_topics_offered(
     desk, sim, line, store
 ) -> None:
     deliver(desk, consented(desk, sim, line).text_event("年収を上げたいです"))
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
-    stored = json.dumps([doc for doc, _ in store.docs.values()], ensure_ascii=False)
-    assert "年収" not in stored
+    (answer,) = line.sent[0].messages
+    assert answer.text == TEXTS.text("draft_kept")
+    assert [chip.label for chip in answer.quick_replies][-1] == "同意・データ"
+    (draft,) = [doc for doc, _ in store.docs.values() if doc.get("text") == "年収を上げたいです"]
+    assert draft["sessionId"] == "draft"  # kept in the user's partition, for the next topic
 
 
 def test_a_second_delivery_changes_nothing_and_sends_nothing(desk, sim, line, store) -> None:
@@ -78,7 +79,7 @@ def test_when_line_is_down_the_event_is_released_and_its_redelivery_answers_once
     third = deliver(desk, {**event, "deliveryContext": {"isRedelivery": True}})
     assert (second.counts["handled"], third.counts["duplicate"]) == (1, 1)
     assert [s.via for s in line.sent] == ["push"]
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
 
 
 def test_a_push_repeated_after_a_lost_answer_is_not_sent_twice(desk, sim, line) -> None:
@@ -171,7 +172,7 @@ def test_an_event_whose_claim_cannot_be_released_is_taken_over_after_its_lease(
     clock.advance(seconds=61)
     line.used_tokens.add(str(event["replyToken"]))
     assert deliver(desk, redelivered).counts == {"handled": 1}
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
     assert deliver(desk, redelivered).counts == {"duplicate": 1}
 
 
@@ -194,7 +195,7 @@ def test_a_receipt_that_cannot_be_completed_does_not_ask_for_a_redelivery(
     result = deliver(desk, user.text_event("こんにちは"))
     assert result.counts == {"handled": 1}
     assert result.failed == 0
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
 
 
 def test_an_unreadable_event_is_counted_and_the_rest_of_the_call_is_handled(desk, sim, line):
@@ -204,4 +205,4 @@ def test_an_unreadable_event_is_counted_and_the_rest_of_the_call_is_handled(desk
     result = deliver(desk, broken, user.text_event("こんにちは"))
     assert result.counts == {"unreadable": 1, "handled": 1}
     assert result.failed == 0
-    assert line.texts() == [TEXTS.text("start_hint"), TEXTS.text("menu")]
+    assert line.texts() == [TEXTS.text("draft_kept")]
