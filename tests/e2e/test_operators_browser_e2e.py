@@ -114,12 +114,14 @@ def test_a_supervisor_reinstates_erases_edits_lists_and_publishes_a_policy(
     page.get_by_role("link", name="定型文・紹介先").first.click()
     greeting = page.locator("#reply-greeting")
     greeting.get_by_label("見出し").fill("最初のごあいさつ")
-    greeting.get_by_role("button", name="保存").click()
+    with page.expect_navigation():  # the save answers with HX-Redirect: wait for the reload
+        greeting.get_by_role("button", name="保存").click()
     expect(page.locator("#reply-greeting").get_by_label("見出し")).to_have_value("最初のごあいさつ")
     page.locator("#new-referral").get_by_label("紹介先を追加する").fill(
         "千葉県ジョブサポートセンター"
     )
-    page.locator("#new-referral").get_by_role("button", name="追加").click()
+    with page.expect_navigation():
+        page.locator("#new-referral").get_by_role("button", name="追加").click()
     expect(page.get_by_label("紹介先の名前").last).to_have_value("千葉県ジョブサポートセンター")
     assert unlabelled(page) == []
     page.screenshot(path=shots / "admin-lists.png", full_page=True)
