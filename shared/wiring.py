@@ -21,7 +21,14 @@ from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
-from shared.repositories.desk_records import AuditLog, FlagLog, StatEntries, StatMarks, Suspensions
+from shared.repositories.desk_records import (
+    AuditLog,
+    FlagLog,
+    Restrictions,
+    StatEntries,
+    StatMarks,
+    Suspensions,
+)
 from shared.repositories.notes import NoteLog
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import (
@@ -58,6 +65,7 @@ from shared.services.privacy.erasure import Eraser
 from shared.services.privacy.exports import UserExports
 from shared.services.privacy.retention import Retention
 from shared.services.service_status import StatusBoard
+from shared.services.staff_lists import StaffLists
 from shared.services.statistics.entries import Statistics
 from shared.services.statistics.reporting import Reports
 from shared.texts.catalogue import load_catalogue
@@ -84,6 +92,7 @@ class Desk:
     messenger: LineMessenger
     console: ConsoleDesk
     board: SupervisorBoard
+    lists: StaffLists
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -149,6 +158,7 @@ def build_desk(
         menus=menus,
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
+    restrictions = Restrictions(store)
     tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
     flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
@@ -156,6 +166,7 @@ def build_desk(
         users=users,
         flags=flags,
         suspensions=suspensions,
+        restrictions=restrictions,
         sessions=sessions,
         statistics=statistics,
         auditor=auditor,
@@ -171,6 +182,7 @@ def build_desk(
         index=index,
         flags=flags,
         suspensions=suspensions,
+        restrictions=restrictions,
         statistics=statistics,
         flood=flood,
         auditor=auditor,
@@ -197,6 +209,7 @@ def build_desk(
         tombstones=tombstones,
         crisis_words=load_crisis_words(),
     )
+    lists = StaffLists(store, auditor)
     experts = ExpertDesk(
         sessions=sessions,
         index=index,
@@ -209,6 +222,7 @@ def build_desk(
         statistics=statistics,
         auditor=auditor,
         max_open=settings.expert_max_open,
+        referrals=lists.referral_outcomes,
     )
     webhook = WebhookService(
         decoder=LineWebhookDecoder(settings.line_channel_secret),
@@ -233,6 +247,7 @@ def build_desk(
             clock,
             auditor,
             purge_grace=timedelta(days=settings.purge_grace_days),
+            statistics=statistics,
         ),
         experts=experts,
         moderation=moderation,
@@ -284,7 +299,9 @@ def build_desk(
             alert_minutes=settings.wait_alert_minutes,
             messenger=messenger,
             notes=notes,
+            lists=lists,
         ),
+        lists=lists,
         board=SupervisorBoard(
             index=index,
             store=store,

@@ -21,6 +21,7 @@ from shared.repositories.timestamps import iso_or_none, time_or_none
 
 FLAGS = "flags"
 SUSPENSIONS = "suspensions"
+RESTRICTIONS = "restrictions"
 AUDIT = "audit"
 
 
@@ -142,6 +143,66 @@ class Suspensions:
             limit=limit,
         )
         return [s for d in docs if (s := self.get(d["id"])) is not None]
+
+
+@dataclass(frozen=True)
+class RestrictedUser:
+    """A restricted user, listed for the operators' screen by keyed hash; `user_id` lets an
+    operator lift it without ever seeing the id (erasure and reinstatement remove the entry)."""
+
+    user_key: str
+    user_id: str
+    mode: str
+    since: datetime
+    until: datetime | None = None
+
+
+class Restrictions:
+    """The list of restricted users (the operators' screen of sanctioned users)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def put(self, entry: RestrictedUser) -> None:
+        """Write (idempotent: a new restriction replaces the old)."""
+        self._store.upsert(
+            DESK,
+            {
+                "id": entry.user_key,
+                "pk": RESTRICTIONS,
+                "type": "restriction",
+                "userId": entry.user_id,
+                "mode": entry.mode,
+                "since": entry.since.isoformat(),
+                "until": iso_or_none(entry.until),
+            },
+        )
+
+    def get(self, user_key: str) -> RestrictedUser | None:
+        """One entry by keyed hash."""
+        doc = self._store.read(DESK, RESTRICTIONS, user_key)
+        return _restricted(doc) if doc else None
+
+    def remove(self, user_key: str) -> None:
+        """Forget an entry (reinstatement, erasure)."""
+        self._store.delete(DESK, RESTRICTIONS, user_key)
+
+    def page(self, after: str | None, limit: int) -> list[RestrictedUser]:
+        """Entries by key, `limit` after the key `after`."""
+        docs = self._store.query_partition(
+            DESK, RESTRICTIONS, doc_type="restriction", after_id=after, limit=limit
+        )
+        return [_restricted(d) for d in docs]
+
+
+def _restricted(doc: Document) -> RestrictedUser:
+    return RestrictedUser(
+        user_key=doc["id"],
+        user_id=doc["userId"],
+        mode=doc["mode"],
+        since=datetime.fromisoformat(doc["since"]),
+        until=time_or_none(doc.get("until")),
+    )
 
 
 @dataclass(frozen=True)

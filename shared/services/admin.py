@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared.domain.consent import ConsentRecord, PolicyVersion
+from shared.domain.consent import JST, ConsentRecord, PolicyVersion
 from shared.domain.moderation import Restriction
 from shared.domain.users import UserRecord
 from shared.errors import NotFoundError
@@ -15,6 +15,7 @@ from shared.repositories.user_records import ConsentLog, Users
 from shared.services.audit import Auditor
 from shared.services.consent.policies import PolicyRegistry
 from shared.services.moderation.actions import check_user_id
+from shared.services.statistics.entries import Statistics
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,25 @@ class UserView:
     purge_after: datetime | None
     restriction: Restriction | None  # the one in force
     consents: tuple[ConsentRecord, ...]
+
+
+@dataclass(frozen=True)
+class PolicyCount:
+    """One policy version and the consents given to it."""
+
+    version: PolicyVersion
+    explicit: int
+    deemed: int
+
+
+@dataclass(frozen=True)
+class PolicyConsents:
+    """Every version (newest first), the current one, and consents counted before versions
+    were recorded with them (`unversioned`)."""
+
+    current: str | None
+    versions: tuple[PolicyCount, ...]
+    unversioned: int
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,9 @@ class AdminService:
         auditor: Auditor,
         *,
         purge_grace: timedelta = timedelta(days=30),
+        statistics: Statistics | None = None,
     ) -> None:
+        self._statistics = statistics
         self._auditor = auditor
         self._purge_grace = purge_grace
         self._users = users
@@ -81,3 +103,29 @@ class AdminService:
         """Every policy version and which one is in effect."""
         current = self._policies.current()
         return PolicyListing(current.version_id if current else None, self._policies.versions())
+
+    def policy_consents(self) -> PolicyConsents:
+        """The policies screen: every version (newest first), which one is current, and the
+        consents given to each (explicit, deemed) from the anonymous statistics entries."""
+        versions = self._policies.versions()
+        current = self._policies.current()
+        today = self._clock().astimezone(JST).date()
+        first = min((v.effective_date for v in versions), default=today)
+        count = self._statistics.consents_by_version if self._statistics else _no_counts
+        counts = count(min(first, today), today)
+        return PolicyConsents(
+            current.version_id if current else None,
+            tuple(
+                PolicyCount(
+                    v,
+                    counts.get(v.version_id, {}).get("explicit", 0),
+                    counts.get(v.version_id, {}).get("deemed", 0),
+                )
+                for v in reversed(versions)
+            ),
+            sum(counts.get("", {}).values()),
+        )
+
+
+def _no_counts(first: date, last: date) -> dict[str, dict[str, int]]:
+    return {}

@@ -91,6 +91,11 @@ StaffKey = Literal[
     "note_text",
     "note_changed",
     "note_erased",
+    "session_reference",
+    "erase_confirm",
+    "text_length",
+    "label_taken",
+    "no_entry",
 ]
 
 

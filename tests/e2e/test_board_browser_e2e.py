@@ -23,6 +23,7 @@ from tests.e2e import test_console_browser_e2e as console_e2e
 from tests.e2e.conftest import FUNCTION_KEY, RunningDesk
 from tests.e2e.test_console_browser_e2e import (
     POLL,
+    TABLET,
     WIDE,
     fits,
     open_consultation,
@@ -147,6 +148,11 @@ def test_a_supervisor_and_two_experts_work_the_board(
     expect(first).to_contain_text("強い不安の訴えがあります")
     assert fits(board)
     board.screenshot(path=shots / "board.png", full_page=True)
+    board.set_viewport_size(TABLET)  # a supervisor's tablet: no horizontal scrolling
+    expect(first).to_contain_text("転職・就職")
+    assert fits(board)
+    board.screenshot(path=shots / "board-768.png", full_page=True)
+    board.set_viewport_size(WIDE)
 
     # The board refreshes itself: Bob's escalation appears without a reload.
     taro = bob.new_page()

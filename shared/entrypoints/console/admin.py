@@ -22,13 +22,25 @@ from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
 from shared.entrypoints.console.pages import SECURITY_HEADERS, bare, html, text
 from shared.entrypoints.console.routes import _form, _serve
 from shared.entrypoints.endpoint import blueprint
-from shared.entrypoints.views.admin import audit_page_json, service_change, service_json
-from shared.entrypoints.views.moderation import flag_json, restrict_command, suspend_command
+from shared.entrypoints.views.admin import (
+    audit_page_json,
+    policy_consents_json,
+    service_change,
+    service_json,
+)
+from shared.entrypoints.views.moderation import (
+    flag_json,
+    restrict_command,
+    sanctioned_json,
+    suspend_command,
+)
 from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.ports import PushQuota, PushQuotaSource
 from shared.services.catalog import load_topics
+from shared.services.moderation.actions import MAX_REASON
 from shared.services.service_status import ServiceChange
-from shared.services.statistics.reporting import COUNTS
+from shared.services.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
+from shared.services.statistics.reporting import COUNTS, SATISFACTION
 from shared.wiring import get_desk
 
 log = logging.getLogger("desk.console")
@@ -39,7 +51,7 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS
 JAPAN = timezone(timedelta(hours=9))
 AUDIT_SCAN = 5000  # records read at most when filtering the trail
 AUDIT_SHOWN = 200
-COLUMNS = frozenset(COUNTS)
+COLUMNS = frozenset((*COUNTS, SATISFACTION))
 QUOTA_WARNING_PERCENT = 80
 PSEUDONYM = 12  # characters of the keyed hash shown for a user
 RESTRICTIONS = ("text_only", "read_only")
@@ -264,27 +276,35 @@ def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
     def shown(value: Any) -> str:
         return suppressed if value is None else str(value)
 
-    extra = text("stats_col_total" if "grandTotal" in table else "stats_col_median")
+    # A last column: the row total, or the median first-answer time; none by satisfaction.
+    last_kind = "total" if "grandTotal" in table else "median"
+    if table["by"] == "satisfaction":
+        last_kind = ""
+    extra = [text(f"stats_col_{last_kind}")] if last_kind else []
     columns = table.get("columnLabels", {})
     rows = [
         [
             text(f"stats_by_{table['by']}"),
             *(columns.get(c) or label(c) for c in table["columns"]),
-            extra,
+            *extra,
         ]
     ]
     for row in table["rows"]:
-        last = row.get("total") if "grandTotal" in table else row["medianFirstAnswerMinutes"]
+        last = (
+            []
+            if not last_kind
+            else [
+                shown(row.get("total") if last_kind == "total" else row["medianFirstAnswerMinutes"])
+            ]
+        )
         cells = [shown(row["cells"][c]) for c in table["columns"]]
-        rows.append([row.get("label") or label(row["key"]), *cells, shown(last)])
+        rows.append([row.get("label") or label(row["key"]), *cells, *last])
     totals = [shown(table["totals"][c]) for c in table["columns"]]
-    rows.append(
-        [
-            text("stats_col_sum"),
-            *totals,
-            shown(table.get("grandTotal")) if "grandTotal" in table else "",
-        ]
-    )
+    if last_kind == "total":
+        totals.append(shown(table.get("grandTotal")))
+    elif last_kind:
+        totals.append("")
+    rows.append([text("stats_col_sum"), *totals])
     return rows
 
 
@@ -330,3 +350,193 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
         )
 
     return _admin(req, page)
+
+
+# -- suspended and restricted users -----------------------------------------------------------
+
+
+@bp.route(route="console/admin/users", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_users(req: func.HttpRequest) -> func.HttpResponse:
+    """Suspended users (with when the purge erases them) and restricted users, by pseudonym."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        grace = timedelta(days=desk.settings.purge_grace_days)
+        users = [
+            {**sanctioned_json(u), "pseudonym": u.user_key[:PSEUDONYM]}
+            for u in desk.moderation.sanctioned(grace)
+        ]
+        return html("admin_users.html", staff=staff, users=users, max_reason=MAX_REASON)
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/users/{userKey}/reinstate", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_reinstate(req: func.HttpRequest) -> func.HttpResponse:
+    """Lift a suspension or restriction, with a reason (required; audited)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        reason = _form(req).get("reason", "")
+        if not 0 < len(reason.strip()) <= MAX_REASON:
+            raise ValidationError("reason", "reason", max=MAX_REASON)
+        get_desk().moderation.reinstate_by_key(
+            req.route_params.get("userKey", ""), staff.name, reason
+        )
+        return bare(204, {"HX-Redirect": "/console/admin/users"})
+
+    return _admin(req, page, change=True)
+
+
+# -- erasure on request -----------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/erase", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_erase_find(req: func.HttpRequest) -> func.HttpResponse:
+    """Find the user by the session reference they give (`?ref=`) and show what will go."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        ref = (req.params.get("ref") or "").strip()
+        found: dict[str, Any] | None = None
+        if ref:
+            session = desk.eraser.by_reference(ref)
+            topics = {t.topic_id: t.label for t in load_topics()}
+            found = {
+                "ref": session.session_id,
+                "openedAt": session.opened_at.isoformat(),
+                "topic": topics.get(session.topic, session.topic),
+                "status": session.status.value,
+                "pseudonym": user_key(desk.settings.hash_key, session.user_id)[:PSEUDONYM],
+            }
+        done = req.params.get("done") == "1"
+        return html("admin_erase.html", staff=staff, ref=ref, found=found, done=done)
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/erase", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_erase(req: func.HttpRequest) -> func.HttpResponse:
+    """Erase everything about the user of a session reference (confirmed; audited as
+    `user.erase`), through the same service as the admin API; the user is told if reachable."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        if form.get("confirm") != "yes":
+            raise ValidationError("confirm", "erase_confirm")
+        desk = get_desk()
+        session = desk.eraser.by_reference(form.get("ref", ""))
+        notice = (desk.replies.text("erased_by_admin"),)
+
+        def notify(target: str) -> bool:
+            return desk.experts.notify_user(target, notice, f"{target}:erased")
+
+        desk.eraser.erase_on_request(session.user_id, staff.name, notify)
+        return bare(204, {"HX-Redirect": "/console/admin/erase?done=1"})
+
+    return _admin(req, page, change=True)
+
+
+# -- canned replies and referral destinations -------------------------------------------------
+
+
+@bp.route(route="console/admin/lists", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_lists(req: func.HttpRequest) -> func.HttpResponse:
+    """The canned replies (by topic) and referral destinations the experts' console offers."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        lists = get_desk().lists
+        topics = [("", text("admin_lists_common"))] + [(t.topic_id, t.label) for t in load_topics()]
+        return html(
+            "admin_lists.html",
+            staff=staff,
+            replies=lists.canned_entries(),
+            referrals=lists.referrals(),
+            topics=topics,
+            limits={"title": MAX_TITLE, "text": MAX_REPLY, "label": MAX_LABEL},
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/lists/replies", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_save_reply(req: func.HttpRequest) -> func.HttpResponse:
+    """Add (no `id`) or change a canned reply: `topic`, `title`, `text`; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.save_reply(dict(_form(req)), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/replies/{id}/delete", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_delete_reply(req: func.HttpRequest) -> func.HttpResponse:
+    """Remove a canned reply; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.delete_reply(req.route_params.get("id", ""), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/referrals", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_save_referral(req: func.HttpRequest) -> func.HttpResponse:
+    """Add (no `id`) or rename a referral destination: `label`; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.save_referral(dict(_form(req)), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/lists/referrals/{id}/delete", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_delete_referral(req: func.HttpRequest) -> func.HttpResponse:
+    """Remove a referral destination; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().lists.delete_referral(req.route_params.get("id", ""), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/lists"})
+
+    return _admin(req, page, change=True)
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+@bp.route(route="console/admin/policies", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_policies(req: func.HttpRequest) -> func.HttpResponse:
+    """The policy versions (newest first), the current one, and consents to each."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        return html(
+            "admin_policies.html",
+            staff=staff,
+            policies=policy_consents_json(get_desk().admin.policy_consents()),
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/policies", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
+    """Publish a new version through the admin API's service and its checks (audited as
+    `policy.register`): `versionId`, `effectiveDate`, `url`, `text` or `textSha256`,
+    `requiresExplicit` (a checkbox), `privacyPolicyVersion` (blank: the current one's)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        payload: dict[str, Any] = {
+            "versionId": form.get("versionId", "").strip(),
+            "effectiveDate": form.get("effectiveDate", "").strip(),
+            "url": form.get("url", "").strip(),
+            "requiresExplicit": form.get("requiresExplicit") == "yes",
+        }
+        for field in ("text", "textSha256", "privacyPolicyVersion"):
+            if form.get(field, "").strip():
+                payload[field] = form[field] if field == "text" else form[field].strip()
+        get_desk().admin.register_policy(payload, staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/policies"})
+
+    return _admin(req, page, change=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,23 @@ def text(key: str, **params: Any) -> str:
     return load_catalogue("console_ja").text(key, **params)
 
 
+JAPAN = timezone(timedelta(hours=9))
+
+
+def jst(value: str | datetime | None) -> str:
+    """An ISO 8601 time (any offset) as Japan time to the minute, `2025-11-03 10:00`; a
+    value that is not a time is shown as it is, none as a dash."""
+    if value is None or value == "":
+        return "—"
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return str(value)
+    if at.tzinfo is None:
+        return str(value)
+    return at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M")
+
+
 @cache
 def static_file(name: str) -> bytes:
     """A file of the console's static folder (read once per process)."""
@@ -65,6 +83,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(t=text, static_url=static_url, text_limit=MAX_TEXT_LENGTH)
+    env.filters["jst"] = jst
     return env
 
 

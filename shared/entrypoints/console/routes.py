@@ -23,7 +23,14 @@ from shared.entrypoints.console.auth import (
 )
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
 from shared.entrypoints.endpoint import blueprint
-from shared.errors import ConflictError, DeskError, NotFoundError, OverLimit, ValidationError
+from shared.errors import (
+    ConflictError,
+    DeskError,
+    NotFoundError,
+    OverLimit,
+    StaffError,
+    ValidationError,
+)
 from shared.logsafe import describe
 from shared.repositories.notes import MAX_NOTE
 from shared.services.consultations.console import TABS, ConsoleDesk
@@ -95,8 +102,12 @@ def _problem(
 ) -> func.HttpResponse:
     """The reason, in Japanese: a fragment for htmx, a page otherwise."""
     status = exc.status if exc is not None else 500
+    params: dict[str, str] = {}
     if isinstance(exc, NotFoundError):
         key = "error_not_found"
+    elif isinstance(exc, StaffError) and status < 500:
+        # The staff catalogue's reason, naming the field (no user data in these messages).
+        key, params = "error_invalid_reason", {"reason": str(exc)}
     elif isinstance(exc, ValidationError):
         key = "error_invalid"
     elif exc is not None and status >= 500:
@@ -106,7 +117,7 @@ def _problem(
     else:
         key = "error_invalid"
     template = "_status.html" if _is_htmx(req) else "error.html"
-    return html(template, status, key=key, params={}, kind="error", staff=staff)
+    return html(template, status, key=key, params=params, kind="error", staff=staff)
 
 
 # -- pages ------------------------------------------------------------------------------------

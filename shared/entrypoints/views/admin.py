@@ -14,7 +14,7 @@ from shared.errors import ValidationError
 from shared.repositories.desk_records import AuditRecord
 from shared.repositories.paging import Page
 from shared.repositories.timestamps import iso_or_none
-from shared.services.admin import PolicyListing, UserView
+from shared.services.admin import PolicyConsents, PolicyListing, UserView
 from shared.services.service_status import MAX_MESSAGE, ServiceChange, StatusView
 
 # ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
@@ -86,6 +86,18 @@ def policy_json(version: PolicyVersion) -> dict[str, Any]:
 def policies_json(listing: PolicyListing) -> dict[str, Any]:
     """`GET /api/admin/policies`."""
     return {"current": listing.current, "versions": [policy_json(v) for v in listing.versions]}
+
+
+def policy_consents_json(listing: PolicyConsents) -> dict[str, Any]:
+    """The policies screen: versions newest first, with the consents given to each."""
+    return {
+        "current": listing.current,
+        "versions": [
+            {**policy_json(c.version), "explicit": c.explicit, "deemed": c.deemed}
+            for c in listing.versions
+        ],
+        "unversioned": listing.unversioned,
+    }
 
 
 def audit_page_json(page: Page[AuditRecord]) -> dict[str, Any]:

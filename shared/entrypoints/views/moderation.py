@@ -18,7 +18,7 @@ from shared.domain.users import UserRecord
 from shared.errors import ValidationError
 from shared.repositories.paging import Page
 from shared.repositories.timestamps import iso_or_none
-from shared.services.moderation.actions import Restrict, Suspend
+from shared.services.moderation.actions import Restrict, Sanctioned, Suspend
 from shared.services.privacy.erasure import RequestedErasure
 
 
@@ -131,6 +131,19 @@ def erased_json(done: RequestedErasure) -> dict[str, Any]:
         "erased": True,
         "documents": done.erased.documents,
         "userTold": done.user_told,
+    }
+
+
+def sanctioned_json(entry: Sanctioned) -> dict[str, Any]:
+    """A suspended or restricted user for the operators' list (keyed hash, never the id)."""
+    return {
+        "userKey": entry.user_key,
+        "kind": entry.kind,
+        "clause": entry.clause,
+        "mode": entry.mode,
+        "since": entry.since.isoformat(),
+        "until": iso_or_none(entry.until),
+        "purgeAfter": iso_or_none(entry.purge_after),
     }
 
 

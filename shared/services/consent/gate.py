@@ -133,5 +133,5 @@ class ConsentService:
             event_id=meta.event_id,
         )
         self._log.append(record)
-        self._statistics.consent(user.user_id, method, meta.event_id, record.at)
+        self._statistics.consent(user.user_id, method, meta.event_id, record.at, version.version_id)
         return self._users.save(user.decided(record))

@@ -25,12 +25,11 @@ from shared.repositories.notes import NoteLog, SessionNote, UserNote, new_note_i
 from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import (
-    load_canned_replies,
     load_outcomes,
-    load_referrals,
     load_topics,
 )
 from shared.services.consultations.experts import ExpertDesk, Summary
+from shared.services.staff_lists import StaffLists
 
 log = logging.getLogger("desk.console")
 
@@ -198,8 +197,10 @@ class ConsoleDesk:
         alert_minutes: int,
         messenger: LineMessenger,
         notes: NoteLog,
+        lists: StaffLists,
     ) -> None:
         self.experts = experts
+        self._lists = lists
         self._notes = notes
         self._index = index
         self._messages = messages
@@ -489,9 +490,9 @@ class ConsoleDesk:
         return self.experts.session(session_id)
 
     def canned_replies(self, topic: str, me: str) -> list[dict[str, str]]:
-        """The canned replies for a topic (common ones first), with `{name}` filled in."""
-        data = load_canned_replies()
-        entries = [*data["common"], *data["byTopic"].get(topic, [])]
+        """The canned replies for a topic (common ones first), with `{name}` filled in: the
+        stored list the operators edit (seeded from shared/data/canned_replies.json)."""
+        entries = self._lists.canned_for(topic)
         return [
             {"id": e["id"], "title": e["title"], "text": e["text"].replace("{name}", me)}
             for e in entries
@@ -502,10 +503,9 @@ class ConsoleDesk:
         """(id, label) of the outcomes an expert closes with."""
         return [(o.outcome_id, o.label) for o in load_outcomes()]
 
-    @staticmethod
-    def referrals() -> list[tuple[str, str]]:
-        """(id, label) of the referrals (紹介先)."""
-        return [(r.outcome_id, r.label) for r in load_referrals()]
+    def referrals(self) -> list[tuple[str, str]]:
+        """(id, label) of the referrals (紹介先): the stored list the operators edit."""
+        return [(r["id"], r["label"]) for r in self._lists.referrals()]
 
     # -- what has been read -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -135,8 +136,10 @@ class ExpertDesk:
         statistics: Statistics,
         auditor: Auditor,
         max_open: int = 0,
+        referrals: Callable[[], tuple[Outcome, ...]] = load_referrals,
     ) -> None:
         self._max_open = max_open  # DESK_EXPERT_MAX_OPEN; 0: no limit
+        self._referrals = referrals  # the stored list the operators edit (StaffLists)
         self._statistics = statistics
         self._auditor = auditor
         self._sessions = sessions
@@ -250,7 +253,7 @@ class ExpertDesk:
         closing message, naming the referral when there is one. On a session the user ended,
         this records the outcome (at any time) and sends nothing."""
         outcome = _outcome(command.outcome)
-        referral = _referral(command.referral)
+        referral = _referral(command.referral, self._referrals())
         session = self._workable(session_id)
         if not session.is_open:
             return self._record_outcome(session, operator, outcome, admin=admin)
@@ -535,10 +538,9 @@ def _outcome(raw: object) -> Outcome:
     raise ValidationError("outcome", "one_of", choices=names)
 
 
-def _referral(raw: object) -> Outcome | None:
+def _referral(raw: object, referrals: tuple[Outcome, ...]) -> Outcome | None:
     if raw is None or raw == "":
         return None
-    referrals = load_referrals()
     for referral in referrals:
         if raw in (referral.outcome_id, referral.label):
             return referral

@@ -544,14 +544,20 @@ class Conversation:
         if restriction is not None and restriction.mode is RestrictionMode.READ_ONLY:
             return (self._replies.text("restricted_read_only"),)
         if user.open_session_id and user.session_event_id == meta.event_id:  # a redelivery
-            return (self._replies.session_opened(topic.label, self._hours, self._clock()),)
+            opened = self._replies.session_opened(
+                topic.label, self._hours, self._clock(), user.open_session_id
+            )
+            return (opened,)
         if user.open_session_id:
             current = self._sessions.get(user.open_session_id)
             known = current is not None and current.topic in self._topics
             label = self._topics[current.topic].label if current and known else ""
             return (self._replies.session_menu("session_already_open", topic=label),)
-        self._sessions.open(user, topic.topic_id, meta)
-        return (self._replies.session_opened(topic.label, self._hours, self._clock()),)
+        _, session = self._sessions.open(user, topic.topic_id, meta)
+        opened = self._replies.session_opened(
+            topic.label, self._hours, self._clock(), session.session_id
+        )
+        return (opened,)
 
     def _end_session(self, meta: EventMeta, user: UserRecord, params: dict[str, str]) -> Messages:
         confirm = params.get("confirm")

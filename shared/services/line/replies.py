@@ -214,13 +214,18 @@ class Replies:
         )
         return TextMessage(self._t.text(key, **params), quick_replies=chips)
 
-    def session_opened(self, topic: str, hours: BusinessHours, now: datetime) -> TextMessage:
-        """The acknowledgement of a new session, with when experts will answer."""
+    def session_opened(
+        self, topic: str, hours: BusinessHours, now: datetime, reference: str
+    ) -> TextMessage:
+        """The acknowledgement of a new session (its receipt): when experts will answer, and
+        the session's reference, which the user can quote (an erasure request, say)."""
         label = hours.label() + self._t.text("hours_closed_days")
         if hours.is_open(now):
-            return self.text("session_opened", topic=topic, hours=label)
+            return self.text("session_opened", topic=topic, hours=label, ref=reference)
         upcoming = japan_day_and_time(hours.next_opening(now))
-        return self.text("session_opened_after_hours", topic=topic, hours=label, next=upcoming)
+        return self.text(
+            "session_opened_after_hours", topic=topic, hours=label, next=upcoming, ref=reference
+        )
 
     def expert_answer(self, text: str) -> TextMessage:
         """An expert's answer, as they wrote it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.consent import JST
 from shared.domain.events import EventMeta
@@ -29,7 +29,13 @@ from shared.domain.sessions import ClosedBy
 from shared.domain.users import UserRecord
 from shared.errors import ConflictError, NotFoundError, PreconditionFailed, ValidationError
 from shared.ports import Clock, DocumentStore
-from shared.repositories.desk_records import FlagLog, Suspension, Suspensions
+from shared.repositories.desk_records import (
+    FlagLog,
+    RestrictedUser,
+    Restrictions,
+    Suspension,
+    Suspensions,
+)
 from shared.repositories.paging import Page, is_id, page_of
 from shared.repositories.user_records import Users
 from shared.services.audit import Auditor
@@ -83,6 +89,19 @@ class Restrict:
                     raise ValidationError(name, "positive_for_mode", mode=self.mode.value)
 
 
+@dataclass(frozen=True)
+class Sanctioned:
+    """A suspended or restricted user, named by keyed hash only (the operators' list)."""
+
+    user_key: str
+    kind: str  # suspended | restricted
+    since: datetime
+    clause: str | None = None
+    mode: str | None = None
+    until: datetime | None = None
+    purge_after: datetime | None = None
+
+
 class Moderation:
     """Flags, restrictions and suspensions."""
 
@@ -93,6 +112,7 @@ class Moderation:
         users: Users,
         flags: FlagLog,
         suspensions: Suspensions,
+        restrictions: Restrictions,
         sessions: Sessions,
         statistics: Statistics,
         auditor: Auditor,
@@ -105,6 +125,7 @@ class Moderation:
         self._users = users
         self._flags = flags
         self._suspensions = suspensions
+        self._restrictions = restrictions
         self._sessions = sessions
         self._statistics = statistics
         self._auditor = auditor
@@ -244,6 +265,10 @@ class Moderation:
             per_day=command.per_day if lower else None,
         )
         self._users.save(self._user(user_id).restrict(restriction, now))
+        key = user_key(self._hash_key, user_id)
+        self._restrictions.put(
+            RestrictedUser(key, user_id, command.mode.value, now, restriction.until)
+        )
         actioned = self._action_flags(user_id, FlagAction.RESTRICT, operator)
         self._auditor.record(
             operator,
@@ -255,15 +280,21 @@ class Moderation:
         )
         return restriction
 
-    def reinstate(self, user_id: str, operator: str) -> None:
-        """Lift a suspension or restriction (also for a user already purged: by hash)."""
+    def reinstate(self, user_id: str, operator: str, reason: str | None = None) -> None:
+        """Lift a suspension or restriction (also for a user already purged: by hash); the
+        operator's `reason`, when given, goes into the audit record."""
+        if reason is not None and not 0 < len(reason.strip()) <= MAX_REASON:
+            raise ValidationError("reason", "reason", max=MAX_REASON)
         key = user_key(self._hash_key, user_id)
         user = self._users.get(user_id)
         suspension = self._suspensions.get(key)
-        if user is None and suspension is None:
+        restricted = self._restrictions.get(key)
+        if user is None and suspension is None and restricted is None:
             raise NotFoundError("userId", "no_user")
         if user is not None:
             self._users.save(user.reinstate(self._clock()))
+        if restricted is not None:
+            self._restrictions.remove(key)
         if suspension is not None and suspension.purged:
             # Their data is gone and now the hash goes from the list: it may not stay in the
             # audit trail either (only a suspended user's may).
@@ -274,7 +305,48 @@ class Moderation:
         else:
             if suspension is not None:
                 self._suspensions.remove(key)
-            self._auditor.record(operator, "user.reinstate", user_id)
+            details = {"reason": reason.strip()} if reason is not None else {}
+            self._auditor.record(operator, "user.reinstate", user_id, **details)
+
+    def sanctioned(self, purge_grace: timedelta, limit: int = 500) -> list[Sanctioned]:
+        """Suspended users still awaiting the purge (with when it comes) and restricted users
+        in force, by keyed hash and never by LINE id; suspended first, oldest first. Expired
+        restrictions are dropped from the list as it is read."""
+        now = self._clock()
+        suspended = [
+            Sanctioned(
+                s.user_key,
+                "suspended",
+                s.suspended_at,
+                s.clause,
+                purge_after=s.suspended_at + purge_grace,
+            )
+            for s in self._suspensions.awaiting_purge(None, limit)
+        ]
+        taken = {s.user_key for s in suspended}
+        entries = self._restrictions.page(None, limit)
+        for gone in [r for r in entries if r.until is not None and now >= r.until]:
+            self._restrictions.remove(gone.user_key)  # expired: the list keeps no LINE id
+        restricted = [
+            Sanctioned(r.user_key, "restricted", r.since, mode=r.mode, until=r.until)
+            for r in entries
+            if r.user_key not in taken and (r.until is None or now < r.until)
+        ]
+        return sorted(suspended, key=lambda s: s.since) + sorted(restricted, key=lambda r: r.since)
+
+    def reinstate_by_key(self, key: str, operator: str, reason: str) -> str:
+        """Reinstate a user listed by `sanctioned` (the screens never hold a LINE id)."""
+        if not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise NotFoundError("userKey", "no_user")
+        suspension = self._suspensions.get(key)
+        restricted = self._restrictions.get(key)
+        user_id = (suspension.user_id if suspension else None) or (
+            restricted.user_id if restricted else None
+        )
+        if user_id is None:
+            raise NotFoundError("userKey", "no_user")
+        self.reinstate(user_id, operator, reason)
+        return user_id
 
     def _action_flags(self, user_id: str, action: FlagAction, operator: str) -> int:
         """Mark the user's open flags as dealt with by `action`; returns how many."""

@@ -15,16 +15,18 @@ on the suspension.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
-from shared.domain.sessions import ClosedBy
-from shared.errors import NotFoundError
+from shared.domain.sessions import ClosedBy, Session
+from shared.errors import NotFoundError, ValidationError
 from shared.ports import USERS, Clock, DocumentStore
-from shared.repositories.desk_records import FlagLog, Suspension, Suspensions
+from shared.repositories.desk_records import FlagLog, Restrictions, Suspension, Suspensions
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import USER_DOC_ID, SessionIndex, Users
 from shared.services.audit import Auditor
@@ -33,6 +35,22 @@ from shared.services.moderation.flood import FloodGuard
 from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.erasure")
+
+# A session reference as the session-opened receipt shows it: `20251103T100000-3fa2c1`.
+REFERENCE = re.compile(r"(\d{8})T(\d{6})-([0-9A-F]{6})")
+
+
+def session_reference(raw: str) -> str:
+    """A reference as a user gives it (full-width digits, spaces, any case) as a session id;
+    ValidationError naming `ref` when it is not one."""
+    if len(raw) > 100:
+        raise ValidationError("ref", "session_reference")
+    typed = "".join(unicodedata.normalize("NFKC", raw).split()).upper()
+    found = REFERENCE.fullmatch(typed.replace("ー", "-").replace("−", "-"))
+    if found is None:
+        raise ValidationError("ref", "session_reference")
+    day, time, digest = found.groups()
+    return f"{day}T{time}-{digest.lower()}"
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class Eraser:
         index: SessionIndex,
         flags: FlagLog,
         suspensions: Suspensions,
+        restrictions: Restrictions,
         statistics: Statistics,
         flood: FloodGuard,
         auditor: Auditor,
@@ -81,6 +100,7 @@ class Eraser:
         self._index = index
         self._flags = flags
         self._suspensions = suspensions
+        self._restrictions = restrictions
         self._statistics = statistics
         self._flood = flood
         self._hash_key = hash_key
@@ -113,6 +133,7 @@ class Eraser:
         if user is not None:  # before the partition goes, with the mark that counts it once
             self._statistics.erasure(user_id, self._clock())
         flags = self._flags.delete_of_user(user_id)
+        self._restrictions.remove(key)  # the operators' list of restricted users names the id
         if user is not None:
             self._users.unlist(user)  # the activity directory names the user
         # Only a suspended user's keyed hash may stay, in the audit trail as on the list.
@@ -140,6 +161,13 @@ class Eraser:
         self._auditor.record_erased(operator, "user.erase", erased.subject)
         told = notify(user_id) if reachable else False
         return RequestedErasure(user_id, erased, told)
+
+    def by_reference(self, reference: str) -> Session:
+        """The session a user's reference names (a screen's confirmation step shows it)."""
+        session = self._index.get(session_reference(reference))
+        if session is None:
+            raise NotFoundError("ref", "no_session")
+        return session
 
     def purge_suspended(self, grace_days: int, limit: int) -> RunSummary:
         """Erase users suspended at least `grace_days` ago, at most `limit` a run.

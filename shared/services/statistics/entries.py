@@ -11,7 +11,7 @@ the only link between the user and their entries.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.domain.consent import ConsentMethod
 from shared.domain.sessions import Session
@@ -34,10 +34,37 @@ class Statistics:
         """A user followed for the first time."""
         self._count(user_id, event_id, "user_new", at)
 
-    def consent(self, user_id: str, method: ConsentMethod, event_id: str, at: datetime) -> None:
-        """A consent (explicit or deemed)."""
+    def consent(
+        self,
+        user_id: str,
+        method: ConsentMethod,
+        event_id: str,
+        at: datetime,
+        version: str | None = None,
+    ) -> None:
+        """A consent (explicit or deemed), to `version` of the policy (the policies screen
+        counts consents per version)."""
         if method.grants:
-            self._count(user_id, f"{event_id}:{method.value}", "consent", at, method=method.value)
+            dims: dict[str, str | int] = {"method": method.value}
+            if version is not None:
+                dims["version"] = version
+            self._count(user_id, f"{event_id}:{method.value}", "consent", at, **dims)
+
+    def consents_by_version(self, first: date, last: date) -> dict[str, dict[str, int]]:
+        """Consents per policy version and method (`explicit`, `deemed`) in the months from
+        `first` to `last` (Japan time); those counted before the version was recorded with
+        them are under the version `""`."""
+        counts: dict[str, dict[str, int]] = {}
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            for entry in self._entries.month(f"{year:04d}-{month:02d}"):
+                if entry.get("kind") != "consent":
+                    continue
+                per = counts.setdefault(str(entry.get("version") or ""), {})
+                method = str(entry.get("method"))
+                per[method] = per.get(method, 0) + 1
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return counts
 
     def session_opened(self, session: Session) -> None:
         """A session opened on a topic."""
