@@ -74,6 +74,7 @@ StoredMessage = tuple[str, str | None, str]  # kind, text, LINE message id
 # Commands a user may give without holding consent (a withdrawn user may still ask for
 # erasure or for a copy of their data, §9 and the privacy law).
 _UNGATED = frozenset({"erase_request", "erase", "disclose"})
+_INFORMATION = ("faq", "hours")  # answered to anyone, consent or not (rich menu buttons)
 
 
 class Conversation:
@@ -204,7 +205,10 @@ class Conversation:
     def on_postback(self, event: PostbackEvent, ticket: Ticket) -> None:
         """A button press; the consent answer passes the gate, the erasure answer needs none."""
         action, params = postbacks.decode(event.data)
-        known = action in self._commands or action in ("consent", "erase")
+        if action == "helplines":  # the rich menu's 緊急のとき: help lines, as a crisis text gets
+            self._serve(event.meta, ticket, "crisis", {})
+            return
+        known = action in self._commands or action in ("consent", "erase", *_INFORMATION)
         self._serve(event.meta, ticket, action if known else None, params)
 
     def on_unsend(self, event: UnsendEvent, ticket: Ticket) -> None:
@@ -237,9 +241,7 @@ class Conversation:
         user = known or self._first_contact(meta, ticket, erased)
         if user is None:
             return
-        if command == "crisis":  # help lines first of all, whatever the desk's status
-            if ticket.claim():
-                self._crisis(meta, user, message)
+        if self._at_once(meta, ticket, user, command, message):
             return
         if self._while_closed(meta, ticket, user, command, params) or not self._admitted(
             meta, ticket, user
@@ -252,6 +254,29 @@ class Conversation:
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
             self._gated(meta, ticket, user, gate, (command, params, message), first=known is None)
+
+    def _at_once(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        command: str | None,
+        message: StoredMessage | None,
+    ) -> bool:
+        """Help lines first of all, whatever the desk's status; よくある質問 (faq) and 受付時間
+        (hours) from the rich menu for anyone, consent or not: the same for everyone, nothing
+        stored. True if the event was one of these."""
+        if command == "crisis":
+            if ticket.claim():
+                self._crisis(meta, user, message)
+            return True
+        if command not in _INFORMATION:
+            return False
+        if ticket.claim():
+            faq = command == "faq"
+            info = self._replies.text("faq") if faq else self._replies.hours_notice(self._hours)
+            self._answer(meta, (info,))
+        return True
 
     def _while_closed(
         self,
