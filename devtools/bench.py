@@ -131,7 +131,7 @@ def throughput(name: str, store: DocumentStore, sim: LineSimulator) -> None:
 def operations_per_event(store: DocumentStore, sim: LineSimulator) -> None:
     """Store operations spent on each kind of event (and on a redelivered duplicate)."""
     counting = CountingStore(store)
-    desk = _desk(counting, sim)  # type: ignore[arg-type]
+    desk = _desk(counting, sim)
     user: SimUser = sim.user("bench-ops")
     cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("follow (new user)", user.follow_event),
@@ -276,7 +276,7 @@ def purge_cost(
     """Purge time and store operations for suspended users with 50 messages each."""
     for users in sizes:
         counting = CountingStore(make_store())
-        desk = _desk(counting, sim)  # type: ignore[arg-type]
+        desk = _desk(counting, sim)
         suspended = datetime(2025, 10, 1, tzinfo=UTC)
         for n in range(users):
             user_id = "U" + f"{n + 1:032x}"
@@ -361,7 +361,7 @@ def retention_cost(
     period (4 messages and a hand-over note each), all erased in one run."""
     for sessions in sizes:
         counting = CountingStore(make_store())
-        desk = _desk(counting, sim)  # type: ignore[arg-type]
+        desk = _desk(counting, sim)
         for n in range(sessions):
             user_id = "U" + f"{n % 997 + 1:032x}"
             _closed_session(counting.inner, user_id, f"20240501T000000-{n:06x}", 4)

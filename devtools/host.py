@@ -532,9 +532,9 @@ def local_auth(
         name = (form.get("name") or [""])[0].strip()[:100]
         if not name:
             return _text(400, "name: required")
-        roles = [r for r in form.get("roles", []) if r]
+        chosen = [r for r in form.get("roles", []) if r]
         back = _local_path((form.get("post_login_redirect_uri") or [""])[0], "/console/")
-        cookie = f"{AUTH_COOKIE}={dev_principal(name, roles)}; Path=/; HttpOnly; SameSite=Lax"
+        cookie = f"{AUTH_COOKIE}={dev_principal(name, chosen)}; Path=/; HttpOnly; SameSite=Lax"
         return 302, {"Location": back, "Set-Cookie": cookie}, b""
     if url.path == "/.auth/me":
         value = with_local_principal(dict(headers)).get(PRINCIPAL_HEADER) or next(
@@ -572,7 +572,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """Give the connection's socket the server's timeout before anything is read."""
-        self.timeout = self.server.request_timeout
+        # What StreamRequestHandler.setup does with a class-level `timeout`, per server.
+        self.request.settimeout(self.server.request_timeout)
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -63,6 +63,8 @@ MENU_MAX_LABEL = 20
 MENU_MAX_IMAGE_BYTES = 1024 * 1024
 MAX_RICH_MENUS = 1000
 BOT_USER_ID = "U" + "f" * 32
+# One Messaging API endpoint: (path, lower-cased headers, body) -> (status, headers, body).
+_Endpoint = Callable[[str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 """The simulated channel's bot: `GET /v2/bot/info` names it and every event's `destination`."""
 _ids = itertools.count(100_000_000_000_000)
 
@@ -276,6 +278,7 @@ class LineSimulator:
         """Where the fake API listens."""
         assert self._server is not None, "simulator not started"
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str), "bound to an IPv4 or IPv6 host name"
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
@@ -307,8 +310,8 @@ class LineSimulator:
             return status, {**hdrs, **extra}, payload
         return handler(path, headers, body)
 
-    def _route(self, method: str, path: str) -> tuple[str, Any]:
-        table: list[tuple[str, str, str, Any]] = [
+    def _route(self, method: str, path: str) -> tuple[str, _Endpoint | None]:
+        table: list[tuple[str, str, str, _Endpoint]] = [
             ("POST", r"^/v2/bot/message/reply$", "reply", self._reply),
             ("POST", r"^/v2/bot/message/push$", "push", self._push),
             ("GET", r"^/v2/bot/profile/[^/]+$", "profile", self._profile),
@@ -371,7 +374,7 @@ class LineSimulator:
                 and not entry[2]
                 and self._clock() - entry[1] <= self.reply_token_ttl
             )
-            if valid and entry is not None:
+            if valid and entry is not None and isinstance(token, str):
                 self._reply_tokens[token] = (entry[0], entry[1], True)
                 for message in request["messages"]:
                     self.delivered.append(Delivered(entry[0], "reply", message))

@@ -88,9 +88,12 @@ def drive(base_url: str, users: list[SimUser], seconds: float) -> Run:
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
     target = urlsplit(base_url)
+    if target.hostname is None:
+        raise ValueError(f"no host name in {base_url!r}")
+    hostname = target.hostname
 
     def user_loop(user: SimUser) -> None:
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        connection = http.client.HTTPConnection(hostname, target.port, timeout=30)
         for n in range(MAX_PER_USER):
             if time.perf_counter() >= deadline:
                 break
@@ -152,7 +155,7 @@ def main() -> None:
             "DESK_FLOOD_PER_DAY": "1000000",
         }
     )
-    install_desk(build_desk(settings, store, LineApiClient(TOKEN, sim.base_url, 5)))  # type: ignore[arg-type]
+    install_desk(build_desk(settings, store, LineApiClient(TOKEN, sim.base_url, 5)))
     warm_up()
 
     import function_app  # noqa: PLC0415 -- after the desk is installed

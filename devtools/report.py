@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devtools.host import ROOT, load_local_settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 HEADERS = {
     "new_users": "新規利用者",
@@ -56,7 +59,7 @@ def _shown(value: Any) -> Any:
     return SUPPRESSED if value is None else value
 
 
-def write_csv(table: dict, path: Path) -> None:
+def write_csv(table: dict[str, Any], path: Path) -> None:
     """The monthly table; suppressed cells read 秘匿."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
@@ -118,7 +121,7 @@ def font_file() -> Path:
     raise SystemExit("report: no Japanese font; install Debian's fonts-noto-cjk")
 
 
-def draw_chart(grid: dict[str, Any]) -> Any:
+def draw_chart(grid: dict[str, Any]) -> Figure:
     """Grouped bars: sessions opened per month and topic; returns the matplotlib figure.
 
     Every bar carries a gid `month|topic`; a suppressed cell is a hatched bar over the whole
@@ -130,6 +133,7 @@ def draw_chart(grid: dict[str, Any]) -> Any:
     from matplotlib import font_manager  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.patches import Patch  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     font_manager.fontManager.addfont(str(font_file()))
     matplotlib.rcParams["font.family"] = FONT_FAMILY
@@ -166,7 +170,9 @@ def draw_chart(grid: dict[str, Any]) -> Any:
             bar.set_gid(f"{month}|{topic}")
     axes.set_xticks(range(len(months)), [month_label(m) for m in months])
     axes.set_ylim(0, top)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    locator = axes.yaxis.get_major_locator()
+    assert isinstance(locator, MaxNLocator)  # matplotlib's default AutoLocator is one
+    locator.set_params(integer=True)
     axes.set_xlabel("月")
     axes.set_ylabel(f"相談開始件数（{UNIT}）")
     figure.suptitle(f"{SOURCE} 月別・相談テーマ別の相談開始件数", fontsize=13)

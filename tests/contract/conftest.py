@@ -20,6 +20,7 @@ from azure.cosmos import CosmosClient
 from devtools.cosmos_testserver import EMULATOR_KEY
 from shared.adapters.cosmos_store import CosmosStore
 from shared.adapters.sqlite_store import SqliteStore
+from shared.services.ports import DocumentStore
 from tests.kit.fakes import FakeClock, MemoryStore
 
 REAL_ENDPOINT = os.environ.get("COSMOS_TEST_ENDPOINT")
@@ -39,7 +40,7 @@ class Backend:
     """A store under test, and whether the test controls its clock."""
 
     name: str
-    store: Any
+    store: DocumentStore
     clock: FakeClock | None
 
     @property
@@ -68,8 +69,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any, clock: FakeClock) -> 
         if not (REAL_ENDPOINT and REAL_KEY):
             pytest.skip("needs a real Cosmos DB account or emulator: set COSMOS_TEST_ENDPOINT/KEY")
         database = f"test-{uuid.uuid4().hex[:12]}"
-        store = CosmosStore(REAL_ENDPOINT, database, key=REAL_KEY, verify_tls=REAL_VERIFY_TLS)
-        yield Backend(name, store, None)
+        real = CosmosStore(REAL_ENDPOINT, database, key=REAL_KEY, verify_tls=REAL_VERIFY_TLS)
+        yield Backend(name, real, None)
         # Containers on a real account are billed: leave nothing behind.
         client = CosmosClient(REAL_ENDPOINT, REAL_KEY, connection_verify=REAL_VERIFY_TLS)
         client.delete_database(database)

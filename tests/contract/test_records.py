@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pytest
 
@@ -29,6 +30,13 @@ from tests.kit.fakes import FakeClock
 
 NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
 USER = "U" + "a" * 32
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """A record the test stored: reading it back must find it."""
+    assert value is not None
+    return value
 
 
 def record(method: ConsentMethod, event_id: str, minute: int) -> ConsentRecord:
@@ -52,11 +60,11 @@ def test_a_user_record_round_trips_with_its_consent_summary(backend: Backend) ->
 def test_concurrent_writers_of_a_user_record_cannot_both_win(backend: Backend) -> None:
     users = Users(backend.store)
     users.save(UserRecord.new(USER, NOW))
-    first, second = users.get(USER), users.get(USER)
+    first, second = present(users.get(USER)), present(users.get(USER))
     users.save(first.follow(NOW))
     with pytest.raises(PreconditionFailed):
         users.save(second.unfollow(NOW))
-    assert users.get(USER).followed
+    assert present(users.get(USER)).followed
     with pytest.raises(PreconditionFailed):
         users.save(UserRecord.new(USER, NOW))  # a second "new" record
 
@@ -144,9 +152,9 @@ def test_sessions_are_stored_paged_by_status_and_guarded_by_etags(backend: Backe
     first = index.page(SessionStatus.WAITING, None, 2)
     rest = index.page(SessionStatus.WAITING, first[-1].session_id, 10)
     assert [s.session_id[-11:-7] for s in first + rest] == ["0000", "0001", "0003", "0004"]
-    loaded = index.get(session(1).session_id)
+    loaded = present(index.get(session(1).session_id))
     claimed = index.save(loaded.claim("田中", NOW))
-    assert index.get(claimed.session_id).assigned_to == "田中"
+    assert present(index.get(claimed.session_id)).assigned_to == "田中"
     with pytest.raises(PreconditionFailed):
         index.save(loaded.claim("佐藤", NOW))
     assert index.get("missing") is None
@@ -156,19 +164,19 @@ def test_a_session_s_hand_overs_and_follow_up_round_trip(backend: Backend) -> No
     index = SessionIndex(backend.store)
     index.create(session(7))
     later = NOW.replace(hour=2)
-    held = index.save(index.get(session(7).session_id).claim("田中", NOW))
+    held = index.save(present(index.get(session(7).session_id)).claim("田中", NOW))
     moved = index.save(held.transfer("田中", "佐藤", "続きをお願いします", NOW))
     ended = index.save(moved.close(ClosedBy.USER, None, NOW, follow_up_until=later))
-    loaded = index.get(session(7).session_id)
+    loaded = present(index.get(session(7).session_id))
     assert replace(loaded, etag=None) == replace(ended, etag=None)
     assert (loaded.closed_by, loaded.follow_up_until) == (ClosedBy.USER, later)
     assert [(h.action, h.from_, h.to, h.note) for h in loaded.handovers] == [
         (HandoverAction.TRANSFER, "田中", "佐藤", "続きをお願いします")
     ]
     by_expert = index.save(loaded.with_outcome("助言"))
-    assert index.get(by_expert.session_id).outcome == "助言"
+    assert present(index.get(by_expert.session_id)).outcome == "助言"
     commented = index.save(by_expert.rated(NOW).with_survey_comment("助かりました"))
-    reread = index.get(commented.session_id)
+    reread = present(index.get(commented.session_id))
     assert (reread.survey_rated_at, reread.survey_comment) == (NOW, "助かりました")
 
 
@@ -205,7 +213,7 @@ def test_messages_are_filed_once_ordered_counted_and_found_by_line_id(backend: B
     assert found is not None
     assert found.text == "本文3"
     log.save(replace(found, text=None, unsent=True))
-    assert log.by_line_id(USER, "L3").unsent
+    assert present(log.by_line_id(USER, "L3")).unsent
     assert log.of_session(USER, "other-session") == []
 
 

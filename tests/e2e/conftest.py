@@ -149,7 +149,7 @@ def running_desk(
             "COSMOS_VERIFY_TLS": "false",
         }
         documents = cosmos_documents(endpoint, database)
-        files = ()
+        files: tuple[Path, ...] = ()
     else:
         store_env = {"COSMOS_ENDPOINT": "", "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3")}
         documents = sqlite_documents(workdir / "desk.sqlite3")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.linesim import SimUser
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import RunningDesk
 from tests.e2e.test_sessions_e2e import open_session
@@ -23,7 +24,7 @@ def answer(
     return status, sent
 
 
-def opened(desk: RunningDesk, name: str) -> tuple[object, str]:
+def opened(desk: RunningDesk, name: str) -> tuple[SimUser, str]:
     """A user with an open session whose first message the desk has acknowledged (its reply
     token is used by then); the simulator's record of calls and the inbox forgotten."""
     user, session_id = open_session(desk, name)

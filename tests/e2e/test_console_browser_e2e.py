@@ -21,12 +21,12 @@ import pytest
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
-WIDE = {"width": 1280, "height": 800}
-TABLET = {"width": 768, "height": 1024}
+WIDE: ViewportSize = {"width": 1280, "height": 800}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 POLL = 10_000  # the console promises a refresh within 10 s
 
 

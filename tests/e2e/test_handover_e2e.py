@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from devtools.linesim import SimUser
 from tests.e2e.conftest import FUNCTION_KEY, RunningDesk
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +46,7 @@ def call(
     return status, json.loads(answer) if answer else {}
 
 
-def claimed_session(desk: RunningDesk, name: str, who: str = TANAKA) -> tuple[object, str]:
+def claimed_session(desk: RunningDesk, name: str, who: str = TANAKA) -> tuple[SimUser, str]:
     user = desk.consented_user(name)
     user.postback("action=topic&topic=career")
     user.say("相談があります")

@@ -73,7 +73,7 @@ def desk_in_state(desk: RunningDesk, state: str) -> Iterator[None]:
         desk.admin("PUT", "/api/admin/service", {"state": "open", "operator": "A"})
 
 
-def erase_in_the_chat(desk: RunningDesk, user) -> None:  # type: ignore[no-untyped-def]
+def erase_in_the_chat(desk: RunningDesk, user) -> None:
     user.say("データ削除")
     question = desk.sim.inbox(user.user_id)[-1].message
     assert question["type"] == "template", desk.sim.texts(user.user_id)

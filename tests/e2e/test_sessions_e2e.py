@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from devtools.linesim import SimUser
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import FUNCTION_KEY, RunningDesk
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
 
 
-def open_session(desk: RunningDesk, name: str, topic: str = "career") -> tuple[object, str]:
+def open_session(desk: RunningDesk, name: str, topic: str = "career") -> tuple[SimUser, str]:
     user = desk.consented_user(name)
     user.postback(f"action=topic&topic={topic}")
     desk.sim.clear_inbox(user.user_id)
@@ -26,7 +27,7 @@ def open_session(desk: RunningDesk, name: str, topic: str = "career") -> tuple[o
     return user, session["sessionId"]
 
 
-def end_session(desk: RunningDesk, user) -> None:  # type: ignore[no-untyped-def]
+def end_session(desk: RunningDesk, user: SimUser) -> None:
     """相談を終了, then 終了する on the confirmation."""
     user.say("相談を終了")
     question = desk.sim.inbox(user.user_id)[-1].message

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.linesim import SimUser
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import RunningDesk
 from tests.e2e.test_retention_e2e import call
@@ -16,7 +17,7 @@ TEXTS = load_catalogue()
 HOST_ENV = {"DESK_STATS_K": "3"}  # small enough to publish a figure from a handful of users
 
 
-def closed_with_survey(desk: RunningDesk, name: str) -> tuple[object, str, dict[str, str]]:
+def closed_with_survey(desk: RunningDesk, name: str) -> tuple[SimUser, str, dict[str, str]]:
     """A user whose session an expert closed; their survey's postback data by rating."""
     user, session_id = open_session(desk, name)
     user.say("相談です", age=70)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,11 @@ BICEP_FILES = sorted(INFRA.rglob("*.bicep"))
 
 
 @functools.cache
-def parsed(relative: str) -> dict[str, Any]:
+def parsed(relative: str) -> Mapping[str, Any]:
     """pycep's JSON tree of `infra/<relative>`."""
     from pycep import BicepParser  # noqa: PLC0415
 
-    result: dict[str, Any] = BicepParser().parse(text=(INFRA / relative).read_text("utf-8"))
-    return result
+    return BicepParser().parse(text=(INFRA / relative).read_text("utf-8"))
 
 
 def resource(relative: str, name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch
 from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
-from shared.services.ports import PARTITION_KEYS, Document, field_name
+from shared.services.ports import PARTITION_KEYS, Document, Filters, field_name
 
 
 class FakeClock:
@@ -109,7 +109,7 @@ class MemoryStore:
         partition: str,
         *,
         doc_type: str | None = None,
-        where: dict[str, object] | None = None,
+        where: Filters | None = None,
         after_id: str | None = None,
         limit: int | None = None,
     ) -> list[Document]:
@@ -124,13 +124,13 @@ class MemoryStore:
         partition: str,
         *,
         doc_type: str | None = None,
-        where: dict[str, object] | None = None,
+        where: Filters | None = None,
     ) -> int:
         self._op("count")
         return len(self._matching(container, partition, doc_type, where))
 
     def _matching(
-        self, container: str, partition: str, doc_type: str | None, where: dict[str, object] | None
+        self, container: str, partition: str, doc_type: str | None, where: Filters | None
     ) -> list[Document]:
         filters = {**({"type": doc_type} if doc_type is not None else {}), **(where or {})}
         for name in filters:

@@ -454,7 +454,8 @@ def test_typing_in_someone_elses_session_is_refused(desk, sim, line) -> None:
     post(f"/console/sessions/{session_id}/claim", principal=BOB)
     assert post(f"/console/sessions/{session_id}/typing")[0] == 409
     assert (
-        post(f"/console/sessions/{session_id}/typing", **{"Sec-Fetch-Site": "cross-site"})[0] == 403
+        post(f"/console/sessions/{session_id}/typing", None, **{"Sec-Fetch-Site": "cross-site"})[0]
+        == 403
     )
     assert line.loading == []
 

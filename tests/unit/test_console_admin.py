@@ -224,7 +224,7 @@ def test_dismissing_a_flag(desk: Desk, sim, line) -> None:
     flag, _ = a_flag(desk, sim, line)
     path = f"/console/admin/flags/{flag['flagId']}/dismiss"
     cross = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
-    assert post(path, principal=ADMIN, **cross)[0] == 403
+    assert post(path, None, principal=ADMIN, **cross)[0] == 403
     assert post(path, principal=ALICE)[0] == 403
     assert desk.moderation.flag(flag["flagId"])["status"] == "open"
     status, headers, _ = post(path, principal=ADMIN)

@@ -27,7 +27,7 @@ SECRET = "test-secret"
 sim = LineSimulator(SECRET, "token")
 
 
-def body_of(*events: dict[str, object]) -> bytes:
+def body_of(*events: object) -> bytes:
     return json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
 
 

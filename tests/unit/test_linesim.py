@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def text(n: int = 1, length: int = 5) -> list[dict[str, str]]:
     return [{"type": "text", "text": "あ" * length} for _ in range(n)]
 
 
-def push(sim: LineSimulator, messages: list[dict[str, str]], key: str | None = None):
+def push(sim: LineSimulator, messages: list[dict[str, Any]], key: str | None = None):
     headers = {"X-Line-Retry-Key": key} if key else {}
     return call(sim, "/v2/bot/message/push", {"to": ALICE, "messages": messages}, headers=headers)
 

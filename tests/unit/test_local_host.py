@@ -265,7 +265,9 @@ def served() -> Iterator[HostServer]:
 
 def test_a_client_that_stops_sending_is_dropped_after_the_timeout(served: HostServer) -> None:
     served.request_timeout = 0.2
-    with socket.create_connection(served.server_address[:2], timeout=30) as client:
+    host, port = served.server_address[:2]
+    assert isinstance(host, str)
+    with socket.create_connection((host, port), timeout=30) as client:
         client.sendall(b"GET /api/things HTTP/1.1\r\nHost: x\r\n")  # and never the rest
         assert client.recv(1024) == b""  # the host closed the connection
 

@@ -30,7 +30,9 @@ def test_a_valid_version_is_registered_and_listed(registry: PolicyRegistry) -> N
     assert added.text_sha256 == text_sha256("改定後の運用ポリシー")
     assert added.privacy_policy_version == "2025-09-26"  # bundles the current one by default
     assert [v.version_id for v in registry.versions()][-1] == "2026-04-01"
-    assert registry.current().version_id == "2025-10-24"
+    current = registry.current()
+    assert current is not None
+    assert current.version_id == "2025-10-24"
 
 
 def test_a_registered_version_becomes_current_on_its_date(registry, clock: FakeClock) -> None:

@@ -13,6 +13,7 @@ from shared.domain.privacy import user_key
 from shared.domain.sessions import ClosedBy, SessionStatus
 from shared.errors import ValidationError
 from shared.services.desk_records import StatEntries, StatMarks
+from shared.services.ports import Document
 from shared.services.records import SessionIndex
 from shared.services.reporting import Reports
 from shared.services.statistics import Statistics
@@ -162,14 +163,13 @@ def test_a_month_that_can_no_longer_change_is_counted_once(desk, sim, line, cloc
     (summary,) = [d for d in all_documents(store) if d.get("type") == "statsummary"]
     assert summary["id"] == "2025-11"
     reads: list[str] = []
-    months_read = StatEntries(store).month
 
-    def month(name: str) -> list[dict]:
-        reads.append(name)
-        return months_read(name)
+    class CountedEntries(StatEntries):
+        def month(self, month: str) -> list[Document]:
+            reads.append(month)
+            return super().month(month)
 
-    later = Reports(StatEntries(store), 3, clock)  # another worker: November from its summary
-    later._entries.month = month  # type: ignore[method-assign]
+    later = Reports(CountedEntries(store), 3, clock)  # another worker: November from its summary
     again = later.table("2025-11", "2026-01", "topic")
     assert again == first
     assert reads == ["2025-12", "2026-01"]

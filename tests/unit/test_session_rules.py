@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -21,15 +22,15 @@ from shared.domain.sessions import (
 NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
 
 
-def session(**fields: object) -> Session:
+def session(**fields: Any) -> Session:
     base = Session("20251103T010000-abcdef", "U1", "career", SessionStatus.WAITING, NOW)
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return replace(base, **fields)
 
 
-def message(role: Role, minutes: int, **fields: object) -> Message:
+def message(role: Role, minutes: int, **fields: Any) -> Message:
     return Message(
         f"m{minutes}", "s", "U1", role, "text", "…", NOW + timedelta(minutes=minutes), **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize(

@@ -211,7 +211,7 @@ def test_no_set_of_queries_recovers_a_withheld_value(data) -> None:
 
 def test_the_solver_sees_the_differencing_the_issue_describes() -> None:
     # 1-30 November = 30, 1-29 November = 28: the 30th alone is pinned down.
-    days = [("2025-11", "d", str(n)) for n in range(1, 31)]
+    days: list[Leaf] = [("2025-11", "d", str(n)) for n in range(1, 31)]
     whole, but_last = set(days), set(days[:-1])
     assert span_contains([whole, but_last], [{days[-1]}]) == [True]
     assert span_contains([whole], [{days[-1]}]) == [False]
