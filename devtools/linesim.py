@@ -1058,9 +1058,10 @@ def _area_problem(area: Any, width: int, height: int) -> str | None:
     if not isinstance(bounds, dict):
         return "bounds: required"
     values = [bounds.get(k) for k in ("x", "y", "width", "height")]
-    if not all(isinstance(v, int) for v in values):
+    numbers = [v for v in values if isinstance(v, int)]
+    if len(numbers) != len(values):
         return "bounds: integers"
-    x, y, w, h = (int(v) for v in values)
+    x, y, w, h = numbers
     if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
         return "bounds: inside the image"
     action = area.get("action")
