@@ -5,7 +5,11 @@ session is open, and every button answered."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +17,9 @@ from devtools.linesim import SimUser
 from ops.line_setup import SdkRichMenus
 from ops.richmenus import DEFAULT_ALIAS, SESSION_ALIAS, desk_menus, set_up
 from shared.texts.catalogue import load_catalogue
-from tests.e2e.conftest import TOKEN, RunningDesk
+from tests.e2e.conftest import AGREE, TOKEN, RunningDesk
+from devtools.host import ROOT
+from tests.e2e.test_platform_e2e import _free_port
 
 pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
@@ -89,3 +95,49 @@ def test_the_consultation_menu_while_a_session_is_open(
     with urllib.request.urlopen(url, timeout=10) as response:  # what make chat reads
         seen = json.loads(response.read())
     assert seen["shown"]["chatBarText"] == TEXTS.text("richmenu_bar_default")
+
+
+def test_make_run_sets_the_menus_up_and_make_chat_prints_their_buttons(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DESK_SQLITE_PATH": str(tmp_path / "desk.sqlite3"), "COSMOS_ENDPOINT": ""}
+    host = subprocess.Popen(  # noqa: S603 -- this interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "devtools.host",
+            "--port",
+            "0",
+            "--no-timers",
+            "--linesim",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert host.stdout is not None
+    try:
+        for line in host.stdout:
+            if line.startswith("LINE simulator on"):
+                break
+        chat = subprocess.run(  # noqa: S603 -- this interpreter, fixed arguments
+            [sys.executable, "-m", "devtools.chat", "--simulator", f"http://127.0.0.1:{port}"],
+            cwd=ROOT,
+            input="\n".join(("/follow", f"/postback {AGREE}", "/tap 4", "/quit", "")),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        host.terminate()
+        host.wait(timeout=10)
+        host.stdout.close()
+    assert chat.returncode == 0, chat.stderr
+    out = chat.stdout
+    assert f"[rich menu desk-default@{desk_menus()[0].fingerprint()}: メニュー]" in out
+    assert "    1. [相談する] -> /postback action=menu" in out
+    assert "    5. [緊急のとき] -> /postback action=helplines" in out
+    assert TEXTS.text("faq").splitlines()[0] in out  # /tap 4: よくある質問
