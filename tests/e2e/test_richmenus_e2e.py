@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.host import ROOT
 from devtools.linesim import SimUser
 from ops.line_setup import SdkRichMenus
 from ops.richmenus import DEFAULT_ALIAS, SESSION_ALIAS, desk_menus, set_up
 from shared.texts.catalogue import load_catalogue
 from tests.e2e.conftest import AGREE, TOKEN, RunningDesk
-from devtools.host import ROOT
 from tests.e2e.test_platform_e2e import _free_port
 
 pytestmark = pytest.mark.e2e
