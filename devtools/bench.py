@@ -56,6 +56,7 @@ from shared.domain.sessions import (
 from shared.ports import DESK, USERS, Document, DocumentStore
 from shared.repositories.desk_records import StatEntries, Suspension, Suspensions
 from shared.repositories.user_records import MessageLog, SessionIndex
+from shared.services.consultations.experts import CloseSession, ExpertAnswer
 from shared.wiring import Desk, build_desk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,46 @@ def _deliver(desk: Desk, *events: dict[str, Any]) -> None:
     result = desk.webhook.receive(body, sign(SECRET, body))
     if result.failed:
         raise RuntimeError(f"bench event failed: {dict(result.counts)}")
+
+
+def _consultation(desk: Desk, sim: LineSimulator, name: str, age: float) -> Counter[str]:
+    """One consultation: follow, 同意する, a topic, three messages each answered by an expert
+    (the message `age` seconds old when answered), then the expert's closing. The messages the
+    user got, by how they went (reply or push), and the number of push calls."""
+    user = sim.user(name)
+    _deliver(desk, user.follow_event(), user.postback_event(AGREE))
+    _deliver(desk, user.postback_event("action=topic&topic=career"))
+    record = desk.store.read(USERS, user.user_id, "user")
+    session_id = str((record or {}).get("openSessionId"))
+    sim.clear_inbox(user.user_id)
+    pushed_before = len([c for c in sim.calls_to("push") if c.status == 200])
+    for n, text in enumerate(("転職を考えています", "今の職場は3年目です", "資格も気になります")):
+        _deliver(desk, user.text_event(text, age=age))
+        desk.experts.send(session_id, "bench", ExpertAnswer(f"お答えします（{n + 1}）。"))
+    desk.experts.close(session_id, "bench", CloseSession("助言"))
+    counts = Counter(d.via for d in sim.inbox(user.user_id))
+    counts["push calls"] = len([c for c in sim.calls_to("push") if c.status == 200]) - pushed_before
+    return counts
+
+
+def pushes_per_consultation(store: DocumentStore, sim: LineSimulator) -> None:
+    """LINE pushes (counted against the monthly quota) one consultation costs. Before issue 14
+    every answer and the closing were pushed (4); now the first message is acknowledged by a
+    free reply and an answer within 50 s of the user's message goes as a free reply."""
+    print("LINE pushes per consultation (3 messages, 3 answers, the closing):")
+    desk = _desk(store, sim)
+    for label, age in (
+        ("answers within 50 s (the user is in the chat)", 5.0),
+        (
+            "answers after 50 s",
+            55.0,
+        ),
+    ):
+        counts = _consultation(desk, sim, f"bench-pushes-{age:.0f}", age)
+        print(
+            f"  {label:<46} {counts['push calls']} pushes (before issue 14: 4); "
+            f"messages by reply {counts['reply']}, by push {counts['push']}"
+        )
 
 
 def throughput(name: str, store: DocumentStore, sim: LineSimulator) -> None:
@@ -707,6 +748,7 @@ def main() -> None:
             print(f"Webhook, text event, in-process, LINE simulator over HTTP ({EVENTS} events):")
             throughput("sqlite", sqlite, sim)
             throughput("cosmos-testserver", cosmos_store, sim)
+            pushes_per_consultation(SqliteStore(str(Path(tmp) / "pushes.sqlite3")), sim)
             print("Store operations per event (same on every store):")
             operations_per_event(SqliteStore(str(Path(tmp) / "ops.sqlite3")), sim)
             print("Admin queue listing (50 a page, each with its message count):")

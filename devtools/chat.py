@@ -20,6 +20,7 @@ HELP = """Type a message and press Enter to send it. Commands:
   /unfollow          block the desk                /sticker     send a sticker
   /image | /video | /audio | /file                 send media (the desk should refuse it)
   /postback DATA     press a button carrying DATA
+  /menu              show the rich menu you see    /tap N       tap its button N
   /redeliver         have LINE redeliver your last event
   /user NAME         become another user           /help        this text
   (empty line)       show what the desk sent since  /quit        leave"""
@@ -34,6 +35,8 @@ class Chat:
         self.seen = 0
         self.last_event: str | None = None
         self.lock = threading.Lock()
+        self.menu: list[dict[str, Any]] = []
+        self.menu_id: str | None = None
 
     def call(self, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a user action to the simulator."""
@@ -67,6 +70,18 @@ class Chat:
                     print(f"    [{action.get('label')}] -> /postback {action.get('data')}")
             self.seen += len(messages)
 
+    def show_menu(self, *, changed_only: bool = False) -> None:
+        """Print the rich menu this user sees (with `changed_only`: only if it changed)."""
+        url = f"{self.base}/_sim/users/{self.user}/menu"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            shown = json.loads(response.read()).get("shown")
+        menu_id = shown["richMenuId"] if shown else None
+        if changed_only and menu_id == self.menu_id:
+            return
+        self.menu_id = menu_id
+        self.menu = [area["action"] for area in shown["areas"]] if shown else []
+        print(format_menu(shown))
+
     def command(self, line: str) -> bool:
         """Act on one typed line; False to quit."""
         word, _, rest = line.partition(" ")
@@ -88,6 +103,10 @@ class Chat:
             self.call("media", {"kind": word[1:]})
         elif word == "/postback":
             self.call("postback", {"data": rest})
+        elif word == "/menu":
+            self.show_menu()
+        elif word == "/tap" and rest.strip().isdigit() and 1 <= int(rest) <= len(self.menu):
+            self.call("postback", {"data": self.menu[int(rest) - 1].get("data", "")})
         elif word == "/redeliver" and self.last_event:
             self.call("redeliver", {"eventId": self.last_event})
         elif word == "/user" and rest:
@@ -96,7 +115,19 @@ class Chat:
         else:
             print("  unknown command; /help lists them")
         self.show_new()
+        self.show_menu(changed_only=True)
         return True
+
+
+def format_menu(shown: dict[str, Any] | None) -> str:
+    """The rich menu as text: its chat bar and numbered buttons (for /tap N)."""
+    if not shown:
+        return "  (no rich menu: python -m ops.line_setup richmenus sets them up)"
+    lines = [f"  [rich menu {shown.get('name')}: {shown.get('chatBarText')}]"]
+    for n, area in enumerate(shown.get("areas", []), start=1):
+        action = area.get("action", {})
+        lines.append(f"    {n}. [{action.get('label')}] -> /postback {action.get('data')}")
+    return "\n".join(lines)
 
 
 def unreachable(simulator: str) -> str:
@@ -119,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         chat.show_new()  # also checks that the simulator answers before anything is typed
         print(HELP)
+        chat.show_menu()
         print(f"You are {chat.user}. Start with /follow.")
         while True:
             line = input("> ").strip()

@@ -641,6 +641,15 @@ def _print_banner(
     sys.stdout.flush()
 
 
+def _set_up_rich_menus(sim_url: str, token: str) -> None:
+    """The desk's rich menus in the local simulator, as `ops.line_setup richmenus` sets them
+    up on LINE (so `make chat` shows them)."""
+    from ops.line_setup import SdkRichMenus  # noqa: PLC0415
+    from ops.richmenus import desk_menus, set_up  # noqa: PLC0415
+
+    set_up(SdkRichMenus(sim_url, sim_url, token), desk_menus(), say=lambda _: None)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the desk locally until interrupted."""
     parser = argparse.ArgumentParser(description="Serve function_app like `func start`.")
@@ -677,6 +686,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         sim_url = sim.start(options.address, options.linesim)
         os.environ["LINE_API_BASE_URL"] = sim_url
+        _set_up_rich_menus(sim_url, sim.access_token)
 
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module(options.app).app

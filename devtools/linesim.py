@@ -9,6 +9,11 @@
 - The user side (`SimUser`) builds events as LINE sends them (`webhookEventId`,
   `deliveryContext`, `timestamp`, `source`), signs them with the channel secret and posts them
   to the desk's webhook, and can redeliver an event.
+- Rich menus (`/v2/bot/richmenu...`, the default menu, aliases, per-user links and the image
+  upload LINE serves on api-data.line.me) within LINE's limits: 800-2,500 px wide, at least
+  250 px high, width/height at least 1.45, 1-20 areas inside the image, `chatBarText` at most
+  14 characters, a PNG or JPEG image of the menu's size and at most 1 MB, uploaded once.
+  `menu_shown(user)` is the menu a user sees (their linked one, else the default).
 - A small control API (`/_sim/...`) lets another process (`make chat`) act as a user.
 
 Run alone: `python -m devtools.linesim --port 7072 --webhook http://127.0.0.1:7071/api/line/webhook`.
@@ -49,6 +54,14 @@ MESSAGE_TYPES = {
     "flex",
 }
 _USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+_ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MENU_MIN_WIDTH, MENU_MAX_WIDTH, MENU_MIN_HEIGHT, MENU_MIN_RATIO = 800, 2500, 250, 1.45
+MENU_MAX_AREAS = 20
+MENU_MAX_CHAT_BAR = 14
+MENU_MAX_NAME = 300
+MENU_MAX_LABEL = 20
+MENU_MAX_IMAGE_BYTES = 1024 * 1024
+MAX_RICH_MENUS = 1000
 BOT_USER_ID = "U" + "f" * 32
 # One Messaging API endpoint: (path, lower-cased headers, body) -> (status, headers, body).
 _Endpoint = Callable[[str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
@@ -154,8 +167,10 @@ class LineSimulator:
             self._retry_keys: dict[str, str] = {}
             self._failures: dict[str, list[_Failure]] = {}
             self._contents: dict[str, bytes] = {}
-            self.rich_menus: set[str] = set()
+            self.rich_menus: dict[str, dict[str, Any]] = {}
+            self.rich_menu_images: dict[str, bytes] = {}
             self.rich_menu_aliases: dict[str, str] = {}
+            self.default_rich_menu: str | None = None
             self.user_menus: dict[str, str] = {}
             self.pushes_this_month = 0
             self.channel_webhook: str | None = None
@@ -163,9 +178,25 @@ class LineSimulator:
     def add_rich_menu(self, rich_menu_id: str, alias: str | None = None) -> None:
         """A rich menu exists (as `ops.line_setup richmenus` would leave it), maybe aliased."""
         with self._lock:
-            self.rich_menus.add(rich_menu_id)
+            self.rich_menus[rich_menu_id] = {
+                "size": {"width": 2500, "height": 843},
+                "selected": False,
+                "name": rich_menu_id,
+                "chatBarText": "menu",
+                "areas": [],
+            }
+            self.rich_menu_images[rich_menu_id] = b""
             if alias is not None:
                 self.rich_menu_aliases[alias] = rich_menu_id
+
+    def menu_shown(self, user: str) -> dict[str, Any] | None:
+        """The rich menu `user` sees (their linked one, else the default; None: no menu), with
+        its `richMenuId`."""
+        user_id = user_id_for(user)
+        with self._lock:
+            menu_id = self.user_menus.get(user_id) or self.default_rich_menu
+            body = self.rich_menus.get(menu_id or "")
+            return None if body is None else {"richMenuId": menu_id, **body}
 
     def menu_of(self, user: str) -> str | None:
         """The rich menu linked to one user (None: the default menu)."""
@@ -289,7 +320,28 @@ class LineSimulator:
             ("GET", r"^/v2/bot/message/quota$", "quota", self._quota),
             ("GET", r"^/v2/bot/message/quota/consumption$", "consumption", self._consumption),
             ("GET", r"^/v2/bot/message/[^/]+/content$", "content", self._content),
+            ("POST", r"^/v2/bot/richmenu/validate$", "richmenu_validate", self._menu_validate),
+            ("POST", r"^/v2/bot/richmenu$", "richmenu_create", self._menu_create),
+            ("GET", r"^/v2/bot/richmenu/list$", "richmenu_list", self._menu_list),
+            ("GET", r"^/v2/bot/richmenu/alias/list$", "richmenu_aliases", self._alias_list),
+            ("POST", r"^/v2/bot/richmenu/alias$", "richmenu_alias_create", self._alias_create),
+            (
+                "POST",
+                r"^/v2/bot/richmenu/alias/[^/]+$",
+                "richmenu_alias_update",
+                self._alias_update,
+            ),
+            (
+                "DELETE",
+                r"^/v2/bot/richmenu/alias/[^/]+$",
+                "richmenu_alias_delete",
+                self._alias_delete,
+            ),
             ("GET", r"^/v2/bot/richmenu/alias/[^/]+$", "richmenu_alias", self._menu_alias),
+            ("POST", r"^/v2/bot/richmenu/[^/]+/content$", "richmenu_image", self._menu_image),
+            ("DELETE", r"^/v2/bot/richmenu/[^/]+$", "richmenu_delete", self._menu_delete),
+            ("POST", r"^/v2/bot/user/all/richmenu/[^/]+$", "richmenu_default", self._menu_default),
+            ("GET", r"^/v2/bot/user/all/richmenu$", "richmenu_get_default", self._get_default),
             ("POST", r"^/v2/bot/user/[^/]+/richmenu/[^/]+$", "richmenu_link", self._menu_link),
             ("DELETE", r"^/v2/bot/user/[^/]+/richmenu$", "richmenu_unlink", self._menu_unlink),
             ("PUT", r"^/v2/bot/channel/webhook/endpoint$", "set_webhook", self._set_webhook),
@@ -419,6 +471,171 @@ class LineSimulator:
             return self._record("richmenu_alias", 404, {"message": "Not found"}, None)
         body = {"richMenuAliasId": alias, "richMenuId": menu_id}
         return self._record("richmenu_alias", 200, body, None)
+
+    def _menu_validate(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        body, problem = _parse_rich_menu(raw)
+        status = 400 if problem else 200
+        return self._record(
+            "richmenu_validate", status, {"message": problem} if problem else {}, None, body
+        )
+
+    def _menu_create(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        body, problem = _parse_rich_menu(raw)
+        if problem:
+            return self._record("richmenu_create", 400, {"message": problem}, None, body)
+        menu_id = f"richmenu-{uuid.uuid4().hex}"
+        with self._lock:
+            if len(self.rich_menus) >= MAX_RICH_MENUS:
+                problem = "The maximum number of rich menus has been reached"
+            else:
+                self.rich_menus[menu_id] = body
+        if problem:
+            return self._record("richmenu_create", 400, {"message": problem}, None, body)
+        return self._record("richmenu_create", 200, {"richMenuId": menu_id}, None, body)
+
+    def _menu_list(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            menus = [{"richMenuId": k, **v} for k, v in self.rich_menus.items()]
+        return self._record("richmenu_list", 200, {"richmenus": menus}, None)
+
+    def _menu_delete(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        menu_id = path.rsplit("/", 1)[-1]
+        with self._lock:
+            known = self.rich_menus.pop(menu_id, None) is not None
+            self.rich_menu_images.pop(menu_id, None)
+            if self.default_rich_menu == menu_id:
+                self.default_rich_menu = None
+            self.user_menus = {u: m for u, m in self.user_menus.items() if m != menu_id}
+        if not known:
+            return self._record("richmenu_delete", 404, {"message": "Not found"}, None)
+        return self._record("richmenu_delete", 200, {}, None, {"richMenuId": menu_id})
+
+    def _menu_image(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        menu_id = path.strip("/").split("/")[3]
+        kind = headers.get("content-type", "").split(";")[0].strip()
+        with self._lock:
+            menu = self.rich_menus.get(menu_id)
+            uploaded = menu_id in self.rich_menu_images
+        if menu is None:
+            return self._record("richmenu_image", 404, {"message": "Not found"}, None)
+        size = menu.get("size") or {}
+        problem = _image_problem(kind, raw, (size.get("width"), size.get("height")))
+        if uploaded:
+            problem = "An image has already been uploaded to the richmenu"
+        if problem:
+            return self._record("richmenu_image", 400, {"message": problem}, None)
+        with self._lock:
+            self.rich_menu_images[menu_id] = raw
+        return self._record(
+            "richmenu_image", 200, {}, None, {"richMenuId": menu_id, "bytes": len(raw)}
+        )
+
+    def _with_image(self, menu_id: str) -> bool:
+        with self._lock:
+            return menu_id in self.rich_menus and menu_id in self.rich_menu_images
+
+    def _menu_default(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        menu_id = path.rsplit("/", 1)[-1]
+        if not self._with_image(menu_id):
+            return self._record(
+                "richmenu_default",
+                400,
+                {"message": "must upload richmenu image before applying it to user"},
+                None,
+            )
+        with self._lock:
+            self.default_rich_menu = menu_id
+        return self._record("richmenu_default", 200, {}, None, {"richMenuId": menu_id})
+
+    def _get_default(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            menu_id = self.default_rich_menu
+        if menu_id is None:
+            return self._record(
+                "richmenu_get_default", 404, {"message": "no default richmenu"}, None
+            )
+        return self._record("richmenu_get_default", 200, {"richMenuId": menu_id}, None)
+
+    def _alias_list(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            aliases = [
+                {"richMenuAliasId": a, "richMenuId": m} for a, m in self.rich_menu_aliases.items()
+            ]
+        return self._record("richmenu_aliases", 200, {"aliases": aliases}, None)
+
+    def _alias_create(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        try:
+            body = json.loads(raw or b"{}")
+            alias, menu_id = str(body["richMenuAliasId"]), str(body["richMenuId"])
+        except (ValueError, KeyError, TypeError):
+            return self._record("richmenu_alias_create", 400, {"message": "Invalid request"}, None)
+        problem = None
+        if not _ALIAS.match(alias):
+            problem = "richMenuAliasId: 1-32 of a-z, A-Z, 0-9, _ and -"
+        elif not self._with_image(menu_id):
+            problem = "richmenu not found or without an image"
+        with self._lock:
+            if problem is None and alias in self.rich_menu_aliases:
+                problem = "conflict richmenu alias id"
+            if problem is None:
+                self.rich_menu_aliases[alias] = menu_id
+        status = 400 if problem else 200
+        return self._record(
+            "richmenu_alias_create", status, {"message": problem} if problem else {}, None, body
+        )
+
+    def _alias_update(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        alias = path.rsplit("/", 1)[-1]
+        try:
+            menu_id = str(json.loads(raw or b"{}")["richMenuId"])
+        except (ValueError, KeyError, TypeError):
+            return self._record("richmenu_alias_update", 400, {"message": "Invalid request"}, None)
+        with self._lock:
+            known = alias in self.rich_menu_aliases
+        if not known:
+            return self._record("richmenu_alias_update", 404, {"message": "Not found"}, None)
+        if not self._with_image(menu_id):
+            return self._record(
+                "richmenu_alias_update",
+                400,
+                {"message": "richmenu not found or without an image"},
+                None,
+            )
+        with self._lock:
+            self.rich_menu_aliases[alias] = menu_id
+        body = {"richMenuAliasId": alias, "richMenuId": menu_id}
+        return self._record("richmenu_alias_update", 200, {}, None, body)
+
+    def _alias_delete(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        alias = path.rsplit("/", 1)[-1]
+        with self._lock:
+            known = self.rich_menu_aliases.pop(alias, None) is not None
+        status = 200 if known else 404
+        return self._record(
+            "richmenu_alias_delete", status, {} if known else {"message": "Not found"}, None
+        )
 
     def _menu_link(
         self, path: str, headers: dict[str, str], raw: bytes
@@ -794,6 +1011,117 @@ def _webhook_problem(endpoint: Any) -> str | None:
     return None
 
 
+def _parse_rich_menu(raw: bytes) -> tuple[Any, str | None]:
+    """A rich menu object and the first of LINE's rules it breaks (None: valid)."""
+    try:
+        menu = json.loads(raw or b"{}")
+    except ValueError:
+        return None, "The request body has 1 error(s)"
+    if not isinstance(menu, dict):
+        return menu, "The request body has 1 error(s)"
+    return menu, _rich_menu_problem(menu)
+
+
+def _rich_menu_problem(menu: dict[str, Any]) -> str | None:
+    size = menu.get("size")
+    if not isinstance(size, dict):
+        return "size: required"
+    width, height = size.get("width"), size.get("height")
+    if not isinstance(width, int) or not isinstance(height, int):
+        return "size: width and height are integers"
+    if not MENU_MIN_WIDTH <= width <= MENU_MAX_WIDTH:
+        return f"size.width: {MENU_MIN_WIDTH}-{MENU_MAX_WIDTH}"
+    if height < MENU_MIN_HEIGHT:
+        return f"size.height: at least {MENU_MIN_HEIGHT}"
+    if width / height < MENU_MIN_RATIO:
+        return f"size: width/height at least {MENU_MIN_RATIO}"
+    if not isinstance(menu.get("selected"), bool):
+        return "selected: required (a boolean)"
+    name = menu.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= MENU_MAX_NAME:
+        return f"name: 1-{MENU_MAX_NAME} characters"
+    chat_bar = menu.get("chatBarText")
+    if not isinstance(chat_bar, str) or not 1 <= len(chat_bar) <= MENU_MAX_CHAT_BAR:
+        return f"chatBarText: 1-{MENU_MAX_CHAT_BAR} characters"
+    areas = menu.get("areas")
+    if not isinstance(areas, list) or not 1 <= len(areas) <= MENU_MAX_AREAS:
+        return f"areas: 1-{MENU_MAX_AREAS}"
+    for n, area in enumerate(areas):
+        problem = _area_problem(area, width, height)
+        if problem:
+            return f"areas[{n}].{problem}"
+    return None
+
+
+def _area_problem(area: Any, width: int, height: int) -> str | None:
+    bounds = area.get("bounds") if isinstance(area, dict) else None
+    if not isinstance(bounds, dict):
+        return "bounds: required"
+    values = [bounds.get(k) for k in ("x", "y", "width", "height")]
+    numbers = [v for v in values if isinstance(v, int)]
+    if len(numbers) != len(values):
+        return "bounds: integers"
+    x, y, w, h = numbers
+    if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
+        return "bounds: inside the image"
+    action = area.get("action")
+    if not isinstance(action, dict):
+        return "action: required"
+    kind = action.get("type")
+    label = action.get("label")
+    if label is not None and (not isinstance(label, str) or len(label) > MENU_MAX_LABEL):
+        return f"action.label: at most {MENU_MAX_LABEL} characters"
+    if kind == "postback":
+        data = action.get("data")
+        if not isinstance(data, str) or not 1 <= len(data) <= 300:
+            return "action.data: 1-300 characters"
+        shown = action.get("displayText")
+        if shown is not None and (not isinstance(shown, str) or not 1 <= len(shown) <= 300):
+            return "action.displayText: 1-300 characters"
+    elif kind == "message":
+        text = action.get("text")
+        if not isinstance(text, str) or not 1 <= len(text) <= 300:
+            return "action.text: 1-300 characters"
+    elif kind == "uri":
+        if not isinstance(action.get("uri"), str) or not action["uri"].startswith(
+            ("https://", "http://", "tel:", "line://")
+        ):
+            return "action.uri: a URL"
+    elif kind not in ("richmenuswitch", "datetimepicker", "camera", "cameraRoll", "location"):
+        return "action.type: unknown"
+    return None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or baseline/progressive JPEG, read from its header."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        at = 2
+        while at + 9 < len(data) and data[at] == 0xFF:
+            marker = data[at + 1]
+            length = int.from_bytes(data[at + 2 : at + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                height = int.from_bytes(data[at + 5 : at + 7], "big")
+                return int.from_bytes(data[at + 7 : at + 9], "big"), height
+            at += 2 + length
+    return None
+
+
+def _image_problem(kind: str, data: bytes, size: tuple[Any, Any]) -> str | None:
+    """Why LINE would refuse this rich menu image (None: it accepts it)."""
+    if kind not in ("image/png", "image/jpeg"):
+        return "Content-Type: image/png or image/jpeg"
+    if len(data) > MENU_MAX_IMAGE_BYTES:
+        return "The image is larger than 1 MB"
+    found = image_size(data)
+    if found is None or (kind == "image/png") != data.startswith(b"\x89PNG"):
+        return "The image is not a PNG or JPEG of the stated type"
+    if found != size:
+        return f"The image is {found[0]}x{found[1]}, the rich menu {size[0]}x{size[1]}"
+    return None
+
+
 def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
     return (
         status,
@@ -874,7 +1202,11 @@ def _control(
             ]
             return _json(200, {"userId": user.user_id, "messages": items})
         if method == "GET" and action == "menu":
-            return _json(200, {"userId": user.user_id, "richMenuId": sim.menu_of(user.user_id)})
+            shown = sim.menu_shown(user.user_id)
+            return _json(
+                200,
+                {"userId": user.user_id, "richMenuId": sim.menu_of(user.user_id), "shown": shown},
+            )
         if method == "POST":
             args = json.loads(body or b"{}")
             actions: dict[str, Callable[[], Delivery]] = {

@@ -23,11 +23,16 @@ class Command(StrEnum):
     DISCLOSE = "disclose"  # where to ask for a copy of one's data
     MEDIA = "media"  # a file was sent (refused, §8(4))
     CRISIS = "crisis"  # a crisis wording: help lines first of all
+    HELPLINES = "helplines"  # the rich menu's 緊急のとき: answered as a crisis wording is
+    FAQ = "faq"  # the rich menu's よくある質問
+    HOURS = "hours"  # the rich menu's 受付時間
 
 
 # Commands a user may give without holding consent (a withdrawn user may still ask for
 # erasure or for a copy of their data, §9 and the privacy law).
 UNGATED = frozenset({Command.ERASE_REQUEST, Command.ERASE, Command.DISCLOSE})
+# Answered to anyone, consent or not, the same for everyone (rich menu buttons).
+INFORMATION = frozenset({Command.FAQ, Command.HOURS})
 
 
 def command_named(name: str | None) -> Command | None:

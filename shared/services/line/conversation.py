@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 
 from shared.domain import postbacks
-from shared.domain.commands import UNGATED, Command, command_named
+from shared.domain.commands import INFORMATION, UNGATED, Command, command_named
 from shared.domain.consent import ConsentMethod, Gate
 from shared.domain.crisis import CrisisWords
 from shared.domain.events import (
@@ -122,7 +122,7 @@ class Conversation:
             Command.SURVEY: self._survey,
         }
         # What a button may ask: the menus' commands and the answers to the desk's questions.
-        self._buttons = frozenset({*self._commands, Command.CONSENT, Command.ERASE})
+        self._buttons = frozenset({*self._commands, Command.CONSENT, Command.ERASE, *INFORMATION})
 
     @staticmethod
     def handles(event: Event) -> bool:
@@ -218,6 +218,9 @@ class Conversation:
     def on_postback(self, event: PostbackEvent, ticket: Ticket) -> None:
         """A button press; the consent answer passes the gate, the erasure answer needs none."""
         action, params = postbacks.decode(event.data)
+        if action == Command.HELPLINES:  # the rich menu's 緊急のとき: help lines, as a crisis text
+            self._serve(event.meta, ticket, Command.CRISIS, {})
+            return
         command = command_named(action)
         self._serve(event.meta, ticket, command if command in self._buttons else None, params)
 
@@ -251,9 +254,7 @@ class Conversation:
         user = known or self._first_contact(meta, ticket, erased)
         if user is None:
             return
-        if command is Command.CRISIS:  # help lines first of all, whatever the desk's status
-            if ticket.claim():
-                self._crisis(meta, user, message)
+        if self._at_once(meta, ticket, user, command, message):
             return
         if self._while_closed(meta, ticket, user, command, params) or not self._admitted(
             meta, ticket, user
@@ -266,6 +267,29 @@ class Conversation:
             ticket.duplicate()  # filed by an earlier attempt; the session has moved on since
         elif ticket.claim():
             self._gated(meta, ticket, user, gate, (command, params, message), first=known is None)
+
+    def _at_once(
+        self,
+        meta: EventMeta,
+        ticket: Ticket,
+        user: UserRecord,
+        command: Command | None,
+        message: StoredMessage | None,
+    ) -> bool:
+        """Help lines first of all, whatever the desk's status; よくある質問 (faq) and 受付時間
+        (hours) from the rich menu for anyone, consent or not: the same for everyone, nothing
+        stored. True if the event was one of these."""
+        if command is Command.CRISIS:
+            if ticket.claim():
+                self._crisis(meta, user, message)
+            return True
+        if command not in INFORMATION:
+            return False
+        if ticket.claim():
+            faq = command is Command.FAQ
+            info = self._replies.text("faq") if faq else self._replies.hours_notice(self._hours)
+            self._answer(meta, (info,))
+        return True
 
     def _while_closed(
         self,
