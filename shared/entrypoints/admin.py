@@ -62,7 +62,8 @@ def admin_list_policies(call: Call) -> object:
 def admin_register_policy(call: Call) -> object:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
     requiresExplicit, privacyPolicyVersion; audited)."""
-    return views.policy_json(get_desk().admin.register_policy(call.body, call.acting()))
+    command = views.policy_command(call.body)
+    return views.policy_json(get_desk().admin.register_policy(command, call.acting()))
 
 
 @endpoint(bp, "GET", "api/admin/audit", role=ADMIN)

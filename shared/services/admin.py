@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from shared.domain.consent import JST, ConsentRecord, PolicyVersion
 from shared.domain.moderation import Restriction
@@ -13,7 +12,7 @@ from shared.errors import NotFoundError
 from shared.ports import Clock
 from shared.repositories.user_records import ConsentLog, Users
 from shared.services.audit import Auditor
-from shared.services.consent.policies import PolicyRegistry
+from shared.services.consent.policies import NewPolicy, PolicyRegistry
 from shared.services.moderation.actions import check_user_id
 from shared.services.statistics.entries import Statistics
 
@@ -93,9 +92,9 @@ class AdminService:
             consents=tuple(self._log.history(user_id)),
         )
 
-    def register_policy(self, payload: dict[str, Any], who: str) -> PolicyVersion:
+    def register_policy(self, command: NewPolicy, who: str) -> PolicyVersion:
         """Register a policy version (audited)."""
-        version = self._policies.register(payload)
+        version = self._policies.register(command)
         self._auditor.record(who, "policy.register", None, version=version.version_id)
         return version
 

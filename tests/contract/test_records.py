@@ -14,6 +14,7 @@ from shared.domain.moderation import Flag, FlagAction, FlagStatus
 from shared.domain.screening import Finding
 from shared.domain.sessions import ClosedBy, HandoverAction, Message, Role, Session, SessionStatus
 from shared.domain.users import UserRecord
+from shared.entrypoints.views.admin import policy_command
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.repositories.desk_records import AuditLog, AuditRecord, FlagLog
 from shared.repositories.user_records import (
@@ -87,13 +88,15 @@ def test_registered_policy_versions_are_stored_and_read_back(backend: Backend) -
     clock = backend.clock or FakeClock(NOW)
     shipped = load_shipped_policies("https://p/")
     PolicyRegistry(backend.store, shipped, clock).register(
-        {
-            "versionId": "2026-04-01",
-            "effectiveDate": "2026-04-01",
-            "url": "https://p/2026",
-            "text": "改定",
-            "requiresExplicit": True,
-        }
+        policy_command(
+            {
+                "versionId": "2026-04-01",
+                "effectiveDate": "2026-04-01",
+                "url": "https://p/2026",
+                "text": "改定",
+                "requiresExplicit": True,
+            }
+        )
     )
     fresh = PolicyRegistry(backend.store, shipped, clock)
     added = fresh.get("2026-04-01")

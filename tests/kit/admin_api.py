@@ -66,7 +66,8 @@ class _Admin:
         return admin_views.policies_json(self._desk.admin.policies())
 
     def register_policy(self, body: Json, who: str) -> Json:
-        return admin_views.policy_json(self._desk.admin.register_policy(body, who))
+        command = admin_views.policy_command(body)
+        return admin_views.policy_json(self._desk.admin.register_policy(command, who))
 
 
 class _Auditor:

@@ -29,10 +29,10 @@ from shared.entrypoints.identity import (
     parse_principal,
     who_from,
 )
+from shared.entrypoints.views.admin import policy_command
 from shared.errors import AuthorizationError, ConfigurationError, ValidationError
 from shared.repositories.paging import is_id, page_of
 from shared.services.audit import Actor
-from shared.services.consent.policies import parse_new_version
 from shared.services.moderation.actions import check_user_id
 from tests.kit.admin_api import api
 
@@ -351,7 +351,7 @@ POLICY = {
 )
 def test_a_bad_effective_date_is_refused_by_name(raw: Any) -> None:
     with pytest.raises(ValidationError, match=r"^effectiveDate"):
-        parse_new_version({**POLICY, "effectiveDate": raw}, None)
+        policy_command({**POLICY, "effectiveDate": raw}).version(None)
 
 
 @pytest.mark.parametrize(
@@ -369,12 +369,12 @@ def test_other_bad_policy_fields_are_refused_by_name(field: str, value: Any) -> 
     if field == "textSha256":
         del payload["text"]
     with pytest.raises(ValidationError, match=f"^{field}"):
-        parse_new_version(payload, None)
+        policy_command(payload).version(None)
 
 
 def test_a_bad_version_id_is_refused_by_name() -> None:
     with pytest.raises(ValidationError, match=r"^versionId"):
-        parse_new_version({**POLICY, "versionId": "v1\n", "effectiveDate": "2026-04-01"}, None)
+        policy_command({**POLICY, "versionId": "v1\n", "effectiveDate": "2026-04-01"}).version(None)
 
 
 @pytest.mark.parametrize("field", ["until", "from"])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.domain.messages import ConfirmMessage, TextMessage
+from shared.entrypoints.views.admin import policy_command
 from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
 from tests.kit.admin_api import api
@@ -156,13 +157,15 @@ def test_continued_use_after_a_change_is_deemed_consent_announced_once(
 def test_a_material_change_needs_explicit_consent_again(desk, sim, line, clock) -> None:
     user = consented(desk, sim, line)
     desk.policies.register(
-        {
-            "versionId": "2025-12-01",
-            "effectiveDate": "2025-12-01",
-            "url": URL,
-            "text": "改定版",
-            "requiresExplicit": True,
-        }
+        policy_command(
+            {
+                "versionId": "2025-12-01",
+                "effectiveDate": "2025-12-01",
+                "url": URL,
+                "text": "改定版",
+                "requiresExplicit": True,
+            }
+        )
     )
     clock.now = datetime(2025, 12, 2, tzinfo=UTC)
     deliver(desk, user.text_event("こんにちは"))

@@ -17,6 +17,7 @@ from shared.domain.messages import (
     policy_url_problem,
     utf16_length,
 )
+from shared.entrypoints.views.admin import policy_command
 from shared.errors import ConfigurationError, ValidationError
 from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
 from shared.services.line.replies import Replies
@@ -106,7 +107,7 @@ def version(url: str, **extra: object) -> dict[str, object]:
 )
 def test_a_version_with_a_link_line_would_not_take_is_refused(registry, url) -> None:
     with pytest.raises(ValidationError, match=r"^url"):
-        registry.register(version(url))
+        registry.register(policy_command(version(url)))
     assert registry.get("2030-04-01") is None
 
 
@@ -116,7 +117,9 @@ def test_a_version_whose_prompt_would_exceed_lines_limits_is_refused(clock) -> N
 
     registry = PolicyRegistry(MemoryStore(clock), [], clock, check_messages=too_long)
     with pytest.raises(ValidationError, match="同意確認メッセージが LINE の上限を超えます"):
-        registry.register(version("https://policy.example/", privacyPolicyVersion="1"))
+        registry.register(
+            policy_command(version("https://policy.example/", privacyPolicyVersion="1"))
+        )
 
 
 def test_every_message_carrying_a_version_is_built_to_check_it() -> None:

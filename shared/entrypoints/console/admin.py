@@ -24,6 +24,7 @@ from shared.entrypoints.console.routes import _form, _serve
 from shared.entrypoints.endpoint import blueprint
 from shared.entrypoints.views.admin import (
     audit_page_json,
+    policy_command,
     policy_consents_json,
     service_change,
     service_json,
@@ -536,7 +537,7 @@ def console_admin_register_policy(req: func.HttpRequest) -> func.HttpResponse:
         for field in ("text", "textSha256", "privacyPolicyVersion"):
             if form.get(field, "").strip():
                 payload[field] = form[field] if field == "text" else form[field].strip()
-        get_desk().admin.register_policy(payload, staff.name)
+        get_desk().admin.register_policy(policy_command(payload), staff.name)
         return bare(204, {"HX-Redirect": "/console/admin/policies"})
 
     return _admin(req, page, change=True)

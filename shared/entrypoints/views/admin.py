@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.domain.consent import PolicyVersion
+from shared.domain.consent import PolicyVersion, text_sha256
+from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
 from shared.domain.service_status import ServiceState, Window
 from shared.entrypoints.views.moderation import restriction_json
 from shared.errors import ValidationError
@@ -15,6 +16,14 @@ from shared.repositories.desk_records import AuditRecord
 from shared.repositories.paging import Page
 from shared.repositories.timestamps import iso_or_none
 from shared.services.admin import PolicyConsents, PolicyListing, UserView
+from shared.services.consent.policies import (
+    DAY,
+    FIRST_DATE,
+    LAST_DATE,
+    SHA256,
+    VERSION_ID,
+    NewPolicy,
+)
 from shared.services.service_status import MAX_MESSAGE, ServiceChange, StatusView
 
 # ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
@@ -153,6 +162,60 @@ def service_change(body: Mapping[str, Any]) -> ServiceChange:
         start=_moment(body.get("from"), "from"),
         cancel_windows=body.get("cancelWindows") is True,
     )
+
+
+def policy_command(payload: Mapping[str, Any]) -> NewPolicy:
+    """`POST /api/admin/policies`: versionId, effectiveDate (Japan), url, text or textSha256,
+    requiresExplicit?, privacyPolicyVersion? (older spellings accepted), or a ValidationError."""
+    version_id = _field(payload, "versionId", "version", "id")
+    if not isinstance(version_id, str) or not VERSION_ID.fullmatch(version_id):
+        raise ValidationError("versionId", "version_id")
+    raw_date = _field(payload, "effectiveDate", "effective_date")
+    if not isinstance(raw_date, str) or not DAY.fullmatch(raw_date):
+        raise ValidationError("effectiveDate", "date_format_jst")
+    try:
+        effective = date.fromisoformat(raw_date)
+    except ValueError:
+        raise ValidationError("effectiveDate", "date_invalid") from None
+    if not FIRST_DATE <= effective <= LAST_DATE:
+        raise ValidationError(
+            "effectiveDate",
+            "date_between",
+            first=FIRST_DATE.isoformat(),
+            last=LAST_DATE.isoformat(),
+        )
+    url = _field(payload, "url")
+    if not isinstance(url, str) or policy_url_problem(url):
+        raise ValidationError("url", "policy_url", max=MAX_POLICY_URL)
+    digest = _digest(payload)
+    requires_explicit = _field(payload, "requiresExplicit", "requires_explicit")
+    if requires_explicit is None:
+        requires_explicit = False
+    if not isinstance(requires_explicit, bool):
+        raise ValidationError("requiresExplicit", "boolean")
+    privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
+    if privacy is not None and (not isinstance(privacy, str) or not VERSION_ID.fullmatch(privacy)):
+        raise ValidationError("privacyPolicyVersion", "version_id")
+    return NewPolicy(version_id, effective, str(url), digest, requires_explicit, privacy)
+
+
+def _field(payload: Mapping[str, Any], *names: str) -> Any:
+    return next((payload[n] for n in names if n in payload), None)
+
+
+def _digest(payload: Mapping[str, Any]) -> str:
+    text = _field(payload, "text")
+    given = _field(payload, "textSha256", "sha256", "hash")
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise ValidationError("text", "policy_text")
+    if given is not None and (not isinstance(given, str) or not SHA256.fullmatch(given)):
+        raise ValidationError("textSha256", "sha256")
+    if text is None and given is None:
+        raise ValidationError("text", "text_or_sha256")
+    digest = text_sha256(text) if text is not None else str(given)
+    if given is not None and digest != given:
+        raise ValidationError("textSha256", "sha256_mismatch")
+    return digest
 
 
 def _window_json(window: Window) -> dict[str, Any]:

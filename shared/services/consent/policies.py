@@ -12,20 +12,19 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
 
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
-from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
 from shared.ports import Clock, DocumentStore
 from shared.repositories.policy_records import PolicyRecords
 
 # Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.
-_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 # Effective dates the desk can reason about (00:00 Japan time in UTC must exist).
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 
@@ -53,6 +52,35 @@ def load_shipped_policies(default_url: str) -> list[PolicyVersion]:
             )
         )
     return versions
+
+
+@dataclass(frozen=True)
+class NewPolicy:
+    """An operator's new policy version (its fields checked as the admin API reads them)."""
+
+    version_id: str
+    effective_date: date
+    url: str
+    text_sha256: str
+    requires_explicit: bool = False
+    privacy_policy_version: str | None = None
+
+    def version(self, current: PolicyVersion | None) -> PolicyVersion:
+        """The version to store; without a privacy policy version, the current one's."""
+        privacy = self.privacy_policy_version
+        if privacy is None and current is not None:
+            privacy = current.privacy_policy_version
+        if privacy is None or not VERSION_ID.fullmatch(privacy):
+            raise ValidationError("privacyPolicyVersion", "version_id")
+        return PolicyVersion(
+            version_id=self.version_id,
+            effective_date=self.effective_date,
+            url=self.url,
+            text_sha256=self.text_sha256,
+            privacy_policy_version=privacy,
+            requires_explicit=self.requires_explicit,
+            shipped=False,
+        )
 
 
 class PolicyRegistry:
@@ -97,9 +125,11 @@ class PolicyRegistry:
         """One version by id."""
         return next((v for v in self.versions() if v.version_id == version_id), None)
 
-    def register(self, payload: dict[str, Any]) -> PolicyVersion:
-        """Validate an admin's new version and store it (ValidationError / ConflictError)."""
-        version = parse_new_version(payload, self.current())
+    def register(self, command: NewPolicy) -> PolicyVersion:
+        """Check an operator's new version against those there are, and store it
+        (ValidationError / ConflictError); its privacy policy version defaults to the
+        current one's."""
+        version = command.version(self.current())
         try:
             self._check_messages(version, self._clock())
         except ValueError:
@@ -120,66 +150,3 @@ class PolicyRegistry:
         with self._lock:
             self._cached = None
         return version
-
-
-def parse_new_version(payload: dict[str, Any], current: PolicyVersion | None) -> PolicyVersion:
-    """A PolicyVersion from the admin API's JSON, or a ValidationError naming the field."""
-    version_id = _field(payload, "versionId", "version", "id")
-    if not isinstance(version_id, str) or not _VERSION_ID.fullmatch(version_id):
-        raise ValidationError("versionId", "version_id")
-    raw_date = _field(payload, "effectiveDate", "effective_date")
-    if not isinstance(raw_date, str) or not _DATE.fullmatch(raw_date):
-        raise ValidationError("effectiveDate", "date_format_jst")
-    try:
-        effective = date.fromisoformat(raw_date)
-    except ValueError:
-        raise ValidationError("effectiveDate", "date_invalid") from None
-    if not FIRST_DATE <= effective <= LAST_DATE:
-        raise ValidationError(
-            "effectiveDate",
-            "date_between",
-            first=FIRST_DATE.isoformat(),
-            last=LAST_DATE.isoformat(),
-        )
-    url = _field(payload, "url")
-    if not isinstance(url, str) or policy_url_problem(url):
-        raise ValidationError("url", "policy_url", max=MAX_POLICY_URL)
-    digest = _digest(payload)
-    requires_explicit = _field(payload, "requiresExplicit", "requires_explicit")
-    if requires_explicit is None:
-        requires_explicit = False
-    if not isinstance(requires_explicit, bool):
-        raise ValidationError("requiresExplicit", "boolean")
-    privacy = _field(payload, "privacyPolicyVersion", "privacy_policy_version")
-    if privacy is None and current is not None:
-        privacy = current.privacy_policy_version
-    if not isinstance(privacy, str) or not _VERSION_ID.fullmatch(privacy):
-        raise ValidationError("privacyPolicyVersion", "version_id")
-    return PolicyVersion(
-        version_id=version_id,
-        effective_date=effective,
-        url=str(url),
-        text_sha256=digest,
-        privacy_policy_version=privacy,
-        requires_explicit=requires_explicit,
-        shipped=False,
-    )
-
-
-def _field(payload: dict[str, Any], *names: str) -> Any:
-    return next((payload[n] for n in names if n in payload), None)
-
-
-def _digest(payload: dict[str, Any]) -> str:
-    text = _field(payload, "text")
-    given = _field(payload, "textSha256", "sha256", "hash")
-    if text is not None and (not isinstance(text, str) or not text.strip()):
-        raise ValidationError("text", "policy_text")
-    if given is not None and (not isinstance(given, str) or not _SHA256.fullmatch(given)):
-        raise ValidationError("textSha256", "sha256")
-    if text is None and given is None:
-        raise ValidationError("text", "text_or_sha256")
-    digest = text_sha256(text) if text is not None else str(given)
-    if given is not None and digest != given:
-        raise ValidationError("textSha256", "sha256_mismatch")
-    return digest
