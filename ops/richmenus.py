@@ -3,7 +3,7 @@
 - `desk-default` (2500x1686, the channel's default: everyone without a linked menu sees it):
   相談する / 受付時間・状況 / 同意・データ / よくある質問 / 緊急のとき.
 - `desk-session` (2500x843, linked to a user while their consultation is open, by
-  shared.services.richmenus): 相談を終了 / 状況を確認 / 受付時間.
+  shared.services.line.richmenus): 相談を終了 / 状況を確認 / 受付時間.
 
 Labels come from the catalogue (shared/texts/ja.json); every area sends a postback the desk
 understands (with the label as the text the user is shown to have sent). The images are PNG
@@ -32,7 +32,7 @@ from shared.texts.catalogue import Catalogue, load_catalogue
 IMAGES = Path(__file__).resolve().parent / "menu_images"
 PREFIX = "desk-"
 DEFAULT_ALIAS = "desk-default"
-SESSION_ALIAS = "desk-session"  # what shared.services.richmenus links while a session is open
+SESSION_ALIAS = "desk-session"  # what shared.services.line.richmenus links while a session is open
 FULL = (2500, 1686)
 COMPACT = (2500, 843)
 

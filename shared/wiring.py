@@ -54,6 +54,7 @@ from shared.services.consultations.console import ConsoleDesk
 from shared.services.consultations.experts import ExpertDesk
 from shared.services.consultations.pushing import Pusher
 from shared.services.consultations.sessions import Sessions
+from shared.services.consultations.staff_lists import StaffLists
 from shared.services.line.answering import Answerer
 from shared.services.line.conversation import Conversation
 from shared.services.line.replies import Replies
@@ -65,7 +66,6 @@ from shared.services.privacy.erasure import Eraser
 from shared.services.privacy.exports import UserExports
 from shared.services.privacy.retention import Retention
 from shared.services.service_status import StatusBoard
-from shared.services.staff_lists import StaffLists
 from shared.services.statistics.entries import Statistics
 from shared.services.statistics.reporting import Reports
 from shared.texts.catalogue import load_catalogue

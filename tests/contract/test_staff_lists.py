@@ -13,7 +13,7 @@ from shared.ports import DESK
 from shared.repositories.desk_records import AuditLog, RestrictedUser, Restrictions
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_referrals
-from shared.services.staff_lists import CANNED, CATALOGUE, StaffLists
+from shared.services.consultations.staff_lists import CANNED, CATALOGUE, StaffLists
 from tests.contract.conftest import Backend
 
 NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)

@@ -38,9 +38,9 @@ from shared.entrypoints.views.moderation import (
 from shared.errors import LineApiError, NotFoundError, ValidationError
 from shared.ports import PushQuota, PushQuotaSource
 from shared.services.catalog import load_topics
+from shared.services.consultations.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
 from shared.services.moderation.actions import MAX_REASON
 from shared.services.service_status import ServiceChange
-from shared.services.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
 from shared.services.statistics.reporting import COUNTS, SATISFACTION
 from shared.wiring import get_desk
 

@@ -29,7 +29,7 @@ from shared.services.catalog import (
     load_topics,
 )
 from shared.services.consultations.experts import ExpertDesk, Summary
-from shared.services.staff_lists import StaffLists
+from shared.services.consultations.staff_lists import StaffLists
 
 log = logging.getLogger("desk.console")
 
