@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import test_console_browser_e2e as console_e2e
-from tests.e2e.conftest import FUNCTION_KEY, RunningDesk
-from tests.e2e.test_console_browser_e2e import (
+from tests.e2e.browser_kit import (
     POLL,
     TABLET,
     WIDE,
@@ -31,13 +29,12 @@ from tests.e2e.test_console_browser_e2e import (
     unlabelled,
     watch,
 )
+from tests.e2e.conftest import FUNCTION_KEY, RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-browser = console_e2e.browser  # the same fixtures as the experts' console
-shots = console_e2e.shots
 HOST_ENV = {"DESK_EXPERT_MAX_OPEN": "1", "DESK_ESCALATION_ALERT_MINUTES": "15"}
 SAME_SITE = {"HX-Request": "true", "Sec-Fetch-Site": "same-origin"}
 

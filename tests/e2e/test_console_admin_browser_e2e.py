@@ -8,39 +8,22 @@ temporary folder.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser_kit import (
+    open_consultation,
+    sign_in,
+    unlabelled,
+)
 from tests.e2e.conftest import RunningDesk
-from tests.e2e.test_console_browser_e2e import CHROMIUM, open_consultation, sign_in, unlabelled
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Dialog, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("DESK_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("running_desk", ["sqlite"], indirect=True)

@@ -11,90 +11,27 @@ session). Screenshots of every screen go to a temporary folder, or to
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser_kit import (
+    POLL,
+    TABLET,
+    WIDE,
+    fits,
+    open_consultation,
+    sign_in,
+    unlabelled,
+    watch,
+)
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-WIDE: ViewportSize = {"width": 1280, "height": 800}
-TABLET: ViewportSize = {"width": 768, "height": 1024}
-POLL = 10_000  # the console promises a refresh within 10 s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("DESK_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def sign_in(browser: Browser, desk: RunningDesk, name: str, *roles: str) -> BrowserContext:
-    """A browser profile signed in through the development sign-in form."""
-    context = browser.new_context(viewport=WIDE, locale="ja-JP", timezone_id="Asia/Tokyo")
-    page = context.new_page()
-    page.goto(desk.base_url + "/console/")
-    expect(page).to_have_url(re.compile(r"/\.auth/login/aad\?post_login_redirect_uri="))
-    page.get_by_label("Name").fill(name)
-    for role in roles:
-        page.get_by_label(role).check()
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/console/$"))
-    page.close()
-    return context
-
-
-def watch(page: Page) -> list[str]:
-    """Console errors of a page (a CSP violation shows up here)."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    return problems
-
-
-def fits(page: Page) -> bool:
-    """No horizontal scrolling at this viewport."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def unlabelled(page: Page) -> list[str]:
-    """Visible form controls without an accessible name."""
-    return list(
-        page.evaluate(
-            """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
-              .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
-              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
-                           && !(e.textContent || '').trim())
-              .map(e => e.outerHTML)"""
-        )
-    )
-
-
-def open_consultation(desk: RunningDesk, name: str, topic: str, *texts: str) -> None:
-    user = desk.consented_user(name)
-    user.postback(f"action=topic&topic={topic}")
-    for text in texts:
-        user.say(text)
 
 
 @pytest.mark.parametrize("running_desk", ["sqlite"], indirect=True)

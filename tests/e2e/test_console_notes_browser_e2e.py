@@ -15,18 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import RunningDesk
-from tests.e2e.test_console_browser_e2e import (  # noqa: F401 -- `browser`, `shots` are fixtures
-    POLL,
+from tests.e2e.browser_kit import (
     TABLET,
-    browser,
     fits,
     open_consultation,
-    shots,
     sign_in,
     unlabelled,
     watch,
 )
+from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, expect  # noqa: E402
@@ -41,8 +38,8 @@ PRESENCE = 15_000
 @pytest.mark.parametrize("running_desk", ["sqlite"], indirect=True)
 def test_notes_history_and_presence_in_a_browser(
     running_desk: RunningDesk,
-    browser: Browser,  # noqa: F811
-    shots: Path,  # noqa: F811
+    browser: Browser,
+    shots: Path,
 ) -> None:
     desk = running_desk
     desk.sim.reset()

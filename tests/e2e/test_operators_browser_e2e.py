@@ -14,16 +14,19 @@ from pathlib import Path
 import pytest
 
 from devtools.linesim import user_id_for
-from tests.e2e import test_console_admin_browser_e2e as admin_e2e
+from tests.e2e.browser_kit import (
+    TABLET,
+    fits,
+    open_consultation,
+    sign_in,
+    unlabelled,
+)
 from tests.e2e.conftest import RunningDesk
-from tests.e2e.test_console_browser_e2e import TABLET, fits, open_consultation, sign_in, unlabelled
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, Dialog, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-browser = admin_e2e.browser
-shots = admin_e2e.shots
 CROSS_SITE = {
     "HX-Request": "true",
     "Origin": "https://evil.example",
