@@ -96,18 +96,21 @@ def endpoint(
 
             return respond(work)
 
-        # The host binds `req` by the parameter's name and names the function after the
-        # handler: copy the name and docstring, not `__wrapped__` (it would expose `call`).
-        function.__name__ = handler.__name__
-        function.__qualname__ = handler.__qualname__
-        function.__doc__ = handler.__doc__
-        function.__module__ = handler.__module__
+        named_after(function, handler)
         registered: HttpFunction = bp.route(
             route=route, methods=[method], auth_level=func.AuthLevel.FUNCTION
         )(requires(role)(function))
         return registered
 
     return decorate
+
+
+def named_after(function: HttpFunction, handler: Callable[..., object]) -> None:
+    """Give `function` the handler's name and docstring: the host names a function after it,
+    and binds `req` by the parameter's name, so `__wrapped__` (which would expose the handler's
+    own parameters) is not set."""
+    function.__name__, function.__qualname__ = handler.__name__, handler.__qualname__
+    function.__doc__, function.__module__ = handler.__doc__, handler.__module__
 
 
 def blueprint() -> func.Blueprint:

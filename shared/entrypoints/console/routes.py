@@ -22,7 +22,8 @@ from shared.entrypoints.console.auth import (
     staff_from,
 )
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
-from shared.entrypoints.endpoint import blueprint
+from shared.entrypoints.endpoint import blueprint, named_after
+from shared.entrypoints.identity import HttpFunction
 from shared.errors import (
     ConflictError,
     DeskError,
@@ -120,6 +121,38 @@ def _problem(
     return html(template, status, key=key, params=params, kind="error", staff=staff)
 
 
+OwnAction = Callable[[Staff, str, dict[str, str]], func.HttpResponse]
+
+
+def own_session_action(route: str) -> Callable[[OwnAction], HttpFunction]:
+    """Register a POST on one of the caller's own sessions: signed in and same-site (_serve),
+    the form read, the session theirs (else 409 saying why), and a race lost meanwhile
+    (ConflictError) explained the same way."""
+
+    def decorate(act: OwnAction) -> HttpFunction:
+        def function(req: func.HttpRequest) -> func.HttpResponse:
+            def page(staff: Staff) -> func.HttpResponse:
+                session_id = req.route_params["sessionId"]
+                form = _form(req)
+                refusal = _not_yours(session_id, staff)
+                if refusal is not None:
+                    return refusal
+                try:
+                    return act(staff, session_id, form)
+                except ConflictError:
+                    return _conflict(session_id, staff)
+
+            return _serve(req, page, change=True)
+
+        named_after(function, act)
+        registered: HttpFunction = bp.route(route=route, methods=["POST"], auth_level=ANONYMOUS)(
+            function
+        )
+        return registered
+
+    return decorate
+
+
 # -- pages ------------------------------------------------------------------------------------
 
 
@@ -203,99 +236,48 @@ def console_claim(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, page, change=True)
 
 
-@bp.route(route="console/sessions/{sessionId}/messages", methods=["POST"], auth_level=ANONYMOUS)
-def console_send(req: func.HttpRequest) -> func.HttpResponse:
+@own_session_action("console/sessions/{sessionId}/messages")
+def console_send(staff: Staff, session_id: str, form: dict[str, str]) -> func.HttpResponse:
     """「送信」: push the answer, only in the caller's own session."""
-
-    def page(staff: Staff) -> func.HttpResponse:
-        session_id = req.route_params["sessionId"]
-        form = _form(req)
-        refusal = _not_yours(session_id, staff)
-        if refusal is not None:
-            return refusal
-        text = form.get("text", "").replace("\r\n", "\n")
-        if not text.strip():
-            return html("_status.html", 400, key="error_text_empty", params={}, kind="error")
-        answer = ExpertAnswer(text, form.get("clientMessageId") or None)
-        try:
-            sent = _console().experts.send(session_id, staff.name, answer)
-        except ConflictError:
-            return _conflict(session_id, staff)
-        accepted = sent.accepted
-        return html(
-            "_status.html",
-            201 if accepted else 202,
-            {"HX-Trigger": "desk-sent"},
-            key="sent" if accepted else "sent_failed",
-            params={},
-            kind="ok" if accepted else "error",
-        )
-
-    return _serve(req, page, change=True)
+    text = form.get("text", "").replace("\r\n", "\n")
+    if not text.strip():
+        return html("_status.html", 400, key="error_text_empty", params={}, kind="error")
+    answer = ExpertAnswer(text, form.get("clientMessageId") or None)
+    sent = _console().experts.send(session_id, staff.name, answer)
+    return html(
+        "_status.html",
+        201 if sent.accepted else 202,
+        {"HX-Trigger": "desk-sent"},
+        key="sent" if sent.accepted else "sent_failed",
+        params={},
+        kind="ok" if sent.accepted else "error",
+    )
 
 
-@bp.route(route="console/sessions/{sessionId}/close", methods=["POST"], auth_level=ANONYMOUS)
-def console_close(req: func.HttpRequest) -> func.HttpResponse:
+@own_session_action("console/sessions/{sessionId}/close")
+def console_close(staff: Staff, session_id: str, form: dict[str, str]) -> func.HttpResponse:
     """「終了する」 with an outcome and an optional referral; the user is told."""
-
-    def page(staff: Staff) -> func.HttpResponse:
-        session_id = req.route_params["sessionId"]
-        form = _form(req)
-        refusal = _not_yours(session_id, staff)
-        if refusal is not None:
-            return refusal
-        if not form.get("outcome"):
-            return html("_status.html", 400, key="error_outcome", params={}, kind="error")
-        command = CloseSession(form["outcome"], form.get("referral") or None)
-        try:
-            _console().experts.close(session_id, staff.name, command)
-        except ConflictError:
-            return _conflict(session_id, staff)
-        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
-
-    return _serve(req, page, change=True)
+    if not form.get("outcome"):
+        return html("_status.html", 400, key="error_outcome", params={}, kind="error")
+    command = CloseSession(form["outcome"], form.get("referral") or None)
+    _console().experts.close(session_id, staff.name, command)
+    return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
 
 
-@bp.route(route="console/sessions/{sessionId}/release", methods=["POST"], auth_level=ANONYMOUS)
-def console_release(req: func.HttpRequest) -> func.HttpResponse:
+@own_session_action("console/sessions/{sessionId}/release")
+def console_release(staff: Staff, session_id: str, form: dict[str, str]) -> func.HttpResponse:
     """「一覧に戻す」: back to the queue, with a note for the next expert (the holder only)."""
-
-    def page(staff: Staff) -> func.HttpResponse:
-        session_id = req.route_params["sessionId"]
-        form = _form(req)
-        refusal = _not_yours(session_id, staff)
-        if refusal is not None:
-            return refusal
-        try:
-            _console().experts.release(session_id, staff.name, form.get("note") or None)
-        except ConflictError:
-            return _conflict(session_id, staff)
-        return bare(204, {"HX-Redirect": "/console/"})
-
-    return _serve(req, page, change=True)
+    _console().experts.release(session_id, staff.name, form.get("note") or None)
+    return bare(204, {"HX-Redirect": "/console/"})
 
 
-@bp.route(route="console/sessions/{sessionId}/transfer", methods=["POST"], auth_level=ANONYMOUS)
-def console_transfer(req: func.HttpRequest) -> func.HttpResponse:
+@own_session_action("console/sessions/{sessionId}/transfer")
+def console_transfer(staff: Staff, session_id: str, form: dict[str, str]) -> func.HttpResponse:
     """「引き継ぐ」: hand the session to a named colleague, with a note (the holder only)."""
-
-    def page(staff: Staff) -> func.HttpResponse:
-        session_id = req.route_params["sessionId"]
-        form = _form(req)
-        refusal = _not_yours(session_id, staff)
-        if refusal is not None:
-            return refusal
-        if not form.get("to", "").strip():
-            return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
-        try:
-            _console().experts.transfer(
-                session_id, staff.name, form["to"], form.get("note") or None
-            )
-        except ConflictError:
-            return _conflict(session_id, staff)
-        return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
-
-    return _serve(req, page, change=True)
+    if not form.get("to", "").strip():
+        return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+    _console().experts.transfer(session_id, staff.name, form["to"], form.get("note") or None)
+    return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
 
 
 @bp.route(route="console/sessions/{sessionId}/typing", methods=["POST"], auth_level=ANONYMOUS)
