@@ -120,8 +120,10 @@ def build_desk(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Desk:
     """Wire the services over the given ports (tests and benchmarks pass their own)."""
-    users = Users(store)
-    statistics = Statistics(StatEntries(store), StatMarks(store))
+    # Each repository once: the services that share a kind of document share its repository.
+    users, consent_log = Users(store), ConsentLog(store)
+    entries = StatEntries(store)
+    statistics = Statistics(entries, StatMarks(store))
     auditor = Auditor(AuditLog(store), settings.hash_key, clock)
     replies = Replies(
         load_catalogue(),
@@ -139,7 +141,7 @@ def build_desk(
     )
     consent = ConsentService(
         users,
-        ConsentLog(store),
+        consent_log,
         policies,
         clock=clock,
         prompt_interval=timedelta(seconds=settings.consent_prompt_interval_seconds),
@@ -242,7 +244,7 @@ def build_desk(
         policies=policies,
         admin=AdminService(
             users,
-            ConsentLog(store),
+            consent_log,
             policies,
             clock,
             auditor,
@@ -265,7 +267,7 @@ def build_desk(
         ),
         exports=UserExports(
             users=users,
-            consents=ConsentLog(store),
+            consents=consent_log,
             index=index,
             messages=messages,
             notes=notes,
@@ -281,7 +283,7 @@ def build_desk(
         replies=replies,
         status=status,
         reports=Reports(
-            StatEntries(store),
+            entries,
             settings.stats_k,
             clock,
             settle_after=timedelta(seconds=settings.event_ttl_seconds) + timedelta(days=1),
