@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -353,3 +354,27 @@ def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store,
     assert view.sessions[0].urgent
     assert len(view.sessions) == 101  # the flagged one and the 100 longest waits
     assert view.waiting == 105
+
+
+def test_a_session_the_crisis_rule_marked_is_listed_first_far_down_the_queue(
+    desk, store, clock
+) -> None:
+    index = SessionIndex(store)
+    for n in range(105):
+        session = Session(
+            f"20251103T0100{n:02d}-{n:06x}"[:22],
+            "U" + f"{n:032x}",
+            "career",
+            SessionStatus.WAITING,
+            clock() + timedelta(seconds=n),
+        )
+        index.create(session)
+    last = index.page(SessionStatus.WAITING, None, 200)[-1]
+    index.save(replace(last, urgent=True))  # as a crisis wording in the consultation marks it
+    view = desk.board.view()
+    assert view.sessions[0].session_id == last.session_id
+    assert view.sessions[0].urgent
+    assert view.sessions[0].crisis
+    assert len(view.sessions) == 101
+    body = get("/console/board", principal=ADMIN)[2]
+    assert "危機を示す言葉がありました" in session_row(body, last.session_id, "board-sessions")

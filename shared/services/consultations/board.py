@@ -62,6 +62,7 @@ class SessionRow:
     wait_minutes: int
     urgent: bool
     reason: str | None
+    crisis: bool = False  # marked by the crisis rule (the user was given the help lines)
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,12 @@ class SupervisorBoard:
             for doc in self._store.query_partition(DESK, FLAG_PARTITION, doc_type="flag")
             if doc.get("urgent") or doc.get("escalated")
         }
-        open_sessions = {s.session_id: s for s in (*waiting, *active)}
+        # Urgent by the crisis rule (a crisis wording in the consultation), wherever it waits.
+        crisis = [
+            *self._index.urgent(SessionStatus.WAITING, SHOWN),
+            *self._index.urgent(SessionStatus.ACTIVE, SHOWN),
+        ]
+        open_sessions = {s.session_id: s for s in (*waiting, *active, *crisis)}
         for session_id in flags.keys() - open_sessions.keys():
             flagged = self._index.get(session_id)  # flagged, further down the queue
             if flagged is not None and flagged.is_open:
@@ -341,8 +347,9 @@ class SupervisorBoard:
             assigned_to=session.assigned_to,
             opened=japan_day_and_time(session.opened_at),
             wait_minutes=self._hours.business_minutes(session.opened_at, end),
-            urgent=bool(flag and flag.get("urgent")),
+            urgent=session.urgent or bool(flag and flag.get("urgent")),
             reason=flag.get("reason") if flag else None,
+            crisis=session.urgent,
         )
 
     def _escalation_row(self, session: Session, doc: dict[str, Any]) -> EscalationRow:
