@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -245,3 +246,33 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("DESK_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a simulator the test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_like_make_run(tmp_path: Path, linesim_port: int) -> subprocess.Popen[str]:
+    """The desk as `make run` starts it (SQLite, its own simulator on `linesim_port`, no
+    timers); read its stdout for the banner, terminate it when done."""
+    env = {**os.environ, "DESK_SQLITE_PATH": str(tmp_path / "desk.sqlite3"), "COSMOS_ENDPOINT": ""}
+    return subprocess.Popen(  # noqa: S603 -- this interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "devtools.host",
+            "--port",
+            "0",
+            "--no-timers",
+            "--linesim",
+            str(linesim_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )

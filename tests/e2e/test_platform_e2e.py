@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,8 +22,10 @@ from tests.e2e.conftest import (
     SECRET,
     TOKEN,
     RunningDesk,
+    free_port,
     host_process,
     sqlite_documents,
+    start_like_make_run,
 )
 
 pytestmark = pytest.mark.e2e
@@ -174,14 +175,8 @@ def test_each_timer_answers_and_logs_one_summary_line(graced: RunningDesk, timer
     assert lines[0] in graced.log.read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_chat_without_a_simulator_names_the_port_and_how_to_pass_another() -> None:
-    port = _free_port()
+    port = free_port()
     done = subprocess.run(  # noqa: S603 -- this interpreter, fixed arguments
         [sys.executable, "-m", "devtools.chat", "--simulator", f"http://127.0.0.1:{port}"],
         cwd=ROOT,
@@ -203,25 +198,8 @@ def test_make_chat_passes_linesim_port_to_the_chat() -> None:
 
 
 def test_the_ready_banner_prints_the_chat_command_for_its_own_port(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "DESK_SQLITE_PATH": str(tmp_path / "desk.sqlite3"), "COSMOS_ENDPOINT": ""}
-    process = subprocess.Popen(  # noqa: S603 -- this interpreter, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "devtools.host",
-            "--port",
-            "0",
-            "--no-timers",
-            "--linesim",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    port = free_port()
+    process = start_like_make_run(tmp_path, port)
     assert process.stdout is not None
     try:
         banner = []

@@ -5,7 +5,6 @@ session is open, and every button answered."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -18,8 +17,7 @@ from devtools.linesim import SimUser
 from ops.line_setup import SdkRichMenus
 from ops.richmenus import DEFAULT_ALIAS, SESSION_ALIAS, desk_menus, set_up
 from shared.texts.catalogue import load_catalogue
-from tests.e2e.conftest import AGREE, TOKEN, RunningDesk
-from tests.e2e.test_platform_e2e import _free_port
+from tests.e2e.conftest import AGREE, TOKEN, RunningDesk, free_port, start_like_make_run
 
 pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
@@ -98,25 +96,8 @@ def test_the_consultation_menu_while_a_session_is_open(
 
 
 def test_make_run_sets_the_menus_up_and_make_chat_prints_their_buttons(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "DESK_SQLITE_PATH": str(tmp_path / "desk.sqlite3"), "COSMOS_ENDPOINT": ""}
-    host = subprocess.Popen(  # noqa: S603 -- this interpreter, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "devtools.host",
-            "--port",
-            "0",
-            "--no-timers",
-            "--linesim",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    port = free_port()
+    host = start_like_make_run(tmp_path, port)
     assert host.stdout is not None
     try:
         for line in host.stdout:

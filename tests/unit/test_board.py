@@ -336,7 +336,8 @@ def test_the_attention_panel_shows_supervisor_actions_to_supervisors_only(desk, 
     assert "一覧に戻す（SV）" in admin
 
 
-def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store, clock) -> None:
+def _waiting_105(store, clock) -> tuple[SessionIndex, Session]:
+    """105 sessions waiting (more than the board lists), and the one that waited least."""
     index = SessionIndex(store)
     for n in range(105):
         session = Session(
@@ -347,7 +348,11 @@ def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store,
             clock() + timedelta(seconds=n),
         )
         index.create(session)
-    last = index.page(SessionStatus.WAITING, None, 200)[-1]
+    return index, index.page(SessionStatus.WAITING, None, 200)[-1]
+
+
+def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store, clock) -> None:
+    _, last = _waiting_105(store, clock)
     desk.board.flag(last, "相談員A", "強い不安の訴え")
     view = desk.board.view()
     assert view.sessions[0].session_id == last.session_id
@@ -359,17 +364,7 @@ def test_a_flagged_session_far_down_the_queue_is_still_listed_first(desk, store,
 def test_a_session_the_crisis_rule_marked_is_listed_first_far_down_the_queue(
     desk, store, clock
 ) -> None:
-    index = SessionIndex(store)
-    for n in range(105):
-        session = Session(
-            f"20251103T0100{n:02d}-{n:06x}"[:22],
-            "U" + f"{n:032x}",
-            "career",
-            SessionStatus.WAITING,
-            clock() + timedelta(seconds=n),
-        )
-        index.create(session)
-    last = index.page(SessionStatus.WAITING, None, 200)[-1]
+    index, last = _waiting_105(store, clock)
     index.save(replace(last, urgent=True))  # as a crisis wording in the consultation marks it
     view = desk.board.view()
     assert view.sessions[0].session_id == last.session_id
