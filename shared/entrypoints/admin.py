@@ -62,8 +62,9 @@ def admin_list_policies(call: Call) -> object:
 def admin_register_policy(call: Call) -> object:
     """Register a new policy version (JSON: versionId, effectiveDate, url, text or textSha256,
     requiresExplicit, privacyPolicyVersion; audited)."""
+    who = call.acting()  # a malformed operator is named first, as before the body
     command = views.policy_command(call.body)
-    return views.policy_json(get_desk().admin.register_policy(command, call.acting()))
+    return views.policy_json(get_desk().admin.register_policy(command, who))
 
 
 @endpoint(bp, "GET", "api/admin/audit", role=ADMIN)
@@ -82,8 +83,9 @@ def admin_get_service(call: Call) -> object:
 @endpoint(bp, "PUT", "api/admin/service", role=ADMIN, body=Body.REQUIRED)
 def admin_put_service(call: Call) -> object:
     """`{"state": open|maintenance|suspended|ended, "message"?, "until"?, "from"?}` (audited)."""
+    who = call.acting()  # a malformed operator is named first, as before the body
     change = views.service_change(call.body)
-    return views.service_json(get_desk().status.change(change, call.acting()))
+    return views.service_json(get_desk().status.change(change, who))
 
 
 @endpoint(bp, "GET", "api/admin/stats", role=ADMIN)

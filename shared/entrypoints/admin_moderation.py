@@ -18,9 +18,9 @@ USER = "api/admin/users/{userId}"
 def admin_list_flags(call: Call) -> object:
     """Flags to review: `?status=open|dismissed|actioned&limit=&cursor=`, oldest first."""
     params = call.params
-    status = views.flag_status(params.get("status"))
+    limit = page_size(params.get("limit"))  # named first, as before the views
     page = get_desk().moderation.flag_page(
-        status, params.get("cursor"), page_size(params.get("limit"))
+        views.flag_status(params.get("status")), params.get("cursor"), limit
     )
     return views.flag_page_json(page)
 
@@ -34,9 +34,10 @@ def admin_dismiss_flag(call: Call) -> object:
 @endpoint(bp, "POST", USER + "/restrict", role=ADMIN, body=Body.REQUIRED)
 def admin_restrict_user(call: Call) -> object:
     """`{"mode": "text_only"|"read_only"|"lower_limit", "days"?, "perMinute"?, "perDay"?}`."""
+    operator = call.operator  # a missing operator is named first, as before the body
     user_id, command = call.route["userId"], views.restrict_command(call.body)
     return views.restricted_json(
-        user_id, get_desk().moderation.restrict(user_id, call.operator, command)
+        user_id, get_desk().moderation.restrict(user_id, operator, command)
     )
 
 
@@ -44,9 +45,10 @@ def admin_restrict_user(call: Call) -> object:
 def admin_suspend_user(call: Call) -> object:
     """`{"clause": "8(3)", "reason": ...}`: suspend (their open flags are actioned); the purge
     timer erases them after a grace."""
+    operator = call.operator  # a missing operator is named first, as before the body
     command = views.suspend_command(call.body)
     return views.suspended_json(
-        get_desk().moderation.suspend(call.route["userId"], call.operator, command)
+        get_desk().moderation.suspend(call.route["userId"], operator, command)
     )
 
 

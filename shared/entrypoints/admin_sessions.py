@@ -17,8 +17,9 @@ SESSION = "api/admin/sessions/{sessionId}"
 def admin_list_sessions(call: Call) -> object:
     """The queue: `?status=waiting|active|closed&limit=&cursor=`, oldest first, no text."""
     params = call.params
+    limit = page_size(params.get("limit"))  # named first, as before the views
     status = views.session_status(params.get("status"))
-    page = get_desk().experts.queue(status, params.get("cursor"), page_size(params.get("limit")))
+    page = get_desk().experts.queue(status, params.get("cursor"), limit)
     return views.queue_json(page)
 
 

@@ -1,8 +1,10 @@
 """Desk-wide records that are not one user's: flags, suspensions, audit, statistics entries.
 
-Each lives in its own partition of the `desk` container. Only flags and a suspension still
-awaiting its purge carry a raw LINE user id (operators act on them); erasure deletes the flags
-and strips the id from the suspension, which then keeps only the keyed hash.
+Each lives in its own partition of the `desk` container. Only flags, a suspension still
+awaiting its purge and a restriction in force carry a raw LINE user id (operators act on
+them); erasure deletes the flags and the restriction entry and strips the id from the
+suspension, which then keeps only the keyed hash. A restriction entry with an end expires
+with the store's TTL a day after it, whether or not anyone opens the list.
 """
 
 from __future__ import annotations
@@ -145,6 +147,9 @@ class Suspensions:
         return [s for d in docs if (s := self.get(d["id"])) is not None]
 
 
+RESTRICTION_MARGIN = 86_400  # seconds an ended restriction's entry outlives its end
+
+
 @dataclass(frozen=True)
 class RestrictedUser:
     """A restricted user, listed for the operators' screen by keyed hash; `user_id` lets an
@@ -164,19 +169,20 @@ class Restrictions:
         self._store = store
 
     def put(self, entry: RestrictedUser) -> None:
-        """Write (idempotent: a new restriction replaces the old)."""
-        self._store.upsert(
-            DESK,
-            {
-                "id": entry.user_key,
-                "pk": RESTRICTIONS,
-                "type": "restriction",
-                "userId": entry.user_id,
-                "mode": entry.mode,
-                "since": entry.since.isoformat(),
-                "until": iso_or_none(entry.until),
-            },
-        )
+        """Write (idempotent: a new restriction replaces the old). An entry with an end
+        expires a day after it: the LINE id is kept no longer than the restriction needs."""
+        doc: Document = {
+            "id": entry.user_key,
+            "pk": RESTRICTIONS,
+            "type": "restriction",
+            "userId": entry.user_id,
+            "mode": entry.mode,
+            "since": entry.since.isoformat(),
+            "until": iso_or_none(entry.until),
+        }
+        if entry.until is not None:
+            doc["ttl"] = int((entry.until - entry.since).total_seconds()) + RESTRICTION_MARGIN
+        self._store.upsert(DESK, doc)
 
     def get(self, user_key: str) -> RestrictedUser | None:
         """One entry by keyed hash."""

@@ -7,7 +7,6 @@ reaches the others within that time.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,11 +21,6 @@ from shared.repositories.status_records import StatusRecords
 from shared.services.audit import Auditor
 
 MAX_MESSAGE = 500
-# ISO 8601 with ASCII digits and an offset, matched in full (`$` would let "\n" pass).
-_MOMENT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})"
-)
 # How far ahead a maintenance end or a planned window may lie: a typo in the year must not
 # close the desk for decades, nor plan a window nobody will remember.
 MAX_AHEAD = timedelta(days=90)

@@ -10,7 +10,7 @@ import pytest
 
 from shared.errors import PreconditionFailed
 from shared.ports import DESK
-from shared.repositories.desk_records import AuditLog, RestrictedUser, Restrictions
+from shared.repositories.desk_records import RESTRICTIONS, AuditLog, RestrictedUser, Restrictions
 from shared.services.audit import Auditor
 from shared.services.catalog import load_canned_replies, load_referrals
 from shared.services.consultations.staff_lists import CANNED, CATALOGUE, StaffLists
@@ -111,3 +111,20 @@ def test_restricted_users_are_listed_by_key_and_removed(backend: Backend) -> Non
     restrictions.remove("a" * 64)
     assert [r.user_key for r in restrictions.page(None, 10)] == ["b" * 64]
     assert restrictions.get("a" * 64) is None
+
+
+def test_an_ended_restriction_leaves_the_store_a_day_after_its_end(backend: Backend) -> None:
+    restrictions = Restrictions(backend.store)
+    until = NOW + timedelta(days=3)
+    restrictions.put(RestrictedUser("b" * 64, "U" + "b" * 32, "text_only", NOW, until))
+    restrictions.put(RestrictedUser("a" * 64, "U" + "a" * 32, "read_only", NOW))
+    ended = backend.store.read(DESK, RESTRICTIONS, "b" * 64)
+    endless = backend.store.read(DESK, RESTRICTIONS, "a" * 64)
+    assert ended is not None
+    assert ended["ttl"] == 4 * 86_400  # Cosmos DB expires it by this
+    assert endless is not None
+    assert "ttl" not in endless  # kept until lifted or erased
+    if backend.clock is not None:  # the stores whose clock the test moves expire it here
+        backend.clock.advance(days=4, seconds=1)
+        assert restrictions.get("b" * 64) is None  # the LINE id is gone with it
+        assert restrictions.get("a" * 64) is not None

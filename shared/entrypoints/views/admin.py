@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shared.domain.consent import PolicyVersion, text_sha256
-from shared.domain.messages import MAX_POLICY_URL, policy_url_problem
+from shared.domain.messages import MAX_POLICY_URL, policy_url_problem, utf16_length
 from shared.domain.service_status import ServiceState, Window
 from shared.entrypoints.views.moderation import restriction_json
 from shared.errors import ValidationError
@@ -153,7 +153,10 @@ def service_change(body: Mapping[str, Any]) -> ServiceChange:
         names = ", ".join(s.value for s in ServiceState)
         raise ValidationError("state", "one_of", choices=names) from None
     message = body.get("message")
-    if message is not None and not isinstance(message, str):
+    # It goes into LINE messages: counted as LINE counts, and named before the times are read.
+    if message is not None and (
+        not isinstance(message, str) or utf16_length(message) > MAX_MESSAGE
+    ):
         raise ValidationError("message", "text_max", max=MAX_MESSAGE)
     return ServiceChange(
         state=state,

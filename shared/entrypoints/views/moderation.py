@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from shared.domain.moderation import (
@@ -18,7 +17,7 @@ from shared.domain.users import UserRecord
 from shared.errors import ValidationError
 from shared.repositories.paging import Page
 from shared.repositories.timestamps import iso_or_none
-from shared.services.moderation.actions import Restrict, Sanctioned, Suspend
+from shared.services.moderation.actions import MAX_DAYS, Restrict, Sanctioned, Suspend
 from shared.services.privacy.erasure import RequestedErasure
 
 
@@ -50,8 +49,8 @@ def restrict_command(body: Mapping[str, Any]) -> Restrict:
         choices = ", ".join(m.value for m in RestrictionMode)
         raise ValidationError("mode", "one_of", choices=choices) from None
     days = body.get("days")
-    if days is not None and not _whole(days):
-        raise ValidationError("days", "days", max=365)
+    if days is not None and not (_whole(days) and 1 <= days <= MAX_DAYS):
+        raise ValidationError("days", "days", max=MAX_DAYS)
     limits = {}
     for name in ("perMinute", "perDay"):
         value = body.get(name)
@@ -95,13 +94,6 @@ def restriction_json(restriction: Restriction) -> dict[str, Any]:
         "perMinute": restriction.per_minute,
         "perDay": restriction.per_day,
     }
-
-
-def active_restriction_json(restriction: Restriction | None, now: datetime) -> Any:
-    """The restriction in force (None when there is none, or it has run out)."""
-    if restriction is None or not restriction.active(now):
-        return None
-    return restriction_json(restriction)
 
 
 def restricted_json(user_id: str, restriction: Restriction) -> dict[str, Any]:
