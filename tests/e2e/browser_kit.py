@@ -12,7 +12,14 @@ import pytest
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    Dialog,
+    Page,
+    ViewportSize,
+    expect,
+)
 
 WIDE: ViewportSize = {"width": 1280, "height": 800}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
@@ -65,3 +72,16 @@ def open_consultation(desk: RunningDesk, name: str, topic: str, *texts: str) -> 
     user.postback(f"action=topic&topic={topic}")
     for text in texts:
         user.say(text)
+
+
+def accepting_page(context: BrowserContext) -> tuple[Page, list[str]]:
+    """A page that accepts every confirmation dialog, and the dialogs' messages so far."""
+    dialogs: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page = context.new_page()
+    page.on("dialog", accept)
+    return page, dialogs

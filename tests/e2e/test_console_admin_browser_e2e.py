@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.browser_kit import (
+    accepting_page,
     open_consultation,
     sign_in,
     unlabelled,
@@ -21,7 +22,7 @@ from tests.e2e.browser_kit import (
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, Dialog, expect  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -37,15 +38,9 @@ def test_a_supervisor_runs_the_desk_from_the_admin_screens(
     open_consultation(desk, "jiro", "workplace", "同僚になりすまして連絡したい")
     admin = sign_in(browser, desk, "管理者C", "Desk.Admin")
     expert = sign_in(browser, desk, "相談員A", "Desk.Expert")
-    dialogs: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
 
     # -- the start page, reached from the console's navigation ---------------------------------
-    page = admin.new_page()
-    page.on("dialog", accept)
+    page, dialogs = accepting_page(admin)
     page.goto(desk.base_url + "/console/")
     page.get_by_role("link", name="運用管理").first.click()
     expect(page.get_by_role("heading", name="運用管理", level=1)).to_be_visible()

@@ -16,6 +16,7 @@ import pytest
 from devtools.linesim import user_id_for
 from tests.e2e.browser_kit import (
     TABLET,
+    accepting_page,
     fits,
     open_consultation,
     sign_in,
@@ -24,7 +25,7 @@ from tests.e2e.browser_kit import (
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, Dialog, expect  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 CROSS_SITE = {
@@ -63,14 +64,7 @@ def test_a_supervisor_reinstates_erases_edits_lists_and_publishes_a_policy(
     )
     admin = sign_in(browser, desk, "管理者C", "Desk.Admin")
     expert = sign_in(browser, desk, "相談員A", "Desk.Expert")
-    dialogs: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page = admin.new_page()
-    page.on("dialog", accept)
+    page, dialogs = accepting_page(admin)
 
     # -- suspended and restricted users: purge date, reinstatement with a reason ---------------
     page.goto(desk.base_url + "/console/admin")
