@@ -32,6 +32,7 @@ from azure.functions import AppExtensionBase, Context, HttpRequest, HttpResponse
 
 CONNECTION_STRING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 AUTHENTICATION_STRING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
+SAMPLER_SETTING = "OTEL_TRACES_SAMPLER"
 # Values that must never leave the process, read from the environment when a span is scrubbed.
 SECRET_SETTINGS = (
     "LINE_CHANNEL_SECRET",
@@ -116,6 +117,13 @@ def _configure_distro() -> None:
         )
         client_id = fields.get("ClientId") or None
         credential = ManagedIdentityCredential(client_id=client_id)
+    sampling: dict[str, float] = {}
+    if not os.environ.get(SAMPLER_SETTING, "").strip():
+        # The distro's default is a rate-limited sampler (5 spans/s, measured over 0.1 s): it
+        # drops the later spans of one webhook call, which run milliseconds apart. The desk's
+        # volume is small, and a missing request is a failure nobody can see: keep every span
+        # unless the operator chooses a sampler (OTEL_TRACES_SAMPLER, OpenTelemetry's setting).
+        sampling["sampling_ratio"] = 1.0
     configure_azure_monitor(
         connection_string=os.environ[CONNECTION_STRING],
         credential=credential,
@@ -129,6 +137,7 @@ def _configure_distro() -> None:
             "flask": {"enabled": False},
             "psycopg2": {"enabled": False},
         },
+        **sampling,
     )
 
 
