@@ -370,6 +370,14 @@ SETTINGS: tuple[Setting, ...] = (
         "privacy_url",
     ),
     Setting(
+        "DESK_ALERT_WEBHOOK_URL",
+        Kind.OPTIONAL,
+        "",
+        "an HTTPS incoming webhook (Teams, a mail flow) that a crisis case is announced to, "
+        "with its 受付番号 and reason only; a secret: empty sends nothing",
+        "alert_webhook_url",
+    ),
+    Setting(
         "DESK_STATS_K",
         Kind.INT,
         "10",
@@ -526,6 +534,7 @@ class Settings:
     inactive_user_days: int
     retention_batch: int
     contact: str
+    alert_webhook_url: str | None
 
     @property
     def store_kind(self) -> str:
@@ -615,7 +624,8 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     # Development secrets are public: they are tolerated only while LINE is simulated on this
     # machine, so a desk that talks to the real LINE can never run with a forgeable secret.
     line_api = values.get("LINE_API_BASE_URL", "")
-    simulated = environment.lower() in LOCAL_ENVIRONMENTS and _is_loopback(line_api)
+    environment_is_local = environment.lower() in LOCAL_ENVIRONMENTS
+    simulated = environment_is_local and _is_loopback(line_api)
     for setting in SETTINGS:
         if setting.kind is not Kind.SECRET:
             continue
@@ -638,6 +648,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     policy_url = values.get("DESK_POLICY_URL")
     if policy_url is not None and (problem := policy_url_problem(policy_url)):
         problems["DESK_POLICY_URL"] = f"DESK_POLICY_URL {problem}"
+    _check_alert_url(values, problems, local=environment_is_local)
     hours_names = ("DESK_BUSINESS_HOURS", "DESK_BUSINESS_DAYS", "DESK_CLOSED_DATES")
     hours: BusinessHours | None = None
     if "DESK_CLOSED_ON_HOLIDAYS" in values:
@@ -661,6 +672,17 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         )
     fields = {s.field: values[s.name] for s in SETTINGS if s.field is not None}
     return Settings(environment=environment, business_hours=hours, **fields)
+
+
+def _check_alert_url(values: dict[str, Any], problems: dict[str, str], *, local: bool) -> None:
+    """The alert webhook carries no message text, but a case's reference: HTTPS only (plain
+    HTTP to this machine in development, for a test receiver)."""
+    url = values.get("DESK_ALERT_WEBHOOK_URL")
+    if url is not None and not (url.startswith("https://") or (local and _is_loopback(url))):
+        problems["DESK_ALERT_WEBHOOK_URL"] = (
+            "DESK_ALERT_WEBHOOK_URL must be an https:// URL (http only to this machine in "
+            "development)"
+        )
 
 
 def _check_app_roles(

@@ -16,6 +16,7 @@
     ├── ConfigurationError         500 configuration     a setting is missing or refused
     └── DependencyError            503 unavailable       Cosmos DB or LINE failed; retry later
         ├── StoreUnavailable       503                   the store did not answer or throttled
+        ├── AlertUnavailable       503                   the alert webhook did not take an alert
         └── LineApiError           503                   LINE refused or did not answer
             ├── MonthlyLimitReached 503                  429: the monthly push limit is reached
             └── ReplyTokenRejected 503                   the reply token is used or expired
@@ -165,6 +166,10 @@ class DependencyError(DeskError):
 
 class StoreUnavailable(DependencyError):
     """The store throttled, timed out or could not be reached."""
+
+
+class AlertUnavailable(DependencyError):
+    """The supervisors' alert webhook refused or did not answer (the alert stays pending)."""
 
 
 class LineApiError(DependencyError):

@@ -162,6 +162,15 @@ class EventDecoder(Protocol):
         ...
 
 
+class AlertSender(Protocol):
+    """Tells the supervisors about a case outside the console (an incoming webhook)."""
+
+    def send(self, reference: str, reason: str, text: str) -> None:
+        """Post one alert: the case's reference, the reason's code and the Japanese line
+        (never a message's text); AlertUnavailable when the receiver does not take it."""
+        ...
+
+
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware (UTC)."""
 

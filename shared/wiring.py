@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.adapters import telemetry
+from shared.adapters.alert_webhook import WebhookAlerts
 from shared.adapters.clock import system_clock
 from shared.adapters.line_messaging import LineApiClient
 from shared.adapters.line_webhook import LineWebhookDecoder, parse_events
 from shared.config import Settings, get_settings
 from shared.logsafe import quiet_sdk_loggers
-from shared.ports import DESK, Clock, DocumentStore, LineMessenger, RichMenuApi
+from shared.ports import DESK, AlertSender, Clock, DocumentStore, LineMessenger, RichMenuApi
 from shared.repositories.desk_records import (
     AuditLog,
     FlagLog,
@@ -49,6 +50,7 @@ from shared.services.catalog import (
 )
 from shared.services.consent.gate import ConsentService
 from shared.services.consent.policies import PolicyRegistry, load_shipped_policies
+from shared.services.consultations.alerts import CrisisAlerts
 from shared.services.consultations.board import SupervisorBoard
 from shared.services.consultations.console import ConsoleDesk
 from shared.services.consultations.experts import ExpertDesk
@@ -93,6 +95,7 @@ class Desk:
     console: ConsoleDesk
     board: SupervisorBoard
     lists: StaffLists
+    alerts: CrisisAlerts
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -118,8 +121,11 @@ def build_desk(
     messenger: LineMessenger,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    alert_sender: AlertSender | None = None,
 ) -> Desk:
-    """Wire the services over the given ports (tests and benchmarks pass their own)."""
+    """Wire the services over the given ports (tests and benchmarks pass their own; without
+    `alert_sender`, DESK_ALERT_WEBHOOK_URL's webhook, if one is set)."""
     # Each repository once: the services that share a kind of document share its repository.
     users, consent_log = Users(store), ConsentLog(store)
     entries = StatEntries(store)
@@ -194,7 +200,11 @@ def build_desk(
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
     status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
+    if alert_sender is None and settings.alert_webhook_url:
+        alert_sender = WebhookAlerts(settings.alert_webhook_url)
+    alerts = CrisisAlerts(store, alert_sender, clock)
     conversation = Conversation(
+        alerts=alerts,
         users=users,
         consent=consent,
         sessions=sessions,
@@ -236,6 +246,15 @@ def build_desk(
         bot_user_id=_bot_user_id(settings, messenger),
         event_ttl_seconds=settings.event_ttl_seconds,
         clock=clock,
+    )
+    board = SupervisorBoard(
+        index=index,
+        store=store,
+        auditor=auditor,
+        hours=settings.business_hours,
+        clock=clock,
+        max_open=settings.expert_max_open,
+        alert_minutes=settings.escalation_alert_minutes,
     )
     return Desk(
         settings=settings,
@@ -302,17 +321,11 @@ def build_desk(
             messenger=messenger,
             notes=notes,
             lists=lists,
+            board=board,
         ),
         lists=lists,
-        board=SupervisorBoard(
-            index=index,
-            store=store,
-            auditor=auditor,
-            hours=settings.business_hours,
-            clock=clock,
-            max_open=settings.expert_max_open,
-            alert_minutes=settings.escalation_alert_minutes,
-        ),
+        alerts=alerts,
+        board=board,
     )
 
 

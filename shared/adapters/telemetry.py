@@ -40,6 +40,7 @@ SECRET_SETTINGS = (
     "DESK_HASH_KEY",
     "DESK_FUNCTION_KEY",
     "DESK_MASTER_KEY",
+    "DESK_ALERT_WEBHOOK_URL",
 )
 
 log = logging.getLogger("desk.telemetry")

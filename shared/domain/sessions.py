@@ -133,6 +133,8 @@ class Session:
     follow_up_until: datetime | None = None
     handovers: tuple[Handover, ...] = ()
     urgent: bool = False
+    urgent_at: datetime | None = None
+    """When the crisis rule marked the session urgent (the first crisis wording in it)."""
     text_erased_at: datetime | None = None
     survey_rated_at: datetime | None = None
     """When the user first answered the closing survey (the rating itself is anonymous, in the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import azure.functions as func
 
@@ -46,13 +47,15 @@ def run_and_report(task: str, run: Callable[[], RunSummary]) -> RunSummary:
 
 @bp.timer_trigger(schedule="%HOUSEKEEPING_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def housekeeping(timer: func.TimerRequest) -> None:
-    """Expire old event receipts in stores without native TTL and log LINE's push quota
-    (hourly by default)."""
+    """Expire old event receipts in stores without native TTL, log LINE's push quota and send
+    the crisis alerts still pending (hourly by default)."""
 
     def run() -> RunSummary:
         desk = get_desk()
         quota = desk.messenger if isinstance(desk.messenger, PushQuotaSource) else None
-        return run_housekeeping(desk.store, quota)
+        summary = run_housekeeping(desk.store, quota)
+        alerts = desk.alerts.send_pending()  # crisis alerts whose first post failed
+        return replace(summary, parts={**summary.parts, "alerts": alerts.acted})
 
     run_and_report("housekeeping", run)
 

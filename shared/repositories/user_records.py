@@ -465,6 +465,7 @@ def _session_doc(session: Session) -> Document:
         "followUpUntil": iso_or_none(session.follow_up_until),
         "handovers": [_handover_doc(h) for h in session.handovers],
         "urgent": session.urgent,
+        "urgentAt": iso_or_none(session.urgent_at),
         # Always written, so the retention timer can ask for closed sessions not yet erased.
         "textErased": session.text_erased_at is not None,
         "textErasedAt": iso_or_none(session.text_erased_at),
@@ -512,6 +513,7 @@ def _session(doc: Document) -> Session:
         follow_up_until=time_or_none(doc.get("followUpUntil")),
         handovers=tuple(_handover(h) for h in doc.get("handovers") or ()),
         urgent=bool(doc.get("urgent")),
+        urgent_at=time_or_none(doc.get("urgentAt")),
         text_erased_at=time_or_none(doc.get("textErasedAt")),
         survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
         survey_comment=doc.get("surveyComment"),

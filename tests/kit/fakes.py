@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch
-from shared.errors import AlreadyExists, LineApiError, PreconditionFailed, ReplyTokenRejected
+from shared.errors import (
+    AlertUnavailable,
+    AlreadyExists,
+    LineApiError,
+    PreconditionFailed,
+    ReplyTokenRejected,
+)
 from shared.ports import PARTITION_KEYS, Document, Filters, field_name
 
 
@@ -227,3 +233,17 @@ class FakeMessenger:
 def line_down(status: int = 500) -> LineApiError:
     """The error the LINE adapter raises when LINE answers `status`."""
     return LineApiError(f"LINE failed with HTTP {status}", http_status=status)
+
+
+@dataclass
+class FakeAlerts:
+    """The supervisors' alert webhook: records what it was sent; `down` makes it refuse."""
+
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+    down: bool = False
+
+    def send(self, reference: str, reason: str, text: str) -> None:
+        """Record one alert, or refuse it while `down`."""
+        if self.down:
+            raise AlertUnavailable("alert webhook answered 500")
+        self.sent.append((reference, reason, text))

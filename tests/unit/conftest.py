@@ -10,7 +10,7 @@ from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from shared.config import settings_from
 from shared.services.line.webhook import WebhookResult
 from shared.wiring import Desk, build_desk
-from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.kit.fakes import FakeAlerts, FakeClock, FakeMessenger, MemoryStore
 
 SECRET = "unit-secret"
 CURRENT = "2025-10-24"
@@ -35,13 +35,25 @@ def line() -> FakeMessenger:
 
 
 @pytest.fixture
+def alerts() -> FakeAlerts:
+    """The supervisors' alert webhook (DESK_ALERT_WEBHOOK_URL), faked."""
+    return FakeAlerts()
+
+
+@pytest.fixture
 def sleeps() -> list[float]:
     """Backoff delays the desk asked for (recorded, not slept)."""
     return []
 
 
 @pytest.fixture
-def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock, sleeps: list[float]) -> Desk:
+def desk(
+    store: MemoryStore,
+    line: FakeMessenger,
+    clock: FakeClock,
+    sleeps: list[float],
+    alerts: FakeAlerts,
+) -> Desk:
     settings = settings_from(
         {
             "DESK_ENVIRONMENT": "Development",
@@ -50,7 +62,7 @@ def desk(store: MemoryStore, line: FakeMessenger, clock: FakeClock, sleeps: list
             "DESK_POLICY_URL": "https://policy.example/desk",
         }
     )
-    return build_desk(settings, store, line, clock, sleep=sleeps.append)
+    return build_desk(settings, store, line, clock, sleep=sleeps.append, alert_sender=alerts)
 
 
 def deliver(desk: Desk, *events: dict[str, object]) -> WebhookResult:

@@ -148,12 +148,85 @@ def test_a_crisis_message_before_consent_gets_help_lines_and_nothing_is_stored(
     assert len(line.sent) == 1
 
 
-def test_a_crisis_message_is_answered_while_the_desk_is_closed(desk, sim, line, store) -> None:
+@pytest.mark.parametrize("state", ["maintenance", "suspended"])
+def test_a_crisis_message_in_a_consultation_is_filed_whatever_the_desk_status(
+    desk, sim, line, alerts, state: str
+) -> None:
+    store = desk.store
     user = open_session(desk, sim, line)
-    api(desk).status.change({"state": "suspended"}, "A")
+    api(desk).status.change({"state": state}, "A")
+    line.sent.clear()
+    event = user.text_event("消えたい")
+    deliver(desk, event)
+    (answer,) = line.texts()
+    assert answer.startswith(TEXTS.text("crisis_intro"))
+    # It says what is true: the expert has it, the answer will take time, no "keep writing".
+    assert answer.endswith(TEXTS.text("crisis_outro_filed_closed"))
+    assert TEXTS.text("crisis_outro_session") not in answer
+    (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
+    assert session["urgent"] is True
+    detail = api(desk).experts.detail(session["sessionId"], "田中")
+    assert [m["text"] for m in detail["messages"] if m["role"] == "user"] == ["消えたい"]
+    (alert,) = alerts.sent
+    assert alert[0] == session["sessionId"]
+    assert alert[1] == "crisis"
+    assert "消えたい" not in alert[2]
+    assert deliver(desk, redelivered(event)).counts == {"duplicate": 1}
+    assert len(alerts.sent) == 1
+    # An ordinary text in the same maintenance is still not kept (§7).
+    deliver(desk, user.text_event("ふつうの相談です"))
+    assert "ふつうの相談です" not in dumped(store)
+
+
+def test_a_crisis_message_without_a_consultation_while_closed_stores_nothing(
+    desk, sim, line, store
+) -> None:
+    consented(desk, sim, line)
+    user = sim.user("alice")
+    api(desk).status.change({"state": "maintenance"}, "A")
+    line.sent.clear()
     deliver(desk, user.text_event("消えたい"))
-    assert line.texts()[0].startswith(TEXTS.text("crisis_intro"))
-    assert "消えたい" not in dumped(store)  # nothing is kept while the desk is closed
+    (answer,) = line.texts()
+    assert answer.startswith(TEXTS.text("crisis_intro"))
+    assert answer.endswith(TEXTS.text("crisis_outro_closed"))
+    assert "消えたい" not in dumped(store)  # no consultation: nothing is kept while closed
+
+
+def test_the_help_lines_say_when_an_expert_answers_after_hours(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    clock.now = datetime(2025, 11, 4, 13, 0, tzinfo=UTC)  # 22:00 JST, a Tuesday
+    user = open_session(desk, sim, line)
+    line.sent.clear()
+    deliver(desk, user.text_event("死にたい"))
+    (answer,) = line.texts()
+    assert TEXTS.text("crisis_outro_filed_after_hours", next="11月5日（水） 9:00") in answer
+
+
+def test_the_help_lines_in_an_open_consultation_say_it_reached_the_expert(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    clock.now = TUESDAY_10_JST
+    user = open_session(desk, sim, line)
+    line.sent.clear()
+    deliver(desk, user.text_event("死にたい"))
+    assert line.texts()[0].endswith(TEXTS.text("crisis_outro_filed"))
+
+
+def test_a_crisis_alert_that_failed_is_sent_by_the_housekeeping_run_once(
+    desk, sim, line, alerts, clock: FakeClock
+) -> None:
+    user = open_session(desk, sim, line)
+    alerts.down = True
+    deliver(desk, user.text_event("死にたい"))
+    assert alerts.sent == []
+    alerts.down = False
+    summary = desk.alerts.send_pending()
+    assert (summary.examined, summary.acted) == (1, 1)
+    assert len(alerts.sent) == 1
+    assert desk.alerts.send_pending().examined == 0  # sent: not pending any more
+    deliver(desk, user.text_event("やっぱり消えたい"))  # marked already: no second alert
+    assert len(alerts.sent) == 1
 
 
 def test_a_crisis_message_in_a_consultation_marks_it_urgent_and_first_in_the_queue(

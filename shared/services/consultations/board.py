@@ -91,6 +91,7 @@ class Flag:
     escalated_by: str | None
     escalation_note: str | None
     escalated_at: str | None
+    flagged_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,24 @@ class BoardView:
 
 
 NO_FLAG = Flag(False, None, None, False, None, None, None)
+
+
+def _flag(doc: dict[str, Any]) -> Flag:
+    escalated_at, flagged_at = doc.get("escalatedAt"), doc.get("flaggedAt")
+    return Flag(
+        urgent=bool(doc.get("urgent")),
+        reason=doc.get("reason"),
+        flagged_by=doc.get("flaggedBy"),
+        escalated=bool(doc.get("escalated")),
+        escalated_by=doc.get("escalatedBy"),
+        escalation_note=doc.get("escalationNote"),
+        escalated_at=_shown(escalated_at),
+        flagged_at=_shown(flagged_at) if doc.get("urgent") else None,
+    )
+
+
+def _shown(iso: object) -> str | None:
+    return japan_day_and_time(datetime.fromisoformat(iso)) if isinstance(iso, str) else None
 
 
 def _staff_id(name: str) -> str:
@@ -190,19 +209,18 @@ class SupervisorBoard:
     # -- flags and escalations ----------------------------------------------------------------
 
     def flag_of(self, session_id: str) -> Flag:
+        """The session's 要注意 flag and escalation (NO_FLAG when it has neither)."""
         doc = self._store.read(DESK, FLAG_PARTITION, session_id)
-        if doc is None:
-            return NO_FLAG
-        at = doc.get("escalatedAt")
-        return Flag(
-            urgent=bool(doc.get("urgent")),
-            reason=doc.get("reason"),
-            flagged_by=doc.get("flaggedBy"),
-            escalated=bool(doc.get("escalated")),
-            escalated_by=doc.get("escalatedBy"),
-            escalation_note=doc.get("escalationNote"),
-            escalated_at=japan_day_and_time(datetime.fromisoformat(at)) if at else None,
-        )
+        return NO_FLAG if doc is None else _flag(doc)
+
+    def flagged(self) -> dict[str, Flag]:
+        """Every session flagged 要注意 now, by id (the experts' queue lists them first)."""
+        return {
+            str(doc["id"]): _flag(doc)
+            for doc in self._store.query_partition(
+                DESK, FLAG_PARTITION, doc_type="flag", where={"urgent": True}
+            )
+        }
 
     def flag(self, session: Session, who: str, reason: str | None) -> None:
         """要注意 with a reason (required), by any staff member on an open session."""

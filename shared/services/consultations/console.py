@@ -28,6 +28,7 @@ from shared.services.catalog import (
     load_outcomes,
     load_topics,
 )
+from shared.services.consultations.board import NO_FLAG, Flag, SupervisorBoard
 from shared.services.consultations.experts import ExpertDesk, Summary
 from shared.services.consultations.staff_lists import StaffLists
 
@@ -51,6 +52,8 @@ _VIEWING_PARTITION = "console-viewing"
 _VIEWING_TTL = 120  # seconds: the store forgets beats long after they stopped counting
 # The history panel lists at most this many earlier sessions (newest first).
 HISTORY_SHOWN = 20
+# The tab counts count at most this many crisis cases per status (more: the count says so).
+MARKED_COUNTED = 100
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,15 @@ class QueueRow:
     mine: bool
     outcome: str | None
     viewers: tuple[str, ...] = ()
+    crisis_at: str | None = None
+    """When the crisis rule marked it (a crisis wording from the user); None: not a crisis."""
+    attention: str | None = None
+    """The 要注意 reason a member of staff gave; None: not flagged."""
+
+    @property
+    def marked(self) -> bool:
+        """A crisis case or 要注意: shown in red and listed first."""
+        return self.crisis_at is not None or self.attention is not None
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,8 @@ class ConversationView:
     history_more: int = 0
     text_erased: bool = False
     viewers: tuple[str, ...] = ()
+    crisis_at: str | None = None
+    attention: Flag = NO_FLAG
 
 
 def wait_label(minutes: int) -> tuple[int, int]:
@@ -198,8 +212,10 @@ class ConsoleDesk:
         messenger: LineMessenger,
         notes: NoteLog,
         lists: StaffLists,
+        board: SupervisorBoard,
     ) -> None:
         self.experts = experts
+        self._board = board
         self._lists = lists
         self._notes = notes
         self._index = index
@@ -227,6 +243,11 @@ class ConsoleDesk:
         else:
             page = self.experts.queue(status, cursor, PAGE)
             sessions, next_cursor = page.items, page.next_cursor
+        flagged = self._board.flagged() if status is not SessionStatus.CLOSED else {}
+        if cursor is None and flagged:
+            sessions = self._flagged_first(sessions, flagged, status, me if tab == "mine" else None)
+        elif flagged:  # listed on the first page already
+            sessions = [s for s in sessions if s.session.session_id not in flagged]
         now = self._clock()
         seen = self._seen_counts([s.session.session_id for s in sessions])
         viewing = self._viewing() if sessions else {}
@@ -236,23 +257,64 @@ class ConsoleDesk:
                 me,
                 now,
                 seen.get(s.session.session_id, 0),
-                _others(viewing, s.session.session_id, me, now),
+                viewers=_others(viewing, s.session.session_id, me, now),
+                flag=flagged.get(s.session.session_id),
             )
             for s in sessions
         )
         return QueueView(tab, rows, next_cursor, self._counts(now), cursor)
 
+    def _flagged_first(
+        self,
+        sessions: list[Summary],
+        flagged: dict[str, Flag],
+        status: SessionStatus,
+        holder: str | None,
+    ) -> list[Summary]:
+        """Crisis cases (already first) and then 要注意 ones, wherever they wait, before the
+        rest: a flagged session far down the queue is fetched to the first page."""
+        listed = {s.session.session_id for s in sessions}
+        fetched: list[Summary] = []
+        for session_id in sorted(flagged.keys() - listed):
+            session = self._index.get(session_id)
+            if session is None or session.status is not status:
+                continue
+            if holder is None or session.assigned_to == holder:
+                fetched.append(self.experts.summary(session))
+
+        def marked(summary: Summary) -> bool:
+            return summary.session.urgent or summary.session.session_id in flagged
+
+        first = sorted(
+            (s for s in (*sessions, *fetched) if marked(s)),
+            key=lambda s: (not s.session.urgent, s.session.session_id),
+        )
+        return [*first, *(s for s in sessions if not marked(s))]
+
     def _counts(self, now: datetime) -> dict[str, int]:
         """The tabs' counts, kept for COUNTS_SECONDS: counting scans the sessions partition
-        (tens of milliseconds at 10,000 sessions), and every open queue polls every 5 s."""
+        (tens of milliseconds at 10,000 sessions), and every open queue polls every 5 s.
+        `waiting_marked` and `active_marked`: crisis cases and 要注意 among them."""
         with self._counts_lock:
             if self._counted is None or now - self._counted[0] >= COUNTS_FOR:
                 counts = {
                     "waiting": self._index.count(SessionStatus.WAITING),
                     "active": self._index.count(SessionStatus.ACTIVE),
+                    **self._marked_counts(),
                 }
                 self._counted = (now, counts)
             return dict(self._counted[1])
+
+    def _marked_counts(self) -> dict[str, int]:
+        marked: dict[SessionStatus, set[str]] = {
+            status: {s.session_id for s in self._index.urgent(status, MARKED_COUNTED)}
+            for status in (SessionStatus.WAITING, SessionStatus.ACTIVE)
+        }
+        for session_id in self._board.flagged():
+            session = self._index.get(session_id)
+            if session is not None and session.status in marked:
+                marked[session.status].add(session_id)
+        return {f"{status.value}_marked": len(ids) for status, ids in marked.items()}
 
     def _mine(self, me: str, cursor: str | None) -> tuple[list[Summary], str | None]:
         mine: list[Summary] = []
@@ -276,7 +338,9 @@ class ConsoleDesk:
         me: str,
         now: datetime,
         seen: int,
+        *,
         viewers: tuple[str, ...] = (),
+        flag: Flag | None = None,
     ) -> QueueRow:
         session = summary.session
         opened = session.opened_at
@@ -300,6 +364,8 @@ class ConsoleDesk:
             mine=session.assigned_to == me,
             outcome=session.outcome,
             viewers=viewers,
+            crisis_at=_crisis_at(session),
+            attention=(flag.reason or "") if flag is not None and status != "closed" else None,
         )
 
     # -- a conversation -----------------------------------------------------------------------
@@ -345,6 +411,8 @@ class ConsoleDesk:
             history_more=more,
             text_erased=erased,
             viewers=self._beat(session_id, who),
+            crisis_at=_crisis_at(session),
+            attention=self._board.flag_of(session_id),
         )
 
     def changed(self, session_id: str, who: str, fingerprint: str) -> ConversationView | None:
@@ -528,6 +596,14 @@ class ConsoleDesk:
                 "ttl": _SEEN_TTL,
             },
         )
+
+
+def _crisis_at(session: Session) -> str | None:
+    """When the crisis rule marked the session, for people (sessions marked before the time was
+    kept say only that they are)."""
+    if not session.urgent:
+        return None
+    return japan_day_and_time(session.urgent_at) if session.urgent_at else ""
 
 
 def _staff_key(name: str) -> str:

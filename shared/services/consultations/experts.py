@@ -523,6 +523,10 @@ class ExpertDesk:
             # A follow-up answer goes only to a user who still uses the desk.
             raise ConflictError(None, "user_gone")
 
+    def summary(self, session: Session) -> Summary:
+        """A session as the queue lists it (its user's message count read)."""
+        return self._summary(session)
+
     def _summary(self, session: Session, count: int | None = None) -> Summary:
         if count is None:
             count = self._messages.count_from_user(session.user_id, session.session_id)

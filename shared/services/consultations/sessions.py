@@ -111,17 +111,16 @@ class Sessions:
                 return place
         return None
 
-    def mark_urgent(self, session_id: str) -> bool:
-        """Mark an open session urgent (idempotent): it moves to the top of the queue."""
+    def mark_urgent(self, session_id: str) -> Session | None:
+        """Mark an open session urgent: it moves to the top of the queue. Returns the session
+        when this call marked it (the ETag-guarded save decides, so of two instances marking at
+        once exactly one gets it back), None when it was marked already or is not open."""
         for _ in range(3):
             session = self._index.get(session_id)
-            if session is None or not session.is_open:
-                return False
-            if session.urgent:
-                return True
+            if session is None or not session.is_open or session.urgent:
+                return None
             try:
-                self._index.save(replace(session, urgent=True))
-                return True
+                return self._index.save(replace(session, urgent=True, urgent_at=self._clock()))
             except PreconditionFailed:
                 continue
         raise PreconditionFailed(None, "session_busy")

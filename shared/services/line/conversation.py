@@ -46,7 +46,7 @@ from shared.domain.events import (
     UnfollowEvent,
     UnsendEvent,
 )
-from shared.domain.hours import BusinessHours
+from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.messages import OutboundMessage
 from shared.domain.moderation import RestrictionMode
 from shared.domain.sessions import SURVEY_RATINGS, ClosedBy, Topic
@@ -57,6 +57,7 @@ from shared.repositories.paging import is_id
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import Users
 from shared.services.consent.gate import Answer, ConsentService
+from shared.services.consultations.alerts import CrisisAlerts
 from shared.services.consultations.sessions import Sessions, event_time
 from shared.services.line.answering import Answerer
 from shared.services.line.replies import Replies, version_label
@@ -94,8 +95,10 @@ class Conversation:
         hours: BusinessHours,
         clock: Clock,
         tombstones: Tombstones,
+        alerts: CrisisAlerts,
         crisis_words: CrisisWords | None = None,
     ) -> None:
+        self._alerts = alerts
         self._tombstones = tombstones
         self._crisis_words = crisis_words or CrisisWords(())
         self._users = users
@@ -481,30 +484,50 @@ class Conversation:
         return self._replies.waiting(place, self._hours, self._clock(), first=first)
 
     def _crisis(self, meta: EventMeta, user: UserRecord, message: StoredMessage | None) -> None:
-        """Help lines at once, at any hour, before consent or a topic. Inside a consultation
-        the message is filed and the session marked urgent; a consented user's text before a
+        """Help lines at once, at any hour, before consent or a topic, closed by what is true
+        now. Inside a consultation the message is filed whatever the desk's status (a person
+        must see it: §7's "nothing is kept" yields to safety), the session is marked urgent and
+        the supervisors are alerted; while the desk is open, a consented user's text before a
         topic is kept as a draft; otherwise nothing of the message is stored."""
-        helplines = self._replies.helplines()
-        if self._status.current().is_open and message is not None and not user.suspended:
-            kind, text, line_id = message
-            gate = self._consent.gate(user)
-            if gate is Gate.ALLOW and user.open_session_id and text is not None:
-                self._sessions.add_user_message(
-                    user.open_session_id, meta, kind, text, line_id, keep_token=False
-                )
-                self._sessions.mark_urgent(user.open_session_id)
-                self._moderation.screen(meta, text, user.open_session_id)
-                self._answer(meta, (helplines,))
-                return
-            if gate is Gate.ALLOW and text is not None:
-                self._sessions.keep_draft(user, meta, text, line_id)
-                self._answer(meta, (helplines, self._replies.draft_kept(self._topic_list())))
-                return
-            if gate is Gate.PROMPT and self._consent.may_prompt(user, meta):
-                self._consent.prompted(user, meta)
-                self._answer(meta, (helplines, *self._consent_prompt()))
-                return
+        open_now = self._status.current().is_open
+        gate = self._consent.gate(user)
+        consented = gate is Gate.ALLOW and not user.suspended
+        kind, text, line_id = message or ("", None, "")
+        if text is not None and consented and user.open_session_id:
+            session_id = user.open_session_id
+            self._sessions.add_user_message(session_id, meta, kind, text, line_id, keep_token=False)
+            marked = self._sessions.mark_urgent(session_id)
+            self._moderation.screen(meta, text, session_id)
+            self._answer(meta, (self._filed_helplines(open_now),))
+            if marked is not None:
+                self._alerts.crisis(marked)
+            return
+        if not open_now:
+            self._answer(meta, (self._replies.helplines("crisis_outro_closed"),))
+            return
+        if consented and user.open_session_id:  # the rich menu's 緊急のとき, in a consultation
+            self._answer(meta, (self._replies.helplines("crisis_outro_session"),))
+            return
+        helplines = self._replies.helplines("crisis_outro_start")
+        if text is not None and consented:
+            self._sessions.keep_draft(user, meta, text, line_id)
+            self._answer(meta, (helplines, self._replies.draft_kept(self._topic_list())))
+            return
+        if message is not None and gate is Gate.PROMPT and self._consent.may_prompt(user, meta):
+            self._consent.prompted(user, meta)
+            self._answer(meta, (helplines, *self._consent_prompt()))
+            return
         self._answer(meta, (helplines,))
+
+    def _filed_helplines(self, open_now: bool) -> OutboundMessage:
+        """The help lines after a crisis text reached the consultation: when an answer comes."""
+        if not open_now:
+            return self._replies.helplines("crisis_outro_filed_closed")
+        now = self._clock()
+        if self._hours.is_open(now):
+            return self._replies.helplines("crisis_outro_filed")
+        upcoming = japan_day_and_time(self._hours.next_opening(now))
+        return self._replies.helplines("crisis_outro_filed_after_hours", next=upcoming)
 
     def _respond(
         self, meta: EventMeta, user: UserRecord, command: Command | None, params: dict[str, str]

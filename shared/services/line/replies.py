@@ -51,10 +51,12 @@ class Replies:
         """One catalogue text as a bubble (the contact filled in from the desk's facts)."""
         return TextMessage(self._t.text(key, **{"contact": self._contact, **params}))
 
-    def helplines(self) -> TextMessage:
-        """The help lines for a message that suggests a crisis (data the operator confirms)."""
+    def helplines(self, outro: str, **params: str) -> TextMessage:
+        """The help lines for a message that suggests a crisis (data the operator confirms),
+        closed by `outro`: a `crisis_outro_*` text that says what is true now (whether the
+        message reached an expert, whether the desk is taking consultations)."""
         lines = "\n".join(self._helplines)
-        parts = (self._t.text("crisis_intro"), lines, self._t.text("crisis_outro"))
+        parts = (self._t.text("crisis_intro"), lines, self._t.text(outro, **params))
         return TextMessage("\n".join(p for p in parts if p))
 
     def consent_reminder(self, version: PolicyVersion) -> TextMessage:

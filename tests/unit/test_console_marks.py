@@ -1,0 +1,104 @@
+"""Crisis cases and 要注意 in the experts' console (issue 19, item 1): marked in every list and
+at the top of the conversation, listed first in 待機中 wherever they wait, counted in the tab."""
+
+from __future__ import annotations
+
+import re
+
+from tests.kit.fakes import FakeClock
+from tests.unit.conftest import deliver, open_session
+from tests.unit.test_console import ADMIN, ALICE, a_session, desk, get, post
+
+__all__ = ["desk"]  # the console's desk fixture, installed in the local host
+
+
+def rows(body: str) -> list[str]:
+    """The session ids of the queue's rows, in order."""
+    return re.findall(r'<tr data-session="([^"]+)"', body)
+
+
+def row_of(body: str, session_id: str) -> str:
+    start = body.index(f'<tr data-session="{session_id}"')
+    return body[start : body.index("</tr>", start)]
+
+
+def test_a_crisis_case_is_first_marked_and_counted_in_the_experts_queue(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    first = a_session(desk, sim, line, "alice", "相談です")
+    clock.advance(seconds=60)
+    second = a_session(desk, sim, line, "bob", "はじめまして")
+    clock.advance(seconds=60)
+    deliver(desk, sim.user("bob").text_event("もう死にたいです"))
+    _, _, body = get("/console/?tab=waiting")
+    assert rows(body) == [second, first]
+    marked = row_of(body, second)
+    assert "危機" in marked
+    assert re.search(r"危機を示す言葉（\d+月\d+日（.）\s?\d+:\d\d）", marked)
+    assert "死にたい" not in body  # the queue never shows a message's text
+    assert "危機" not in row_of(body, first)
+    assert 'id="marked-waiting"' in body
+    assert "危機・要注意 1件" in body
+
+
+def test_a_flagged_session_far_down_the_queue_is_listed_first_with_its_reason(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    ids = []
+    for n in range(52):  # more than one page (50 rows)
+        ids.append(a_session(desk, sim, line, f"user{n}"))
+        clock.advance(seconds=1)
+    far = ids[-1]
+    status, _, _ = post(f"/console/sessions/{far}/flag", {"reason": "自傷の心配があります"})
+    assert status == 200
+    clock.advance(seconds=11)  # past the tab counts' cache
+    _, _, body = get("/console/?tab=waiting")
+    listed = rows(body)
+    assert listed[0] == far
+    assert listed.count(far) == 1
+    assert "要注意" in row_of(body, far)
+    assert "自傷の心配があります" in row_of(body, far)
+    assert "危機・要注意 1件" in body
+    _, _, second_page = get(f"/console/?tab=waiting&cursor={ids[49]}")
+    assert far not in rows(second_page)  # listed on the first page, not repeated
+
+
+def test_the_conversation_opens_with_the_crisis_and_the_flag(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    deliver(desk, sim.user("alice").text_event("消えたい"))
+    post(f"/console/sessions/{session_id}/flag", {"reason": "夜間の連絡先を確認"})
+    _, _, body = get(f"/console/sessions/{session_id}")
+    banner = body.index('id="crisis-banner"')
+    assert banner < body.index('id="transcript-title"')
+    assert 'role="alert"' in body[banner - 80 : banner + 80]
+    assert "危機を示す言葉がありました" in body
+    assert "要注意（相談員Aさん、" in body
+    assert "夜間の連絡先を確認" in body[body.index('id="attention-banner"') :]
+
+
+def test_an_ordinary_conversation_has_no_banner(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    _, _, body = get(f"/console/sessions/{session_id}", principal=ADMIN)
+    assert 'id="crisis-banner"' not in body
+    assert 'id="attention-banner"' not in body
+
+
+def test_a_closed_crisis_case_stays_marked_in_the_closed_tab_but_is_not_counted(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    deliver(desk, sim.user("alice").text_event("死にたい"))
+    post(f"/console/sessions/{session_id}/claim")
+    status, _, _ = post(f"/console/sessions/{session_id}/close", {"outcome": "advice"})
+    assert status == 204
+    clock.advance(seconds=11)  # past the tab counts' cache
+    _, _, body = get("/console/?tab=closed", principal=ALICE)
+    assert session_id in rows(body)
+    assert "危機" in row_of(body, session_id)
+    assert "危機・要注意" not in body
+
+
+def test_a_user_in_another_session_is_not_marked(desk, sim, line) -> None:
+    open_session(desk, sim, line, "carol")
+    _, _, body = get("/console/?tab=waiting")
+    assert 'id="marked-waiting"' not in body
