@@ -65,6 +65,9 @@ param authTenantId string = tenant().tenantId
 @description('Where the full operations policy is published (DESK_POLICY_URL).')
 param deskPolicyUrl string = 'https://www.pref.chiba.lg.jp/'
 
+@description('Post crisis alerts to the incoming webhook stored in Key Vault as DESK-ALERT-WEBHOOK-URL (store the secret first).')
+param deskAlertWebhook bool = false
+
 @description('E-mail address that receives the alerts (empty: alerts fire without notifications).')
 param alertEmail string = ''
 
@@ -163,6 +166,7 @@ module function 'app/function.bicep' = {
     authClientId: authClientId
     authTenantId: authTenantId
     deskPolicyUrl: deskPolicyUrl
+    deskAlertWebhook: deskAlertWebhook
   }
 }
 

@@ -36,6 +36,9 @@ param authClientId string
 param authTenantId string
 param deskPolicyUrl string
 
+@description('Post crisis alerts to the incoming webhook kept in Key Vault as DESK-ALERT-WEBHOOK-URL.')
+param deskAlertWebhook bool = false
+
 // Timers run in UTC on Flex (WEBSITE_TIME_ZONE is not supported): 03:00 JST is 18:00 UTC.
 param housekeepingSchedule string = '0 17 * * * *'
 param sessionSweepSchedule string = '0 5 * * * *'
@@ -143,6 +146,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_ENDPOINT: cosmosEndpoint
     COSMOS_DATABASE: cosmosDatabaseName
     DESK_POLICY_URL: deskPolicyUrl
+    // A reference to a secret that does not exist would reach the app as its own text: only
+    // when the deployer says the secret is there.
+    DESK_ALERT_WEBHOOK_URL: deskAlertWebhook ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/DESK-ALERT-WEBHOOK-URL/)' : ''
     DESK_REQUIRE_APP_ROLES: 'true'
     HOUSEKEEPING_SCHEDULE: housekeepingSchedule
     SESSION_SWEEP_SCHEDULE: sessionSweepSchedule

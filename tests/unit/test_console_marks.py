@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.kit.fakes import FakeClock
 from tests.unit.conftest import deliver, open_session
-from tests.unit.test_console import ADMIN, ALICE, a_session, desk, get, post
+from tests.unit.test_console import ADMIN, ALICE, NOBODY, a_session, desk, get, post
 
 __all__ = ["desk"]  # the console's desk fixture, installed in the local host
 
@@ -95,10 +97,34 @@ def test_a_closed_crisis_case_stays_marked_in_the_closed_tab_but_is_not_counted(
     _, _, body = get("/console/?tab=closed", principal=ALICE)
     assert session_id in rows(body)
     assert "危機" in row_of(body, session_id)
-    assert "危機・要注意" not in body
+    assert "marked-closed" not in body
+    assert "marked-waiting" not in body
 
 
 def test_a_user_in_another_session_is_not_marked(desk, sim, line) -> None:
     open_session(desk, sim, line, "carol")
     _, _, body = get("/console/?tab=waiting")
     assert 'id="marked-waiting"' not in body
+
+
+def test_every_page_polls_the_counts_for_its_title(desk, sim, line, clock: FakeClock) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    _, _, page = get(f"/console/sessions/{session_id}")
+    assert 'hx-get="/console/counts"' in page
+    deliver(desk, sim.user("alice").text_event("死にたい"))
+    clock.advance(seconds=11)
+    status, headers, body = get("/console/counts", **{"HX-Request": "true"})
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    assert 'data-waiting="1"' in body
+    assert 'data-marked="1"' in body
+    assert 'data-title="（危機/要注意1・待機1）"' in body
+    assert "死にたい" not in body
+
+
+@pytest.mark.parametrize(
+    ("principal", "status"),
+    [(None, 302), (NOBODY, 403), ("not base64!", 403)],
+)
+def test_the_counts_refuse_who_may_not_see_them(desk, principal, status: int) -> None:
+    assert get("/console/counts", principal=principal)[0] == status

@@ -178,6 +178,18 @@ def console_queue_panel(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, page)
 
 
+@bp.route(route="console/counts", methods=["GET"], auth_level=ANONYMOUS)
+def console_counts(req: func.HttpRequest) -> func.HttpResponse:
+    """Waiting and crisis/要注意 counts: every page polls them (tab title, sound, notification)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        counts = _console().counts()
+        marked = counts.get("waiting_marked", 0) + counts.get("active_marked", 0)
+        return html("_counts.html", staff=staff, waiting=counts.get("waiting", 0), marked=marked)
+
+    return _serve(req, page)
+
+
 @bp.route(route="console/sessions/{sessionId}", methods=["GET"], auth_level=ANONYMOUS)
 def console_conversation(req: func.HttpRequest) -> func.HttpResponse:
     """One consultation: transcript, reply box, closing (an audited read)."""

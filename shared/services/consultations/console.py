@@ -291,6 +291,11 @@ class ConsoleDesk:
         )
         return [*first, *(s for s in sessions if not marked(s))]
 
+    def counts(self) -> dict[str, int]:
+        """The tabs' counts (`waiting`, `active`, `waiting_marked`, `active_marked`), as every
+        console page polls them for its title and alerts."""
+        return self._counts(self._clock())
+
     def _counts(self, now: datetime) -> dict[str, int]:
         """The tabs' counts, kept for COUNTS_SECONDS: counting scans the sessions partition
         (tens of milliseconds at 10,000 sessions), and every open queue polls every 5 s.

@@ -120,6 +120,89 @@
     markSelected();
   });
 
+  // -- alerts: counts in the tab title, an optional sound and browser notification ----------
+  // Every page polls /console/counts. A rise in waiting consultations, or in crisis/要注意
+  // cases, since the last poll (kept per tab in sessionStorage, so moving between pages does
+  // not alert again) plays the sound and shows a notification, each if the consultant chose it.
+  var SOUND = "desk-alert-sound", NOTIFY = "desk-alert-notify";
+  var baseTitle = document.title;
+  var audio = null;
+  function wakeAudio() {
+    // Browsers let a page play sound only after a gesture on it: prepare on the first one.
+    if (localStorage.getItem(SOUND) !== "on") { return; }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    if (!audio) { audio = new Context(); }
+    if (audio.state === "suspended") { audio.resume(); }
+  }
+  function beep(times) {
+    if (!audio || audio.state !== "running") { return; }
+    for (var i = 0; i < times; i++) {
+      var tone = audio.createOscillator(), gain = audio.createGain();
+      var start = audio.currentTime + i * 0.35;
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, start);
+      gain.gain.exponentialRampToValueAtTime(0.001, start + 0.3);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(start);
+      tone.stop(start + 0.3);
+    }
+  }
+  function notify(text) {
+    if (localStorage.getItem(NOTIFY) !== "on" || !window.Notification || Notification.permission !== "granted") { return; }
+    new Notification(baseTitle, { body: text, tag: "desk-alert" });
+  }
+  function onCounts(element) {
+    var waiting = parseInt(element.dataset.waiting, 10) || 0;
+    var marked = parseInt(element.dataset.marked, 10) || 0;
+    document.title = element.dataset.title + baseTitle;
+    var last = JSON.parse(sessionStorage.getItem("desk-counts") || "null");
+    sessionStorage.setItem("desk-counts", JSON.stringify({ waiting: waiting, marked: marked }));
+    if (!last) { return; }
+    if (marked > last.marked) {
+      document.body.dataset.alerted = "marked";
+      if (localStorage.getItem(SOUND) === "on") { beep(3); }
+      notify(element.dataset.markedText);
+    } else if (waiting > last.waiting) {
+      document.body.dataset.alerted = "new";
+      if (localStorage.getItem(SOUND) === "on") { beep(1); }
+      notify(element.dataset.newText);
+    }
+  }
+  function setUpAlertSettings() {
+    var sound = $("#alert-sound"), notifying = $("#alert-notify"), denied = $("#alert-notify-denied");
+    if (!sound || !notifying) { return; }
+    sound.checked = localStorage.getItem(SOUND) === "on";
+    notifying.checked = localStorage.getItem(NOTIFY) === "on" && window.Notification && Notification.permission === "granted";
+    sound.addEventListener("change", function () {
+      localStorage.setItem(SOUND, sound.checked ? "on" : "off");
+      wakeAudio();
+      if (sound.checked) { beep(1); } // what it will sound like
+    });
+    notifying.addEventListener("change", function () {
+      denied.hidden = true;
+      if (!notifying.checked) { localStorage.setItem(NOTIFY, "off"); return; }
+      if (!window.Notification) { notifying.checked = false; denied.hidden = false; return; }
+      Notification.requestPermission().then(function (permission) {
+        var granted = permission === "granted";
+        notifying.checked = granted;
+        denied.hidden = granted;
+        localStorage.setItem(NOTIFY, granted ? "on" : "off");
+      });
+    });
+  }
+  var countsSeen = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    var counts = $("#desk-counts");
+    // Each poll swaps in a new element: handle each one once, whichever swap settled.
+    if (counts && counts !== countsSeen && counts.dataset.title !== undefined) {
+      countsSeen = counts;
+      onCounts(counts);
+    }
+  });
+  document.addEventListener("click", wakeAudio, true);
+  document.addEventListener("keydown", wakeAudio, true);
+
   // -- keyboard shortcuts ---------------------------------------------------------------------
   var selected = -1;
   function rows() { return $all("table.queue tbody tr"); }
@@ -154,6 +237,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpReply();
+    setUpAlertSettings();
     scrollTranscript();
     var open = $("#shortcuts-open");
     if (open) { open.addEventListener("click", function () { $("#shortcuts").showModal(); }); }
