@@ -69,9 +69,10 @@ def test_a_crisis_case_reaches_a_consultant_with_the_queue_open(
     expect(queue.locator("#marked-waiting")).to_contain_text("危機・要注意 1件")
     expect(queue.locator("body")).to_have_attribute("data-alerted", "marked")
     notified = queue.evaluate("window.__notified")
-    assert {"title": "相談の一覧 | みらいキャリアポート（千葉県公式）", "body": (
-        "危機・要注意の相談があります。すぐに確認してください。"
-    )} in notified
+    assert {
+        "title": "相談の一覧 | みらいキャリアポート（千葉県公式）",
+        "body": ("危機・要注意の相談があります。すぐに確認してください。"),
+    } in notified
     assert all("死にたい" not in str(n) for n in notified)
     assert fits(queue)
     queue.screenshot(path=shots / "queue-crisis.png", full_page=True)
