@@ -66,7 +66,7 @@ e2e: venv browser
 screenshots: venv browser
 	DESK_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/e2e/test_console_browser_e2e.py tests/e2e/test_console_notes_browser_e2e.py \
 		tests/e2e/test_board_browser_e2e.py tests/e2e/test_console_admin_browser_e2e.py tests/e2e/test_operators_browser_e2e.py \
-		tests/e2e/test_console_alerts_browser_e2e.py
+		tests/e2e/test_console_alerts_browser_e2e.py tests/e2e/test_console_layout_browser_e2e.py
 
 run: venv
 	$(BIN)/python -m devtools.host --port $(PORT) --linesim $(LINESIM_PORT)

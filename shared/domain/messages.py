@@ -122,6 +122,22 @@ class ButtonsMessage:
 OutboundMessage = TextMessage | ConfirmMessage | ButtonsMessage
 
 
+def as_plain_text(messages: tuple[OutboundMessage, ...]) -> str:
+    """What a user saw of these bubbles, as text for the transcript: each bubble's text, the
+    buttons as ［label］ (one bubble a paragraph)."""
+    parts: list[str] = []
+    for message in messages:
+        match message:
+            case TextMessage():
+                parts.append(message.text)
+            case ConfirmMessage():
+                parts.append(f"{message.text}\n［{message.yes.label}］［{message.no.label}］")
+            case ButtonsMessage():
+                labels = "".join(f"［{b.label}］" for b in message.buttons)
+                parts.append(f"{message.text}\n{labels}")
+    return "\n\n".join(parts)
+
+
 def check_batch(messages: tuple[OutboundMessage, ...]) -> None:
     """Refuse a batch LINE would refuse: empty or more than five bubbles."""
     if not 1 <= len(messages) <= MAX_MESSAGES_PER_CALL:

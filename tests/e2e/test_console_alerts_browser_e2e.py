@@ -83,7 +83,8 @@ def test_a_crisis_case_reaches_a_consultant_with_the_queue_open(
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("危機対応が必要な相談です")
     top, transcript = banner.bounding_box(), queue.locator("#transcript-title").bounding_box()
-    assert top is not None and transcript is not None
+    assert top is not None
+    assert transcript is not None
     assert top["y"] < transcript["y"]
     expect(queue).to_have_title(re.compile(r"^（危機/要注意1・待機\d+）"), timeout=COUNTS)
     assert fits(queue)

@@ -29,7 +29,7 @@ from tests.e2e.browser_kit import (
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Dialog, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -178,9 +178,26 @@ def test_two_experts_and_an_admin_work_the_desk_in_a_browser(
     # -- closing with an outcome and a referral ------------------------------------------------
     conversation.get_by_label("結果").select_option(label="他機関紹介")
     conversation.get_by_label("紹介先（任意）").select_option(label="ハローワーク")
+    asked: list[str] = []
+
+    def confirm(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    conversation.once("dialog", confirm)
     conversation.get_by_role("button", name="終了する").click()
     expect(conversation.get_by_text("この相談は終了しています。")).to_be_visible()
+    assert asked == [
+        "この相談を終了します。利用者に終了のメッセージと満足度のアンケートが送られ、"
+        "取り消せません。よろしいですか。"
+    ]
     assert any("ハローワーク" in t for t in desk.sim.texts("hana"))
+    # The transcript shows what the user received at the end: closing, referral, survey.
+    ending = conversation.locator(".msg.from-desk").last
+    expect(ending).to_contain_text("終了時に利用者へ送ったメッセージ")
+    expect(ending).to_contain_text("ハローワーク")
+    expect(ending).to_contain_text("［満足］［ふつう］［不満］")
+    expect(ending).to_contain_text("LINEが受け付けました")
     conversation.screenshot(path=shots / "closed-session.png", full_page=True)
     closed = alice.new_page()
     closed.goto(desk.base_url + "/console/?tab=closed")

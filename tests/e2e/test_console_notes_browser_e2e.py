@@ -70,6 +70,7 @@ def test_notes_history_and_presence_in_a_browser(
     first.get_by_role("button", name="送信").click()
     expect(first.locator("#reply-status")).to_contain_text("送信しました")
     first.get_by_label("結果").select_option(label="他機関紹介")
+    first.once("dialog", lambda dialog: dialog.accept())  # closing asks first
     first.get_by_role("button", name="終了する").click()
     expect(first.get_by_text("この相談は終了しています。")).to_be_visible()
     inbox = desk.sim.texts("natsu")

@@ -83,4 +83,4 @@ def test_a_message_names_the_field_first() -> None:
     error = errors.ValidationError("limit", "whole_number_range", low=1, high=200)
     assert error.message == "limit：1〜200の整数で指定してください。"
     assert (error.field, error.code, error.status) == ("limit", "invalid_request", 400)
-    assert staff_message(None, "session_closed", {}) == "このセッションは終了しています。"
+    assert staff_message(None, "session_closed", {}) == "この相談は終了しています。"

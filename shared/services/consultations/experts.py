@@ -18,6 +18,7 @@ from shared.domain.messages import (
     MAX_MESSAGES_PER_CALL,
     MAX_TEXT_LENGTH,
     OutboundMessage,
+    as_plain_text,
     utf16_length,
 )
 from shared.domain.runs import RunSummary
@@ -269,7 +270,26 @@ class ExpertDesk:
                 closed.session_id, referral.label if referral is not None else None
             )
             notice = self._deliver(closed, closing, None, key=f"{closed.session_id}:close").accepted
+            self._record_closing(closed, closing, accepted=notice)
         return Closed(self._summary(closed), closing_message_accepted=notice)
+
+    def _record_closing(
+        self, session: Session, closing: tuple[OutboundMessage, ...], *, accepted: bool
+    ) -> None:
+        """The closing message, the referral and the survey go into the transcript as the
+        desk's own message: the expert (and the user's data export) see what the user got."""
+        message = Message(
+            message_id=f"msg:{session.session_id}:closing",
+            session_id=session.session_id,
+            user_id=session.user_id,
+            role=Role.DESK,
+            kind="closing",
+            text=as_plain_text(closing),
+            at=self._clock(),
+            delivery="accepted" if accepted else "failed",
+        )
+        if not self._messages.add(message):
+            self._messages.save(message)  # a retried close: its latest delivery
 
     def release(
         self, session_id: str, operator: str, note: str | None = None, *, admin: bool = False
