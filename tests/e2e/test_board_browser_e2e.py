@@ -164,7 +164,7 @@ def test_a_supervisor_and_two_experts_work_the_board(
     sv = admin.new_page()
     sv.goto(hana_session)
     expect(sv.locator("#sv-actions")).to_be_visible()
-    sv.get_by_label("担当を変える相手（相談員の名前）").fill("相談員B")
+    sv.get_by_label("担当を変える相手").select_option(value="相談員B")  # the staff directory
     sv.get_by_label("メモ（利用者には送られません）").fill("相談員Bさんに交代します。")
     sv.get_by_role("button", name="担当を変更する").click()
     expect(sv.get_by_text("管理者Cさんが相談員Bさんに引き継ぎました")).to_be_visible()

@@ -267,6 +267,7 @@ def test_closing_frees_a_place_under_the_limit(desk, sim, line) -> None:
 
 
 def test_a_supervisor_reassigns_a_session_with_a_note_audited(desk, sim, line) -> None:
+    get("/console/", principal=BOB)  # in the staff directory
     session_id = a_session(desk, sim, line, "alice", "相談です")
     post(f"/console/sessions/{session_id}/claim")
     status, headers, _ = post(

@@ -480,6 +480,7 @@ def test_the_holder_releases_a_session_to_the_queue_with_a_note(desk, sim, line)
 
 def test_the_holder_transfers_a_session_and_the_colleague_answers(desk, sim, line) -> None:
     session_id = a_session(desk, sim, line, "alice", "相談です")
+    get("/console/", principal=BOB)  # 相談員B has signed in: in the staff directory
     post(f"/console/sessions/{session_id}/claim")
     status, _, _ = post(
         f"/console/sessions/{session_id}/transfer", {"to": "相談員B", "note": "よろしく"}
@@ -492,9 +493,15 @@ def test_the_holder_transfers_a_session_and_the_colleague_answers(desk, sim, lin
 
 @pytest.mark.parametrize(
     ("form", "status"),
-    [({"to": ""}, 400), ({"to": "x" * 101}, 400), ({"to": "B", "note": "n" * 5000}, 400)],
+    [
+        ({"to": ""}, 400),
+        ({"to": "x" * 101}, 400),
+        ({"to": "相談員B", "note": "n" * 5000}, 400),
+        ({"to": "知らない人"}, 400),  # never signed in: not in the staff directory
+    ],
 )
 def test_a_bad_transfer_is_4xx_and_changes_nothing(desk, sim, line, form, status) -> None:
+    get("/console/", principal=BOB)
     session_id = a_session(desk, sim, line, "alice", "相談です")
     post(f"/console/sessions/{session_id}/claim")
     assert post(f"/console/sessions/{session_id}/transfer", form)[0] == status

@@ -6,7 +6,8 @@ from __future__ import annotations
 from shared.domain.sessions import Role
 from shared.errors import LineApiError
 from tests.kit.admin_api import api
-from tests.unit.test_console import a_session, desk, get, post
+from tests.kit.fakes import FakeClock
+from tests.unit.test_console import ADMIN, BOB, a_session, desk, get, post
 
 __all__ = ["desk"]  # the console's desk fixture, installed in the local host
 
@@ -59,3 +60,36 @@ def test_a_closing_line_did_not_take_is_shown_as_failed(desk, sim, line) -> None
         m for m in desk.experts.detail(session_id, "相談員A").messages if m.role is Role.DESK
     ]
     assert closing.delivery == "failed"
+
+
+def test_the_hand_over_offers_the_staff_directory_with_availability(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    get("/console/", principal=BOB)
+    get("/console/", principal=ADMIN)
+    clock.advance(minutes=5)  # the admin's last request is past the presence window
+    get("/console/", principal=BOB)
+    post("/console/availability", {"accepting": "0"}, principal=BOB)
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    _, _, body = get(f"/console/sessions/{session_id}")
+    start = body.index('<select id="handover-to"')
+    select = body[start : body.index("</select>", start)]
+    assert '<option value="相談員B">相談員B（サインイン中・受付停止）</option>' in select
+    assert '<option value="管理者C">管理者C（不在・管理者）</option>' in select
+    assert 'value="相談員A"' not in select  # not oneself
+    assert '<input type="text" id="handover-to"' not in body  # never free text
+
+
+def test_a_transfer_to_someone_unknown_is_refused_with_the_reason(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    post(f"/console/sessions/{session_id}/claim")
+    status, _, body = post(f"/console/sessions/{session_id}/transfer", {"to": "相談員Z"})
+    assert status == 400
+    assert "一覧にあるスタッフから選んでください" in body
+    assert desk.console.session(session_id).assigned_to == "相談員A"
+    status, _, _ = post(
+        f"/console/board/sessions/{session_id}/reassign", {"to": "相談員Z"}, principal=ADMIN
+    )
+    assert status == 400
+    assert desk.console.session(session_id).assigned_to == "相談員A"

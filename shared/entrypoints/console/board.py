@@ -13,7 +13,13 @@ import azure.functions as func
 
 from shared.entrypoints.console.auth import Refusal, Staff
 from shared.entrypoints.console.pages import bare, html
-from shared.entrypoints.console.routes import ANONYMOUS, _form, _refused, _serve
+from shared.entrypoints.console.routes import (
+    ANONYMOUS,
+    _form,
+    _refused,
+    _serve,
+    colleague_refusal,
+)
 from shared.entrypoints.endpoint import blueprint
 from shared.errors import ConflictError, ValidationError
 from shared.services.consultations.board import SupervisorBoard
@@ -95,6 +101,7 @@ def _flag_panel(staff: Staff, session_id: str, status: int = 200) -> func.HttpRe
         session=session,
         flag=_board().flag_of(session_id),
         max_open=_board().max_open,
+        colleagues=_board().colleagues("") if staff.is_admin else (),
     )
 
 
@@ -168,8 +175,9 @@ def console_reassign(req: func.HttpRequest) -> func.HttpResponse:
     def page(staff: Staff) -> func.HttpResponse:
         session_id = req.route_params["sessionId"]
         form = _form(req)
-        if not form.get("to", "").strip():
-            return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+        refusal = colleague_refusal(form.get("to", ""))
+        if refusal is not None:
+            return refusal
         try:
             get_desk().experts.transfer(
                 session_id, staff.name, form["to"], form.get("note") or None, admin=True

@@ -51,6 +51,16 @@ def _console() -> ConsoleDesk:
     return get_desk().console
 
 
+def colleague_refusal(to: str) -> func.HttpResponse | None:
+    """A hand-over names a colleague from the staff directory, never free text: 400 with the
+    reason when `to` is empty or nobody the desk knows."""
+    if not to.strip():
+        return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+    if not get_desk().board.is_colleague(to):
+        return html("_status.html", 400, key="error_transfer_unknown", params={}, kind="error")
+    return None
+
+
 def _is_htmx(req: func.HttpRequest) -> bool:
     return (req.headers.get("hx-request") or "").lower() == "true"
 
@@ -202,6 +212,7 @@ def console_conversation(req: func.HttpRequest) -> func.HttpResponse:
             staff=staff,
             view=view,
             canned=console.canned_replies(view.topic_id, staff.name),
+            colleagues=get_desk().board.colleagues(staff.name) if view.mine else (),
             outcomes=console.outcomes(),
             referrals=console.referrals(),
         )
@@ -286,8 +297,9 @@ def console_release(staff: Staff, session_id: str, form: dict[str, str]) -> func
 @own_session_action("console/sessions/{sessionId}/transfer")
 def console_transfer(staff: Staff, session_id: str, form: dict[str, str]) -> func.HttpResponse:
     """「引き継ぐ」: hand the session to a named colleague, with a note (the holder only)."""
-    if not form.get("to", "").strip():
-        return html("_status.html", 400, key="error_transfer_to", params={}, kind="error")
+    refusal = colleague_refusal(form.get("to", ""))
+    if refusal is not None:
+        return refusal
     _console().experts.transfer(session_id, staff.name, form["to"], form.get("note") or None)
     return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
 

@@ -51,6 +51,17 @@ class StaffRow:
 
 
 @dataclass(frozen=True)
+class Colleague:
+    """A member of staff a session can be handed to: signed in to the console within the last
+    90 days (the desk's staff directory), with their availability."""
+
+    name: str
+    is_admin: bool
+    online: bool
+    accepting: bool
+
+
+@dataclass(frozen=True)
 class SessionRow:
     """An open session on the board (never a text, never a LINE user id)."""
 
@@ -193,6 +204,25 @@ class SupervisorBoard:
         with self._lock:
             self._written[name] = now
         self._auditor.record(name, "staff.availability", accepting=accepting)
+
+    def colleagues(self, me: str) -> tuple[Colleague, ...]:
+        """The staff directory for a hand-over, without `me`: online and accepting first."""
+        now = self._clock()
+        found = [
+            Colleague(
+                name=str(doc.get("name", "")),
+                is_admin=bool(doc.get("admin")),
+                online=_online(doc, now),
+                accepting=bool(doc.get("accepting", True)),
+            )
+            for doc in self._store.query_partition(DESK, STAFF_PARTITION, doc_type="staff")
+            if doc.get("name") and doc.get("name") != me
+        ]
+        return tuple(sorted(found, key=lambda c: (not c.online, not c.accepting, c.name)))
+
+    def is_colleague(self, name: str) -> bool:
+        """Is `name` in the staff directory (signed in to the console within 90 days)?"""
+        return self._store.read(DESK, STAFF_PARTITION, _staff_id(name.strip())) is not None
 
     def _staff_doc(self, name: str) -> dict[str, Any]:
         found = self._store.read(DESK, STAFF_PARTITION, _staff_id(name))
@@ -393,9 +423,15 @@ class SupervisorBoard:
         return StaffRow(
             name=name,
             is_admin=bool(doc.get("admin")),
-            online=seen is not None and now - seen <= PRESENCE_WINDOW,
+            online=_online(doc, now),
             accepting=bool(doc.get("accepting", True)),
             last_seen=japan_day_and_time(seen) if seen else "",
             held=count,
             over_limit=count > self.max_open,
         )
+
+
+def _online(doc: dict[str, Any], now: datetime) -> bool:
+    """Signed in now: a console request within PRESENCE_WINDOW."""
+    seen = doc.get("lastSeen")
+    return isinstance(seen, str) and now - datetime.fromisoformat(seen) <= PRESENCE_WINDOW
