@@ -31,6 +31,7 @@ from shared.repositories.desk_records import (
     Suspensions,
 )
 from shared.repositories.notes import NoteLog
+from shared.repositories.references import ReferenceCounter
 from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import (
     ActivityDirectory,
@@ -164,6 +165,7 @@ def build_desk(
         clock,
         follow_up_hours=settings.followup_hours,
         menus=menus,
+        references=ReferenceCounter(store),
     )
     flags, suspensions = FlagLog(store), Suspensions(store)
     restrictions = Restrictions(store)

@@ -8,9 +8,11 @@ unless they hold Desk.Admin, in which case they take it over (and the caller aud
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 SURVEY_COMMENT_WINDOW = timedelta(minutes=30)
@@ -143,6 +145,14 @@ class Session:
     """The one comment the user may send after rating: consultation text like any other
     (erased with the user, and by the retention timer)."""
     etag: str | None = None
+    reference: str | None = None
+    """The short 受付番号 the user is told (`251104-012`: the JST day and that day's number);
+    sessions opened before it existed are known by their id alone."""
+
+    @property
+    def receipt_number(self) -> str:
+        """The 受付番号 people use: the short reference, else (older sessions) the id."""
+        return self.reference or self.session_id
 
     @property
     def is_open(self) -> bool:
@@ -329,3 +339,30 @@ def session_id_for(event_id: str, opened_at: datetime) -> str:
     """`20251103T100000-3fa2c1`: sortable by time, the same for a redelivered event."""
     digest = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:6]
     return f"{opened_at:%Y%m%dT%H%M%S}-{digest}"
+
+
+_SHORT_REFERENCE = re.compile(r"(\d{6})-?(\d{3,5})")
+_LONG_REFERENCE = re.compile(r"(\d{8})T(\d{6})-([0-9A-F]{6})")
+_DASHES = str.maketrans(dict.fromkeys("ー−‐―–—", "-"))
+MAX_REFERENCE_TYPED = 100
+
+
+def short_reference(day: date, number: int) -> str:
+    """`251104-012`: six digits of the JST day, then the day's number (three digits or more);
+    digits and one hyphen, easy to read over the phone."""
+    return f"{day:%y%m%d}-{number:03d}"
+
+
+def parse_reference(raw: str) -> tuple[bool, str]:
+    """A 受付番号 as a person gives it (full-width digits, spaces, any dash, any case), as
+    (short?, the stored form): a short reference or a session id. ValueError if neither."""
+    if len(raw) > MAX_REFERENCE_TYPED:
+        raise ValueError("reference too long")
+    typed = "".join(unicodedata.normalize("NFKC", raw).split()).upper().translate(_DASHES)
+    if (short := _SHORT_REFERENCE.fullmatch(typed)) is not None:
+        day, number = short.groups()
+        return True, f"{day}-{int(number):03d}"
+    if (long := _LONG_REFERENCE.fullmatch(typed)) is not None:
+        day, time, digest = long.groups()
+        return False, f"{day}T{time}-{digest.lower()}"
+    raise ValueError("not a reference")

@@ -317,6 +317,13 @@ class SessionIndex:
             raise ValueError("save a session that was read")
         return _session(self._store.replace(DESK, _session_doc(session), etag=session.etag))
 
+    def by_reference(self, reference: str) -> Session | None:
+        """The session with this short 受付番号, if any."""
+        docs = self._store.query_partition(
+            DESK, SESSION_PARTITION, doc_type="session", where={"reference": reference}, limit=1
+        )
+        return _session(docs[0]) if docs else None
+
     def of_user(self, user_id: str) -> list[Session]:
         """Every session of one user (erasure)."""
         docs = self._store.query_partition(
@@ -421,6 +428,14 @@ class MessageLog:
         )
         return sorted((_message(d) for d in docs), key=lambda m: (m.at, m.position, m.message_id))
 
+    def latest_from_user(self, user_id: str, session_id: str) -> Message | None:
+        """The user's latest message in a session (the queue's preview)."""
+        docs = self._store.query_partition(
+            USERS, user_id, doc_type="message", where={"sessionId": session_id, "role": "user"}
+        )
+        messages = [_message(d) for d in docs]
+        return max(messages, key=lambda m: (m.at, m.position, m.message_id), default=None)
+
     def count_from_user(self, user_id: str, session_id: str) -> int:
         """How many messages the user wrote in a session."""
         return self._store.count_partition(
@@ -471,6 +486,7 @@ def _session_doc(session: Session) -> Document:
         "textErasedAt": iso_or_none(session.text_erased_at),
         "surveyRatedAt": iso_or_none(session.survey_rated_at),
         "surveyComment": session.survey_comment,
+        "reference": session.reference,
     }
 
 
@@ -517,6 +533,7 @@ def _session(doc: Document) -> Session:
         text_erased_at=time_or_none(doc.get("textErasedAt")),
         survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
         survey_comment=doc.get("surveyComment"),
+        reference=doc.get("reference"),
         etag=doc.get("_etag"),
     )
 

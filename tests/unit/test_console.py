@@ -170,9 +170,14 @@ def test_cross_site_or_non_htmx_posts_are_403_and_change_nothing(desk, sim, line
 # -- the queue --------------------------------------------------------------------------------
 
 
-def test_queue_rows_show_topic_wait_count_unread_and_no_text(desk, sim, line, clock) -> None:
+def test_queue_rows_show_topic_wait_count_unread_and_the_latest_words(
+    desk, sim, line, clock
+) -> None:
     clock.now = datetime.fromisoformat("2025-11-04T00:00:00+00:00")  # 09:00 in Japan, a Tuesday
-    session_id = a_session(desk, sim, line, "alice", "秘密の相談です", "もう一通")
+    latest = "二通目です。" + "とても長い相談の文章が続きます。" * 5
+    session_id = a_session(desk, sim, line, "alice", "秘密の相談です")
+    clock.advance(seconds=30)
+    deliver(desk, sim.user("alice").text_event(latest))
     clock.advance(minutes=45)
     _, _, body = get("/console/")
     assert "転職・就職" in body
@@ -180,8 +185,19 @@ def test_queue_rows_show_topic_wait_count_unread_and_no_text(desk, sim, line, cl
     assert "超過" in body
     assert "2件" in body
     assert "未読あり" in body
-    assert "秘密" not in body
+    assert "秘密" not in body  # only the latest message, and only its first 40 characters
+    assert f'<span class="preview">{latest[:40]}…</span>' in body
+    assert latest not in body
     assert "U" + "0" * 5 not in body
+    previews = [
+        r for r in api(desk).auditor.page(None, 100)["records"] if r["action"] == "session.preview"
+    ]
+    assert [(r["who"], r["details"]["session"]) for r in previews] == [("相談員A", session_id)]
+    get("/console/queue?tab=waiting", **{"HX-Request": "true"})  # the poll: the same words
+    again = [
+        r for r in api(desk).auditor.page(None, 100)["records"] if r["action"] == "session.preview"
+    ]
+    assert len(again) == 1  # audited once per reader and message
     get(f"/console/sessions/{session_id}")
     _, _, after = get("/console/queue?tab=waiting", **{"HX-Request": "true"})
     assert "未読あり" not in after

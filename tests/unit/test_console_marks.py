@@ -4,14 +4,20 @@ at the top of the conversation, listed first in 待機中 wherever they wait, co
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock
 from tests.unit.conftest import deliver, open_session
 from tests.unit.test_console import ADMIN, ALICE, NOBODY, a_session, desk, get, post
 
 __all__ = ["desk"]  # the console's desk fixture, installed in the local host
+
+
+def waiting(desk) -> list[str]:
+    return [s["sessionId"] for s in api(desk).experts.queue("waiting", None, 100)["sessions"]]
 
 
 def rows(body: str) -> list[str]:
@@ -37,7 +43,7 @@ def test_a_crisis_case_is_first_marked_and_counted_in_the_experts_queue(
     marked = row_of(body, second)
     assert "危機" in marked
     assert re.search(r"危機を示す言葉（\d+月\d+日（.）\s?\d+:\d\d）", marked)
-    assert "死にたい" not in body  # the queue never shows a message's text
+    assert "はじめまして" not in body  # only the latest message's first words
     assert "危機" not in row_of(body, first)
     assert 'id="marked-waiting"' in body
     assert "危機・要注意 1件" in body
@@ -128,3 +134,64 @@ def test_every_page_polls_the_counts_for_its_title(desk, sim, line, clock: FakeC
 )
 def test_the_counts_refuse_who_may_not_see_them(desk, principal, status: int) -> None:
     assert get("/console/counts", principal=principal)[0] == status
+
+
+# -- finding things (item 6): filters, the latest words, lookup by 受付番号 -------------------
+
+
+def test_the_queue_filters_by_topic_marked_overdue_and_unread(
+    desk, sim, line, clock: FakeClock
+) -> None:
+    clock.now = datetime.fromisoformat("2025-11-04T00:00:00+00:00")  # 09:00 JST, a Tuesday
+    old = a_session(desk, sim, line, "old", "前からの相談です")  # job-change
+    clock.advance(minutes=40)
+    user = open_session(desk, sim, line, "income", topic="income")
+    deliver(desk, user.text_event("収入の相談です"))
+    income = next(s for s in waiting(desk) if s != old)
+    crisis = a_session(desk, sim, line, "crisis", "相談です")
+    deliver(desk, sim.user("crisis").text_event("死にたい"))
+    get(f"/console/sessions/{crisis}")  # read: no longer unread
+    assert rows(get("/console/?tab=waiting&topic=income")[2]) == [income]
+    assert rows(get("/console/?tab=waiting&marked=1")[2]) == [crisis]
+    assert rows(get("/console/?tab=waiting&overdue=1")[2]) == [old]
+    assert set(rows(get("/console/?tab=waiting&unread=1")[2])) == {old, income}
+    narrowed = get("/console/queue?tab=waiting&unread=1&topic=job-change")[2]
+    assert rows(narrowed) == [old]
+    assert "/console/queue?tab=waiting&amp;topic=job-change&amp;unread=1" in narrowed  # polls so
+    assert "条件に合う相談はありません" in get("/console/?tab=waiting&topic=career")[2]
+
+
+@pytest.mark.parametrize(
+    "query", ["topic=nonsense", "marked=yes", "overdue=2", "unread=%00", "topic=" + "x" * 300]
+)
+def test_bad_filters_are_400_in_japanese(desk, query: str) -> None:
+    status, _, body = get(f"/console/?tab=waiting&{query}")
+    assert status == 400
+    assert "<html" in body
+
+
+def test_a_consultation_is_found_by_its_short_reference_as_typed(desk, sim, line) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    reference = desk.console.session(session_id).reference
+    assert reference is not None
+    wide = reference.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    status, headers, _ = get(f"/console/find?ref=%20{wide}%20")
+    assert status == 302
+    assert headers["Location"] == f"/console/sessions/{session_id}"
+    assert get(f"/console/find?ref={session_id}")[1]["Location"].endswith(session_id)
+    _, _, page = get(f"/console/sessions/{session_id}")
+    assert f'<dd id="reference">{reference}</dd>' in page
+
+
+@pytest.mark.parametrize(
+    ("principal", "ref", "status"),
+    [
+        (None, "251104-001", 302),
+        (NOBODY, "251104-001", 403),
+        (ALICE, "not a number", 400),
+        (ALICE, "1" * 500, 400),
+        (ALICE, "991231-999", 404),
+    ],
+)
+def test_the_lookup_refuses_as_it_should(desk, principal, ref: str, status: int) -> None:
+    assert get(f"/console/find?ref={ref}", principal=principal)[0] == status

@@ -168,7 +168,8 @@ def test_a_crisis_message_in_a_consultation_is_filed_whatever_the_desk_status(
     detail = api(desk).experts.detail(session["sessionId"], "田中")
     assert [m["text"] for m in detail["messages"] if m["role"] == "user"] == ["消えたい"]
     (alert,) = alerts.sent
-    assert alert[0] == session["sessionId"]
+    assert alert[0] == session["reference"]
+    assert re.fullmatch(r"\d{6}-\d{3}", alert[0])  # the short 受付番号, not the session id
     assert alert[1] == "crisis"
     assert "消えたい" not in alert[2]
     assert deliver(desk, redelivered(event)).counts == {"duplicate": 1}

@@ -99,13 +99,23 @@ def state(store: Any) -> dict[tuple[str, str, str], str]:
         docs = {(c, p, i): json.loads(body) for c, p, i, body in rows}
     else:
         docs = {key: doc for key, (doc, _) in store.docs.items()}
+    # A 受付番号 is unique, not consecutive: an attempt that failed after taking one leaves a
+    # gap, and users' events may interleave otherwise. Check uniqueness; compare the rest.
+    references = [d["reference"] for d in docs.values() if d.get("type") == "session"]
+    assert len(set(references)) == len(references), references
+    assert all(_REFERENCE.fullmatch(r) for r in references), references
     found = {
         key: json.dumps(
-            {k: v for k, v in doc.items() if not k.startswith("_") and k != "replyToken"},
+            {
+                k: v
+                for k, v in doc.items()
+                if not k.startswith("_") and k not in ("replyToken", "reference")
+            },
             sort_keys=True,
         )
         for key, doc in docs.items()
-        if not key[2].startswith("event:") and doc.get("type") not in ("stat", "statmark")
+        if not key[2].startswith("event:")
+        and doc.get("type") not in ("stat", "statmark", "references")
     }
     # Statistics entries have random ids (they name nobody): compare them as a multiset, and
     # check that each mark points at an entry that exists.
@@ -130,7 +140,8 @@ def sent(line: FakeMessenger) -> dict[str, list[str]]:
     for message in line.sent:
         user = message.to if message.via == "push" else TOKENS.get(message.to, message.to)
         received.setdefault(user, []).extend(
-            _PLACE.sub("N番目", getattr(m, "text", "")) for m in message.messages
+            _REFERENCE_TOLD.sub("受付番号：REF", _PLACE.sub("N番目", getattr(m, "text", "")))
+            for m in message.messages
         )
     return received
 
@@ -139,6 +150,8 @@ def sent(line: FakeMessenger) -> dict[str, list[str]]:
 # interleave, which a fault schedule legitimately changes (a failed event runs after its
 # neighbours); every other word must be the same, and sent exactly once.
 _PLACE = re.compile(r"[0-9]+番目")
+_REFERENCE = re.compile(r"[0-9]{6}-[0-9]{3,}")
+_REFERENCE_TOLD = re.compile(r"受付番号：[0-9]{6}-[0-9]{3,}")
 
 
 TOKENS: dict[str, str] = {}

@@ -403,7 +403,7 @@ def console_admin_erase_find(req: func.HttpRequest) -> func.HttpResponse:
             session = desk.eraser.by_reference(ref)
             topics = {t.topic_id: t.label for t in load_topics()}
             found = {
-                "ref": session.session_id,
+                "ref": session.receipt_number,
                 "openedAt": session.opened_at.isoformat(),
                 "topic": topics.get(session.topic, session.topic),
                 "status": session.status.value,

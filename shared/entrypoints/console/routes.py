@@ -34,7 +34,7 @@ from shared.errors import (
 )
 from shared.logsafe import describe
 from shared.repositories.notes import MAX_NOTE
-from shared.services.consultations.console import TABS, ConsoleDesk
+from shared.services.consultations.console import TABS, ConsoleDesk, QueueFilter
 from shared.services.consultations.experts import CloseSession, ExpertAnswer
 from shared.wiring import get_desk
 
@@ -171,8 +171,14 @@ def console_queue(req: func.HttpRequest) -> func.HttpResponse:
     """The queue: tabs 待機中 / 自分の担当 / 対応中(全員) / 終了."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        view = _console().queue(_tab(req), staff.name, _cursor(req))
-        return html("queue.html", staff=staff, view=view, alert=_console().alert_minutes)
+        view = _console().queue(_tab(req), staff.name, _cursor(req), _filters(req))
+        return html(
+            "queue.html",
+            staff=staff,
+            view=view,
+            alert=_console().alert_minutes,
+            topics=_console().topics(),
+        )
 
     return _serve(req, page)
 
@@ -182,8 +188,19 @@ def console_queue_panel(req: func.HttpRequest) -> func.HttpResponse:
     """The queue's tabs and rows (what the page polls)."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        view = _console().queue(_tab(req), staff.name, _cursor(req))
+        view = _console().queue(_tab(req), staff.name, _cursor(req), _filters(req))
         return html("_queue_panel.html", staff=staff, view=view)
+
+    return _serve(req, page)
+
+
+@bp.route(route="console/find", methods=["GET"], auth_level=ANONYMOUS)
+def console_find(req: func.HttpRequest) -> func.HttpResponse:
+    """A consultation by its 受付番号 (as the user gives it: full-width, spaced): opened."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session = _console().find(req.params.get("ref") or "")
+        return bare(302, {"Location": f"/console/sessions/{session.session_id}"})
 
     return _serve(req, page)
 
@@ -431,6 +448,21 @@ def _tab(req: func.HttpRequest) -> str:
 
 def _cursor(req: func.HttpRequest) -> str | None:
     return req.params.get("cursor") or None
+
+
+def _filters(req: func.HttpRequest) -> QueueFilter:
+    """The queue's filters from the query: a known topic id, and 1 for each switch."""
+    topic = req.params.get("topic") or None
+    known = {topic_id for topic_id, _ in _console().topics()}
+    if topic is not None and topic not in known:
+        raise ValidationError("topic", "one_of", choices=", ".join(sorted(known)))
+    switches: dict[str, bool] = {}
+    for name in ("marked", "overdue", "unread"):
+        value = req.params.get(name) or ""
+        if value not in ("", "1"):
+            raise ValidationError(name, "one_of", choices="1")
+        switches[name] = value == "1"
+    return QueueFilter(topic=topic, **switches)
 
 
 def _form(req: func.HttpRequest) -> dict[str, str]:

@@ -69,6 +69,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "outcome": session.outcome,
         "followUpUntil": iso_or_none(session.follow_up_until),
         "urgent": session.urgent,
+        "reference": session.receipt_number,
     }
 
 

@@ -39,7 +39,7 @@ CRISIS = "crisis"
 class Alert:
     """What the supervisors are told: the case's reference and why, nothing personal."""
 
-    session_id: str
+    reference: str
     reason: str
     at: datetime
 
@@ -48,7 +48,7 @@ class Alert:
         staff_text = load_catalogue("console_ja").text  # staff read it: the console's catalogue
         return staff_text(
             "alert_crisis_text",
-            ref=self.session_id,
+            ref=self.reference,
             reason=staff_text(f"alert_reason_{self.reason}"),
             at=japan_day_and_time(self.at),
         )
@@ -78,6 +78,7 @@ class CrisisAlerts:
             "pk": ALERT_PARTITION,
             "type": "alert",
             "reason": CRISIS,
+            "reference": session.receipt_number,
             "at": (session.urgent_at or now).isoformat(),
             "sent": False,
             "leaseUntil": None,
@@ -116,9 +117,10 @@ class CrisisAlerts:
         except DependencyError as exc:
             log.warning("alert not leased %s", describe(exc))
             return False
-        alert = Alert(str(doc["id"]), str(doc["reason"]), datetime.fromisoformat(doc["at"]))
+        reference = str(doc.get("reference") or doc["id"])
+        alert = Alert(reference, str(doc["reason"]), datetime.fromisoformat(doc["at"]))
         try:
-            sender.send(alert.session_id, alert.reason, alert.text())
+            sender.send(alert.reference, alert.reason, alert.text())
         except DependencyError as exc:
             log.warning("alert not sent %s", describe(exc))
             self._release(leased)

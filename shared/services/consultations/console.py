@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,8 +37,11 @@ log = logging.getLogger("desk.console")
 
 TABS = ("waiting", "mine", "active", "closed")
 PAGE = 50
-# "Mine" filters the active sessions: at most this many are examined per page shown.
-_MINE_SCAN = 2000
+# "Mine" and the filters examine at most this many sessions per page shown.
+_SCAN = 2000
+# The queue shows this many characters of the user's latest message.
+PREVIEW = 40
+_PREVIEWED_KEPT = 20_000
 COUNTS_FOR = timedelta(seconds=10)
 # LINE's loading animation while an expert types: shown this long, asked for at most this often.
 TYPING_SECONDS = 20
@@ -76,11 +80,36 @@ class QueueRow:
     """When the crisis rule marked it (a crisis wording from the user); None: not a crisis."""
     attention: str | None = None
     """The 要注意 reason a member of staff gave; None: not flagged."""
+    preview: str | None = None
+    """The first words of the user's latest message (open sessions only; an audited read)."""
+    reference: str = ""
+    """The 受付番号 (the short one; older sessions: their id)."""
 
     @property
     def marked(self) -> bool:
         """A crisis case or 要注意: shown in red and listed first."""
         return self.crisis_at is not None or self.attention is not None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue is narrowed to: a topic, crisis/要注意 only, overdue only, unread only."""
+
+    topic: str | None = None
+    marked: bool = False
+    overdue: bool = False
+    unread: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Does it narrow anything?"""
+        return bool(self.topic) or self.marked or self.overdue or self.unread
+
+    def query(self) -> str:
+        """The filter as a query string's tail (`&topic=income&unread=1`), for links."""
+        parts = [f"topic={self.topic}"] if self.topic else []
+        parts += [f"{name}=1" for name in ("marked", "overdue", "unread") if getattr(self, name)]
+        return "".join(f"&{p}" for p in parts)
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,7 @@ class QueueView:
     next_cursor: str | None
     counts: dict[str, int]
     cursor: str | None = None
+    filters: QueueFilter = QueueFilter()
 
 
 @dataclass(frozen=True)
@@ -180,6 +210,7 @@ class ConversationView:
     viewers: tuple[str, ...] = ()
     crisis_at: str | None = None
     attention: Flag = NO_FLAG
+    reference: str = ""
 
 
 def wait_label(minutes: int) -> tuple[int, int]:
@@ -228,27 +259,36 @@ class ConsoleDesk:
         self.alert_minutes = alert_minutes
         self._messenger = messenger
         self._typing: dict[str, datetime] = {}
+        self._previewed: dict[tuple[str, str], None] = {}
         self._counts_lock = threading.Lock()
         self._counted: tuple[datetime, dict[str, int]] | None = None
 
     # -- the queue ----------------------------------------------------------------------------
 
-    def queue(self, tab: str, me: str, cursor: str | None) -> QueueView:
-        """One page of a tab, oldest first, with each row's wait and unread marker."""
+    def queue(
+        self, tab: str, me: str, cursor: str | None, filters: QueueFilter | None = None
+    ) -> QueueView:
+        """One page of a tab, oldest first (crisis and 要注意 first), with each row's wait,
+        unread marker and the latest user message's first words; `filters` narrow it."""
         if tab not in TABS:
             raise ValidationError("tab", "one_of", choices=", ".join(TABS))
+        chosen = filters or QueueFilter()
         status = _TAB_STATUS.get(tab, SessionStatus.CLOSED)
-        if tab == "mine":
-            sessions, next_cursor = self._mine(me, cursor)
-        else:
+        flagged = self._board.flagged() if status is not SessionStatus.CLOSED else {}
+        now = self._clock()
+        keep = self._keeping(chosen, me if tab == "mine" else None, flagged, now)
+        if keep is None:
             page = self.experts.queue(status, cursor, PAGE)
             sessions, next_cursor = page.items, page.next_cursor
-        flagged = self._board.flagged() if status is not SessionStatus.CLOSED else {}
+        else:
+            sessions, next_cursor = self._scan(status, cursor, keep)
         if cursor is None and flagged:
-            sessions = self._flagged_first(sessions, flagged, status, me if tab == "mine" else None)
+            holder = me if tab == "mine" else None
+            sessions = self._flagged_first(sessions, flagged, status, holder)
+            if keep is not None:
+                sessions = [s for s in sessions if keep(s)]
         elif flagged:  # listed on the first page already
             sessions = [s for s in sessions if s.session.session_id not in flagged]
-        now = self._clock()
         seen = self._seen_counts([s.session.session_id for s in sessions])
         viewing = self._viewing() if sessions else {}
         rows = tuple(
@@ -259,10 +299,62 @@ class ConsoleDesk:
                 seen.get(s.session.session_id, 0),
                 viewers=_others(viewing, s.session.session_id, me, now),
                 flag=flagged.get(s.session.session_id),
+                preview=self._preview(s.session, me) if s.session.is_open else None,
             )
             for s in sessions
         )
-        return QueueView(tab, rows, next_cursor, self._counts(now), cursor)
+        return QueueView(tab, rows, next_cursor, self._counts(now), cursor, chosen)
+
+    def _keeping(
+        self,
+        chosen: QueueFilter,
+        holder: str | None,
+        flagged: dict[str, Flag],
+        now: datetime,
+    ) -> Callable[[Summary], bool] | None:
+        """The test a session must pass to be listed (None: every session, unscanned)."""
+        if holder is None and not chosen.active:
+            return None
+
+        def keep(summary: Summary) -> bool:
+            session = summary.session
+            if holder is not None and session.assigned_to != holder:
+                return False
+            if chosen.topic and session.topic != chosen.topic:
+                return False
+            if chosen.marked and not (session.urgent or session.session_id in flagged):
+                return False
+            if chosen.overdue and not (
+                session.status is SessionStatus.WAITING
+                and self._hours.business_minutes(session.opened_at, now) >= self.alert_minutes
+            ):
+                return False
+            if chosen.unread:
+                seen = self._seen_counts([session.session_id]).get(session.session_id, 0)
+                return summary.message_count > seen
+            return True
+
+        return keep
+
+    def _preview(self, session: Session, me: str) -> str | None:
+        """The first PREVIEW characters of the user's latest message. Reading a user's words
+        is audited: once per reader and message (`session.preview`; in this process, so an
+        instance that has not shown it yet records it again)."""
+        latest = self._messages.latest_from_user(session.user_id, session.session_id)
+        if latest is None or latest.text is None or latest.unsent:
+            return None
+        text = " ".join(latest.text.split())
+        shown = text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
+        key = (me, latest.message_id)
+        with self._counts_lock:
+            audited = key in self._previewed
+            if not audited:
+                self._previewed[key] = None
+                if len(self._previewed) > _PREVIEWED_KEPT:
+                    self._previewed.pop(next(iter(self._previewed)))
+        if not audited:
+            self._auditor.record(me, "session.preview", session.user_id, session=session.session_id)
+        return shown
 
     def _flagged_first(
         self,
@@ -321,21 +413,24 @@ class ConsoleDesk:
                 marked[session.status].add(session_id)
         return {f"{status.value}_marked": len(ids) for status, ids in marked.items()}
 
-    def _mine(self, me: str, cursor: str | None) -> tuple[list[Summary], str | None]:
-        mine: list[Summary] = []
+    def _scan(
+        self, status: SessionStatus, cursor: str | None, keep: Callable[[Summary], bool]
+    ) -> tuple[list[Summary], str | None]:
+        """A page of the sessions in `status` that `keep` accepts, examining at most _SCAN."""
+        kept: list[Summary] = []
         examined = 0
-        while examined < _MINE_SCAN:
-            page = self.experts.queue(SessionStatus.ACTIVE, cursor, 200)
+        while examined < _SCAN:
+            page = self.experts.queue(status, cursor, 200)
             examined += len(page.items)
             for summary in page.items:
-                if summary.session.assigned_to == me:
-                    mine.append(summary)
-                    if len(mine) == PAGE:
-                        return mine, summary.session.session_id
+                if keep(summary):
+                    kept.append(summary)
+                    if len(kept) == PAGE:
+                        return kept, summary.session.session_id
             cursor = page.next_cursor
             if cursor is None:
-                return mine, None
-        return mine, cursor
+                return kept, None
+        return kept, cursor
 
     def _row(
         self,
@@ -346,6 +441,7 @@ class ConsoleDesk:
         *,
         viewers: tuple[str, ...] = (),
         flag: Flag | None = None,
+        preview: str | None = None,
     ) -> QueueRow:
         session = summary.session
         opened = session.opened_at
@@ -371,6 +467,8 @@ class ConsoleDesk:
             viewers=viewers,
             crisis_at=_crisis_at(session),
             attention=(flag.reason or "") if flag is not None and status != "closed" else None,
+            preview=preview,
+            reference=session.receipt_number,
         )
 
     # -- a conversation -----------------------------------------------------------------------
@@ -418,6 +516,7 @@ class ConsoleDesk:
             viewers=self._beat(session_id, who),
             crisis_at=_crisis_at(session),
             attention=self._board.flag_of(session_id),
+            reference=session.receipt_number,
         )
 
     def changed(self, session_id: str, who: str, fingerprint: str) -> ConversationView | None:
@@ -570,6 +669,16 @@ class ConsoleDesk:
             {"id": e["id"], "title": e["title"], "text": e["text"].replace("{name}", me)}
             for e in entries
         ]
+
+    def find(self, reference: str) -> Session:
+        """The session a 受付番号 names, typed as a user reads it out (NotFoundError naming
+        `ref` when there is none, ValidationError when it is not one)."""
+        return self.experts.by_reference(reference)
+
+    @staticmethod
+    def topics() -> list[tuple[str, str]]:
+        """(id, label) of the consultation topics."""
+        return [(t.topic_id, t.label) for t in load_topics()]
 
     @staticmethod
     def outcomes() -> list[tuple[str, str]]:

@@ -543,6 +543,10 @@ class ExpertDesk:
             # A follow-up answer goes only to a user who still uses the desk.
             raise ConflictError(None, "user_gone")
 
+    def by_reference(self, raw: str) -> Session:
+        """The session a 受付番号 names (the short one, or a session id), as typed."""
+        return self._sessions.by_reference(raw)
+
     def summary(self, session: Session) -> Summary:
         """A session as the queue lists it (its user's message count read)."""
         return self._summary(session)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from shared.domain.consent import JST
 from shared.domain.events import EventMeta
 from shared.domain.sessions import (
     ClosedBy,
@@ -25,11 +26,14 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
     awaits_answer,
+    parse_reference,
     session_id_for,
+    short_reference,
 )
 from shared.domain.users import UserRecord
-from shared.errors import AlreadyExists, PreconditionFailed
+from shared.errors import AlreadyExists, NotFoundError, PreconditionFailed, ValidationError
 from shared.ports import Clock, SessionMenus
+from shared.repositories.references import ReferenceCounter
 from shared.repositories.user_records import MessageLog, SessionIndex, Users
 from shared.services.statistics.entries import Statistics
 
@@ -54,7 +58,9 @@ class Sessions:
         *,
         follow_up_hours: int = 72,
         menus: SessionMenus | None = None,
+        references: ReferenceCounter | None = None,
     ) -> None:
+        self._references = references
         self._menus = menus
         self._users = users
         self._index = index
@@ -72,10 +78,11 @@ class Sessions:
             topic=topic,
             status=SessionStatus.WAITING,
             opened_at=opened_at,
+            reference=self._new_reference(opened_at),
         )
         try:
             session = self._index.create(session)
-        except AlreadyExists:
+        except AlreadyExists:  # a redelivery: the session keeps the number it was given
             session = self._index.get(session.session_id) or session
         self._statistics.session_opened(session)
         if user.draft_at is not None:
@@ -85,6 +92,24 @@ class Sessions:
         if self._menus is not None:
             self._menus.session_opened(user.user_id)
         return user, session
+
+    def _new_reference(self, opened_at: datetime) -> str | None:
+        if self._references is None:
+            return None
+        day = opened_at.astimezone(JST).date()
+        return short_reference(day, self._references.next(day))
+
+    def by_reference(self, raw: str) -> Session:
+        """The session a 受付番号 names, typed as a person reads it out: the short one
+        (`251104-012`) or a session id. ValidationError / NotFoundError naming `ref`."""
+        try:
+            short, reference = parse_reference(raw)
+        except ValueError:
+            raise ValidationError("ref", "session_reference") from None
+        session = self._index.by_reference(reference) if short else self._index.get(reference)
+        if session is None:
+            raise NotFoundError("ref", "no_session")
+        return session
 
     def keep_draft(self, user: UserRecord, meta: EventMeta, text: str, line_id: str) -> UserRecord:
         """Keep a text written before a topic was chosen, for the session opened next."""

@@ -591,10 +591,9 @@ class Conversation:
         if restriction is not None and restriction.mode is RestrictionMode.READ_ONLY:
             return (self._replies.text("restricted_read_only"),)
         if user.open_session_id and user.session_event_id == meta.event_id:  # a redelivery
-            opened = self._replies.session_opened(
-                topic.label, self._hours, self._clock(), user.open_session_id
-            )
-            return (opened,)
+            again = self._sessions.get(user.open_session_id)
+            number = again.receipt_number if again is not None else user.open_session_id
+            return (self._replies.session_opened(topic.label, self._hours, self._clock(), number),)
         if user.open_session_id:
             current = self._sessions.get(user.open_session_id)
             known = current is not None and current.topic in self._topics
@@ -602,7 +601,7 @@ class Conversation:
             return (self._replies.session_menu("session_already_open", topic=label),)
         _, session = self._sessions.open(user, topic.topic_id, meta)
         opened = self._replies.session_opened(
-            topic.label, self._hours, self._clock(), session.session_id
+            topic.label, self._hours, self._clock(), session.receipt_number
         )
         return (opened,)
 

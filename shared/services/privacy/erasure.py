@@ -15,8 +15,6 @@ on the suspension.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,7 +22,7 @@ from datetime import datetime, timedelta
 from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import ClosedBy, Session
-from shared.errors import NotFoundError, ValidationError
+from shared.errors import NotFoundError
 from shared.ports import USERS, Clock, DocumentStore
 from shared.repositories.desk_records import FlagLog, Restrictions, Suspension, Suspensions
 from shared.repositories.tombstones import Tombstones
@@ -36,23 +34,8 @@ from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.erasure")
 
+
 # A session reference as the session-opened receipt shows it: `20251103T100000-3fa2c1`.
-REFERENCE = re.compile(r"(\d{8})T(\d{6})-([0-9A-F]{6})")
-
-
-def session_reference(raw: str) -> str:
-    """A reference as a user gives it (full-width digits, spaces, any case) as a session id;
-    ValidationError naming `ref` when it is not one."""
-    if len(raw) > 100:
-        raise ValidationError("ref", "session_reference")
-    typed = "".join(unicodedata.normalize("NFKC", raw).split()).upper()
-    found = REFERENCE.fullmatch(typed.replace("ー", "-").replace("−", "-"))
-    if found is None:
-        raise ValidationError("ref", "session_reference")
-    day, time, digest = found.groups()
-    return f"{day}T{time}-{digest.lower()}"
-
-
 @dataclass(frozen=True)
 class Erased:
     """What one erasure removed (counts only)."""
@@ -164,10 +147,7 @@ class Eraser:
 
     def by_reference(self, reference: str) -> Session:
         """The session a user's reference names (a screen's confirmation step shows it)."""
-        session = self._index.get(session_reference(reference))
-        if session is None:
-            raise NotFoundError("ref", "no_session")
-        return session
+        return self._sessions.by_reference(reference)
 
     def purge_suspended(self, grace_days: int, limit: int) -> RunSummary:
         """Erase users suspended at least `grace_days` ago, at most `limit` a run.
