@@ -57,7 +57,7 @@ def test_a_supervisor_runs_the_desk_from_the_admin_screens(
     page.get_by_role("button", name="変更する").click()
     expect(page.locator("#state-now")).to_have_text("受付停止")
     expect(page.locator("#message-now")).to_have_text("本日は臨時に受付を停止しています。")
-    assert any("利用者は相談を始められず" in d for d in dialogs)
+    assert any("届くメッセージは保存されず" in d for d in dialogs)
     status, service = desk.admin("GET", "/api/admin/service")
     assert status == 200
     assert service["state"] == "suspended"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
@@ -41,6 +42,49 @@ def text(key: str, **params: Any) -> str:
 
 
 JAPAN = timezone(timedelta(hours=9))
+
+
+def _named(prefix: str, code: object) -> str:
+    """The catalogue's Japanese name for a stored code (`prefix` + the code in snake case); a
+    code the catalogue does not know yet is shown as it is."""
+    key = prefix + re.sub(r"[^a-z0-9]+", "_", str(code).lower()).strip("_")
+    catalogue = load_catalogue("console_ja")
+    return catalogue.text(key) if key in catalogue.keys else str(code)
+
+
+def audit_action(code: object) -> str:
+    """An audit action (`session.close`) in Japanese (「相談を終了」)."""
+    return _named("audit_action_", code)
+
+
+def flag_reason(code: object) -> str:
+    """A §8 flag's reason (`link shortener`, `listed wording (defamation)`) in Japanese."""
+    return _named("flag_reason_", code)
+
+
+def clause_name(clause: object) -> str:
+    """A policy clause as stored (`8(3)`) as staff read it (「第8条（3）」)."""
+    found = re.fullmatch(r"(\d+)\((\d+)\)", str(clause))
+    if found is None:
+        return str(clause)
+    return text("admin_flag_clause", article=found.group(1), item=found.group(2))
+
+
+def audit_details(details: object) -> list[tuple[str, str]]:
+    """An audit record's details as (Japanese name, value) pairs; yes/no for booleans."""
+    if not isinstance(details, dict):
+        return []
+    return [(_named("audit_detail_", key), _detail(key, value)) for key, value in details.items()]
+
+
+def _detail(key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return text("audit_yes") if value else text("audit_no")
+    if value is None:
+        return "—"
+    if key == "action":
+        return audit_action(value)
+    return _named("service_state_", value) if key == "state" else str(value)
 
 
 def jst(value: str | datetime | None) -> str:
@@ -84,6 +128,10 @@ def environment() -> jinja2.Environment:
     )
     env.globals.update(t=text, static_url=static_url, text_limit=MAX_TEXT_LENGTH)
     env.filters["jst"] = jst
+    env.filters["audit_action"] = audit_action
+    env.filters["flag_reason"] = flag_reason
+    env.filters["audit_details"] = audit_details
+    env.filters["clause_name"] = clause_name
     return env
 
 
