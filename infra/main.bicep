@@ -65,6 +65,9 @@ param authTenantId string = tenant().tenantId
 @description('Where the full operations policy is published (DESK_POLICY_URL).')
 param deskPolicyUrl string = 'https://www.pref.chiba.lg.jp/'
 
+@description('The operator\'s contact for users (DESK_CONTACT: post, phone). Required: the app refuses to start without it.')
+param deskContact string
+
 @description('Post crisis alerts to the incoming webhook stored in Key Vault as DESK-ALERT-WEBHOOK-URL (store the secret first).')
 param deskAlertWebhook bool = false
 
@@ -167,6 +170,7 @@ module function 'app/function.bicep' = {
     authTenantId: authTenantId
     deskPolicyUrl: deskPolicyUrl
     deskAlertWebhook: deskAlertWebhook
+    deskContact: deskContact
   }
 }
 

@@ -648,7 +648,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     policy_url = values.get("DESK_POLICY_URL")
     if policy_url is not None and (problem := policy_url_problem(policy_url)):
         problems["DESK_POLICY_URL"] = f"DESK_POLICY_URL {problem}"
-    _check_alert_url(values, problems, local=environment_is_local)
+    _check_go_live_texts(values, problems, local=environment_is_local)
     hours_names = ("DESK_BUSINESS_HOURS", "DESK_BUSINESS_DAYS", "DESK_CLOSED_DATES")
     hours: BusinessHours | None = None
     if "DESK_CLOSED_ON_HOLIDAYS" in values:
@@ -674,9 +674,15 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     return Settings(environment=environment, business_hours=hours, **fields)
 
 
-def _check_alert_url(values: dict[str, Any], problems: dict[str, str], *, local: bool) -> None:
-    """The alert webhook carries no message text, but a case's reference: HTTPS only (plain
-    HTTP to this machine in development, for a test receiver)."""
+def _check_go_live_texts(values: dict[str, Any], problems: dict[str, str], *, local: bool) -> None:
+    """What users are told must be real outside development: the operator's contact (the
+    default is a placeholder), and an HTTPS alert webhook (plain HTTP to this machine in
+    development, for a test receiver; it carries no message text, but a case's number)."""
+    if not local and values.get("DESK_CONTACT") == DEFAULT_CONTACT:
+        problems["DESK_CONTACT"] = (
+            "DESK_CONTACT must name the operator's real contact (post, phone) before go-live: "
+            "users asking for their data are told it"
+        )
     url = values.get("DESK_ALERT_WEBHOOK_URL")
     if url is not None and not (url.startswith("https://") or (local and _is_loopback(url))):
         problems["DESK_ALERT_WEBHOOK_URL"] = (

@@ -299,6 +299,7 @@ def build_desk(
             texts=load_catalogue(),
             hash_key=settings.hash_key,
             clock=clock,
+            contact=settings.contact,
         ),
         auditor=auditor,
         replies=replies,

@@ -36,6 +36,9 @@ param authClientId string
 param authTenantId string
 param deskPolicyUrl string
 
+@description('How users reach the operator (DESK_CONTACT): printed on every 開示 and told to users who ask for their data.')
+param deskContact string
+
 @description('Post crisis alerts to the incoming webhook kept in Key Vault as DESK-ALERT-WEBHOOK-URL.')
 param deskAlertWebhook bool = false
 
@@ -146,6 +149,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_ENDPOINT: cosmosEndpoint
     COSMOS_DATABASE: cosmosDatabaseName
     DESK_POLICY_URL: deskPolicyUrl
+    DESK_CONTACT: deskContact
     // A reference to a secret that does not exist would reach the app as its own text: only
     // when the deployer says the secret is there.
     DESK_ALERT_WEBHOOK_URL: deskAlertWebhook ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/DESK-ALERT-WEBHOOK-URL/)' : ''

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -80,3 +81,10 @@ def command_for(text: str) -> str | None:
     if any(word in normalised for word in load_waiting_words()):
         return "status"
     return None
+
+
+def code_name(catalogue: Catalogue, prefix: str, code: object) -> str:
+    """The catalogue's name for a stored code (`prefix` + the code in snake case: `link
+    shortener` → `flag_reason_link_shortener`); a code it does not know yet, as it is."""
+    key = prefix + re.sub(r"[^a-z0-9]+", "_", str(code).lower()).strip("_")
+    return catalogue.text(key) if key in catalogue.keys else str(code)

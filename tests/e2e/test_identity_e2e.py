@@ -82,6 +82,7 @@ def production_host(tmp_path_factory: pytest.TempPathFactory, **extra: str) -> I
         "LINE_DATA_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_HASH_KEY": "identity-e2e-hash-key",
+        "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
         "DESK_POLICY_URL": POLICY_URL,
         "COSMOS_ENDPOINT": "",
         "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3"),

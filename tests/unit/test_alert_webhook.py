@@ -71,6 +71,7 @@ BASE = {
     "LINE_CHANNEL_SECRET": "a-real-looking-secret-value",
     "LINE_CHANNEL_ACCESS_TOKEN": "a-real-looking-token-value",
     "DESK_HASH_KEY": "a-real-looking-hash-key-value-0123456789",
+    "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
 }
 
 

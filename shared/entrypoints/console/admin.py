@@ -388,6 +388,32 @@ def console_admin_reinstate(req: func.HttpRequest) -> func.HttpResponse:
     return _admin(req, page, change=True)
 
 
+# -- 開示: a person's copy of their data -------------------------------------------------------
+
+
+@bp.route(route="console/admin/export", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_export(req: func.HttpRequest) -> func.HttpResponse:
+    """Find the user by the 受付番号 they give (`?ref=`) and show the Japanese text an operator
+    prints and posts to them (the same export as the admin API's; an audited read)."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        desk = get_desk()
+        ref = (req.params.get("ref") or "").strip()
+        export: dict[str, Any] | None = None
+        found: dict[str, str] | None = None
+        if ref:
+            session = desk.eraser.by_reference(ref)
+            export = desk.exports.export(session.user_id, staff.name)
+            found = {
+                "ref": session.receipt_number,
+                "pseudonym": user_key(desk.settings.hash_key, session.user_id)[:PSEUDONYM],
+                "sessions": str(len(export["sessions"])),
+            }
+        return html("admin_export.html", staff=staff, ref=ref, export=export, found=found)
+
+    return _admin(req, page)
+
+
 # -- erasure on request -----------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from shared.domain.messages import MAX_TEXT_LENGTH
-from shared.texts.catalogue import load_catalogue
+from shared.texts.catalogue import code_name, load_catalogue
 
 if TYPE_CHECKING:
     import jinja2
@@ -44,12 +44,10 @@ def text(key: str, **params: Any) -> str:
 JAPAN = timezone(timedelta(hours=9))
 
 
-def _named(prefix: str, code: object) -> str:
+def _named(prefix: str, code: object, language: str = "console_ja") -> str:
     """The catalogue's Japanese name for a stored code (`prefix` + the code in snake case); a
     code the catalogue does not know yet is shown as it is."""
-    key = prefix + re.sub(r"[^a-z0-9]+", "_", str(code).lower()).strip("_")
-    catalogue = load_catalogue("console_ja")
-    return catalogue.text(key) if key in catalogue.keys else str(code)
+    return code_name(load_catalogue(language), prefix, code)
 
 
 def audit_action(code: object) -> str:
@@ -58,8 +56,9 @@ def audit_action(code: object) -> str:
 
 
 def flag_reason(code: object) -> str:
-    """A §8 flag's reason (`link shortener`, `listed wording (defamation)`) in Japanese."""
-    return _named("flag_reason_", code)
+    """A §8 flag's reason (`link shortener`, `listed wording (defamation)`) in Japanese: the
+    user-facing catalogue's names, the same words the user's data export prints."""
+    return _named("flag_reason_", code, "ja")
 
 
 def clause_name(clause: object) -> str:

@@ -32,7 +32,7 @@ from shared.repositories.user_records import (
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics
 from shared.services.moderation.actions import check_user_id
-from shared.texts.catalogue import Catalogue
+from shared.texts.catalogue import Catalogue, code_name
 
 
 class UserExports:
@@ -53,7 +53,9 @@ class UserExports:
         texts: Catalogue,
         hash_key: str,
         clock: Clock,
+        contact: str,
     ) -> None:
+        self._contact = contact
         self._users = users
         self._consents = consents
         self._index = index
@@ -134,80 +136,114 @@ class UserExports:
         return data
 
     def render(self, data: dict[str, Any], user: UserRecord) -> str:
-        """The export as plain Japanese text, labels from the catalogue."""
+        """The export as plain Japanese text to post to the person: every heading explained,
+        no stored codes (each is named from the catalogue), the operator's contact last."""
         t = self._t.text
-        topics = {topic.topic_id: topic.label for topic in load_topics()}
-        roles = {r: t(f"export_role_{r}") for r in ("user", "expert", "desk")}
         lines = [
             t("export_title"),
             "",
             t("export_intro", exported_at=japan_time(self._clock())),
-            "",
-            f"■{t('export_user')}",
+            *self._heading("export_user"),
             f"{t('export_followed')}：{t('export_yes') if user.followed else t('export_no')}",
             f"{t('export_first_followed')}：{_jst(user.first_followed_at)}",
-            f"{t('export_consent_status')}：{user.consent_status}",
-            "",
-            f"■{t('export_consents')}",
+            f"{t('export_consent_status')}：" + self._name("export_status_", user.consent_status),
+            *self._heading("export_consents"),
         ]
         lines += [
-            f"・{c['policyVersion']} {c['method']} {_jst_text(c['at'])}" for c in data["consents"]
-        ]
-        if not data["consents"]:
-            lines.append(t("export_none"))
-        lines += ["", f"■{t('export_sessions')}"]
+            f"・{c['policyVersion']}　{self._name('export_method_', c['method'])}　"
+            f"{_jst_text(c['at'])}"
+            for c in data["consents"]
+        ] or [t("export_none")]
+        lines += self._heading("export_sessions")
         for session in data["sessions"]:
-            topic = topics.get(session["topic"], session["topic"])
-            lines += [
-                "",
-                f"【{t('export_session')} {session['sessionId']}】",
-                f"{t('export_topic')}：{topic}",
-                f"{t('export_opened')}：{_jst_text(session['openedAt'])}",
-                f"{t('export_closed')}：{_jst_text(session['closedAt'])}",
-                f"{t('export_messages')}：",
-            ]
-            for message in session["messages"]:
-                text = message["text"]
-                if text is None:
-                    text = t("export_text_erased") if session["textErasedAt"] else message["kind"]
-                who = roles.get(message["role"], message["role"])
-                lines.append(f"  {_jst_text(message['at'])} {who}：{text}")
-            notes = [h["note"] for h in session["handovers"] if h["note"]]
-            if notes:
-                lines.append(f"{t('export_notes')}：")
-                lines += [f"  {note}" for note in notes]
-            staff_notes = [n["text"] for n in session["notes"] if n["text"]]
-            if staff_notes:
-                lines.append(f"{t('export_staff_notes')}：")
-                lines += [f"  {note}" for note in staff_notes]
-            if session.get("surveyComment"):
-                lines.append(f"{t('export_survey_comment')}：{session['surveyComment']}")
+            lines += self._session_lines(session)
         if not data["sessions"]:
             lines.append(t("export_none"))
-        lines += ["", f"■{t('export_user_note')}"]
+        lines += self._heading("export_user_note")
         user_note = data["userNote"]
         lines.append(user_note["text"] if user_note and user_note["text"] else t("export_none"))
-        lines += ["", f"■{t('export_flags')}"]
-        lines += [
-            f"・{_jst_text(f['createdAt'])} §{f['clause']} {f['reason']}" for f in data["flags"]
-        ]
-        if not data["flags"]:
-            lines.append(t("export_none"))
+        lines += self._heading("export_flags")
+        lines += [self._flag_line(f) for f in data["flags"]] or [t("export_none")]
         restriction = data["user"]["restriction"]
-        lines += ["", f"■{t('export_restriction')}"]
-        lines.append(
-            f"{restriction['mode']} {_jst_text(restriction['until'])}"
-            if restriction
-            else t("export_none")
-        )
+        lines += self._heading("export_restriction")
+        lines.append(self._restriction_line(restriction) if restriction else t("export_none"))
         suspension = data["user"]["suspension"]
-        lines += ["", f"■{t('export_suspension')}"]
+        lines += self._heading("export_suspension")
         lines.append(
-            f"§{suspension['clause']} {_jst_text(suspension['since'])}"
+            t(
+                "export_suspension_line",
+                clause=str(suspension["clause"]),
+                since=_jst_text(suspension["since"]),
+            )
             if suspension
             else t("export_none")
         )
+        lines += ["", t("export_contact", contact=self._contact)]
         return "\n".join(lines) + "\n"
+
+    def _heading(self, key: str) -> list[str]:
+        """A blank line, ■ the heading, and what it holds."""
+        return ["", f"■{self._t.text(key)}", self._t.text(f"{key}_about")]
+
+    def _name(self, prefix: str, code: object) -> str:
+        return code_name(self._t, prefix, code)
+
+    def _session_lines(self, session: dict[str, Any]) -> list[str]:
+        t = self._t.text
+        topics = {topic.topic_id: topic.label for topic in load_topics()}
+        lines = [
+            "",
+            t("export_session_ref", ref=session["reference"]),
+            f"{t('export_topic')}：{topics.get(session['topic'], session['topic'])}",
+            f"{t('export_opened')}：{_jst_text(session['openedAt'])}",
+            f"{t('export_closed')}：{_jst_text(session['closedAt'])}",
+            f"{t('export_outcome')}：{session['outcome'] or t('export_none')}",
+            f"{t('export_messages')}：",
+        ]
+        for message in session["messages"]:
+            lines.append(
+                f"  {_jst_text(message['at'])} {self._who(message)}："
+                + self._message_text(message, erased=bool(session["textErasedAt"]))
+            )
+        sections = (
+            ("export_notes", [h["note"] for h in session["handovers"] if h["note"]]),
+            ("export_staff_notes", [n["text"] for n in session["notes"] if n["text"]]),
+        )
+        for key, notes in sections:
+            if notes:
+                lines += [f"{t(key)}（{t(key + '_about')}）：", *(f"  {n}" for n in notes)]
+        if session.get("surveyComment"):
+            lines.append(f"{t('export_survey_comment')}：{session['surveyComment']}")
+        return lines
+
+    def _who(self, message: dict[str, Any]) -> str:
+        if message["role"] == "desk" and message["kind"] == "closing":
+            return self._t.text("export_role_desk_closing")
+        return self._name("export_role_", message["role"])
+
+    def _message_text(self, message: dict[str, Any], *, erased: bool) -> str:
+        t = self._t.text
+        if message["unsent"]:
+            return t("export_unsent")
+        if message["text"] is not None:
+            first, *rest = str(message["text"]).split("\n")
+            return "\n".join([first, *(f"    {line}" if line else "" for line in rest)])
+        if message["kind"] in ("text", "closing"):
+            return t("export_text_erased") if erased else t("export_none")
+        named = self._name("export_kind_", message["kind"])
+        return named if named != message["kind"] else t("export_kind_other")
+
+    def _flag_line(self, flag: dict[str, Any]) -> str:
+        article, _, item = str(flag["clause"]).partition("(")
+        reasons = "、".join(self._name("flag_reason_", r["reason"]) for r in flag["reasons"])
+        clause = self._t.text("export_clause", article=article, item=item.rstrip(")"))
+        return f"・{_jst_text(flag['createdAt'])}　{clause}　{reasons}"
+
+    def _restriction_line(self, restriction: dict[str, Any]) -> str:
+        t = self._t.text
+        until = restriction["until"]
+        limit = t("export_until", until=_jst_text(until)) if until else t("export_until_none")
+        return f"{self._name('export_mode_', restriction['mode'])}（{limit}）"
 
 
 def _jst(moment: datetime | None) -> str:
@@ -269,6 +305,7 @@ def _session_json(
 ) -> dict[str, Any]:
     return {
         "sessionId": session.session_id,
+        "reference": session.receipt_number,
         "topic": session.topic,
         "status": session.status.value,
         "openedAt": session.opened_at.isoformat(),

@@ -239,6 +239,8 @@
     setUpReply();
     setUpAlertSettings();
     scrollTranscript();
+    var printing = $("#print-export");
+    if (printing) { printing.addEventListener("click", function () { window.print(); }); }
     var open = $("#shortcuts-open");
     if (open) { open.addEventListener("click", function () { $("#shortcuts").showModal(); }); }
   });
