@@ -147,3 +147,8 @@ def japan_day_and_time(moment: datetime) -> str:
     """`11月4日（火） 9:00` (full-width brackets, as all user-facing text)."""
     local = moment.astimezone(JST)
     return f"{local.month}月{local.day}日（{_JA_WEEKDAYS[local.weekday()]}） {_clock(local.time())}"
+
+
+def japan_day(day: date) -> str:
+    """`12月29日（月）`."""
+    return f"{day.month}月{day.day}日（{_JA_WEEKDAYS[day.weekday()]}）"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.domain.service_status import ServiceState, ServiceStatus, Window
+from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK, Document, DocumentStore
 from shared.repositories.timestamps import iso_or_none, time_or_none
 
 PARTITION = "service"
 DOC_ID = "status"
+CLOSED_DAYS_ID = "closed-days"
+_ATTEMPTS = 10
 
 
 class StatusRecords:
@@ -64,3 +67,37 @@ def _window_doc(window: Window) -> Document:
         "until": window.end.isoformat(),
         "message": window.message,
     }
+
+
+class ClosedDays:
+    """The days an operator closed the desk on (臨時休業), beside the status document: one
+    document, changed with its ETag so two operators' changes never undo each other."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def read(self) -> dict[date, str]:
+        """Each closed day and its staff-only note."""
+        doc = self._store.read(DESK, PARTITION, CLOSED_DAYS_ID)
+        days = doc.get("days", {}) if doc else {}
+        return {date.fromisoformat(day): str(note) for day, note in sorted(days.items())}
+
+    def change(self, day: date, note: str | None) -> None:
+        """Close `day` (with `note`), or open it again (`note` None)."""
+        for _ in range(_ATTEMPTS):
+            doc = self._store.read(DESK, PARTITION, CLOSED_DAYS_ID)
+            days = dict(doc.get("days", {})) if doc else {}
+            if note is None:
+                days.pop(day.isoformat(), None)
+            else:
+                days[day.isoformat()] = note
+            fields = {"id": CLOSED_DAYS_ID, "pk": PARTITION, "type": "closed-days", "days": days}
+            try:
+                if doc is None:
+                    self._store.create(DESK, fields)
+                else:
+                    self._store.replace(DESK, {**doc, **fields}, etag=str(doc["_etag"]))
+            except (AlreadyExists, PreconditionFailed):
+                continue
+            return
+        raise PreconditionFailed(None, "record_race")

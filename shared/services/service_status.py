@@ -10,20 +10,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
+from shared.domain.consent import JST
+from shared.domain.hours import BusinessHours
 from shared.domain.messages import utf16_length
 from shared.domain.service_status import Effective, ServiceState, ServiceStatus, Window, effective
 from shared.errors import ValidationError
 from shared.ports import Clock, DocumentStore
-from shared.repositories.status_records import StatusRecords
+from shared.repositories.status_records import ClosedDays, StatusRecords
 from shared.services.audit import Auditor
 
 MAX_MESSAGE = 500
 # How far ahead a maintenance end or a planned window may lie: a typo in the year must not
 # close the desk for decades, nor plan a window nobody will remember.
 MAX_AHEAD = timedelta(days=90)
+MAX_DAY_NOTE = 200
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class StatusBoard:
         self._lock = threading.Lock()
         self._cached: ServiceStatus | None = None
         self._read_at = 0.0
+        self._days = ClosedDays(store)
+        self._closed: frozenset[str] | None = None
+        self._closed_at = 0.0
 
     def current(self) -> Effective:
         """The state in force now (from a status read at most `cache_seconds` ago)."""
@@ -118,6 +124,47 @@ class StatusBoard:
             operator, "service.change", None, state=command.state.value, planned=planned
         )
         return self.describe()
+
+    # -- closed days (臨時休業) -------------------------------------------------------------
+
+    def closed_days(self) -> dict[date, str]:
+        """The days closed by an operator, from today on (Japan time), with their notes."""
+        today = self._clock().astimezone(JST).date()
+        return {day: note for day, note in self._days.read().items() if day >= today}
+
+    def close_day(self, day: date, note: str, operator: str) -> None:
+        """Close the desk on `day` (today or later): the hours answers announce it and the
+        next opening skips it. Audited."""
+        today = self._clock().astimezone(JST).date()
+        if day < today:
+            raise ValidationError("day", "future_time")
+        if day > today + MAX_AHEAD:
+            raise ValidationError("day", "days_ahead", days=MAX_AHEAD.days)
+        if len(note) > MAX_DAY_NOTE:
+            raise ValidationError("note", "text_max", max=MAX_DAY_NOTE)
+        self._days.change(day, note.strip())
+        self._forget()
+        self._auditor.record(operator, "service.close_day", None, day=day.isoformat())
+
+    def reopen_day(self, day: date, operator: str) -> None:
+        """Open a closed day again. Audited."""
+        self._days.change(day, None)
+        self._forget()
+        self._auditor.record(operator, "service.reopen_day", None, day=day.isoformat())
+
+    def opening_hours(self, hours: BusinessHours) -> BusinessHours:
+        """`hours` with the operators' closed days (read at most `cache_seconds` ago)."""
+        with self._lock:
+            tick = self._monotonic()
+            if self._closed is None or tick - self._closed_at >= self._cache_seconds:
+                self._closed = frozenset(d.isoformat() for d in self._days.read())
+                self._closed_at = tick
+            closed = self._closed
+        return replace(hours, closed_dates=hours.closed_dates | closed) if closed else hours
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._closed = None
 
     def _status(self, *, fresh: bool = False) -> ServiceStatus:
         with self._lock:

@@ -16,6 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.domain.hours import japan_day
 from shared.domain.moderation import CLAUSES, FlagStatus
 from shared.domain.privacy import user_key
 from shared.entrypoints.console.auth import LOGOUT_PATH, Staff
@@ -118,6 +119,10 @@ def console_admin_status(req: func.HttpRequest) -> func.HttpResponse:
             staff=staff,
             service=service_json(get_desk().status.describe()),
             states=STATES,
+            closed_days=[
+                (day.isoformat(), japan_day(day), note)
+                for day, note in get_desk().status.closed_days().items()
+            ],
         )
 
     return _admin(req, page)
@@ -150,6 +155,39 @@ def console_admin_status_cancel(req: func.HttpRequest) -> func.HttpResponse:
         return bare(204, {"HX-Redirect": "/console/admin/status"})
 
     return _admin(req, page, change=True)
+
+
+@bp.route(route="console/admin/status/closed-days", methods=["POST"], auth_level=ANONYMOUS)
+def console_admin_close_day(req: func.HttpRequest) -> func.HttpResponse:
+    """臨時休業: close the desk on a day (`day`, a Japan date; `note` staff-only); audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        form = _form(req)
+        get_desk().status.close_day(_day(form.get("day", "")), form.get("note", ""), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/status"})
+
+    return _admin(req, page, change=True)
+
+
+@bp.route(
+    route="console/admin/status/closed-days/{day}/reopen", methods=["POST"], auth_level=ANONYMOUS
+)
+def console_admin_reopen_day(req: func.HttpRequest) -> func.HttpResponse:
+    """Take a closed day back; audited."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        get_desk().status.reopen_day(_day(req.route_params.get("day", "")), staff.name)
+        return bare(204, {"HX-Redirect": "/console/admin/status"})
+
+    return _admin(req, page, change=True)
+
+
+def _day(raw: str) -> date:
+    """A `YYYY-MM-DD` date (the date input's value)."""
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError("day", "date_format_jst") from None
 
 
 def _local_time(raw: str) -> str:

@@ -290,7 +290,7 @@ class Conversation:
             return False
         if ticket.claim():
             faq = command is Command.FAQ
-            info = self._replies.text("faq") if faq else self._replies.hours_notice(self._hours)
+            info = self._replies.text("faq") if faq else self._hours_notice()
             self._answer(meta, (info,))
         return True
 
@@ -481,7 +481,16 @@ class Conversation:
 
     def _waiting_answer(self, session_id: str, *, first: bool) -> OutboundMessage:
         place = self._sessions.queue_place(session_id)
-        return self._replies.waiting(place, self._hours, self._clock(), first=first)
+        return self._replies.waiting(place, self._opening(), self._clock(), first=first)
+
+    def _opening(self) -> BusinessHours:
+        """The business hours with the days an operator closed the desk on."""
+        return self._status.opening_hours(self._hours)
+
+    def _hours_notice(self) -> OutboundMessage:
+        """受付時間: the hours, open now or when next, and the closed days coming up."""
+        closed = tuple(self._status.closed_days())
+        return self._replies.hours_notice(self._opening(), self._clock(), closed)
 
     def _crisis(self, meta: EventMeta, user: UserRecord, message: StoredMessage | None) -> None:
         """Help lines at once, at any hour, before consent or a topic, closed by what is true
@@ -523,10 +532,10 @@ class Conversation:
         """The help lines after a crisis text reached the consultation: when an answer comes."""
         if not open_now:
             return self._replies.helplines("crisis_outro_filed_closed")
-        now = self._clock()
-        if self._hours.is_open(now):
+        now, hours = self._clock(), self._opening()
+        if hours.is_open(now):
             return self._replies.helplines("crisis_outro_filed")
-        upcoming = japan_day_and_time(self._hours.next_opening(now))
+        upcoming = japan_day_and_time(hours.next_opening(now))
         return self._replies.helplines("crisis_outro_filed_after_hours", next=upcoming)
 
     def _respond(
@@ -593,7 +602,9 @@ class Conversation:
         if user.open_session_id and user.session_event_id == meta.event_id:  # a redelivery
             again = self._sessions.get(user.open_session_id)
             number = again.receipt_number if again is not None else user.open_session_id
-            return (self._replies.session_opened(topic.label, self._hours, self._clock(), number),)
+            return (
+                self._replies.session_opened(topic.label, self._opening(), self._clock(), number),
+            )
         if user.open_session_id:
             current = self._sessions.get(user.open_session_id)
             known = current is not None and current.topic in self._topics
@@ -601,7 +612,7 @@ class Conversation:
             return (self._replies.session_menu("session_already_open", topic=label),)
         _, session = self._sessions.open(user, topic.topic_id, meta)
         opened = self._replies.session_opened(
-            topic.label, self._hours, self._clock(), session.receipt_number
+            topic.label, self._opening(), self._clock(), session.receipt_number
         )
         return (opened,)
 
@@ -670,7 +681,7 @@ class Conversation:
         """状況 (button or words) outside a consultation, or within one by button: the place in
         the queue and the hours (without a session: the hours and the topics)."""
         if not user.open_session_id:
-            return (self._replies.hours_notice(self._hours), self._menu_for(user))
+            return (self._hours_notice(), self._menu_for(user))
         now = self._clock()
         if user.status_answered_at is not None and now - user.status_answered_at < WAITING_INTERVAL:
             return ()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from shared.domain import postbacks
-from shared.domain.consent import ConsentMethod, PolicyVersion, japan_date, japan_time
-from shared.domain.hours import BusinessHours, japan_day_and_time
+from shared.domain.consent import JST, ConsentMethod, PolicyVersion, japan_date, japan_time
+from shared.domain.hours import BusinessHours, japan_day, japan_day_and_time
 from shared.domain.messages import (
     ButtonsMessage,
     ConfirmMessage,
@@ -19,6 +19,9 @@ from shared.domain.messages import (
 from shared.domain.service_status import Effective, ServiceState
 from shared.domain.sessions import Topic
 from shared.texts.catalogue import Catalogue
+
+# The hours answer names the days an operator closed the desk on within this many days.
+CLOSED_DAYS_ANNOUNCED = timedelta(days=30)
 
 
 class Replies:
@@ -95,9 +98,25 @@ class Replies:
         chips = self._chips(("menu_status", "status"), ("menu_end", "end"))
         return TextMessage("\n".join(parts), quick_replies=chips)
 
-    def hours_notice(self, hours: BusinessHours) -> TextMessage:
-        """When experts answer."""
-        return self.text("hours_notice", hours=hours.label() + self._t.text("hours_closed_days"))
+    def hours_notice(
+        self, hours: BusinessHours, now: datetime, closed: tuple[date, ...] = ()
+    ) -> TextMessage:
+        """When experts answer, whether they do now (else when next), and the days an operator
+        closed the desk on (`closed`, from today on)."""
+        t = self._t.text
+        lines = [t("hours_notice", hours=hours.label() + t("hours_closed_days"))]
+        today = now.astimezone(JST).date()
+        upcoming = japan_day_and_time(hours.next_opening(now))
+        if hours.is_open(now):
+            lines.append(t("hours_open_now"))
+        elif today in closed:
+            lines.append(t("hours_closed_today", day=japan_day(today), next=upcoming))
+        else:
+            lines.append(t("hours_closed_now", next=upcoming))
+        later = [d for d in closed if today < d <= today + CLOSED_DAYS_ANNOUNCED]
+        if later:
+            lines.append(t("hours_closed_upcoming", days="、".join(japan_day(d) for d in later)))
+        return TextMessage("\n".join(lines))
 
     def data_menu(self) -> TextMessage:
         """同意・データ: the receipt, withdrawal and erasure, away from the topics."""
