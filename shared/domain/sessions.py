@@ -145,6 +145,11 @@ class Session:
     """The one comment the user may send after rating: consultation text like any other
     (erased with the user, and by the retention timer)."""
     etag: str | None = None
+    first_answer_at: datetime | None = None
+    """When LINE first took an expert's answer (the supervisor's internal figures)."""
+    survey_rating: str | None = None
+    """The user's first rating (満足/ふつう/不満) for the supervisor's internal figures per
+    consultant; never published (the public statistics count ratings anonymously)."""
     reference: str | None = None
     """The short 受付番号 the user is told (`251104-012`: the JST day and that day's number);
     sessions opened before it existed are known by their id alone."""
@@ -265,9 +270,11 @@ class Session:
             text_erased_at=self.text_erased_at or now,
         )
 
-    def rated(self, now: datetime) -> Session:
-        """The user answered the closing survey (the first answer's time is kept)."""
-        return replace(self, survey_rated_at=self.survey_rated_at or now)
+    def rated(self, now: datetime, rating: str | None = None) -> Session:
+        """The user answered the closing survey (the first answer and its time are kept)."""
+        if self.survey_rated_at is not None:
+            return self
+        return replace(self, survey_rated_at=now, survey_rating=rating)
 
     def awaits_survey_comment(self, now: datetime) -> bool:
         """Closed and rated within `SURVEY_COMMENT_WINDOW`, no comment yet, text not erased:

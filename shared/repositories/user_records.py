@@ -487,6 +487,8 @@ def _session_doc(session: Session) -> Document:
         "surveyRatedAt": iso_or_none(session.survey_rated_at),
         "surveyComment": session.survey_comment,
         "reference": session.reference,
+        "firstAnswerAt": iso_or_none(session.first_answer_at),
+        "surveyRating": session.survey_rating,
     }
 
 
@@ -534,6 +536,8 @@ def _session(doc: Document) -> Session:
         survey_rated_at=time_or_none(doc.get("surveyRatedAt")),
         survey_comment=doc.get("surveyComment"),
         reference=doc.get("reference"),
+        first_answer_at=time_or_none(doc.get("firstAnswerAt")),
+        survey_rating=doc.get("surveyRating"),
         etag=doc.get("_etag"),
     )
 

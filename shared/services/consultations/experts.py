@@ -231,6 +231,7 @@ class ExpertDesk:
         self._messages.save(message)
         if result.accepted:
             self._statistics.first_answer(session, message.at)
+            self._sessions.answered(session, message.at)
         self._auditor.record(
             operator,
             "session.message",

@@ -194,10 +194,19 @@ class Sessions:
         """One session."""
         return self._index.get(session_id)
 
-    def rated(self, session: Session) -> None:
-        """The user answered the closing survey: opens the window for one comment."""
+    def rated(self, session: Session, rating: str) -> None:
+        """The user answered the closing survey: opens the window for one comment (the first
+        rating is kept for the supervisor's internal figures)."""
         if session.survey_rated_at is None:
-            self._update(session.session_id, lambda s: s.rated(self._clock()))
+            self._update(session.session_id, lambda s: s.rated(self._clock(), rating))
+
+    def answered(self, session: Session, at: datetime) -> None:
+        """LINE took the session's first expert answer at `at` (kept once)."""
+        if session.first_answer_at is None:
+            self._update(
+                session.session_id,
+                lambda s: replace(s, first_answer_at=at) if s.first_answer_at is None else None,
+            )
 
     def survey_comment(self, session: Session, text: str) -> bool:
         """Keep `text` as the session's one survey comment (False: not awaited any more)."""

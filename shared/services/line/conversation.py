@@ -645,7 +645,7 @@ class Conversation:
         if session is None or session.user_id != user.user_id or rating not in SURVEY_RATINGS:
             return (self._menu_for(user, hint=True),)
         self._statistics.survey(user.user_id, session.session_id, rating, self._clock())
-        self._sessions.rated(session)
+        self._sessions.rated(session, rating)
         return (self._replies.text("survey_thanks"),)
 
     def _survey_comment(
