@@ -70,6 +70,7 @@ from shared.services.privacy.exports import UserExports
 from shared.services.privacy.retention import Retention
 from shared.services.service_status import StatusBoard
 from shared.services.statistics.entries import Statistics
+from shared.services.statistics.figures import SupervisorFigures
 from shared.services.statistics.reporting import Reports
 from shared.texts.catalogue import load_catalogue
 
@@ -97,6 +98,7 @@ class Desk:
     board: SupervisorBoard
     lists: StaffLists
     alerts: CrisisAlerts
+    figures: SupervisorFigures
 
 
 def build_store(settings: Settings, clock: Clock = system_clock) -> DocumentStore:
@@ -329,6 +331,9 @@ def build_desk(
         lists=lists,
         alerts=alerts,
         board=board,
+        figures=SupervisorFigures(
+            index, settings.business_hours, clock, alert_minutes=settings.wait_alert_minutes
+        ),
     )
 
 

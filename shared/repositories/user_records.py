@@ -317,6 +317,24 @@ class SessionIndex:
             raise ValueError("save a session that was read")
         return _session(self._store.replace(DESK, _session_doc(session), etag=session.etag))
 
+    def opened_between(self, start: datetime, end: datetime, cap: int = 50_000) -> list[Session]:
+        """Sessions opened from `start` to before `end` (UTC), whatever their status, oldest
+        first (at most `cap`): their ids begin with the opening time, so it is a range of ids."""
+        after, stop = f"{start:%Y%m%dT%H%M%S}", f"{end:%Y%m%dT%H%M%S}"
+        found: list[Session] = []
+        while len(found) < cap:
+            docs = self._store.query_partition(
+                DESK, SESSION_PARTITION, doc_type="session", after_id=after, limit=500
+            )
+            for doc in docs:
+                if doc["id"] >= stop:
+                    return found
+                found.append(_session(doc))
+            if len(docs) < 500:
+                return found
+            after = docs[-1]["id"]
+        return found
+
     def by_reference(self, reference: str) -> Session | None:
         """The session with this short 受付番号, if any."""
         docs = self._store.query_partition(

@@ -26,6 +26,8 @@ StaffKey = Literal[
     "date_format_jst",
     "date_invalid",
     "date_between",
+    "date_order",
+    "period_too_long",
     "iso_time",
     "time_out_of_range",
     "future_time",

@@ -93,6 +93,32 @@ def test_a_supervisor_reinstates_erases_edits_lists_and_publishes_a_policy(
     (receipt,) = [t for t in desk.sim.texts("mio") if "受付番号" in t]
     found = REFERENCE.search(receipt)
     assert found is not None
+    # -- 開示: the same person's data as the Japanese text to post them ------------------------
+    page.get_by_role("link", name="データの開示").first.click()
+    page.get_by_label("受付番号").fill("　" + found.group(1).replace("-", "ー") + " ")  # as typed
+    page.get_by_role("button", name="開示する内容を表示").click()
+    text = page.locator("#export-text")
+    expect(text).to_contain_text("保有個人データの開示")
+    expect(text).to_contain_text(f"受付番号 {found.group(1)}")
+    expect(text).to_contain_text("将来のことで相談です。")
+    expect(text).to_contain_text("お問い合わせは、")
+    for code in ("consented", "explicit", "sticker"):
+        expect(text).not_to_contain_text(code)
+    assert unlabelled(page) == []
+    assert fits(page)
+    page.screenshot(path=shots / "admin-export.png", full_page=True)
+
+    # -- the supervisor's internal figures ------------------------------------------------------
+    page.get_by_role("link", name="対応状況（内部用）").first.click()
+    expect(page.get_by_role("heading", name="対応状況（内部用）", level=1)).to_be_visible()
+    expect(page.locator("#per-day")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSVで保存").click()
+    assert download.value.suggested_filename.startswith("figures-")
+    assert unlabelled(page) == []
+    assert fits(page)
+    page.screenshot(path=shots / "admin-figures.png", full_page=True)
+
     page.get_by_role("link", name="データの削除依頼").first.click()
     page.get_by_label("受付番号").fill(found.group(1))
     page.get_by_role("button", name="利用者を探す").click()
@@ -155,6 +181,8 @@ def test_a_supervisor_reinstates_erases_edits_lists_and_publishes_a_policy(
     for path in (
         "/console/admin/users",
         "/console/admin/erase",
+        "/console/admin/export",
+        "/console/admin/figures",
         "/console/admin/lists",
         "/console/admin/policies",
     ):

@@ -42,6 +42,7 @@ from shared.services.catalog import load_topics
 from shared.services.consultations.staff_lists import MAX_LABEL, MAX_REPLY, MAX_TITLE
 from shared.services.moderation.actions import MAX_REASON
 from shared.services.service_status import ServiceChange
+from shared.services.statistics.figures import as_csv
 from shared.services.statistics.reporting import COUNTS, SATISFACTION
 from shared.wiring import get_desk
 
@@ -300,6 +301,68 @@ def console_admin_stats_csv(req: func.HttpRequest) -> func.HttpResponse:
         )
 
     return _admin(req, page)
+
+
+# -- the supervisor's internal figures ----------------------------------------------------------
+
+
+@bp.route(route="console/admin/figures", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_figures(req: func.HttpRequest) -> func.HttpResponse:
+    """対応状況（内部用）: per day and per consultant, times, crisis cases, satisfaction."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        figures = get_desk().figures
+        start, end = figures.period(req.params.get("from"), req.params.get("to"))
+        return html(
+            "admin_figures.html",
+            staff=staff,
+            figures=figures.figures(start, end),
+            query=f"from={start.isoformat()}&to={end.isoformat()}",
+        )
+
+    return _admin(req, page)
+
+
+@bp.route(route="console/admin/figures.csv", methods=["GET"], auth_level=ANONYMOUS)
+def console_admin_figures_csv(req: func.HttpRequest) -> func.HttpResponse:
+    """The same figures as CSV, for the monthly report to the prefecture."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        figures = get_desk().figures
+        start, end = figures.period(req.params.get("from"), req.params.get("to"))
+        labels = {key: text(f"figures_col_{key}") for key in FIGURE_COLUMNS}
+        name = f"figures-{start.isoformat()}-{end.isoformat()}.csv"
+        return func.HttpResponse(
+            as_csv(figures.figures(start, end), labels),
+            status_code=200,
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+            mimetype="text/csv",
+            charset="utf-8",
+        )
+
+    return _admin(req, page)
+
+
+FIGURE_COLUMNS = (
+    "period",
+    "day",
+    "consultations",
+    "consultant",
+    "closed",
+    "first_median",
+    "first_p90",
+    "total_median",
+    "total_p90",
+    "crisis",
+    "rating_good",
+    "rating_fair",
+    "rating_poor",
+    "crisis_taken_median",
+    "crisis_untaken",
+    "open_now",
+    "overdue_now",
+    "unassigned",
+)
 
 
 def _stats_rows(table: dict[str, Any]) -> list[list[str]]:
