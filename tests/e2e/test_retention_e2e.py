@@ -119,7 +119,12 @@ def test_closed_sessions_lose_their_text_down_to_the_bytes(desk: RunningDesk) ->
     assert stats_after == stats_before  # statistics do not change
     status, detail, _ = call(desk, "GET", f"/api/admin/sessions/{session_id}")
     assert status == 200
-    assert [m["text"] for m in detail["messages"]] == [None, None]
+    # The user's message, the answer and the closing message the user received: all blanked.
+    assert [(m["role"], m["text"]) for m in detail["messages"]] == [
+        ("user", None),
+        ("expert", None),
+        ("desk", None),
+    ]
     assert still_open != user_id
     _, again = desk.run_timer("purge_expired")
     assert " sessions=0 " in again  # idempotent: nothing left to erase

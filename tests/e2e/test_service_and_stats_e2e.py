@@ -19,7 +19,9 @@ pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
 
 
-def test_every_state_answers_users_with_its_notice_once(desk: RunningDesk) -> None:
+def test_every_state_answers_users_with_its_notice_once_then_a_short_one(
+    desk: RunningDesk,
+) -> None:
     user = desk.consented_user("status-user")
     user.postback("action=topic&topic=career")
     desk.sim.clear_inbox(user.user_id)
@@ -28,7 +30,7 @@ def test_every_state_answers_users_with_its_notice_once(desk: RunningDesk) -> No
         assert (status, body["state"]) == (200, state)
         user.say("受付していますか")
         user.say("もう一度")
-        assert desk.sim.texts(user.user_id) == [TEXTS.text(key)]
+        assert desk.sim.texts(user.user_id) == [TEXTS.text(key), TEXTS.text("status_reminder")]
         desk.sim.clear_inbox(user.user_id)
     desk.admin("PUT", "/api/admin/service", {"state": "ended", "operator": "A"})
     user.say("終わったのですか")

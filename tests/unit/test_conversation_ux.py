@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.domain.consent import ConsentMethod
 from shared.domain.messages import ConfirmMessage
 from shared.ports import USERS
+from shared.repositories.user_records import Users
 from shared.services.catalog import load_outcomes, load_topics
 from shared.texts.catalogue import MAX_COMMAND_LENGTH, command_for, load_catalogue, normalise
 from tests.kit.admin_api import api
@@ -407,3 +409,34 @@ def test_a_filed_draft_no_longer_expires(desk, sim, line, store, clock: FakeCloc
     (message,) = store.query_partition(USERS, user.user_id, doc_type="message")
     assert message["text"] == "ファイルされる下書き"
     assert message["sessionId"] != "draft"
+
+
+# -- typed consent ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["同意します", "同意します。", "同意する", " 同意 ", "ＤＯＵＩ"])
+def test_typing_i_agree_after_the_prompt_is_an_explicit_consent(desk, sim, line, typed) -> None:
+    user = sim.user("alice")
+    deliver(desk, user.follow_event())
+    line.sent.clear()
+    deliver(desk, user.text_event(typed))
+    stored = Users(desk.store).get(user.user_id)
+    assert stored is not None
+    if typed == "ＤＯＵＩ":  # not one of the phrases: the reminder, no consent
+        assert stored.consent_method is None
+        assert line.texts() == [TEXTS.text("consent_reminder")]
+        return
+    assert stored.consent_method is ConsentMethod.EXPLICIT
+    assert TEXTS.text("consent_reminder") not in line.texts()
+    assert desk.store.query_partition(USERS, user.user_id, doc_type="message") == []
+
+
+def test_a_consented_user_typing_i_agree_in_a_consultation_is_filed_as_text(
+    desk, sim, line
+) -> None:
+    user = open_session(desk, sim, line)
+    deliver(desk, user.text_event("はじめまして"))
+    deliver(desk, user.text_event("同意します"))
+    (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
+    texts = [m["text"] for m in api(desk).experts.detail(session["sessionId"], "田中")["messages"]]
+    assert "同意します" in texts

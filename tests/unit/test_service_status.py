@@ -36,7 +36,7 @@ def test_a_setting_with_an_end_time_lapses_by_itself() -> None:
     assert effective(status, T0 + timedelta(hours=2)).is_open
 
 
-def test_while_closed_users_get_the_notice_once_and_nothing_is_stored(
+def test_while_closed_users_get_the_notice_once_then_short_reminders_and_nothing_is_stored(
     desk, sim, line, store, clock
 ) -> None:
     user = open_session(desk, sim, line)
@@ -47,9 +47,12 @@ def test_while_closed_users_get_the_notice_once_and_nothing_is_stored(
     deliver(
         desk, user.text_event("相談の続きです"), user.sticker_event(), user.text_event("まだですか")
     )
+    reminder = TEXTS.text("status_reminder_until", until="11月3日（月） 12:00")
     assert line.texts() == [
         TEXTS.text("status_maintenance_until", until="11月3日（月） 12:00"),
         "夜間点検です。",
+        reminder,  # the sticker: told again, shortly, never silence
+        reminder,
     ]
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []
     clock.advance(hours=2)  # the end time passes: open again, without anyone acting
@@ -68,7 +71,8 @@ def test_a_new_window_means_a_new_notice(desk, sim, line, clock) -> None:
     clock.advance(minutes=1)
     api(desk).status.change({"state": "suspended"}, "A")
     deliver(desk, user.text_event("3"))
-    assert line.texts() == [TEXTS.text("status_suspended")] * 2
+    notice, reminder = TEXTS.text("status_suspended"), TEXTS.text("status_reminder")
+    assert line.texts() == [notice, reminder, notice]  # a new window: the full notice again
 
 
 def test_ended_points_users_elsewhere(desk, sim, line) -> None:

@@ -7,8 +7,8 @@ Each user event passes, in order:
    honoured whatever the service status and the flood limits (§5: always honoured);
    then a user the desk holds nothing about (new, or back after an erasure) starts as after a
    first follow; then the service status (§7): while the desk is not open, the state's notice
-   once per user and window, and nothing else (follows, consents and blocks are still
-   recorded);
+   once per user and window, a short reminder for each later message, and nothing else
+   (follows, consents and blocks are still recorded);
 3. the flood limits (§8(5)): over them, one notice and the messages are not stored;
 4. the consent gate (§3): until the user agrees to the current version, the only answer is
    the consent prompt (at most once every few minutes), and nothing the user sent is stored;
@@ -172,7 +172,11 @@ class Conversation:
         if known is None or known.first_followed_at is None:  # counted first: idempotent
             self._statistics.new_user(meta.source.partition, meta.event_id, self._clock())
         user = self._users.save((known or self._new_user(meta, erased)).follow(self._clock()))
-        if meta.standby or self._blocked(meta, ticket, user) or self._closed(meta, ticket, user):
+        if (
+            meta.standby
+            or self._blocked(meta, ticket, user)
+            or self._closed(meta, ticket, user, remind=False)
+        ):
             return
         if self._consent.gate(user) is Gate.ALLOW:
             greeting = "greeting_unblocked" if event.is_unblocked else "greeting"
@@ -198,7 +202,12 @@ class Conversation:
         command = command_named(command_for(event.text))
         if command is Command.ERASE:
             command = Command.ERASE_REQUEST  # typing asks; only the confirmation button erases
-        if command is Command.STATUS:
+        if command is Command.CONSENT:
+            # 「同意します」 typed after the prompt is the same explicit act as 同意する; from a
+            # user who has agreed already it is consultation text like any other.
+            typed = {"version": self._consent.current().version_id, "answer": "yes"}
+            self._serve(event.meta, ticket, command, typed, message)
+        elif command is Command.STATUS:
             self._serve(event.meta, ticket, command, {}, message)
         elif command is not None:
             self._serve(event.meta, ticket, command, {})
@@ -310,7 +319,7 @@ class Conversation:
                 user, params.get("version", ""), params.get("answer") == "yes", meta
             )
             user = self._users.get(user.user_id) or user
-        self._closed(meta, ticket, user)
+        self._closed(meta, ticket, user, remind=command is not Command.CONSENT)
         return True
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
@@ -322,14 +331,21 @@ class Conversation:
             self._answer(meta, (self._replies.text("flood_notice"),))
         return False
 
-    def _closed(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
-        """While the desk is not open (§7): the state's notice once per user and window."""
+    def _closed(
+        self, meta: EventMeta, ticket: Ticket, user: UserRecord, *, remind: bool = True
+    ) -> bool:
+        """While the desk is not open (§7): the state's notice once per user and window, then
+        a short reminder for each later message (`remind`: not for a consent, which is kept)."""
         status = self._status.current()
         if status.is_open:
             return False
-        if user.status_notice != status.key and ticket.claim():
+        if not ticket.claim():
+            return True
+        if user.status_notice != status.key:
             self._users.save(replace(user, status_notice=status.key))
             self._answer(meta, self._replies.status_notice(status, self._referral))
+        elif remind:  # told already in this window: a short reminder (free), never silence
+            self._answer(meta, (self._replies.status_reminder(status),))
         return True
 
     def _gated(
@@ -345,9 +361,11 @@ class Conversation:
         """A claimed event, by the consent gate's decision (`first`: the user's first contact
         is greeted as a first follow is)."""
         command, params, message = request
-        if command is Command.CONSENT:
+        if command is Command.CONSENT and (message is None or gate is Gate.PROMPT):
             self._consent_answer(meta, user, params)
             return
+        if command is Command.CONSENT:
+            command = None  # typed by a user who agreed already: plain text
         if gate is Gate.PROMPT:
             if command is Command.WITHDRAW and user.consent_event_id == meta.event_id:
                 self._answer(meta, (self._replies.text("withdrawn"),))  # a redelivery

@@ -179,6 +179,14 @@ class Replies:
             notice = self.text("status_maintenance")
         return (notice, TextMessage(status.message)) if status.message else (notice,)
 
+    def status_reminder(self, status: Effective) -> TextMessage:
+        """The short notice for a later message in the same window (the full one was sent)."""
+        if status.state is ServiceState.ENDED:
+            return self.text("status_reminder_ended")
+        if status.until is not None:
+            return self.text("status_reminder_until", until=japan_day_and_time(status.until))
+        return self.text("status_reminder")
+
     def disclosure(self) -> TextMessage:
         """How to ask for a copy of one's data (by post, never over LINE)."""
         return TextMessage(self._t.text("disclosure", contact=self._contact))
