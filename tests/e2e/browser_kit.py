@@ -41,8 +41,18 @@ def sign_in(browser: Browser, desk: RunningDesk, name: str, *roles: str) -> Brow
     return context
 
 
+# Every Content-Security-Policy violation, reported as a console error whether or not the
+# browser logs it itself (an inline style set by a script, say).
+_REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("Content Security Policy violation: " + e.violatedDirective + " " + e.blockedURI));
+"""
+
+
 def watch(page: Page) -> list[str]:
-    """Console errors of a page (a CSP violation shows up here)."""
+    """Console errors of a page, every CSP violation among them (as they happen, from the
+    next navigation on)."""
+    page.add_init_script(_REPORT_CSP)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser_kit import TABLET, WIDE, fits, open_consultation, sign_in, unlabelled
+from tests.e2e.browser_kit import TABLET, WIDE, fits, open_consultation, sign_in, unlabelled, watch
 from tests.e2e.conftest import RunningDesk
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -59,3 +59,20 @@ def test_the_reply_box_sits_under_the_transcript_without_scrolling(
         assert unlabelled(page) == []
         page.screenshot(path=shots / name)
     alice.close()
+
+
+@pytest.mark.parametrize("running_desk", ["sqlite"], indirect=True)
+def test_the_browser_kit_catches_an_inline_style_the_policy_blocks(
+    running_desk: RunningDesk, browser: Browser
+) -> None:
+    """The CSP listener every browser test relies on reports a blocked inline style."""
+    context = sign_in(browser, running_desk, "相談員B", "Desk.Expert")
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(running_desk.base_url + "/console/")
+    expect(page.get_by_role("heading", name="相談の一覧")).to_be_visible()
+    assert not [p for p in problems if "Content Security Policy" in p]
+    with page.expect_console_message(lambda m: "Content Security Policy violation" in m.text):
+        page.evaluate("document.body.setAttribute('style', 'color: red')")
+    assert any("Content Security Policy violation: style-src" in p for p in problems), problems
+    context.close()
