@@ -32,6 +32,7 @@ HEADERS = {
     "erasures": "データ削除",
 }
 SUPPRESSED = "秘匿"
+NOTHING_PUBLISHABLE = "公表できる値はありません"
 PROVISIONAL = "(暫定)"
 SOURCE = "みらいキャリアポート"
 UNIT = "件"
@@ -143,6 +144,8 @@ def draw_chart(grid: dict[str, Any]) -> Figure:
     figure = Figure(figsize=(9, 5.2), dpi=120)
     axes = figure.subplots()
     values = [v for m in months for v in grid["cells"][m].values() if v is not None]
+    if not values:  # every cell suppressed: nothing to draw, and a wall of hatching says nothing
+        return _nothing_to_publish(figure, axes, grid)
     top = max([*values, 1]) * 1.15
     width = 0.8 / max(len(topics), 1)
     for index, topic in enumerate(topics):
@@ -200,6 +203,24 @@ def draw_chart(grid: dict[str, Any]) -> Figure:
         fontsize=8,
     )
     figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return figure
+
+
+def _nothing_to_publish(figure: Figure, axes: Any, grid: dict[str, Any]) -> Figure:
+    """The chart of a period whose every value is suppressed: the title and the reason."""
+    axes.set_axis_off()
+    axes.text(0.5, 0.55, NOTHING_PUBLISHABLE, ha="center", va="center", fontsize=16)
+    axes.text(
+        0.5,
+        0.4,
+        f"{grid['k']}{UNIT}未満の値と、そこから逆算できる値は秘匿しています。",
+        ha="center",
+        va="center",
+        fontsize=10,
+    )
+    figure.suptitle(f"{SOURCE} 月別・相談テーマ別の相談開始件数", fontsize=13)
+    axes.set_title(f"期間：{period_label(grid['from'], grid['to'])}　単位：{UNIT}", fontsize=9)
+    figure.text(0.01, 0.01, f"出典：{SOURCE}（千葉県）。", fontsize=8)
     return figure
 
 

@@ -124,3 +124,13 @@ def test_the_chart_matches_the_csv_and_is_fit_for_publication(desk, sim, line, t
     assert len(suppressed_texts) == sum(row.count("秘匿") for row in body.values())
     figure.savefig(tmp_path / "stats.png")
     assert (tmp_path / "stats.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_period_with_every_value_suppressed_says_so_instead_of_hatching(desk) -> None:
+    grid = desk.reports.sessions_by_month_and_topic("2025-11", "2025-12")
+    grid["cells"] = {m: dict.fromkeys(grid["topics"]) for m in grid["months"]}  # all 秘匿
+    figure, caught = _rendered(grid)
+    assert not [w for w in caught if "glyph" in w.lower()], caught
+    words = [t.get_text() for t in figure.findobj(Text) if t.get_visible()]
+    assert "公表できる値はありません" in words
+    assert not [r for r in figure.findobj(Rectangle) if r.get_hatch()]  # no hatched bars
