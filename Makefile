@@ -10,6 +10,7 @@ LINESIM_PORT ?= 7072
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
+	@echo "             (PORT=$(PORT) and LINESIM_PORT=$(LINESIM_PORT) by default: make run PORT=8071 LINESIM_PORT=8072)"
 	@echo "make chat    talk to the running desk as a LINE user (LINESIM_PORT=$(LINESIM_PORT): the port make run printed)"
 	@echo "make screenshots   the console's screens, taken in Chromium, into docs/console/"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
@@ -19,11 +20,13 @@ help:
 	@echo "make format  format the code"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
+	@echo "Installing the desk's Python packages into $(VENV) (the first time takes a minute or two)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "Installing the Cosmos DB test server and htmx from npm (first time only)..."
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -69,6 +72,7 @@ screenshots: venv browser
 		tests/e2e/test_console_alerts_browser_e2e.py tests/e2e/test_console_layout_browser_e2e.py
 
 run: venv
+	@echo "Starting the desk on port $(PORT) and the LINE simulator on $(LINESIM_PORT) (PORT=… LINESIM_PORT=… to change)"
 	$(BIN)/python -m devtools.host --port $(PORT) --linesim $(LINESIM_PORT)
 
 chat: venv

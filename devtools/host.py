@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import errno
 import hmac
 import html
 import importlib
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -650,6 +651,24 @@ def _set_up_rich_menus(sim_url: str, token: str) -> None:
     set_up(SdkRichMenus(sim_url, sim_url, token), desk_menus(), say=lambda _: None)
 
 
+def _listening(address: str, port: int, setting: str) -> HostServer:
+    """The host's server on `port`, or one line saying the port is taken (no traceback)."""
+    try:
+        return HostServer((address, port), _Handler)
+    except OSError as exc:
+        _busy(port, setting, exc)
+
+
+def _busy(port: int, setting: str, exc: OSError) -> NoReturn:
+    """Stop with one line: which port could not be had, and how to choose another."""
+    reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+    print(
+        f"port {port} {reason}: stop what holds it, or choose another: make run {setting}=…",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the desk locally until interrupted."""
     parser = argparse.ArgumentParser(description="Serve function_app like `func start`.")
@@ -673,7 +692,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
     plays_app_service_authentication(os.environ)
 
-    server = HostServer((options.address, options.port), _Handler)
+    server = _listening(options.address, options.port, "PORT")
     port = server.server_address[1]
     sim_url = None
     if options.linesim is not None:
@@ -684,7 +703,11 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.get("LINE_CHANNEL_ACCESS_TOKEN", "local-dev-access-token"),
             f"http://{options.address}:{port}/api/line/webhook",
         )
-        sim_url = sim.start(options.address, options.linesim)
+        try:
+            sim_url = sim.start(options.address, options.linesim)
+        except OSError as exc:
+            server.server_close()
+            _busy(options.linesim, "LINESIM_PORT", exc)
         os.environ["LINE_API_BASE_URL"] = sim_url
         _set_up_rich_menus(sim_url, sim.access_token)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -214,3 +215,57 @@ def test_the_ready_banner_prints_the_chat_command_for_its_own_port(tmp_path: Pat
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+@pytest.mark.parametrize(("flag", "setting"), [("--port", "PORT"), ("--linesim", "LINESIM_PORT")])
+def test_make_run_on_a_busy_port_says_so_in_one_line(flag: str, setting: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        ports = {"--port": str(free_port()), "--linesim": str(free_port()), flag: str(busy)}
+        done = subprocess.run(  # noqa: S603 -- this interpreter, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "devtools.host",
+                "--no-timers",
+                "--port",
+                ports["--port"],
+                "--linesim",
+                ports["--linesim"],
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DESK_SQLITE_PATH": os.devnull + "-unused"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr + done.stdout
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.startswith("port ")]
+    assert line.startswith(f"port {busy} is already in use")
+    assert f"make run {setting}=" in line
+
+
+def test_make_says_what_it_installs_and_how_to_choose_the_ports() -> None:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "help"],  # noqa: S607 -- the project's own Makefile
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "PORT=7071" in done.stdout
+    assert "LINESIM_PORT=7072" in done.stdout
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", ".venv/bin/.installed"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "Installing the desk's Python packages" in dry.stdout
