@@ -11,6 +11,7 @@ import pytest
 
 from shared.domain.consent import ConsentMethod
 from shared.domain.messages import ConfirmMessage
+from shared.errors import LineApiError
 from shared.ports import USERS
 from shared.repositories.user_records import Users
 from shared.services.catalog import load_outcomes, load_topics
@@ -440,3 +441,16 @@ def test_a_consented_user_typing_i_agree_in_a_consultation_is_filed_as_text(
     (session,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     texts = [m["text"] for m in api(desk).experts.detail(session["sessionId"], "田中")["messages"]]
     assert "同意します" in texts
+
+
+def test_a_crisis_alert_goes_out_even_when_the_help_lines_reply_fails(
+    desk, sim, line, alerts
+) -> None:
+    user = open_session(desk, sim, line)
+    line.reply_failures.append(LineApiError("LINE answered 500", http_status=500))
+    line.push_failures.append(LineApiError("LINE answered 500", http_status=500))
+    event = user.text_event("死にたい")
+    deliver(desk, event)
+    assert len(alerts.sent) == 1  # the supervisors know, whatever LINE did
+    deliver(desk, redelivered(event))
+    assert len(alerts.sent) == 1

@@ -70,8 +70,14 @@ class CrisisAlerts:
     def crisis(self, session: Session) -> None:
         """The crisis rule marked `session`: alert the supervisors (once). Never raises: an
         alert that cannot go out now is sent by the housekeeping timer."""
+        self.send(self.record(session))
+
+    def record(self, session: Session) -> dict[str, Any] | None:
+        """Keep the alert for `session` (once: None when it was kept already, or when no
+        webhook is set). Cheap (one write, no network): done before the user's answer, so an
+        answer that fails cannot lose the alert."""
         if self._sender is None:
-            return
+            return None
         now = self._clock()
         doc = {
             "id": session.session_id,
@@ -85,13 +91,17 @@ class CrisisAlerts:
             "ttl": _TTL,
         }
         try:
-            created = self._store.create(DESK, doc)
+            return self._store.create(DESK, doc)
         except AlreadyExists:
-            return
+            return None
         except DependencyError as exc:
             log.warning("alert not recorded %s", describe(exc))
-            return
-        self._deliver(self._sender, created)
+            return None
+
+    def send(self, recorded: dict[str, Any] | None) -> None:
+        """Post an alert `record` kept (nothing for None). Never raises."""
+        if recorded is not None and self._sender is not None:
+            self._deliver(self._sender, recorded)
 
     def send_pending(self) -> RunSummary:
         """Send the alerts that are not sent yet (the housekeeping timer)."""

@@ -56,7 +56,7 @@ _VIEWING_PARTITION = "console-viewing"
 _VIEWING_TTL = 120  # seconds: the store forgets beats long after they stopped counting
 # The history panel lists at most this many earlier sessions (newest first).
 HISTORY_SHOWN = 20
-# The tab counts count at most this many crisis cases per status (more: the count says so).
+# The tab counts count at most this many crisis cases per status.
 MARKED_COUNTED = 100
 
 

@@ -524,10 +524,12 @@ class Conversation:
             session_id = user.open_session_id
             self._sessions.add_user_message(session_id, meta, kind, text, line_id, keep_token=False)
             marked = self._sessions.mark_urgent(session_id)
+            alert = self._alerts.record(marked) if marked is not None else None
             self._moderation.screen(meta, text, session_id)
-            self._answer(meta, (self._filed_helplines(open_now),))
-            if marked is not None:
-                self._alerts.crisis(marked)
+            try:  # the help lines first (the person comes first), the supervisors' alert then
+                self._answer(meta, (self._filed_helplines(open_now),))
+            finally:
+                self._alerts.send(alert)
             return
         if not open_now:
             self._answer(meta, (self._replies.helplines("crisis_outro_closed"),))
