@@ -9,6 +9,7 @@ holds a LINE user id or a message text. Every change is audited.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.sessions import Session, SessionStatus
-from shared.errors import ConflictError, ValidationError
+from shared.errors import AlreadyExists, ConflictError, PreconditionFailed, ValidationError
 from shared.ports import DESK, Clock, DocumentStore
 from shared.repositories.user_records import SessionIndex
 from shared.services.audit import Auditor
@@ -187,9 +188,20 @@ class SupervisorBoard:
             if last is not None and now - last < PRESENCE_WRITE_EVERY:
                 return
             self._written[name] = now
-        doc = self._staff_doc(name)
-        doc.update(name=name, admin=is_admin, lastSeen=now.isoformat())
-        self._store.upsert(DESK, doc)
+        # Presence is best effort: a beat that loses a race to another instance's write (a
+        # 受付可/受付停止 toggle, say) is dropped, never written over it.
+        with contextlib.suppress(PreconditionFailed, AlreadyExists):
+            self._write_staff(name, lastSeen=now.isoformat(), admin=is_admin)
+
+    def _write_staff(self, name: str, **fields: Any) -> None:
+        """Change the fields of `name`'s staff document with its ETag (a new one is created):
+        PreconditionFailed / AlreadyExists when another writer got there in between."""
+        found = self._store.read(DESK, STAFF_PARTITION, _staff_id(name))
+        if found is None:
+            self._store.create(DESK, {**self._new_staff_doc(name), "name": name, **fields})
+        else:
+            changed = {**found, "name": name, **fields}
+            self._store.replace(DESK, changed, etag=str(found["_etag"]))
 
     def accepting(self, name: str) -> bool:
         """Does `name` take new consultations (受付可)? Yes until they say otherwise."""
@@ -198,9 +210,16 @@ class SupervisorBoard:
     def set_accepting(self, name: str, is_admin: bool, accepting: bool) -> None:
         """The expert's 受付可/受付停止 toggle (stored, audited)."""
         now = self._clock()
-        doc = self._staff_doc(name)
-        doc.update(name=name, admin=is_admin, lastSeen=now.isoformat(), accepting=accepting)
-        self._store.upsert(DESK, doc)
+        for _ in range(5):  # a presence beat from another instance may land in between
+            try:
+                self._write_staff(
+                    name, admin=is_admin, lastSeen=now.isoformat(), accepting=accepting
+                )
+                break
+            except (PreconditionFailed, AlreadyExists):
+                continue
+        else:
+            raise PreconditionFailed(None, "record_race")
         with self._lock:
             self._written[name] = now
         self._auditor.record(name, "staff.availability", accepting=accepting)
@@ -226,8 +245,10 @@ class SupervisorBoard:
 
     def _staff_doc(self, name: str) -> dict[str, Any]:
         found = self._store.read(DESK, STAFF_PARTITION, _staff_id(name))
-        if found is not None:
-            return dict(found)
+        return dict(found) if found is not None else self._new_staff_doc(name)
+
+    @staticmethod
+    def _new_staff_doc(name: str) -> dict[str, Any]:
         return {
             "id": _staff_id(name),
             "pk": STAFF_PARTITION,
