@@ -282,3 +282,36 @@ def test_line_refusing_a_call_is_reported_with_its_status(
 def test_the_images_directory_holds_only_the_menus_images() -> None:
     names = {p.name for p in Path(draw_richmenus.__file__).parent.joinpath("menu_images").iterdir()}
     assert names == {f"{s.alias}.png" for s in desk_menus()}
+
+
+class _Aliases:
+    """A RichMenuApi whose alias can be moved, recording what was linked."""
+
+    def __init__(self) -> None:
+        self.target = "richmenu-old"
+        self.lookups = 0
+        self.linked: list[str] = []
+
+    def rich_menu_id(self, alias: str) -> str | None:
+        self.lookups += 1
+        return self.target
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        self.linked.append(rich_menu_id)
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        """Nothing to record."""
+
+
+def test_a_moved_alias_is_seen_within_a_minute_without_a_restart() -> None:
+    from shared.services.line.richmenus import ALIAS_FOR, RichMenuLinker  # noqa: PLC0415
+
+    api, now = _Aliases(), [0.0]
+    linker = RichMenuLinker(api, monotonic=lambda: now[0])
+    linker.session_opened("U1")
+    linker.session_opened("U2")
+    assert api.lookups == 1  # kept between sessions
+    api.target = "richmenu-new"  # ops.line_setup richmenus moved the alias
+    now[0] += ALIAS_FOR
+    linker.session_opened("U3")
+    assert api.linked == ["richmenu-old", "richmenu-old", "richmenu-new"]

@@ -1,6 +1,8 @@
 """The consultation rich menu, shown to a user while their session is open.
 
-Menus are found by alias (`desk-session`), looked up once per process. Creating the menus and
+Menus are found by alias (`desk-session`), looked up at most once per ALIAS_FOR per process:
+when `ops.line_setup richmenus` moves the alias to a new menu, every instance links the new one
+within that time (and at once after a failed link). Creating the menus and
 their images is `python -m ops.line_setup richmenus`; this only links and unlinks. A failure
 is logged (no user id, no text) and never fails the user's event: the chips still work.
 """
@@ -9,21 +11,32 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from shared.ports import RichMenuApi
 
 log = logging.getLogger("desk.richmenus")
 
 SESSION_MENU_ALIAS = "desk-session"
+ALIAS_FOR = 60.0  # seconds an alias's menu id is kept
 
 
 class RichMenuLinker:
     """Links the consultation menu when a session opens, unlinks it when it closes."""
 
-    def __init__(self, api: RichMenuApi, alias: str = SESSION_MENU_ALIAS) -> None:
+    def __init__(
+        self,
+        api: RichMenuApi,
+        alias: str = SESSION_MENU_ALIAS,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._api = api
         self._alias = alias
         self._menu_id: str | None = None
+        self._looked_up = 0.0
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def session_opened(self, user_id: str) -> None:
@@ -45,6 +58,8 @@ class RichMenuLinker:
 
     def _session_menu_id(self) -> str | None:
         with self._lock:
-            if self._menu_id is None:
+            now = self._monotonic()
+            if self._menu_id is None or now - self._looked_up >= ALIAS_FOR:
                 self._menu_id = self._api.rich_menu_id(self._alias)
+                self._looked_up = now
             return self._menu_id
