@@ -130,9 +130,32 @@ class Suspensions:
             doc["userId"] = suspension.user_id
         self._store.upsert(DESK, doc)
 
+    def claim_purge(self, user_key: str, lease_seconds: int) -> bool:
+        """Take the purge of one suspended user for this run (False: another run has it).
+
+        The claim is its own document, created once (a second run's create is refused) and
+        gone with the store's TTL after `lease_seconds`, so a run that died half-way is
+        resumed by a later one; the suspension document itself is never rewritten for it."""
+        claim: Document = {
+            "id": _claim_id(user_key),
+            "pk": SUSPENSIONS,
+            "type": "purgeclaim",
+            "ttl": lease_seconds,
+        }
+        try:
+            self._store.create(DESK, claim)
+        except AlreadyExists:
+            return False
+        return True
+
+    def release_purge(self, user_key: str) -> None:
+        """Drop a purge claim: the purge is done (the suspension says so now)."""
+        self._store.delete(DESK, SUSPENSIONS, _claim_id(user_key))
+
     def remove(self, user_key: str) -> None:
-        """Forget a suspension (reinstatement)."""
+        """Forget a suspension (reinstatement), and any purge claim that names its hash."""
         self._store.delete(DESK, SUSPENSIONS, user_key)
+        self.release_purge(user_key)
 
     def awaiting_purge(self, after: str | None, limit: int) -> list[Suspension]:
         """Suspensions whose user has not been erased yet, by key."""
@@ -145,6 +168,10 @@ class Suspensions:
             limit=limit,
         )
         return [s for d in docs if (s := self.get(d["id"])) is not None]
+
+
+def _claim_id(user_key: str) -> str:
+    return f"purging-{user_key}"
 
 
 RESTRICTION_MARGIN = 86_400  # seconds an ended restriction's entry outlives its end

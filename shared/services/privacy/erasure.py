@@ -34,8 +34,11 @@ from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.erasure")
 
+# A purge claim lasts this long: far longer than erasing one user takes, short enough that a
+# run that died half-way is finished by the next day's run.
+PURGE_LEASE_SECONDS = 3600
 
-# A session reference as the session-opened receipt shows it: `20251103T100000-3fa2c1`.
+
 @dataclass(frozen=True)
 class Erased:
     """What one erasure removed (counts only)."""
@@ -153,10 +156,10 @@ class Eraser:
         """Erase users suspended at least `grace_days` ago, at most `limit` a run.
 
         Skipped: `grace` (suspended less than `grace_days` ago), `no_user` (nothing left
-        to erase under that suspension).
+        to erase under that suspension), `taken` (another run is erasing them).
         """
         cutoff = self._clock() - timedelta(days=grace_days)
-        purged = examined = grace = no_user = 0
+        purged = examined = grace = no_user = taken = 0
         cursor: str | None = None
         while examined < limit:
             page = self._suspensions.awaiting_purge(cursor, min(100, limit - examined))
@@ -168,13 +171,27 @@ class Eraser:
                     grace += 1
                 elif suspension.user_id is None:
                     no_user += 1
+                elif not self._claimed(suspension):
+                    taken += 1
                 else:
                     erased = self.erase(suspension.user_id, compact=False)
                     self._auditor.record_erased("purge_suspended", "user.purge", erased.subject)
+                    self._suspensions.release_purge(suspension.user_key)
                     purged += 1
             cursor = page[-1].user_key
         if purged:
             self._store.compact()
-        return RunSummary(
-            "purge_suspended", "purged", examined, purged, {"grace": grace, "no_user": no_user}
-        )
+        skipped = {"grace": grace, "no_user": no_user, "taken": taken}
+        return RunSummary("purge_suspended", "purged", examined, purged, skipped)
+
+    def _claimed(self, suspension: Suspension) -> bool:
+        """This run erases the user (counted, audited) only if it takes the claim and the
+        suspension still awaits its purge: two runs at once (a restart, a deployment) erase
+        and count each user once."""
+        if not self._suspensions.claim_purge(suspension.user_key, PURGE_LEASE_SECONDS):
+            return False
+        now = self._suspensions.get(suspension.user_key)
+        if now is None or now.user_id is None or now.purged:  # another run finished it
+            self._suspensions.release_purge(suspension.user_key)
+            return False
+        return True
