@@ -62,11 +62,6 @@ class CrisisAlerts:
         self._sender = sender
         self._clock = clock
 
-    @property
-    def enabled(self) -> bool:
-        """True when an alert webhook is configured."""
-        return self._sender is not None
-
     def crisis(self, session: Session) -> None:
         """The crisis rule marked `session`: alert the supervisors (once). Never raises: an
         alert that cannot go out now is sent by the housekeeping timer."""
