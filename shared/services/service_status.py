@@ -75,7 +75,7 @@ class StatusBoard:
         self._cached: ServiceStatus | None = None
         self._read_at = 0.0
         self._days = ClosedDays(store)
-        self._closed: frozenset[str] | None = None
+        self._closed: frozenset[date] | None = None
         self._closed_at = 0.0
 
     def current(self) -> Effective:
@@ -154,13 +154,22 @@ class StatusBoard:
 
     def opening_hours(self, hours: BusinessHours) -> BusinessHours:
         """`hours` with the operators' closed days (read at most `cache_seconds` ago)."""
+        closed = frozenset(d.isoformat() for d in self._closed_kept())
+        return replace(hours, closed_dates=hours.closed_dates | closed) if closed else hours
+
+    def closed_ahead(self) -> tuple[date, ...]:
+        """The closed days from today on, as the webhook announces them (the same read at most
+        `cache_seconds` ago as `opening_hours`; the status screen reads `closed_days` fresh)."""
+        today = self._clock().astimezone(JST).date()
+        return tuple(sorted(d for d in self._closed_kept() if d >= today))
+
+    def _closed_kept(self) -> frozenset[date]:
         with self._lock:
             tick = self._monotonic()
             if self._closed is None or tick - self._closed_at >= self._cache_seconds:
-                self._closed = frozenset(d.isoformat() for d in self._days.read())
+                self._closed = frozenset(self._days.read())
                 self._closed_at = tick
-            closed = self._closed
-        return replace(hours, closed_dates=hours.closed_dates | closed) if closed else hours
+            return self._closed
 
     def _forget(self) -> None:
         with self._lock:

@@ -83,6 +83,14 @@ def command_for(text: str) -> str | None:
     return None
 
 
+def clause_name(catalogue: Catalogue, clause: str) -> str:
+    """A stored clause (`8(3)`) as people read it (「第8条（3）」); another form as it is."""
+    found = re.fullmatch(r"(\d+)\((\d+)\)", clause)
+    if found is None:
+        return clause
+    return catalogue.text("export_clause", article=found.group(1), item=found.group(2))
+
+
 def code_name(catalogue: Catalogue, prefix: str, code: object) -> str:
     """The catalogue's name for a stored code (`prefix` + the code in snake case: `link
     shortener` → `flag_reason_link_shortener`); a code it does not know yet, as it is."""

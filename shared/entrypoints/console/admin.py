@@ -183,12 +183,28 @@ def console_admin_reopen_day(req: func.HttpRequest) -> func.HttpResponse:
     return _admin(req, page, change=True)
 
 
-def _day(raw: str) -> date:
-    """A `YYYY-MM-DD` date (the date input's value)."""
+def _day(raw: str, field: str = "day") -> date:
+    """A `YYYY-MM-DD` date (a date input's value; Japan time), or a 400 naming `field`."""
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise ValidationError("day", "date_format_jst") from None
+        raise ValidationError(field, "date_format_jst") from None
+
+
+def _optional_day(req: func.HttpRequest, field: str) -> date | None:
+    raw = req.params.get(field)
+    return _day(raw, field) if raw else None
+
+
+def _csv_download(body: str, name: str) -> func.HttpResponse:
+    """A CSV file to save (UTF-8 with a BOM, so Excel reads the Japanese headers)."""
+    return func.HttpResponse(
+        "\ufeff" + body,
+        status_code=200,
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+        mimetype="text/csv",
+        charset="utf-8",
+    )
 
 
 def _local_time(raw: str) -> str:
@@ -292,13 +308,7 @@ def console_admin_stats_csv(req: func.HttpRequest) -> func.HttpResponse:
         writer.writerows(rows[1:])
         writer.writerow([text("admin_stats_caption", k=table["k"])])
         name = f"stats-{by}-{table['from']}-{table['to']}.csv"
-        return func.HttpResponse(
-            "\ufeff" + out.getvalue(),
-            status_code=200,
-            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
-            mimetype="text/csv",
-            charset="utf-8",
-        )
+        return _csv_download(out.getvalue(), name)
 
     return _admin(req, page)
 
@@ -312,7 +322,7 @@ def console_admin_figures(req: func.HttpRequest) -> func.HttpResponse:
 
     def page(staff: Staff) -> func.HttpResponse:
         figures = get_desk().figures
-        start, end = figures.period(req.params.get("from"), req.params.get("to"))
+        start, end = figures.period(_optional_day(req, "from"), _optional_day(req, "to"))
         return html(
             "admin_figures.html",
             staff=staff,
@@ -329,16 +339,10 @@ def console_admin_figures_csv(req: func.HttpRequest) -> func.HttpResponse:
 
     def page(staff: Staff) -> func.HttpResponse:
         figures = get_desk().figures
-        start, end = figures.period(req.params.get("from"), req.params.get("to"))
+        start, end = figures.period(_optional_day(req, "from"), _optional_day(req, "to"))
         labels = {key: text(f"figures_col_{key}") for key in FIGURE_COLUMNS}
         name = f"figures-{start.isoformat()}-{end.isoformat()}.csv"
-        return func.HttpResponse(
-            as_csv(figures.figures(start, end), labels),
-            status_code=200,
-            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
-            mimetype="text/csv",
-            charset="utf-8",
-        )
+        return _csv_download(as_csv(figures.figures(start, end), labels), name)
 
     return _admin(req, page)
 
@@ -422,10 +426,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
         action = (req.params.get("action") or "").strip()
         day = (req.params.get("day") or "").strip()
         if day:
-            try:
-                date.fromisoformat(day)
-            except ValueError:
-                raise ValidationError("day", "date_format_jst") from None
+            _day(day)
         records: list[dict[str, Any]] = []
         cursor: str | None = None
         read = 0

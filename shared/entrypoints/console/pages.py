@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from shared.domain.messages import MAX_TEXT_LENGTH
+from shared.texts.catalogue import clause_name as named_clause
 from shared.texts.catalogue import code_name, load_catalogue
 
 if TYPE_CHECKING:
@@ -62,11 +62,9 @@ def flag_reason(code: object) -> str:
 
 
 def clause_name(clause: object) -> str:
-    """A policy clause as stored (`8(3)`) as staff read it (「第8条（3）」)."""
-    found = re.fullmatch(r"(\d+)\((\d+)\)", str(clause))
-    if found is None:
-        return str(clause)
-    return text("admin_flag_clause", article=found.group(1), item=found.group(2))
+    """A policy clause as stored (`8(3)`) as staff read it (「第8条（3）」, the words the
+    user's data export prints)."""
+    return named_clause(load_catalogue("ja"), str(clause))
 
 
 def audit_details(details: object) -> list[tuple[str, str]]:

@@ -283,10 +283,7 @@ class ConsoleDesk:
         else:
             sessions, next_cursor = self._scan(status, cursor, keep)
         if cursor is None and flagged:
-            holder = me if tab == "mine" else None
-            sessions = self._flagged_first(sessions, flagged, status, holder)
-            if keep is not None:
-                sessions = [s for s in sessions if keep(s)]
+            sessions = self._flagged_first(sessions, flagged, status, keep)
         elif flagged:  # listed on the first page already
             sessions = [s for s in sessions if s.session.session_id not in flagged]
         seen = self._seen_counts([s.session.session_id for s in sessions])
@@ -361,18 +358,20 @@ class ConsoleDesk:
         sessions: list[Summary],
         flagged: dict[str, Flag],
         status: SessionStatus,
-        holder: str | None,
+        keep: Callable[[Summary], bool] | None,
     ) -> list[Summary]:
         """Crisis cases (already first) and then 要注意 ones, wherever they wait, before the
-        rest: a flagged session far down the queue is fetched to the first page."""
+        rest: a flagged session far down the queue is fetched to the first page (if it passes
+        `keep`, as the listed ones did)."""
         listed = {s.session.session_id for s in sessions}
         fetched: list[Summary] = []
         for session_id in sorted(flagged.keys() - listed):
             session = self._index.get(session_id)
             if session is None or session.status is not status:
                 continue
-            if holder is None or session.assigned_to == holder:
-                fetched.append(self.experts.summary(session))
+            summary = self.experts.summary(session)
+            if keep is None or keep(summary):
+                fetched.append(summary)
 
         def marked(summary: Summary) -> bool:
             return summary.session.urgent or summary.session.session_id in flagged

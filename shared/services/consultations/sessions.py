@@ -140,15 +140,13 @@ class Sessions:
         """Mark an open session urgent: it moves to the top of the queue. Returns the session
         when this call marked it (the ETag-guarded save decides, so of two instances marking at
         once exactly one gets it back), None when it was marked already or is not open."""
-        for _ in range(3):
-            session = self._index.get(session_id)
-            if session is None or not session.is_open or session.urgent:
-                return None
-            try:
-                return self._index.save(replace(session, urgent=True, urgent_at=self._clock()))
-            except PreconditionFailed:
-                continue
-        raise PreconditionFailed(None, "session_busy")
+        now = self._clock()
+        return self._update(
+            session_id,
+            lambda s: (
+                replace(s, urgent=True, urgent_at=now) if s.is_open and not s.urgent else None
+            ),
+        )
 
     def add_user_message(
         self,

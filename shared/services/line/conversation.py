@@ -507,7 +507,7 @@ class Conversation:
 
     def _hours_notice(self) -> OutboundMessage:
         """受付時間: the hours, open now or when next, and the closed days coming up."""
-        closed = tuple(self._status.closed_days())
+        closed = self._status.closed_ahead()
         return self._replies.hours_notice(self._opening(), self._clock(), closed)
 
     def _crisis(self, meta: EventMeta, user: UserRecord, message: StoredMessage | None) -> None:

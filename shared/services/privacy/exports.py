@@ -32,7 +32,7 @@ from shared.repositories.user_records import (
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics
 from shared.services.moderation.actions import check_user_id
-from shared.texts.catalogue import Catalogue, code_name
+from shared.texts.catalogue import Catalogue, clause_name, code_name
 
 
 class UserExports:
@@ -172,7 +172,7 @@ class UserExports:
         lines.append(
             t(
                 "export_suspension_line",
-                clause=str(suspension["clause"]),
+                clause=clause_name(self._t, str(suspension["clause"])),
                 since=_jst_text(suspension["since"]),
             )
             if suspension
@@ -234,9 +234,8 @@ class UserExports:
         return named if named != message["kind"] else t("export_kind_other")
 
     def _flag_line(self, flag: dict[str, Any]) -> str:
-        article, _, item = str(flag["clause"]).partition("(")
         reasons = "、".join(self._name("flag_reason_", r["reason"]) for r in flag["reasons"])
-        clause = self._t.text("export_clause", article=article, item=item.rstrip(")"))
+        clause = clause_name(self._t, str(flag["clause"]))
         return f"・{_jst_text(flag['createdAt'])}　{clause}　{reasons}"
 
     def _restriction_line(self, restriction: dict[str, Any]) -> str:

@@ -103,11 +103,11 @@ class SupervisorFigures:
         self._clock = clock
         self._alert_minutes = alert_minutes
 
-    def period(self, start: str | None, end: str | None) -> tuple[date, date]:
-        """The period asked for (`YYYY-MM-DD`, Japan dates), by default this month so far."""
+    def period(self, start: date | None, end: date | None) -> tuple[date, date]:
+        """The period asked for (Japan dates, inclusive), by default this month so far."""
         today = self._clock().astimezone(JST).date()
-        first = _date(start, "from") if start else today.replace(day=1)
-        last = _date(end, "to") if end else today
+        first = start or today.replace(day=1)
+        last = end or today
         if last < first:
             raise ValidationError("to", "date_order")
         if (last - first).days >= MAX_DAYS:
@@ -169,10 +169,8 @@ class SupervisorFigures:
 
 
 def as_csv(figures: Figures, labels: dict[str, str]) -> str:
-    """The figures as CSV for the monthly report (UTF-8 with a BOM, for spreadsheet programs);
-    `labels` are the column names, in Japanese."""
+    """The figures as CSV for the monthly report; `labels` are the column names, in Japanese."""
     out = io.StringIO()
-    out.write("\ufeff")
     rows = csv.writer(out, lineterminator="\r\n")
     rows.writerow([labels["period"], f"{figures.start.isoformat()}〜{figures.end.isoformat()}"])
     rows.writerow([])
@@ -242,10 +240,3 @@ def _utc_start(day: date) -> datetime:
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-def _date(raw: str, name: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationError(name, "date_format_jst") from None
