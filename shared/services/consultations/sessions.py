@@ -112,11 +112,22 @@ class Sessions:
         return session
 
     def keep_draft(self, user: UserRecord, meta: EventMeta, text: str, line_id: str) -> UserRecord:
-        """Keep a text written before a topic was chosen, for the session opened next."""
+        """Keep a text written before a topic was chosen, for the session opened next.
+
+        A topic tap handled meanwhile on another instance wins the user record's ETag: the
+        record is read again, and if it now points to an open session the caller files the
+        draft there (the returned record says so) instead of telling the user to choose."""
         self.add_user_message(DRAFT, meta, "text", text, line_id, keep_token=False)
-        if user.draft_at is not None and user.draft_at >= self._clock() - DRAFT_TTL:
-            return user
-        return self._users.save(replace(user, draft_at=event_time(meta), updated_at=self._clock()))
+        for _ in range(3):
+            fresh = user.draft_at is not None and user.draft_at >= self._clock() - DRAFT_TTL
+            if user.open_session_id or fresh:
+                return user
+            try:
+                marked = replace(user, draft_at=event_time(meta), updated_at=self._clock())
+                return self._users.save(marked)
+            except PreconditionFailed:
+                user = self._users.get(user.user_id) or user
+        raise PreconditionFailed(None, "store_changed")
 
     def _file_drafts(self, user_id: str, session: Session, opened_at: datetime) -> None:
         """File the drafts of the last DRAFT_TTL into `session`; older ones are dropped."""
@@ -166,7 +177,7 @@ class Sessions:
         answers this event itself (the token is then used). A redelivery's token is not kept."""
         expiry = DRAFT_EXPIRY_SECONDS if session_id == DRAFT else None
         token = meta.reply_token if keep_token and not meta.is_redelivery else None
-        return self._messages.add(
+        added = self._messages.add(
             Message(
                 message_id=f"msg:{meta.event_id}",
                 session_id=session_id,
@@ -181,6 +192,16 @@ class Sessions:
             ),
             ttl_seconds=expiry,
         )
+        return added or (session_id != DRAFT and self._refile_draft(meta, session_id))
+
+    def _refile_draft(self, meta: EventMeta, session_id: str) -> bool:
+        """The event's message is taken already: if only as a draft (kept by an attempt that
+        lost a race with the topic tap that opened `session_id`), move it into the session."""
+        kept = self._messages.get(meta.source.partition, f"msg:{meta.event_id}")
+        if kept is None or kept.session_id != DRAFT:
+            return False
+        self._messages.save(replace(kept, session_id=session_id))
+        return True
 
     def filed(self, meta: EventMeta) -> bool:
         """Was this event's message filed into a session already (by an earlier attempt)? A

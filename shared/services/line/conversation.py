@@ -390,7 +390,10 @@ class Conversation:
             self._answer(meta, (*notices, self._replies.text("survey_comment_thanks")))
             return
         if command is None and message is not None and message[0] == "text" and message[1]:
-            self._sessions.keep_draft(user, meta, message[1], message[2])
+            kept = self._sessions.keep_draft(user, meta, message[1], message[2])
+            if kept.open_session_id:  # a topic tap opened the session meanwhile: file it there
+                self._file(meta, ticket, kept, message, notices=notices)
+                return
             self._answer(meta, (*notices, self._replies.draft_kept(self._topic_list())))
             return
         self._answer(meta, (*notices, *self._respond(meta, user, command, params)))
@@ -539,7 +542,10 @@ class Conversation:
             return
         helplines = self._replies.helplines("crisis_outro_start")
         if text is not None and consented:
-            self._sessions.keep_draft(user, meta, text, line_id)
+            kept = self._sessions.keep_draft(user, meta, text, line_id)
+            if kept.open_session_id:  # opened meanwhile on another instance: filed there
+                self._crisis(meta, kept, message)
+                return
             self._answer(meta, (helplines, self._replies.draft_kept(self._topic_list())))
             return
         if message is not None and gate is Gate.PROMPT and self._consent.may_prompt(user, meta):

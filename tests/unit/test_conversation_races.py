@@ -1,0 +1,121 @@
+"""Two instances, one user (issue 20, defect 1): a text handled on one instance while a topic
+tap opens the session on another must end up in that session, once, and only what is true is
+said to the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.config import settings_from
+from shared.errors import StoreUnavailable
+from shared.ports import DESK, USERS
+from shared.wiring import Desk, build_desk
+from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.unit.conftest import SECRET, consented, deliver
+
+
+class InterleavingStore(MemoryStore):
+    """Runs `between` once, right after the next write of a message kept as a draft: what the
+    other instance does while this one still holds the user record it read."""
+
+    between: Callable[[], object] | None = None
+
+    def create(self, container: str, doc: dict[str, Any]) -> dict[str, Any]:
+        created = super().create(container, doc)
+        if doc.get("sessionId") == "draft" and self.between is not None:
+            hook, self.between = self.between, None
+            hook()
+        return created
+
+
+def instance(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
+    settings = settings_from(
+        {
+            "DESK_ENVIRONMENT": "Development",
+            "LINE_API_BASE_URL": "http://127.0.0.1:9",
+            "LINE_CHANNEL_SECRET": SECRET,
+        }
+    )
+    return build_desk(settings, store, line, clock, sleep=lambda _: None)
+
+
+def session_texts(store: MemoryStore, user_id: str) -> dict[str, list[str]]:
+    """The user's stored texts by the session they are filed in."""
+    filed: dict[str, list[str]] = {}
+    for doc in store.query_partition(USERS, user_id, doc_type="message"):
+        filed.setdefault(doc["sessionId"], []).append(doc["text"])
+    return filed
+
+
+def stored(store: MemoryStore, container: str, partition: str, doc_id: str) -> dict[str, Any]:
+    found = store.read(container, partition, doc_id)
+    assert found is not None
+    return found
+
+
+def redelivered(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "deliveryContext": {"isRedelivery": True}}
+
+
+def test_a_text_sent_while_a_topic_tap_opens_the_session_elsewhere_is_filed_in_it(sim) -> None:
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = instance(store, line, clock), instance(store, line, clock)
+    user = consented(a, sim, line)
+    tap = user.postback_event("action=topic&topic=job-change")
+    text = user.text_event("転職を考えています")
+    store.between = lambda: deliver(a, tap)  # the tap lands on A while B holds the record
+    first = deliver(b, text)
+    if first.failed:  # LINE redelivers what was answered 503
+        deliver(b, redelivered(text))
+    pointer = stored(store, USERS, user.user_id, "user")["openSessionId"]
+    assert session_texts(store, user.user_id) == {pointer: ["転職を考えています"]}
+
+
+def test_the_text_is_not_told_to_choose_a_topic_once_the_session_is_open(sim) -> None:
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = instance(store, line, clock), instance(store, line, clock)
+    user = consented(a, sim, line)
+    tap = user.postback_event("action=topic&topic=job-change")
+    text = user.text_event("転職を考えています")
+    store.between = lambda: deliver(a, tap)
+    result = deliver(b, text)
+    if result.failed:
+        deliver(b, redelivered(text))
+    said = "\n".join(line.texts())
+    assert "下のテーマを選ぶと" not in said  # the draft notice would be untrue now
+    assert "メッセージを受け付けました" in said  # the session's first message is acknowledged
+
+
+def test_a_draft_kept_by_a_failed_attempt_is_filed_by_the_redelivery_after_a_topic_tap(
+    sim,
+) -> None:
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = instance(store, line, clock), instance(store, line, clock)
+    user = consented(a, sim, line)
+    text = user.text_event("転職を考えています")
+    store.between = lambda: store.fail_next("replace", StoreUnavailable("store down"))
+    assert deliver(b, text).failed == 1  # kept as a draft, then the record's save failed
+    deliver(a, user.postback_event("action=topic&topic=job-change"))
+    deliver(b, redelivered(text))
+    pointer = stored(store, USERS, user.user_id, "user")["openSessionId"]
+    assert session_texts(store, user.user_id) == {pointer: ["転職を考えています"]}
+
+
+def test_a_crisis_text_sent_while_the_session_opens_elsewhere_reaches_the_session(sim) -> None:
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = instance(store, line, clock), instance(store, line, clock)
+    user = consented(a, sim, line)
+    tap = user.postback_event("action=topic&topic=job-change")
+    text = user.text_event("もう死にたいです")
+    store.between = lambda: deliver(a, tap)
+    if deliver(b, text).failed:
+        deliver(b, redelivered(text))
+    pointer = stored(store, USERS, user.user_id, "user")["openSessionId"]
+    assert session_texts(store, user.user_id) == {pointer: ["もう死にたいです"]}
+    session = stored(store, DESK, "sessions", pointer)
+    assert session["urgent"] is True
