@@ -439,6 +439,26 @@ class MessageLog:
         """Remove one message (a draft too old to be filed)."""
         self._store.delete(USERS, user_id, message_id)
 
+    def take_pending(self, message: Message, seconds: int) -> bool:
+        """Claim a pending answer for one delivery (True), for `seconds` at most: of two
+        deliveries at once only one carries it. The claim lives in the user's partition
+        (erased with them) and expires by itself should its delivery never finish."""
+        claim = {
+            "id": f"carry:{message.message_id}",
+            "userId": message.user_id,
+            "type": "carry",
+            "ttl": seconds,
+        }
+        try:
+            self._store.create(USERS, claim)
+        except AlreadyExists:
+            return False
+        return True
+
+    def release_pending(self, message: Message) -> None:
+        """LINE did not take the delivery: the next one may carry the answer at once."""
+        self._store.delete(USERS, message.user_id, f"carry:{message.message_id}")
+
     def of_session(self, user_id: str, session_id: str) -> list[Message]:
         """A session's messages in the order they were written."""
         docs = self._store.query_partition(

@@ -59,6 +59,9 @@ log = logging.getLogger("desk.experts")
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # Urgent sessions listed ahead of the first page (a crisis is rare: a bound, not a page).
 MAX_URGENT_LISTED = 50
+# A pending answer claimed by a delivery that never finished (its instance stopped) is carried
+# by the next delivery after this; longer than a delivery's retries can take.
+CARRY_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -404,22 +407,29 @@ class ExpertDesk:
         The pending answers are recorded as delivered when LINE takes the call."""
         history = self._messages.of_session(session.user_id, session.session_id)
         exclude = new.message_id if new is not None else ""
-        pending = pending_answers(history, exclude, MAX_MESSAGES_PER_CALL - len(outbound))
+        waiting = pending_answers(history, exclude, MAX_MESSAGES_PER_CALL - len(outbound))
+        # Only the delivery that claims a pending answer carries it (another one may be on its
+        # way at this moment, from another tab or instance).
+        pending = [m for m in waiting if self._messages.take_pending(m, CARRY_SECONDS)]
         batch = tuple(self._replies.expert_answer(m.text or "") for m in pending) + outbound
         token: str | None = None
         candidate = reply_candidate(history, self._clock())
         if candidate is not None:
             token = candidate.reply_token
             self._messages.save(replace(candidate, reply_token=None))  # single use
-        ids = [m.message_id for m in pending] + ([exclude] if new is not None else [key or ""])
+        # The key names what this call is about (the new answer, or the closing), whatever it
+        # carries: a repeat of the same call is refused by LINE even if the pending set changed.
+        subject = exclude if new is not None else key or ""
         result = self._pusher.deliver(
-            session.user_id, batch, retry_key_for("+".join(ids)), reply_token=token
+            session.user_id, batch, retry_key_for(subject), reply_token=token
         )
-        if result.accepted:
-            for earlier in pending:
+        for earlier in pending:
+            if result.accepted:
                 self._messages.save(
                     replace(earlier, delivery="accepted", delivery_detail=result.detail)
                 )
+            else:
+                self._messages.release_pending(earlier)
         log.info(
             "delivered via=%s accepted=%s bubbles=%d pending=%d",
             result.via,
