@@ -30,6 +30,15 @@ PARTITION_KEYS: dict[str, str] = {USERS: "userId", DESK: "pk"}
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
+def add_counts(doc: Document, deltas: Mapping[str, int]) -> Document:
+    """`doc` with `deltas` added to its numeric fields (missing ones count as 0): what
+    `DocumentStore.increment` stores, for the back ends that compute it themselves."""
+    changed = dict(doc)
+    for name, delta in deltas.items():
+        changed[name] = int(changed.get(name) or 0) + delta
+    return changed
+
+
 def field_name(name: str) -> str:
     """A filter's field name, checked: adapters put it into query text, never a value."""
     if not _FIELD_NAME.match(name):
@@ -62,6 +71,13 @@ class DocumentStore(Protocol):
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:
         """Remove one document; False when it was not there."""
+        ...
+
+    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+        """Add `deltas` to numeric top-level fields of the document with `doc`'s id (a missing
+        field counts as 0), atomically, in one operation; the document is created from `doc`
+        when absent. Returns the document as stored after the change, so that of two
+        increments at once each sees its own total (Cosmos DB: a patch with `incr`)."""
         ...
 
     def query_partition(

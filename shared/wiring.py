@@ -30,6 +30,7 @@ from shared.repositories.desk_records import (
     StatMarks,
     Suspensions,
 )
+from shared.repositories.flood_counts import FloodCounts
 from shared.repositories.notes import NoteLog
 from shared.repositories.references import ReferenceCounter
 from shared.repositories.tombstones import Tombstones
@@ -172,7 +173,7 @@ def build_desk(
     flags, suspensions = FlagLog(store), Suspensions(store)
     restrictions = Restrictions(store)
     tombstones = Tombstones(store, settings.hash_key, settings.event_ttl_seconds)
-    flood = FloodGuard(settings.flood_per_minute, settings.flood_per_day)
+    flood = FloodGuard(FloodCounts(store), settings.flood_per_minute, settings.flood_per_day)
     moderation = Moderation(
         store=store,
         users=users,
@@ -196,7 +197,6 @@ def build_desk(
         suspensions=suspensions,
         restrictions=restrictions,
         statistics=statistics,
-        flood=flood,
         auditor=auditor,
         hash_key=settings.hash_key,
         clock=clock,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.errors import (
@@ -26,7 +26,7 @@ from shared.errors import (
     PreconditionFailed,
     StoreUnavailable,
 )
-from shared.ports import PARTITION_KEYS, Document, Filters, field_name
+from shared.ports import PARTITION_KEYS, Document, Filters, add_counts, field_name
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy
@@ -110,6 +110,30 @@ class CosmosStore:
             )
         except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
             raise PreconditionFailed(None, "store_changed") from None
+
+    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+        """One patch with `incr` operations (atomic on the service); a 404 creates `doc` with
+        the deltas added, and a 409 from a create that lost the race patches after all."""
+        from azure.cosmos.exceptions import (  # noqa: PLC0415
+            CosmosResourceExistsError,
+            CosmosResourceNotFoundError,
+        )
+
+        proxy = self._container(container)
+        partition = _check_key(container, doc)
+        operations = [{"op": "incr", "path": f"/{name}", "value": d} for name, d in deltas.items()]
+
+        def patch() -> Document:
+            return dict(proxy.patch_item(doc["id"], partition, patch_operations=operations))
+
+        try:
+            return self._guard(patch)
+        except CosmosResourceNotFoundError:
+            pass
+        try:
+            return self._guard(lambda: dict(proxy.create_item(_strip(add_counts(doc, deltas)))))
+        except CosmosResourceExistsError:
+            return self._guard(patch)
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:
         """Remove one document; False on Cosmos DB's 404."""
@@ -299,12 +323,15 @@ def _expected(name: str) -> str:
     return f"partition key /{PARTITION_KEYS[name]}, TTL on with no default (-1)"
 
 
-def _check_key(container: str, doc: Document) -> None:
+def _check_key(container: str, doc: Document) -> str:
+    """The document's partition key value (ValueError when it or the id is missing)."""
     field = PARTITION_KEYS[container]
-    if not isinstance(doc.get(field), str) or not doc.get(field):
+    partition = doc.get(field)
+    if not isinstance(partition, str) or not partition:
         raise ValueError(f"a {container} document needs a string {field}")
     if not isinstance(doc.get("id"), str) or not doc.get("id"):
         raise ValueError("a document needs a string id")
+    return partition
 
 
 def _strip(doc: Document) -> Document:

@@ -11,14 +11,14 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from shared.errors import AlreadyExists, PreconditionFailed, StoreUnavailable
-from shared.ports import PARTITION_KEYS, Document, Filters, field_name
+from shared.ports import PARTITION_KEYS, Document, Filters, add_counts, field_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -99,6 +99,18 @@ class SqliteStore:
             if not expired:
                 raise AlreadyExists(None, "store_exists")
             return self._write(db, "INSERT", container, doc)
+
+    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+        """Read, add and write back in one transaction (the file's write lock holds it)."""
+        partition, doc_id = _key(container, doc)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT body, etag, ts FROM documents WHERE container = ? AND partition = ?"
+                " AND id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (container, partition, doc_id, self._now()),
+            ).fetchone()
+            current = _document(row) if row is not None else dict(doc)
+            return self._write(db, "INSERT OR REPLACE", container, add_counts(current, deltas))
 
     def upsert(self, container: str, doc: Document) -> Document:
         """Insert or overwrite."""

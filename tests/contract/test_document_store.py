@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import azure.identity
@@ -98,6 +99,36 @@ def test_delete_reports_whether_the_document_was_there(backend: Backend) -> None
     assert backend.store.delete(USERS, "U1", "a") is True
     assert backend.store.delete(USERS, "U1", "a") is False
     assert backend.store.read(USERS, "U1", "a") is None
+
+
+def test_increment_creates_the_document_then_adds_to_its_counts(backend: Backend) -> None:
+    first = backend.store.increment(USERS, user_doc(label="x"), {"n": 1, "m1": 1})
+    assert (first["n"], first["m1"], first["label"]) == (1, 1, "x")
+    second = backend.store.increment(USERS, user_doc(label="ignored"), {"n": 1, "m2": 2})
+    assert (second["n"], second["m1"], second["m2"], second["label"]) == (2, 1, 2, "x")
+    back = backend.store.increment(USERS, user_doc(), {"n": -1})
+    assert back["n"] == 1
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert (stored["n"], stored["m2"]) == (1, 2)
+    assert back["_etag"] == stored["_etag"]
+
+
+def test_increments_from_many_threads_each_see_their_own_total(backend: Backend) -> None:
+    """Two or three instances counting one user's messages at once: none is lost, and no two
+    callers are told the same total (what makes "one notice per window" hold)."""
+    totals: list[int] = []
+
+    def count() -> None:
+        for _ in range(10):
+            totals.append(int(backend.store.increment(USERS, user_doc(), {"n": 1})["n"]))
+
+    threads = [threading.Thread(target=count) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(totals) == list(range(1, 31))
 
 
 def test_query_partition_returns_one_partition_in_id_order(backend: Backend) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +18,7 @@ from shared.errors import (
     PreconditionFailed,
     ReplyTokenRejected,
 )
-from shared.ports import PARTITION_KEYS, Document, Filters, field_name
+from shared.ports import PARTITION_KEYS, Document, Filters, add_counts, field_name
 
 
 class FakeClock:
@@ -42,6 +44,7 @@ class MemoryStore:
         self.operations: list[str] = []
         self.fail_with: Exception | None = None
         self._failures: dict[str, list[Exception]] = {}
+        self._increments = threading.Lock()
 
     def fail_next(self, operation: str, error: Exception, times: int = 1) -> None:
         """Make the next `times` calls of `operation` (read, create, ...) raise `error`."""
@@ -93,6 +96,13 @@ class MemoryStore:
     def upsert(self, container: str, doc: Document) -> Document:
         self._op("upsert")
         return self._put(self._key(container, doc), doc)
+
+    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+        self._op("increment")
+        key = self._key(container, doc)
+        with self._increments:  # atomic, as every back end's is (tests count from threads)
+            current = self._live(key) or doc
+            return self._put(key, add_counts(current, deltas))
 
     def replace(self, container: str, doc: Document, *, etag: str) -> Document:
         self._op("replace")

@@ -10,9 +10,12 @@ from typing import Any
 from shared.config import settings_from
 from shared.errors import StoreUnavailable
 from shared.ports import DESK, USERS
+from shared.texts.catalogue import load_catalogue
 from shared.wiring import Desk, build_desk
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, consented, deliver
+
+TEXTS = load_catalogue()
 
 
 class InterleavingStore(MemoryStore):
@@ -119,3 +122,20 @@ def test_a_crisis_text_sent_while_the_session_opens_elsewhere_reaches_the_sessio
     assert session_texts(store, user.user_id) == {pointer: ["もう死にたいです"]}
     session = stored(store, DESK, "sessions", pointer)
     assert session["urgent"] is True
+
+
+def test_a_flood_spread_over_three_instances_meets_one_limit_and_one_notice(sim) -> None:
+    """Issue 20, defect 5: 60 texts in 20 s against the default 20 a minute."""
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    desks = [instance(store, line, clock) for _ in range(3)]
+    user = consented(desks[0], sim, line)
+    deliver(desks[0], user.postback_event("action=topic&topic=job-change"))
+    clock.advance(minutes=2)
+    line.sent.clear()
+    for n in range(60):
+        deliver(desks[n % 3], user.text_event(f"連投{n}"))
+        clock.advance(seconds=1 / 3)
+    stored = store.query_partition(USERS, user.user_id, doc_type="message")
+    assert len(stored) == 20
+    assert line.texts().count(TEXTS.text("flood_notice")) == 1

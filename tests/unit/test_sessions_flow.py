@@ -66,7 +66,8 @@ def test_messages_go_into_the_session_in_order_without_an_answer_each(
     result = deliver(desk, second, third)
     assert result.counts == {"handled": 2}
     assert line.sent == []
-    assert store.operations[before:] == ["read", "create"] * 2  # a point read and one write each
+    # A point read, the shared flood count and one write each.
+    assert store.operations[before:] == ["read", "increment", "create"] * 2
     stored = messages(store, user)
     assert [(m["kind"], m["text"]) for m in stored] == [
         ("text", "転職を考えています"),

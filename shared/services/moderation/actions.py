@@ -160,7 +160,7 @@ class Moderation:
         if restriction is not None and restriction.mode is RestrictionMode.LOWER_LIMIT:
             limits = (restriction.per_minute, restriction.per_day)
         now = self._clock()
-        verdict = self._flood.admit(user_key(self._hash_key, user.user_id), now, limits)
+        verdict = self._flood.admit(user.user_id, now, limits)
         if verdict.sustained:
             day = now.astimezone(JST).strftime("%Y-%m-%d")
             self._raise(user.user_id, "8(5)", "sustained flood", key=f"{user.user_id}:{day}")

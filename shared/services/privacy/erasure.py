@@ -29,7 +29,6 @@ from shared.repositories.tombstones import Tombstones
 from shared.repositories.user_records import USER_DOC_ID, SessionIndex, Users
 from shared.services.audit import Auditor
 from shared.services.consultations.sessions import Sessions
-from shared.services.moderation.flood import FloodGuard
 from shared.services.statistics.entries import Statistics
 
 log = logging.getLogger("desk.erasure")
@@ -72,7 +71,6 @@ class Eraser:
         suspensions: Suspensions,
         restrictions: Restrictions,
         statistics: Statistics,
-        flood: FloodGuard,
         auditor: Auditor,
         hash_key: str,
         clock: Clock,
@@ -88,7 +86,6 @@ class Eraser:
         self._suspensions = suspensions
         self._restrictions = restrictions
         self._statistics = statistics
-        self._flood = flood
         self._hash_key = hash_key
         self._clock = clock
 
@@ -130,7 +127,6 @@ class Eraser:
             self._suspensions.put(replace(suspension, user_id=None, purged_at=self._clock()))
         if compact:
             self._store.compact()
-        self._flood.forget(key)
         log.info("erased documents=%d sessions=%d flags=%d", documents, len(sessions), flags)
         return Erased(documents, len(sessions), flags, subject)
 
