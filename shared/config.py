@@ -349,11 +349,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DESK_STATUS_CACHE_SECONDS",
         Kind.FLOAT,
-        "30",
-        "how long a worker keeps the service status",
+        "1",
+        "how long an instance keeps the service status, closed days and policy versions; an "
+        "operator's change to them is answered this long plus the webhook budget later, once "
+        "every instance acts on it (0: no cache, for a single instance)",
         "status_cache_seconds",
         minimum=0,
-        maximum=3_600,
+        maximum=60,
+    ),
+    Setting(
+        "DESK_WEBHOOK_BUDGET_MS",
+        Kind.INT,
+        "1500",
+        "the time a webhook call may take: store and LINE calls are cut to fit, and what does "
+        "not fit is answered 503 for LINE to redeliver",
+        "webhook_budget_ms",
+        minimum=200,
+        maximum=10_000,
+    ),
+    Setting(
+        "DESK_ADMIN_BUDGET_MS",
+        Kind.INT,
+        "5000",
+        "the time an admin API or console call may take before it is answered 503",
+        "admin_budget_ms",
+        minimum=500,
+        maximum=60_000,
     ),
     Setting(
         "DESK_ENDED_REFERRAL",
@@ -517,6 +538,8 @@ class Settings:
     flag_words: tuple[str, ...]
     purge_grace_days: int
     status_cache_seconds: float
+    webhook_budget_ms: int
+    admin_budget_ms: int
     stats_k: int
     require_app_roles: bool
     key_caller_role: str | None

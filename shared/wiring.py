@@ -44,6 +44,7 @@ from shared.repositories.user_records import (
 )
 from shared.services.admin import AdminService
 from shared.services.audit import Auditor
+from shared.services.cached import Settle
 from shared.services.catalog import (
     load_crisis_words,
     load_helplines,
@@ -143,11 +144,22 @@ def build_desk(
         privacy_url=settings.privacy_url,
         helplines=load_helplines(),
     )
+
+    # What every event reads is kept per instance on the desk's clock (tests that stop time
+    # stop it too); an operator's change to it is answered once every instance acts on it.
+    def tick() -> float:
+        return clock().timestamp()
+
+    kept = settings.status_cache_seconds
+    settle = Settle(kept, settings.webhook_budget_ms / 1000, sleep)
     policies = PolicyRegistry(
         store,
         load_shipped_policies(settings.policy_url),
         clock,
+        cache_seconds=kept,
+        monotonic=tick,
         check_messages=replies.check_policy_messages,
+        settle=settle,
     )
     consent = ConsentService(
         users,
@@ -203,7 +215,7 @@ def build_desk(
         tombstones=tombstones,
     )
     pusher = Pusher(messenger, backoff_seconds=settings.push_backoff_seconds, sleep=sleep)
-    status = StatusBoard(store, auditor, clock, cache_seconds=settings.status_cache_seconds)
+    status = StatusBoard(store, auditor, clock, cache_seconds=kept, monotonic=tick, settle=settle)
     if alert_sender is None and settings.alert_webhook_url:
         alert_sender = WebhookAlerts(settings.alert_webhook_url)
     alerts = CrisisAlerts(store, alert_sender, clock)

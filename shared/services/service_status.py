@@ -1,13 +1,13 @@
 """The service status board (§7): what operators set, read by every webhook event.
 
-Reading it is part of every event, so each worker keeps it for a short while: at most one
-point read per worker per `cache_seconds`, never one per event. A change made on one worker
-reaches the others within that time.
+Reading it is part of every event, so each instance keeps it for a short while: at most one
+point read per instance per `cache_seconds`, never one per event. A change made on one
+instance is answered once the others have read it again (`Settle`): after the 2xx, no
+instance files a message against it or sends a stale notice.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +21,7 @@ from shared.errors import ValidationError
 from shared.ports import Clock, DocumentStore
 from shared.repositories.status_records import ClosedDays, StatusRecords
 from shared.services.audit import Auditor
+from shared.services.cached import NO_WAIT, Cached, Settle
 
 MAX_MESSAGE = 500
 # How far ahead a maintenance end or a planned window may lie: a typo in the year must not
@@ -65,18 +66,15 @@ class StatusBoard:
         *,
         cache_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        settle: Settle = NO_WAIT,
     ) -> None:
         self._records = StatusRecords(store)
         self._auditor = auditor
         self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: ServiceStatus | None = None
-        self._read_at = 0.0
+        self._settle = settle
+        self._status_kept: Cached[ServiceStatus] = Cached(cache_seconds, monotonic)
         self._days = ClosedDays(store)
-        self._closed: frozenset[date] | None = None
-        self._closed_at = 0.0
+        self._closed_kept: Cached[frozenset[date]] = Cached(cache_seconds, monotonic)
 
     def current(self) -> Effective:
         """The state in force now (from a status read at most `cache_seconds` ago)."""
@@ -118,11 +116,11 @@ class StatusBoard:
             live = tuple(w for w in windows if w.end > now)
             status = ServiceStatus(command.state, command.message, until, now, live)
         self._records.write(status)
-        with self._lock:
-            self._cached = None
+        self._status_kept.forget()
         self._auditor.record(
             operator, "service.change", None, state=command.state.value, planned=planned
         )
+        self._settle()
         return self.describe()
 
     # -- closed days (臨時休業) -------------------------------------------------------------
@@ -143,42 +141,30 @@ class StatusBoard:
         if len(note) > MAX_DAY_NOTE:
             raise ValidationError("note", "text_max", max=MAX_DAY_NOTE)
         self._days.change(day, note.strip())
-        self._forget()
+        self._closed_kept.forget()
         self._auditor.record(operator, "service.close_day", None, day=day.isoformat())
+        self._settle()
 
     def reopen_day(self, day: date, operator: str) -> None:
         """Open a closed day again. Audited."""
         self._days.change(day, None)
-        self._forget()
+        self._closed_kept.forget()
         self._auditor.record(operator, "service.reopen_day", None, day=day.isoformat())
+        self._settle()
 
     def opening_hours(self, hours: BusinessHours) -> BusinessHours:
         """`hours` with the operators' closed days (read at most `cache_seconds` ago)."""
-        closed = frozenset(d.isoformat() for d in self._closed_kept())
+        closed = frozenset(d.isoformat() for d in self._closed())
         return replace(hours, closed_dates=hours.closed_dates | closed) if closed else hours
 
     def closed_ahead(self) -> tuple[date, ...]:
         """The closed days from today on, as the webhook announces them (the same read at most
         `cache_seconds` ago as `opening_hours`; the status screen reads `closed_days` fresh)."""
         today = self._clock().astimezone(JST).date()
-        return tuple(sorted(d for d in self._closed_kept() if d >= today))
+        return tuple(sorted(d for d in self._closed() if d >= today))
 
-    def _closed_kept(self) -> frozenset[date]:
-        with self._lock:
-            tick = self._monotonic()
-            if self._closed is None or tick - self._closed_at >= self._cache_seconds:
-                self._closed = frozenset(self._days.read())
-                self._closed_at = tick
-            return self._closed
-
-    def _forget(self) -> None:
-        with self._lock:
-            self._closed = None
+    def _closed(self) -> frozenset[date]:
+        return self._closed_kept.get(lambda: frozenset(self._days.read()))
 
     def _status(self, *, fresh: bool = False) -> ServiceStatus:
-        with self._lock:
-            tick = self._monotonic()
-            if fresh or self._cached is None or tick - self._read_at >= self._cache_seconds:
-                self._cached = self._records.read()
-                self._read_at = tick
-            return self._cached
+        return self._status_kept.get(self._records.read, fresh=fresh)

@@ -171,6 +171,9 @@ def running_desk(
         "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
+        # One host: nothing to wait for after an operator's change (the multi-instance kit
+        # runs with the cache and the wait).
+        "DESK_STATUS_CACHE_SECONDS": "0",
         **store_env,
         # A module may run its host with other settings (e.g. DESK_REQUIRE_APP_ROLES=true).
         **getattr(request.module, "HOST_ENV", {}),

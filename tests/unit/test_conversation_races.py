@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.config import settings_from
+from shared.domain.consent import JST
 from shared.errors import StoreUnavailable
 from shared.ports import DESK, USERS
 from shared.texts.catalogue import load_catalogue
 from shared.wiring import Desk, build_desk
+from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
 from tests.unit.conftest import SECRET, consented, deliver
 
@@ -32,7 +34,10 @@ class InterleavingStore(MemoryStore):
         return created
 
 
-def instance(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
+def instance(
+    store: MemoryStore, line: FakeMessenger, clock: FakeClock, *, waits: bool = False
+) -> Desk:
+    """One instance over the shared store; with `waits`, the desk's waits pass on the clock."""
     settings = settings_from(
         {
             "DESK_ENVIRONMENT": "Development",
@@ -40,7 +45,8 @@ def instance(store: MemoryStore, line: FakeMessenger, clock: FakeClock) -> Desk:
             "LINE_CHANNEL_SECRET": SECRET,
         }
     )
-    return build_desk(settings, store, line, clock, sleep=lambda _: None)
+    sleep = (lambda s: clock.advance(seconds=s)) if waits else (lambda _: None)
+    return build_desk(settings, store, line, clock, sleep=sleep)
 
 
 def session_texts(store: MemoryStore, user_id: str) -> dict[str, list[str]]:
@@ -139,3 +145,54 @@ def test_a_flood_spread_over_three_instances_meets_one_limit_and_one_notice(sim)
     stored = store.query_partition(USERS, user.user_id, doc_type="message")
     assert len(stored) == 20
     assert line.texts().count(TEXTS.text("flood_notice")) == 1
+
+
+def test_once_maintenance_is_answered_no_instance_files_a_text(sim) -> None:
+    """Issue 20, defect 4 (§7): B kept the open status a moment ago; A's change answers only
+    once B acts on it, so B's next text gets the maintenance notice and nothing is filed."""
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = (instance(store, line, clock, waits=True) for _ in range(2))
+    user = consented(a, sim, line)
+    deliver(b, user.postback_event("action=topic&topic=job-change"))  # B reads "open"
+    before = len(store.query_partition(USERS, user.user_id, doc_type="message"))
+    api(a).status.change({"state": "maintenance"}, "運用者A")
+    line.sent.clear()
+    deliver(b, user.text_event("メンテナンス中に送ります"))
+    assert len(store.query_partition(USERS, user.user_id, doc_type="message")) == before
+    assert "メンテナンス" in "".join(line.texts())
+
+
+def test_once_reopening_is_answered_no_instance_says_the_desk_is_closed(sim) -> None:
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = (instance(store, line, clock, waits=True) for _ in range(2))
+    api(a).status.change({"state": "maintenance"}, "運用者A")
+    deliver(b, sim.user("first").follow_event())  # B keeps "maintenance"
+    api(a).status.change({"state": "open"}, "運用者A")
+    line.sent.clear()
+    deliver(b, sim.user("second").follow_event())
+    assert "メンテナンス" not in "".join(line.texts())
+
+
+def test_once_a_policy_needing_agreement_is_answered_no_text_is_filed_under_the_old_one(
+    sim,
+) -> None:
+    """Issue 20, defect 4 (§12): a same-day version that needs explicit agreement."""
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    a, b = (instance(store, line, clock, waits=True) for _ in range(2))
+    user = consented(a, sim, line)
+    deliver(b, user.postback_event("action=topic&topic=job-change"))  # B keeps the versions
+    before = len(store.query_partition(USERS, user.user_id, doc_type="message"))
+    today = clock().astimezone(JST).date().isoformat()
+    version = {
+        "versionId": today,
+        "effectiveDate": today,
+        "url": "https://policy.example/new",
+        "text": "改定後の運用ポリシー",
+        "requiresExplicit": True,
+    }
+    api(a).admin.register_policy(version, "運用者A")
+    deliver(b, user.text_event("新しい規約の後に送ります"))
+    assert len(store.query_partition(USERS, user.user_id, doc_type="message")) == before

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 
 from shared.domain.consent import PolicyVersion, current_version, text_sha256
 from shared.errors import AlreadyExists, ConfigurationError, ConflictError, ValidationError
 from shared.ports import Clock, DocumentStore
 from shared.repositories.policy_records import PolicyRecords
+from shared.services.cached import NO_WAIT, Cached, Settle
 
 # Matched in full (`fullmatch`): `$` would let a trailing newline pass, `\d` other digits.
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -95,27 +95,20 @@ class PolicyRegistry:
         cache_seconds: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
         check_messages: Callable[[PolicyVersion, datetime], None] = lambda version, at: None,
+        settle: Settle = NO_WAIT,
     ) -> None:
         self._check_messages = check_messages
         self._records = PolicyRecords(store)
         self._shipped = shipped
         self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cached: list[PolicyVersion] | None = None
-        self._cached_at = 0.0
+        self._settle = settle
+        self._kept: Cached[list[PolicyVersion]] = Cached(cache_seconds, monotonic)
 
     def versions(self) -> list[PolicyVersion]:
-        """All versions, oldest first (cached for a short while)."""
-        with self._lock:
-            now = self._monotonic()
-            if self._cached is None or now - self._cached_at >= self._cache_seconds:
-                self._cached = sorted(
-                    [*self._shipped, *self._records.stored()], key=lambda v: v.effective_at
-                )
-                self._cached_at = now
-            return self._cached
+        """All versions, oldest first (kept for a short while)."""
+        return self._kept.get(
+            lambda: sorted([*self._shipped, *self._records.stored()], key=lambda v: v.effective_at)
+        )
 
     def current(self) -> PolicyVersion | None:
         """The version in effect now."""
@@ -147,6 +140,9 @@ class PolicyRegistry:
         ):
             raise ConflictError("effectiveDate", "effective_date_past")
         self._records.add(version)
-        with self._lock:
-            self._cached = None
+        self._kept.forget()
+        # A version that takes effect before the other instances have read it again is
+        # answered once they have: from the 2xx on, nothing is stored under the old consent.
+        if version.effective_at <= now + timedelta(seconds=self._settle.seconds):
+            self._settle()
         return version

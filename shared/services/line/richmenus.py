@@ -10,11 +10,11 @@ is logged (no user id, no text) and never fails the user's event: the chips stil
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 from shared.ports import RichMenuApi
+from shared.services.cached import Cached
 
 log = logging.getLogger("desk.richmenus")
 
@@ -34,10 +34,7 @@ class RichMenuLinker:
     ) -> None:
         self._api = api
         self._alias = alias
-        self._menu_id: str | None = None
-        self._looked_up = 0.0
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
+        self._menu_id: Cached[str | None] = Cached(ALIAS_FOR, monotonic)
 
     def session_opened(self, user_id: str) -> None:
         """Link the consultation menu (nothing if the alias is not set up)."""
@@ -46,7 +43,7 @@ class RichMenuLinker:
             if menu_id is not None:
                 self._api.link_rich_menu(user_id, menu_id)
         except Exception as exc:  # never fail the user's event over a menu
-            self._menu_id = None  # the alias may have moved: look it up again next time
+            self._menu_id.forget()  # the alias may have moved: look it up again next time
             log.warning("rich menu link failed error=%s", type(exc).__name__)
 
     def session_closed(self, user_id: str) -> None:
@@ -57,9 +54,4 @@ class RichMenuLinker:
             log.warning("rich menu unlink failed error=%s", type(exc).__name__)
 
     def _session_menu_id(self) -> str | None:
-        with self._lock:
-            now = self._monotonic()
-            if self._menu_id is None or now - self._looked_up >= ALIAS_FOR:
-                self._menu_id = self._api.rich_menu_id(self._alias)
-                self._looked_up = now
-            return self._menu_id
+        return self._menu_id.get(lambda: self._api.rich_menu_id(self._alias))
