@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,15 @@ class CosmosTestServer:
 
     endpoint: str
     process: subprocess.Popen[str]
+
+    def freeze(self) -> None:
+        """Stop the server's process (SIGSTOP): it accepts connections and answers nothing,
+        as a Cosmos DB that hangs does."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server run again (SIGCONT)."""
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""

@@ -11,6 +11,7 @@ import json
 import urllib.error
 import urllib.request
 
+from shared.budget import OutOfTime, seconds_left
 from shared.errors import AlertUnavailable
 
 SOURCE = "desk"
@@ -36,7 +37,11 @@ class WebhookAlerts:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+            timeout = seconds_left(self._timeout)
+        except OutOfTime:  # the housekeeping timer posts it, with time to spare
+            raise AlertUnavailable("no time left in the call's budget") from None
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
                 status = int(answer.status)
         except urllib.error.HTTPError as exc:
             exc.close()  # it holds the answer's connection

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.budget import seconds_left
 from shared.errors import (
     AlreadyExists,
     ConfigurationError,
@@ -66,7 +67,9 @@ class CosmosStore:
 
         proxy = self._container(container)
         try:
-            return self._guard(lambda: dict(proxy.read_item(doc_id, partition_key=partition)))
+            return self._guard(
+                lambda: dict(proxy.read_item(doc_id, partition_key=partition, **_limits()))
+            )
         except CosmosResourceNotFoundError:
             return None
 
@@ -77,7 +80,7 @@ class CosmosStore:
         proxy = self._container(container)
         _check_key(container, doc)
         try:
-            return self._guard(lambda: dict(proxy.create_item(_strip(doc))))
+            return self._guard(lambda: dict(proxy.create_item(_strip(doc), **_limits())))
         except CosmosResourceExistsError:
             raise AlreadyExists(None, "store_exists") from None
 
@@ -85,7 +88,7 @@ class CosmosStore:
         """Insert or overwrite."""
         proxy = self._container(container)
         _check_key(container, doc)
-        return self._guard(lambda: dict(proxy.upsert_item(_strip(doc))))
+        return self._guard(lambda: dict(proxy.upsert_item(_strip(doc), **_limits())))
 
     def replace(self, container: str, doc: Document, *, etag: str) -> Document:
         """Overwrite with If-Match: Cosmos DB's 412 (or 404) becomes PreconditionFailed."""
@@ -105,6 +108,7 @@ class CosmosStore:
                         _strip(doc),
                         etag=etag,
                         match_condition=MatchConditions.IfNotModified,
+                        **_limits(),
                     )
                 )
             )
@@ -124,14 +128,18 @@ class CosmosStore:
         operations = [{"op": "incr", "path": f"/{name}", "value": d} for name, d in deltas.items()]
 
         def patch() -> Document:
-            return dict(proxy.patch_item(doc["id"], partition, patch_operations=operations))
+            return dict(
+                proxy.patch_item(doc["id"], partition, patch_operations=operations, **_limits())
+            )
 
         try:
             return self._guard(patch)
         except CosmosResourceNotFoundError:
             pass
         try:
-            return self._guard(lambda: dict(proxy.create_item(_strip(add_counts(doc, deltas)))))
+            return self._guard(
+                lambda: dict(proxy.create_item(_strip(add_counts(doc, deltas)), **_limits()))
+            )
         except CosmosResourceExistsError:
             return self._guard(patch)
 
@@ -141,7 +149,7 @@ class CosmosStore:
 
         proxy = self._container(container)
         try:
-            self._guard(lambda: proxy.delete_item(doc_id, partition_key=partition))
+            self._guard(lambda: proxy.delete_item(doc_id, partition_key=partition, **_limits()))
         except CosmosResourceNotFoundError:
             return False
         return True
@@ -169,7 +177,9 @@ class CosmosStore:
         return self._guard(
             lambda: [
                 dict(item)
-                for item in proxy.query_items(sql, parameters=parameters, partition_key=partition)
+                for item in proxy.query_items(
+                    sql, parameters=parameters, partition_key=partition, **_limits()
+                )
             ]
         )
 
@@ -185,7 +195,9 @@ class CosmosStore:
         sql, parameters = _select("VALUE COUNT(1)", container, partition, doc_type, where)
         proxy = self._container(container)
         counts: list[Any] = self._guard(
-            lambda: list(proxy.query_items(sql, parameters=parameters, partition_key=partition))
+            lambda: list(
+                proxy.query_items(sql, parameters=parameters, partition_key=partition, **_limits())
+            )
         )
         return int(counts[0]) if counts else 0
 
@@ -195,14 +207,16 @@ class CosmosStore:
         proxy = self._container(container)
         if self._partition_delete and keep is None:
             count = self.count_partition(container, partition)
-            self._guard(lambda: proxy.delete_all_items_by_partition_key(partition))
+            self._guard(lambda: proxy.delete_all_items_by_partition_key(partition, **_limits()))
             return count
         sql = f"SELECT c.id FROM c WHERE c.{PARTITION_KEYS[container]} = @partition"  # noqa: S608 -- constant field
         parameters: list[dict[str, Any]] = [{"name": "@partition", "value": partition}]
         ids: list[str] = self._guard(
             lambda: [
                 str(item["id"])
-                for item in proxy.query_items(sql, parameters=parameters, partition_key=partition)
+                for item in proxy.query_items(
+                    sql, parameters=parameters, partition_key=partition, **_limits()
+                )
             ]
         )
         return sum(self.delete(container, partition, doc_id) for doc_id in ids if doc_id != keep)
@@ -321,6 +335,18 @@ def _select(
 
 def _expected(name: str) -> str:
     return f"partition key /{PARTITION_KEYS[name]}, TTL on with no default (-1)"
+
+
+# One store call's timeout outside any budget (timers, scripts): the SDK's own read timeout
+# is minutes, and its retries have none.
+CALL_SECONDS = 30.0
+
+
+def _limits() -> dict[str, Any]:
+    """The SDK's per-call timeouts, cut to what is left of the call's budget: `timeout` bounds
+    the operation with its retries, `read_timeout` one answer that does not come."""
+    left = seconds_left(CALL_SECONDS)
+    return {"timeout": left, "read_timeout": left, "connection_timeout": min(left, 5.0)}
 
 
 def _check_key(container: str, doc: Document) -> str:

@@ -16,6 +16,7 @@ import json
 import threading
 from typing import Any
 
+from shared.budget import seconds_left
 from shared.domain.messages import (
     ButtonsMessage,
     ConfirmMessage,
@@ -63,7 +64,7 @@ class LineApiClient:
         self._call(
             "reply",
             lambda api: api.reply_message_with_http_info(
-                request, _request_timeout=self._timeout, _preload_content=False
+                request, _request_timeout=self._left(), _preload_content=False
             ),
         )
 
@@ -75,7 +76,7 @@ class LineApiClient:
         self._call(
             "loading",
             lambda api: api.show_loading_animation_with_http_info(
-                request, _request_timeout=self._timeout, _preload_content=False
+                request, _request_timeout=self._left(), _preload_content=False
             ),
         )
 
@@ -90,7 +91,7 @@ class LineApiClient:
             lambda api: api.push_message_with_http_info(
                 request,
                 x_line_retry_key=retry_key,
-                _request_timeout=self._timeout,
+                _request_timeout=self._left(),
                 _preload_content=False,
             ),
             accepted_statuses=frozenset({409}),
@@ -103,7 +104,7 @@ class LineApiClient:
 
         api = self._messaging_api()
         try:
-            found = api.get_rich_menu_alias(alias, _request_timeout=self._timeout)
+            found = api.get_rich_menu_alias(alias, _request_timeout=self._left())
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -120,7 +121,7 @@ class LineApiClient:
         self._call(
             "rich menu link",
             lambda api: api.link_rich_menu_id_to_user_with_http_info(
-                user_id, rich_menu_id, _request_timeout=self._timeout, _preload_content=False
+                user_id, rich_menu_id, _request_timeout=self._left(), _preload_content=False
             ),
         )
 
@@ -129,7 +130,7 @@ class LineApiClient:
         self._call(
             "rich menu unlink",
             lambda api: api.unlink_rich_menu_id_from_user_with_http_info(
-                user_id, _request_timeout=self._timeout, _preload_content=False
+                user_id, _request_timeout=self._left(), _preload_content=False
             ),
         )
 
@@ -139,7 +140,7 @@ class LineApiClient:
             response = self._call(
                 "bot info",
                 lambda api: api.get_bot_info_with_http_info(
-                    _request_timeout=self._timeout, _preload_content=False
+                    _request_timeout=self._left(), _preload_content=False
                 ),
             )
             try:
@@ -157,13 +158,13 @@ class LineApiClient:
         quota = self._get_json(
             "quota",
             lambda api: api.get_message_quota_with_http_info(
-                _request_timeout=self._timeout, _preload_content=False
+                _request_timeout=self._left(), _preload_content=False
             ),
         )
         consumption = self._get_json(
             "quota consumption",
             lambda api: api.get_message_quota_consumption_with_http_info(
-                _request_timeout=self._timeout, _preload_content=False
+                _request_timeout=self._left(), _preload_content=False
             ),
         )
         try:
@@ -200,6 +201,11 @@ class LineApiClient:
                 configuration.retries = 0
                 self._api = MessagingApi(ApiClient(configuration))
             return self._api
+
+    def _left(self) -> float:
+        """The call's timeout: LINE_TIMEOUT_SECONDS, or what is left of the call's budget
+        (OutOfTime, inside the call, becomes the LineApiError of a LINE that did not answer)."""
+        return seconds_left(self._timeout)
 
     def _call(self, what: str, call: Any, accepted_statuses: frozenset[int] = frozenset()) -> Any:
         from linebot.v3.messaging.exceptions import ApiException  # noqa: PLC0415

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shared.budget import seconds_left
 from shared.errors import AlreadyExists, PreconditionFailed, StoreUnavailable
 from shared.ports import PARTITION_KEYS, Document, Filters, add_counts, field_name
 
@@ -40,6 +41,10 @@ CREATE INDEX IF NOT EXISTS documents_user
 """
 
 
+# How long a call waits for the file at most, outside any budget (timers, scripts).
+BUSY_SECONDS = 5.0
+
+
 def _system_now() -> datetime:
     return datetime.now(UTC)
 
@@ -52,6 +57,7 @@ class SqliteStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
+        self._busy_ms = int(BUSY_SECONDS * 1000)
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -60,14 +66,14 @@ class SqliteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             # Erasure must really erase: deleted rows are overwritten, not left in free pages.
             self._db.execute("PRAGMA secure_delete=ON")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store cannot be opened: {type(exc).__name__}") from None
 
     def close(self) -> None:
         """Close the connection (tests; a Functions worker keeps it for its lifetime)."""
-        with self._lock:
+        with self._hold():
             self._db.close()
 
     # -- DocumentStore -------------------------------------------------------------------
@@ -158,7 +164,7 @@ class SqliteStore:
         if limit is not None:
             sql += " LIMIT ?"
             params += (int(limit),)
-        with self._lock:
+        with self._hold():
             rows = self._guard(lambda: self._db.execute(sql, params).fetchall())
         return [_document(row) for row in rows]
 
@@ -209,7 +215,7 @@ class SqliteStore:
         zeroes freed cells, but a page rebuilt when a write rebalances the tree can keep
         stale bytes of an earlier cell in its unallocated space. VACUUM writes every page
         afresh (a cost proportional to the store, paid once an erasure, or once a purge run)."""
-        with self._lock:
+        with self._hold():
             self._guard(lambda: self._db.execute("VACUUM"))
             self._guard(lambda: self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
 
@@ -221,6 +227,10 @@ class SqliteStore:
                 (self._now(),),
             )
             return cursor.rowcount
+
+    def busy_timeout_ms(self) -> int:
+        """How long the last call let SQLite wait for another process's write lock."""
+        return self._busy_ms
 
     def count(self) -> int:
         """How many rows the file holds, expired or not (tests: "nothing was stored")."""
@@ -254,8 +264,24 @@ class SqliteStore:
         )
         return {**stored, "_etag": etag, "_ts": int(now)}
 
+    @contextmanager
+    def _hold(self) -> Iterator[None]:
+        """The connection, for as long as the call's budget allows: the process's lock is
+        waited for at most that long, and SQLite's busy timeout (another process holding
+        the file's write lock) is cut to what is left."""
+        if not self._lock.acquire(timeout=seconds_left(BUSY_SECONDS)):
+            raise StoreUnavailable("SQLite store busy: the call's time budget is spent")
+        try:
+            busy_ms = max(1, int(seconds_left(BUSY_SECONDS) * 1000))
+            if busy_ms != self._busy_ms:
+                self._db.execute(f"PRAGMA busy_timeout={busy_ms}")
+                self._busy_ms = busy_ms
+            yield
+        finally:
+            self._lock.release()
+
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
-        with self._lock:
+        with self._hold():
             return self._guard(lambda: self._db.execute(sql, params).fetchone())
 
     def _guard(self, operation: Callable[[], Any]) -> Any:
@@ -267,7 +293,7 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE .. COMMIT under the store's lock; any failure rolls back."""
-        with self._lock:
+        with self._hold():
             self._guard(lambda: self._db.execute("BEGIN IMMEDIATE"))
             try:
                 yield self._db

@@ -10,8 +10,10 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.budget import within
 from shared.errors import ConfigurationError, DeskError, StaffError, ValidationError
 from shared.logsafe import describe
+from shared.wiring import get_desk
 
 log = logging.getLogger("desk.http")
 
@@ -92,12 +94,24 @@ def configuration_response(exc: ConfigurationError) -> func.HttpResponse:
     )
 
 
-def respond(operation: Callable[[], func.HttpResponse]) -> func.HttpResponse:
-    """Run an entry point's work; map the desk's errors, and anything else to a bare 500."""
+def respond(
+    operation: Callable[[], func.HttpResponse], *, webhook: bool = False
+) -> func.HttpResponse:
+    """Run an entry point's work within its time budget (DESK_WEBHOOK_BUDGET_MS for LINE's
+    webhook, DESK_ADMIN_BUDGET_MS otherwise); map the desk's errors, anything else to 500."""
     try:
-        return operation()
+        with within(budget_seconds(webhook=webhook)):
+            return operation()
     except DeskError as exc:
         return refuse(exc)
     except Exception as exc:
         log.error("request failed %s", describe(exc))
         return json_response({"error": {"code": "internal", "message": "internal error"}}, 500)
+
+
+def budget_seconds(*, webhook: bool = False) -> float:
+    """The time budget of one call, from the desk's settings (ConfigurationError when they
+    are bad: the caller answers it). Building the desk, on an instance's first call, is not
+    part of it (the warm-up does it before traffic comes)."""
+    settings = get_desk().settings
+    return (settings.webhook_budget_ms if webhook else settings.admin_budget_ms) / 1000

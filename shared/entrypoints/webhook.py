@@ -31,4 +31,4 @@ def line_webhook(req: func.HttpRequest) -> func.HttpResponse:
             raise DependencyError(f"{result.failed} event(s) left for LINE to redeliver")
         return json_response({})
 
-    return respond(work)
+    return respond(work, webhook=True)

@@ -16,11 +16,12 @@ ALLOWED: dict[str, set[str]] = {
     "data": set(),  # JSON files read by the catalogue and the admin API
     "errors": {"texts"},
     "logsafe": {"errors"},
+    "budget": {"errors"},
     "config": {"domain", "errors"},
     "ports": {"domain"},
     "repositories": {"domain", "errors", "ports"},
-    "services": {"domain", "errors", "logsafe", "ports", "repositories", "texts"},
-    "adapters": {"domain", "errors", "logsafe", "ports"},
+    "services": {"budget", "domain", "errors", "logsafe", "ports", "repositories", "texts"},
+    "adapters": {"budget", "domain", "errors", "logsafe", "ports"},
     "wiring": {
         "adapters",
         "config",
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "texts",
     },
     "entrypoints": {
+        "budget",
         "config",
         "domain",
         "errors",

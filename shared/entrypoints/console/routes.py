@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import azure.functions as func
 
+from shared.budget import within
 from shared.entrypoints.console.auth import (
     LOGOUT_PATH,
     Refusal,
@@ -23,6 +24,7 @@ from shared.entrypoints.console.auth import (
 )
 from shared.entrypoints.console.pages import STATIC_TYPES, bare, html, static_file
 from shared.entrypoints.endpoint import blueprint, named_after
+from shared.entrypoints.http import budget_seconds
 from shared.entrypoints.identity import HttpFunction
 from shared.errors import (
     ConflictError,
@@ -83,14 +85,15 @@ def _serve(req: func.HttpRequest, page: Page, *, change: bool = False) -> func.H
     """Sign-in and role first, the same-site check for state changes, then the page."""
     staff: Staff | None = None
     try:
-        found = staff_from(req, get_desk().settings)
-        if isinstance(found, Refusal):
-            return _refused(req, found)
-        staff = found
-        _present(staff)
-        if change and not same_site_htmx(req):
-            return _refused(req, Refusal.CROSS_SITE)
-        return page(staff)
+        with within(budget_seconds()):
+            found = staff_from(req, get_desk().settings)
+            if isinstance(found, Refusal):
+                return _refused(req, found)
+            staff = found
+            _present(staff)
+            if change and not same_site_htmx(req):
+                return _refused(req, Refusal.CROSS_SITE)
+            return page(staff)
     except DeskError as exc:
         level = logging.ERROR if exc.status >= 500 else logging.INFO
         log.log(level, "console request refused status=%d %s", exc.status, describe(exc))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from shared.budget import closing
 from shared.domain.delivery import pending_answers, reply_candidate
 from shared.domain.messages import (
     MAX_MESSAGES_PER_CALL,
@@ -231,7 +232,8 @@ class ExpertDesk:
             delivery="accepted" if result.accepted else "failed",
             delivery_detail=result.detail,
         )
-        self._messages.save(message)
+        with closing():  # what LINE did with it is recorded even when the budget is spent
+            self._messages.save(message)
         if result.accepted:
             self._statistics.first_answer(session, message.at)
             self._sessions.answered(session, message.at)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.budget import OutOfTime, seconds_left
 from shared.domain.messages import OutboundMessage
 from shared.errors import LineApiError, MonthlyLimitReached, ReplyTokenRejected
 from shared.ports import LineMessenger
@@ -99,7 +100,11 @@ class Pusher:
                 # LINE's Retry-After is a floor: never retry sooner than it asks. A wait that
                 # would overrun the bound ends the retries instead.
                 delay = max(exc.retry_after or 0.0, self._backoff * 2 ** (attempt - 1))
-                last_try = attempt == self._attempts or waited + delay > self._max_wait
+                last_try = (
+                    attempt == self._attempts
+                    or waited + delay > self._max_wait
+                    or delay >= _budget_left(delay)
+                )
                 if not exc.retryable or last_try:
                     log.warning("push failed attempts=%d status=%s", attempt, exc.http_status)
                     return PushResult(False, attempt, exc.http_status)
@@ -108,3 +113,12 @@ class Pusher:
             else:
                 return PushResult(True, attempt)
         raise AssertionError("unreachable: the loop returns on its last attempt")
+
+
+def _budget_left(cap: float) -> float:
+    """What is left of the call's budget (up to `cap`): a wait that would spend it is no
+    retry, since the retried call would have no time to run."""
+    try:
+        return seconds_left(cap + 1.0)
+    except OutOfTime:
+        return 0.0

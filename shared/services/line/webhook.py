@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.budget import closing
 from shared.domain.events import Event, EventMeta
 from shared.domain.privacy import pseudonym
 from shared.errors import DependencyError, DeskError, LineApiError, PreconditionFailed
@@ -156,7 +157,8 @@ class WebhookService:
         # again, one of the two ways an answer can go out twice (README, "Operations").
         for attempt in range(3):
             try:
-                self._receipts.complete(ticket.meta, result)
+                with closing():  # on the budget's reserve
+                    self._receipts.complete(ticket.meta, result)
             except DeskError as exc:
                 if attempt == 2:
                     self._log_failure("event receipt not completed", exc, ticket.meta)
@@ -178,7 +180,8 @@ class WebhookService:
         if not ticket.claimed:
             return  # nothing was claimed: the handler's own writes refuse a redelivery's repeat
         try:
-            self._receipts.release(ticket.meta)
+            with closing():  # on the budget's reserve, so that the redelivery finds it free
+                self._receipts.release(ticket.meta)
         except DeskError as release_exc:
             # The pending receipt stays until its lease expires; a redelivery after that takes
             # the event over, so it is late but not lost.
