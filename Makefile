@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 PORT   ?= 7071
 LINESIM_PORT ?= 7072
 
-.PHONY: help venv node checkov browser fonts screenshots lint format test unit contract e2e run chat bench load report clean
+.PHONY: help venv node checkov browser fonts screenshots lint format test unit contract e2e run chat bench soak load report clean
 
 help:
 	@echo "make run     serve the desk on http://127.0.0.1:$(PORT) with SQLite and the LINE simulator"
@@ -15,6 +15,7 @@ help:
 	@echo "make screenshots   the console's screens, taken in Chromium, into docs/console/"
 	@echo "make test    lint, type-check and run every test (installs what it needs)"
 	@echo "make bench   print the desk's performance figures"
+	@echo "make soak    three instances on one store for 5 minutes (SOAK_SECONDS=300 SOAK_RATE=15): counts printed"
 	@echo "make load USERS=20 SECONDS=10   simulated users through the local host"
 	@echo "make report FROM=YYYY-MM TO=YYYY-MM   statistics of whole months as CSV and a PNG chart"
 	@echo "make format  format the code"
@@ -80,6 +81,14 @@ chat: venv
 
 bench: venv node
 	$(BIN)/python -m devtools.bench
+
+# Three instances on one Cosmos DB test server, then on one SQLite file, for minutes; the
+# figures are printed, not asserted (the short version runs in `make test`).
+SOAK_SECONDS ?= 300
+SOAK_RATE ?= 15
+SOAK_USERS ?= 60
+soak: venv node
+	$(BIN)/python -m tests.e2e.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --users $(SOAK_USERS)
 
 USERS ?= 20
 SECONDS ?= 10

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.cosmos_testserver import start_cosmos_test_server
+from devtools.cosmos_testserver import CosmosTestServer, start_cosmos_test_server
 from shared.config import reset_settings
 from shared.wiring import reset_desk
 from tests.kit.fakes import FakeClock
@@ -29,8 +29,15 @@ def _fresh_process_state():
 
 
 @pytest.fixture(scope="session")
-def cosmos_endpoint() -> Iterator[str]:
+def cosmos_server() -> Iterator[CosmosTestServer]:
     """One Cosmos DB test server for the whole session (contract and end-to-end tests)."""
     server = start_cosmos_test_server()
-    yield server.endpoint
+    yield server
+    server.thaw()  # a test that froze it and failed must not hang the session's end
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def cosmos_endpoint(cosmos_server: CosmosTestServer) -> str:
+    """The session's Cosmos DB test server's endpoint."""
+    return cosmos_server.endpoint

@@ -129,32 +129,37 @@ def cosmos_documents(endpoint: str, database: str) -> Callable[[], list[dict[str
     return read
 
 
-@pytest.fixture(scope="module", params=["sqlite", "cosmos"])
-def running_desk(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningDesk]:
-    """Start the host against a fresh store and the simulator (per test module and store).
+@dataclass(frozen=True)
+class DeskStore:
+    """A fresh store for hosts to share: their settings, and how tests read it directly."""
 
-    A test module may set `HOST_ENV` (settings added to the host's environment) and
-    `DESK_APP` (the module holding `app`, e.g. one that wires a fault into the desk)."""
-    workdir = tmp_path_factory.mktemp("desk")
-    sim = LineSimulator(SECRET, TOKEN)
-    sim.start()
-    if request.param == "cosmos":
-        endpoint = request.getfixturevalue("cosmos_endpoint")
+    env: dict[str, str]
+    documents: Callable[[], list[dict[str, Any]]]
+    files: tuple[Path, ...] = ()
+
+
+def desk_store(kind: str, workdir: Path, cosmos_endpoint: Callable[[], str]) -> DeskStore:
+    """A new Cosmos database on the test server `cosmos_endpoint()` names (`kind` "cosmos"),
+    or a new SQLite file in `workdir` ("sqlite")."""
+    if kind == "cosmos":
+        endpoint = cosmos_endpoint()
         database = f"e2e-{uuid.uuid4().hex[:12]}"
-        store_env = {
+        env = {
             "COSMOS_ENDPOINT": endpoint,
             "COSMOS_KEY": EMULATOR_KEY,
             "COSMOS_DATABASE": database,
             "COSMOS_VERIFY_TLS": "false",
         }
-        documents = cosmos_documents(endpoint, database)
-        files: tuple[Path, ...] = ()
-    else:
-        store_env = {"COSMOS_ENDPOINT": "", "DESK_SQLITE_PATH": str(workdir / "desk.sqlite3")}
-        documents = sqlite_documents(workdir / "desk.sqlite3")
-        files = tuple(workdir / f"desk.sqlite3{suffix}" for suffix in ("", "-wal", "-shm"))
+        return DeskStore(env, cosmos_documents(endpoint, database))
+    path = workdir / "desk.sqlite3"
+    files = tuple(workdir / f"desk.sqlite3{suffix}" for suffix in ("", "-wal", "-shm"))
+    return DeskStore(
+        {"COSMOS_ENDPOINT": "", "DESK_SQLITE_PATH": str(path)}, sqlite_documents(path), files
+    )
+
+
+def host_env(sim: LineSimulator, *extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a test host talking to `sim`, with `extra` settings on top."""
     env = {
         **os.environ,
         "DESK_ENVIRONMENT": "Development",
@@ -171,13 +176,36 @@ def running_desk(
         "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
+    }
+    for settings in extra:
+        env.update(settings)
+    return env
+
+
+@pytest.fixture(scope="module", params=["sqlite", "cosmos"])
+def running_desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningDesk]:
+    """Start the host against a fresh store and the simulator (per test module and store).
+
+    A test module may set `HOST_ENV` (settings added to the host's environment) and
+    `DESK_APP` (the module holding `app`, e.g. one that wires a fault into the desk)."""
+    workdir = tmp_path_factory.mktemp("desk")
+    sim = LineSimulator(SECRET, TOKEN)
+    sim.start()
+    store = desk_store(
+        request.param, workdir, lambda: str(request.getfixturevalue("cosmos_endpoint"))
+    )
+    env = host_env(
+        sim,
+        store.env,
         # One host: nothing to wait for after an operator's change (the multi-instance kit
         # runs with the cache and the wait).
-        "DESK_STATUS_CACHE_SECONDS": "0",
-        **store_env,
+        {"DESK_STATUS_CACHE_SECONDS": "0"},
         # A module may run its host with other settings (e.g. DESK_REQUIRE_APP_ROLES=true).
-        **getattr(request.module, "HOST_ENV", {}),
-    }
+        getattr(request.module, "HOST_ENV", {}),
+    )
+    documents, files = store.documents, store.files
     app = str(getattr(request.module, "DESK_APP", "function_app"))
     log = workdir / "host.log"
     with host_process(env, log, app) as base_url:

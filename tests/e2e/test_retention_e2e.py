@@ -176,6 +176,8 @@ def test_the_export_holds_everything_stored_under_the_user_and_nothing_else(
             f"note:{s['sessionId']}:{n['noteId']}" for s in export["sessions"] for n in s["notes"]
         },
         "usernote": {"usernote"} if export["userNote"] else set(),
+        "flood": {f["id"] for f in export["floodCounts"]},
+        "carry": {c["id"] for c in export["deliveryClaims"]},
     }
     held = _held_under(desk, user_id)
     assert held

@@ -323,7 +323,11 @@ class Conversation:
         return True
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
-        """Within the flood limits? (If not, the user is told once per window.)"""
+        """Within the flood limits? (If not, the user is told once per window.) LINE's
+        redelivery of an event was counted when it first came (the count is not undone when
+        the attempt fails): it is admitted without counting it twice."""
+        if meta.is_redelivery:
+            return True
         verdict = self._moderation.flood(user)
         if verdict.admitted:
             return True

@@ -83,6 +83,8 @@ class UserExports:
         suspension = self._suspensions.get(user_key(self._hash_key, user_id))
         receipts = self._store.query_partition(USERS, user_id, doc_type="event")
         marks = self._store.query_partition(USERS, user_id, doc_type="statmark")
+        floods = self._store.query_partition(USERS, user_id, doc_type="flood")
+        carries = self._store.query_partition(USERS, user_id, doc_type="carry")
         notes: dict[str, list[SessionNote]] = {}
         for note in self._notes.of_user(user_id):
             notes.setdefault(note.session_id, []).append(note)
@@ -130,6 +132,13 @@ class UserExports:
             ],
             # What was counted (kind, session or event); the entries themselves name nobody.
             "statisticsMarks": [{"id": d["id"], "counted": d["id"].split(":")[1]} for d in marks],
+            # The flood limits' counts of each day (kept two days), and answers being carried
+            # to LINE at this moment (kept two minutes at most).
+            "floodCounts": [
+                {"id": d["id"], "day": d["id"].split(":")[1], "messages": d.get("n", 0)}
+                for d in floods
+            ],
+            "deliveryClaims": [{"id": d["id"]} for d in carries],
         }
         data["text"] = self.render(data, user)
         self._auditor.record(who, "user.export", user_id, sessions=len(sessions))
