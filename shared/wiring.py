@@ -26,6 +26,7 @@ from shared.repositories.desk_records import (
     AuditLog,
     FlagLog,
     Restrictions,
+    RunClaims,
     StatEntries,
     StatMarks,
     Suspensions,
@@ -299,6 +300,8 @@ def build_desk(
             notes=notes,
             auditor=auditor,
             clock=clock,
+            claims=RunClaims(store),
+            hash_key=settings.hash_key,
         ),
         exports=UserExports(
             users=users,

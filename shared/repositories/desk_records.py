@@ -174,6 +174,34 @@ def _claim_id(user_key: str) -> str:
     return f"purging-{user_key}"
 
 
+CLAIMS = "claims"
+
+
+class RunClaims:
+    """Claims that keep two overlapping timer runs (a restart, a deployment) off one item.
+
+    A claim is its own document, created once (a second run's create is refused), named by a
+    keyed hash (never a user id: it may outlive an erasure by its lease), and gone with the
+    store's TTL after `lease_seconds`, so a run that died half-way is resumed by a later one.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def take(self, kind: str, key: str, lease_seconds: int) -> bool:
+        """Claim item `key` of `kind` for this run (False: another run holds it)."""
+        claim: Document = {"id": f"{kind}-{key}", "pk": CLAIMS, "type": "claim"}
+        try:
+            self._store.create(DESK, {**claim, "ttl": lease_seconds})
+        except AlreadyExists:
+            return False
+        return True
+
+    def release(self, kind: str, key: str) -> None:
+        """The item is done (or was not due after all)."""
+        self._store.delete(DESK, CLAIMS, f"{kind}-{key}")
+
+
 RESTRICTION_MARGIN = 86_400  # seconds an ended restriction's entry outlives its end
 
 

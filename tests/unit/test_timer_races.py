@@ -60,3 +60,37 @@ def test_two_purge_runs_at_once_erase_count_and_audit_each_user_once(sim) -> Non
     ]
     assert len(erasures) == 3
     assert not [i for (_, p, i) in store.docs if i.startswith("purging-")]  # claims released
+
+
+class UserReadHook(MemoryStore):
+    """Runs `between` once, at the first read of a user record after it is armed: the other
+    run, after this one found the user inactive in the activity directory."""
+
+    between: Callable[[], None] | None = None
+
+    def read(self, container: str, partition: str, doc_id: str) -> Any:
+        found = super().read(container, partition, doc_id)
+        if container == USERS and doc_id == "user" and self.between is not None:
+            hook, self.between = self.between, None
+            hook()
+        return found
+
+
+def test_two_retention_runs_at_once_erase_count_and_audit_each_inactive_user_once(sim) -> None:
+    clock = FakeClock()
+    store, line = UserReadHook(clock), FakeMessenger()
+    a, b = instance(store, line, clock), instance(store, line, clock)
+    for name in ("r1", "r2", "r3"):
+        user = open_session(a, sim, line, name)
+        deliver(a, user.postback_event("action=end&confirm=yes"))
+    clock.advance(days=800)
+    runs: list[Any] = []
+    store.between = lambda: runs.append(b.retention.purge_expired(3650, 730, 100))
+    runs.append(a.retention.purge_expired(3650, 730, 100))
+    assert sum(run.parts["users"] for run in runs) == 3
+    records = api(a).auditor.page(None, 500)["records"]
+    assert sum(r["action"] == "user.expire" for r in records) == 3
+    erasures = [
+        i for (_, p, i) in store.docs if p.startswith("stats:") and i.startswith("erasure:")
+    ]
+    assert len(erasures) == 3

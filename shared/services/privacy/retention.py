@@ -26,10 +26,12 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
+from shared.domain.privacy import user_key
 from shared.domain.runs import RunSummary
 from shared.domain.sessions import Session
 from shared.errors import PreconditionFailed
 from shared.ports import Clock, DocumentStore
+from shared.repositories.desk_records import RunClaims
 from shared.repositories.notes import NoteLog
 from shared.repositories.user_records import (
     ActivityDirectory,
@@ -44,6 +46,8 @@ from shared.services.privacy.erasure import Eraser
 log = logging.getLogger("desk.retention")
 
 _PAGE = 100
+# A claim on one inactive user's erasure outlives a run that died while holding it this long.
+CLAIM_SECONDS = 600
 
 
 class Retention:
@@ -61,7 +65,11 @@ class Retention:
         auditor: Auditor,
         clock: Clock,
         notes: NoteLog,
+        claims: RunClaims,
+        hash_key: str,
     ) -> None:
+        self._claims = claims
+        self._hash_key = hash_key
         self._notes = notes
         self._store = store
         self._index = index
@@ -76,7 +84,8 @@ class Retention:
         """Erase expired session text (at most `limit` sessions) and inactive users (at most
         `limit` users). Skipped: `recent`, `followup` (an expert may still answer), `busy`
         (changed during the run), `active` and `open` (users), `stale` (a directory entry
-        left over from a failure, or whose user is gone)."""
+        left over from a failure, or whose user is gone), `taken` (another run, overlapping
+        this one, is erasing the user)."""
         skipped: dict[str, int] = {}
         sessions, examined_sessions = self._expire_sessions(retention_days, limit, skipped)
         users, examined_users = self._expire_users(inactive_days, limit, skipped)
@@ -127,6 +136,22 @@ class Retention:
             cursor = page[-1].session_id
         return erased, examined
 
+    def _expire_user(self, user_id: str, day: str) -> str | None:
+        """Erase one inactive user under a claim, so that a run overlapping this one (on
+        another instance) erases, counts and audits them once; the reason when skipped."""
+        key = user_key(self._hash_key, user_id)
+        if not self._claims.take("expiring", key, CLAIM_SECONDS):
+            return "taken"
+        try:
+            fresh = self._users.get(user_id)  # read under the claim: erased meanwhile?
+            if fresh is None or fresh.listed_day != day:
+                return "stale"
+            erased_user = self._eraser.erase(user_id, compact=False)
+            self._auditor.record_erased("purge_expired", "user.expire", erased_user.subject)
+            return None
+        finally:
+            self._claims.release("expiring", key)
+
     def _expire_users(
         self, inactive_days: int, limit: int, skipped: dict[str, int]
     ) -> tuple[int, int]:
@@ -155,10 +180,11 @@ class Retention:
                         self._users.save(replace(user, updated_at=now))
                     reason = "open"
                 else:
-                    erased_user = self._eraser.erase(user_id, compact=False)
-                    self._auditor.record_erased("purge_expired", "user.expire", erased_user.subject)
-                    erased += 1
-                    continue
+                    skip = self._expire_user(user_id, day)
+                    if skip is None:
+                        erased += 1
+                        continue
+                    reason = skip
                 skipped[reason] = skipped.get(reason, 0) + 1
             cursor = page[-1][0]
         return erased, examined
