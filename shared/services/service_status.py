@@ -120,8 +120,9 @@ class StatusBoard:
         self._auditor.record(
             operator, "service.change", None, state=command.state.value, planned=planned
         )
-        self._settle()
-        return self.describe()
+        view = self.describe()
+        self._settle()  # last: nothing is left to read or write once the wait is over
+        return view
 
     # -- closed days (臨時休業) -------------------------------------------------------------
 

@@ -176,6 +176,10 @@ def host_env(sim: LineSimulator, *extra: dict[str, str]) -> dict[str, str]:
         "PURGE_GRACE_DAYS": "0",
         "LINE_PUSH_BACKOFF_SECONDS": "0.01",
         "DESK_POLICY_URL": POLICY_URL,
+        # Generous budgets: a test host on a loaded machine must not answer 503 for want of
+        # time (the multi-instance kit runs the webhook's real one, and tests it).
+        "DESK_WEBHOOK_BUDGET_MS": "10000",
+        "DESK_ADMIN_BUDGET_MS": "30000",
     }
     for settings in extra:
         env.update(settings)

@@ -14,6 +14,7 @@ store or the simulator after the calls it depends on have been answered.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -25,6 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
 from tests.e2e.conftest import (
@@ -171,6 +173,27 @@ class Cluster:
         headers = {"x-functions-key": FUNCTION_KEY, "Content-Type": "application/json"}
         status, answer = self.http(on, method, path, body, headers)
         return status, json.loads(answer) if answer else None
+
+    def console(
+        self, on: int, method: str, path: str, who: str, form: dict[str, str] | None = None
+    ) -> int:
+        """A console request to instance `on`, signed in as expert `who` (a same-site htmx
+        POST when `form` is given); its status."""
+        claims = [{"typ": "name", "val": who}, {"typ": "roles", "val": "Desk.Expert"}]
+        principal = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+        headers = {
+            "x-ms-client-principal": base64.b64encode(json.dumps(principal).encode()).decode()
+        }
+        body = b""
+        if form is not None:
+            headers |= {
+                "HX-Request": "true",
+                "Origin": self.urls[on],
+                "Sec-Fetch-Site": "same-origin",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            body = urlencode(form).encode()
+        return self.http(on, method, path, body, headers)[0]
 
     def run_timer(self, name: str, *, on: int) -> tuple[int, str]:
         """Run timer `name` on instance `on` now (answered once the run has finished)."""

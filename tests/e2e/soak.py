@@ -31,6 +31,8 @@ from tests.e2e.instances import Cluster, cluster
 TOPIC = "action=topic&topic=job-change"
 # The soak counts losses, not floods: a user of a random load may well write 20 a minute.
 UNLIMITED = {"DESK_FLOOD_PER_MINUTE": "100000", "DESK_FLOOD_PER_DAY": "1000000"}
+# The budgets as in production (the kit's hosts otherwise have generous ones).
+BUDGETS = {"DESK_WEBHOOK_BUDGET_MS": "1500", "DESK_ADMIN_BUDGET_MS": "5000"}
 END = "action=end&confirm=yes"
 
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{kind}: 3 instances, {options.users} users, {options.rate:g} calls/s "
                 f"for {options.seconds:g} s"
             )
-            with cluster(store, workdir, instances=3, settings=UNLIMITED) as many:
+            with cluster(store, workdir, instances=3, settings=UNLIMITED | BUDGETS) as many:
                 figures = soak(
                     many, seconds=options.seconds, rate=options.rate, users=options.users
                 )

@@ -22,6 +22,9 @@ from tests.e2e.instances import Cluster, at_once, cluster
 TEXTS = load_catalogue()
 TOPIC = "action=topic&topic=job-change"
 AS = {"operator": "運用者A"}  # who acts, through the function key
+# The webhook's budget as in production (the frozen-store test measures it); the operators'
+# calls keep the kit's generous one, for a loaded machine.
+REAL_WEBHOOK_BUDGET = {"DESK_WEBHOOK_BUDGET_MS": "1500"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "cosmos"])
@@ -33,7 +36,7 @@ def many(
     store = desk_store(
         request.param, workdir, lambda: str(request.getfixturevalue("cosmos_endpoint"))
     )
-    with cluster(store, workdir, instances=3) as started:
+    with cluster(store, workdir, instances=3, settings=REAL_WEBHOOK_BUDGET) as started:
         yield started
 
 
@@ -93,13 +96,15 @@ def test_a_pending_answer_reaches_the_user_once_whatever_runs_beside_it(many) ->
     path = f"/api/admin/sessions/{session_id}"
     status, sent = many.admin(0, "POST", f"{path}/messages", {"text": "一つ目の回答です。", **AS})
     assert (status, sent.get("accepted")) == (201, False), sent
-    at_once(
+    second, _ = at_once(
         lambda: many.admin(1, "POST", f"{path}/messages", {"text": "二つ目の回答です。", **AS}),
         lambda: many.admin(2, "POST", f"{path}/close", {"outcome": "information", **AS}),
     )
     texts = many.sim.texts(user.user_id)
     assert texts.count("一つ目の回答です。") == 1
-    assert texts.count("二つ目の回答です。") == 1
+    # The second answer went (once), or the close came first and refused it (409).
+    assert second[0] in (201, 409), second  # type: ignore[index]
+    assert texts.count("二つ目の回答です。") == (1 if second[0] == 201 else 0)  # type: ignore[index]
 
 
 def test_two_purge_runs_at_once_erase_count_and_audit_each_user_once(many) -> None:
@@ -118,6 +123,17 @@ def test_two_purge_runs_at_once_erase_count_and_audit_each_user_once(many) -> No
     erasures = [d for d in many.documents("stat") if d.get("kind") == "erasure"]
     assert len(erasures) >= len(users)  # earlier tests' erasures count too, never twice
     assert all(many.user_documents(u, "user") == [] for u in users)
+
+
+def test_a_presence_beat_on_another_instance_never_reverts_a_stop(many) -> None:
+    """Defect 6: 受付停止 on instance 0 while the same expert's console beats on instance 1."""
+    for n in range(6):
+        expert = f"相談員{n}"
+        stop = partial(many.console, 0, "POST", "/console/availability", expert, {"accepting": "0"})
+        statuses = at_once(stop, partial(many.console, 1, "GET", "/console", expert))
+        assert statuses == [200, 200], (n, statuses)
+        (staff,) = [d for d in many.documents("staff") if d.get("name") == expert]
+        assert staff["accepting"] is False, n
 
 
 def test_once_maintenance_is_answered_no_instance_files_a_text_or_tells_it_late(many) -> None:

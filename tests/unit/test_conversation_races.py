@@ -196,3 +196,26 @@ def test_once_a_policy_needing_agreement_is_answered_no_text_is_filed_under_the_
     api(a).admin.register_policy(version, "運用者A")
     deliver(b, user.text_event("新しい規約の後に送ります"))
     assert len(store.query_partition(USERS, user.user_id, doc_type="message")) == before
+
+
+def test_a_message_whose_attempt_failed_counts_once_against_the_flood_limits(sim) -> None:
+    """Issue 20, defect 5: LINE redelivers what failed; the failed attempt takes its count
+    back, so a user whose calls fail is not cut off sooner than one whose calls do not."""
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    desk = instance(store, line, clock)
+    clean, failing = consented(desk, sim, line, "clean"), consented(desk, sim, line, "failing")
+    for user in (clean, failing):
+        deliver(desk, user.postback_event("action=topic&topic=job-change"))
+        deliver(desk, user.text_event("はじめまして"))
+    deliver(desk, clean.text_event("二通目です"))
+    text = failing.text_event("二通目です")
+    store.fail_next("create", StoreUnavailable("store down"))  # the message's write fails
+    assert deliver(desk, text).failed == 1
+    deliver(desk, redelivered(text))
+
+    def counted(user: Any) -> int:
+        (flood,) = [d for d in store.query_partition(USERS, user.user_id) if d["type"] == "flood"]
+        return int(flood["n"])
+
+    assert counted(failing) == counted(clean)

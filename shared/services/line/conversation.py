@@ -323,13 +323,12 @@ class Conversation:
         return True
 
     def _admitted(self, meta: EventMeta, ticket: Ticket, user: UserRecord) -> bool:
-        """Within the flood limits? (If not, the user is told once per window.) LINE's
-        redelivery of an event was counted when it first came (the count is not undone when
-        the attempt fails): it is admitted without counting it twice."""
-        if meta.is_redelivery:
-            return True
+        """Within the flood limits? (If not, the user is told once per window.) Should this
+        attempt fail, the webhook takes its count back (`ticket.undo`): LINE's redelivery is
+        counted instead, so each message counts once."""
         verdict = self._moderation.flood(user)
         if verdict.admitted:
+            ticket.undo = lambda: self._moderation.uncount(user, verdict)
             return True
         if verdict.notify and ticket.claim():
             self._answer(meta, (self._replies.text("flood_notice"),))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from shared.domain.events import EventMeta
@@ -42,6 +43,8 @@ class Ticket:
         self.claimed = False
         self.forgotten = False
         self.result: EventOutcome | None = None
+        self.undo: Callable[[], None] | None = None
+        """What to take back if this attempt fails (its count against the flood limits)."""
 
     def claim(self) -> bool:
         """True if this attempt may act on the event."""

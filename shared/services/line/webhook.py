@@ -177,6 +177,12 @@ class WebhookService:
 
     def _release_after(self, exc: Exception, ticket: Ticket) -> None:
         self._log_failure("event failed", exc, ticket.meta)
+        if ticket.undo is not None:
+            try:
+                with closing():  # on the budget's reserve, as the receipt's release
+                    ticket.undo()
+            except DeskError as undo_exc:  # counted twice: one message less in the window
+                self._log_failure("event count not taken back", undo_exc, ticket.meta)
         if not ticket.claimed:
             return  # nothing was claimed: the handler's own writes refuse a redelivery's repeat
         try:

@@ -166,6 +166,11 @@ class Moderation:
             self._raise(user.user_id, "8(5)", "sustained flood", key=f"{user.user_id}:{day}")
         return verdict
 
+    def uncount(self, user: UserRecord, verdict: Verdict) -> None:
+        """Take a message the flood limits admitted back out of the counts (its handling
+        failed; the redelivery counts it)."""
+        self._flood.uncount(user.user_id, verdict)
+
     def media_attempt(self, user: UserRecord) -> UserRecord:
         """Count a refused file; repeated attempts in a day raise a §8(4) flag (once)."""
         now = self._clock()

@@ -37,6 +37,8 @@ class Verdict:
     admitted: bool
     notify: bool = False
     sustained: bool = False
+    counted: tuple[str, str] | None = None
+    """Where an admitted message was counted (day, slot): `uncount` takes it back."""
 
 
 class FloodGuard:
@@ -59,7 +61,7 @@ class FloodGuard:
         counts = self._counts.add(user_id, day, {DAY: 1, f"s{slot}": 1})
         over_day = counts[DAY] > per_day
         if not over_day and _last_minute(counts, "s", slot) <= per_minute:
-            return Verdict(True)
+            return Verdict(True, counted=(day, f"s{slot}"))
         marker = DAY_REFUSED if over_day else f"t{slot}"
         counts = self._counts.add(user_id, day, {DAY: -1, f"s{slot}": -1, marker: 1})
         if over_day:
@@ -70,6 +72,13 @@ class FloodGuard:
         starts = counts[marker] == 1 and _last_minute(counts, "t", slot - 1) == 0
         sustained = starts and _overflows(counts) == SUSTAINED_OVERFLOWS
         return Verdict(False, notify=starts, sustained=sustained)
+
+    def uncount(self, user_id: str, verdict: Verdict) -> None:
+        """Take back an admitted message whose handling failed: LINE's redelivery of it is
+        counted instead, so each message counts once however often it is delivered."""
+        if verdict.counted is not None:
+            day, slot = verdict.counted
+            self._counts.add(user_id, day, {DAY: -1, slot: -1})
 
 
 def _last_minute(counts: dict[str, int], prefix: str, slot: int) -> int:
