@@ -219,3 +219,19 @@ def test_a_message_whose_attempt_failed_counts_once_against_the_flood_limits(sim
         return int(flood["n"])
 
     assert counted(failing) == counted(clean)
+
+
+def test_a_redelivered_duplicate_does_not_count_again(sim) -> None:
+    """LINE redelivers a call whose 200 it never saw: the message is there already, and the
+    flood counts stay as they were."""
+    clock = FakeClock()
+    store, line = InterleavingStore(clock), FakeMessenger()
+    desk = instance(store, line, clock)
+    user = consented(desk, sim, line)
+    deliver(desk, user.postback_event("action=topic&topic=job-change"))
+    text = user.text_event("一通目です")
+    deliver(desk, text)
+    (before,) = [d["n"] for d in store.query_partition(USERS, user.user_id) if d["type"] == "flood"]
+    assert deliver(desk, redelivered(text)).counts == {"duplicate": 1}
+    (after,) = [d["n"] for d in store.query_partition(USERS, user.user_id) if d["type"] == "flood"]
+    assert after == before

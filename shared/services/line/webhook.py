@@ -143,6 +143,8 @@ class WebhookService:
                 self._complete(ticket, result=EventOutcome.FAILED)
             return EventOutcome.ERROR
         else:
+            if ticket.result is EventOutcome.DUPLICATE:
+                self._take_back(ticket)  # handled before: counted then, not again
             if ticket.result is not None:
                 return ticket.result
             outcome = EventOutcome.STANDBY if event.meta.standby else EventOutcome.HANDLED
@@ -175,14 +177,19 @@ class WebhookService:
             describe(exc),
         )
 
+    def _take_back(self, ticket: Ticket) -> None:
+        """Undo what this attempt counted against the flood limits (best effort)."""
+        if ticket.undo is None:
+            return
+        try:
+            with closing():  # on the budget's reserve, as the receipt's release
+                ticket.undo()
+        except DeskError as exc:  # counted twice: one message less in the user's window
+            self._log_failure("event count not taken back", exc, ticket.meta)
+
     def _release_after(self, exc: Exception, ticket: Ticket) -> None:
         self._log_failure("event failed", exc, ticket.meta)
-        if ticket.undo is not None:
-            try:
-                with closing():  # on the budget's reserve, as the receipt's release
-                    ticket.undo()
-            except DeskError as undo_exc:  # counted twice: one message less in the window
-                self._log_failure("event count not taken back", undo_exc, ticket.meta)
+        self._take_back(ticket)  # the redelivery counts it instead
         if not ticket.claimed:
             return  # nothing was claimed: the handler's own writes refuse a redelivery's repeat
         try:
