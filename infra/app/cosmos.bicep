@@ -32,6 +32,258 @@ var autoscaleOptions = {
 }
 var isServerless = capacityMode == 'serverless'
 
+// Every query the app makes filters on equalities (always `type`, then fields) and orders by
+// `id` (keyset paging): a composite index per combination serves it without a scan.
+// tests/infra/test_bicep.py checks that each filter in `shared/` has its index here.
+var deskComposites = [
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/status'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/status'
+      order: 'ascending'
+    }
+    {
+      path: '/urgent'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/status'
+      order: 'ascending'
+    }
+    {
+      path: '/assignedTo'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/status'
+      order: 'ascending'
+    }
+    {
+      path: '/textErased'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/userId'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/userId'
+      order: 'ascending'
+    }
+    {
+      path: '/status'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/reference'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/urgent'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/sessionId'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/sent'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/purged'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/userKey'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+]
+var userComposites = [
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/sessionId'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/sessionId'
+      order: 'ascending'
+    }
+    {
+      path: '/role'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/role'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+  [
+    {
+      path: '/type'
+      order: 'ascending'
+    }
+    {
+      path: '/lineMessageId'
+      order: 'ascending'
+    }
+    {
+      path: '/id'
+      order: 'ascending'
+    }
+  ]
+]
+
 // Message text and other long, never-queried fields stay out of the index: smaller writes
 // (fewer RU) and no index over what users wrote. Queried fields (type, status, ids, dates)
 // stay indexed through `/*`.
@@ -134,6 +386,7 @@ resource users 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@20
           }
         ]
         excludedPaths: excludedPaths
+        compositeIndexes: userComposites
       }
     }
   }
@@ -163,6 +416,7 @@ resource desk 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@202
           }
         ]
         excludedPaths: excludedPaths
+        compositeIndexes: deskComposites
       }
     }
   }

@@ -38,6 +38,14 @@ CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at)
 -- console's history panel, erasure), found as Cosmos DB finds them, through an index.
 CREATE INDEX IF NOT EXISTS documents_user
     ON documents (container, partition, json_extract(body, '$.userId'), id);
+-- The queue and the tab counts (sessions by status, in id order among every session ever
+-- opened), a 受付番号 typed into the console, and an erasure's scrub of the audit trail.
+CREATE INDEX IF NOT EXISTS documents_status
+    ON documents (container, partition, json_extract(body, '$.status'), id);
+CREATE INDEX IF NOT EXISTS documents_reference
+    ON documents (container, partition, json_extract(body, '$.reference'), id);
+CREATE INDEX IF NOT EXISTS documents_user_key
+    ON documents (container, partition, json_extract(body, '$.userKey'), id);
 """
 
 

@@ -3,6 +3,7 @@ consistency of the Bicep with the app it deploys. Nothing here talks to Azure.""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,44 @@ def test_index_leaves_out_message_text_and_only_fields_the_app_writes() -> None:
         assert field not in QUERIED_FIELDS
         if field != "_etag":
             assert f'"{field}"' in code, f"{field} is excluded but the app never writes it"
+
+
+def _filters_in_code() -> set[tuple[str, frozenset[str]]]:
+    """(container, filtered fields) of every `query_partition` / `count_partition` call in
+    `shared/` whose filters are written out (`where={...}`)."""
+    found: set[tuple[str, frozenset[str]]] = set()
+    for path in (ROOT / "shared").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("query_partition", "count_partition")
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+            ):
+                continue
+            where = next((k.value for k in node.keywords if k.arg == "where"), None)
+            if isinstance(where, ast.Dict):
+                keys = {k.value for k in where.keys if isinstance(k, ast.Constant)}
+                found.add((node.args[0].id, frozenset(str(k) for k in keys)))
+    return found
+
+
+def test_every_filter_the_app_queries_has_a_composite_index() -> None:
+    """Cosmos DB serves `type` + equalities + `ORDER BY id` from a composite index, not a
+    scan of the partition (issue 21)."""
+    indexes = {"DESK": "deskComposites", "USERS": "userComposites"}
+    composites: dict[str, set[frozenset[str]]] = {}
+    for container, name in indexes.items():
+        for entry in variable(COSMOS, name):
+            paths = [p["path"].strip("/") for p in entry]
+            assert paths[0] == "type" and paths[-1] == "id", paths
+            assert {p["order"] for p in entry} == {"ascending"}
+            composites.setdefault(container, set()).add(frozenset(paths[1:-1]))
+    wanted = _filters_in_code()
+    assert len(wanted) > 10  # the scan found the queries
+    for container, fields in wanted:
+        assert fields in composites[container], (container, sorted(fields))
 
 
 ROLE_IDS = {
