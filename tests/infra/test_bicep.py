@@ -266,7 +266,7 @@ def test_every_filter_the_app_queries_has_a_composite_index() -> None:
     for container, name in indexes.items():
         for entry in variable(COSMOS, name):
             paths = [p["path"].strip("/") for p in entry]
-            assert paths[0] == "type" and paths[-1] == "id", paths
+            assert (paths[0], paths[-1]) == ("type", "id"), paths
             assert {p["order"] for p in entry} == {"ascending"}
             composites.setdefault(container, set()).add(frozenset(paths[1:-1]))
     wanted = _filters_in_code()
