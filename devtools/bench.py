@@ -308,6 +308,89 @@ def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> N
         reset_desk()
 
 
+def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
+    """The console and the webhook over a year of realistic history (devtools.seed: mostly
+    closed sessions, 50 waiting, 20 held): the queue page, the tab counts, the board, the
+    conversation page, and a new session's first text (its place in the queue), at each
+    size. What should cost the same at 100,000 sessions as at 1,000 (issue 21)."""
+    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
+    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from devtools.seed import Clock, seed, seeded_desk  # noqa: PLC0415
+    from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
+
+    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    expert = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("相談員A", ["Desk.Expert"])}
+    supervisor = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
+
+    def timed(path: str, sent: dict[str, str], clock: Clock | None = None) -> tuple[float, float]:
+        timings = []
+        for _ in range(runs):
+            if clock is not None:  # past the tab counts' 10 s: each request counts afresh
+                clock.now += timedelta(seconds=11)
+            started = time.perf_counter()
+            status, _, _ = host.handle("GET", path, sent, b"")
+            timings.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"bench page {path} answered {status}")
+        timings.sort()
+        return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+    try:
+        for size in sizes:
+            clock = Clock()
+            store = SqliteStore(str(tmp / f"seeded-{size}.sqlite3"), clock=clock)
+            desk = seeded_desk(store, clock)
+            made = seed(desk, clock, size)
+            install_desk(desk)
+            sessions = SessionIndex(store).page(SessionStatus.ACTIVE, None, 1)
+            figures = {
+                "queue page": timed("/console/", expert),
+                "tab counts": timed("/console/counts", expert, clock),
+                "board": timed("/console/board/panel", supervisor),
+                "conversation": timed(f"/console/sessions/{sessions[0].session_id}", expert),
+            }
+            first_texts = []
+            sim = LineSimulator("seed-secret", TOKEN, event_clock=clock.timestamp)
+            for n in range(runs):
+                user = sim.user(f"bench-first-{size}-{n}")
+                _deliver_as(desk, "seed-secret", user.follow_event())
+                _deliver_as(desk, "seed-secret", user.postback_event(AGREE))
+                _deliver_as(desk, "seed-secret", user.postback_event("action=topic&topic=career"))
+                started = time.perf_counter()
+                _deliver_as(desk, "seed-secret", user.text_event("はじめまして"))
+                first_texts.append(time.perf_counter() - started)
+            first_texts.sort()
+            figures["first text"] = (
+                statistics.median(first_texts),
+                first_texts[int(len(first_texts) * 0.95) - 1],
+            )
+            print(f"  {size:>7,} sessions (seeded in {made.seconds:.0f} s):")
+            for name, (p50, p95) in figures.items():
+                print(f"    {name:<14} p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
+    finally:
+        reset_desk()
+
+
+def console_section(tmp: Path, sim: LineSimulator) -> None:
+    """`console_pages` on a fresh SQLite store, with its heading."""
+    print(f"Experts' console, server time on SQLite (local host routing, {40} runs):")
+    console_pages(SqliteStore(str(tmp / "console.sqlite3")), sim)
+
+
+def seeded_history(tmp: Path) -> None:
+    """`seeded_pages` at the sizes BENCH_SEEDED names (1,000 and 10,000 by default)."""
+    sizes = tuple(int(n) for n in os.environ.get("BENCH_SEEDED", "1000,10000").split(","))
+    print("A year of seeded history on SQLite (BENCH_SEEDED=1000,10000,100000 for more):")
+    seeded_pages(tmp, sizes)
+
+
+def _deliver_as(desk: Desk, secret: str, *events: dict[str, Any]) -> None:
+    body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
+    result = desk.webhook.receive(body, sign(secret, body))
+    if result.failed:
+        raise RuntimeError(f"bench event failed: {dict(result.counts)}")
+
+
 def purge_cost(
     name: str,
     make_store: Callable[[], DocumentStore],
@@ -758,8 +841,8 @@ def main() -> None:
                 CosmosStore(cosmos.endpoint, "queue", key=EMULATOR_KEY, verify_tls=False),
                 sim,
             )
-            print(f"Experts' console, server time on SQLite (local host routing, {40} runs):")
-            console_pages(SqliteStore(str(Path(tmp) / "console.sqlite3")), sim)
+            console_section(Path(tmp), sim)
+            seeded_history(Path(tmp))
             print("Purge of suspended users with 50 messages each:")
             purge_cost(
                 "sqlite",

@@ -61,6 +61,10 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
+    def timestamp(self) -> float:
+        """Now, in seconds (what the simulator stamps events with)."""
+        return self.now.timestamp()
+
 
 class SilentLine:
     """A LINE Messaging API that accepts every reply and push and sends nothing."""
@@ -100,7 +104,8 @@ def seed(
     """Write `sessions` consultations (the last `waiting` + `active` left open)."""
     rng = random.Random(seed_value)  # noqa: S311 -- made-up data, not secrets
     sim = LineSimulator(SECRET, "t", event_clock=lambda: clock().timestamp())
-    people = [sim.user(f"seed-{n}") for n in range(max(1, sessions // 3))]
+    # Each user comes back for about three consultations; the open ones are one a user.
+    people = [sim.user(f"seed-{n}") for n in range(max(sessions // 3, waiting + active, 1))]
     known: set[str] = set()
     step = timedelta(days=365) / max(1, sessions)
     result = Seeded()
@@ -183,6 +188,7 @@ def seeded_desk(store: DocumentStore, clock: Clock) -> Desk:
             "DESK_FLOOD_PER_MINUTE": "100000",
             "DESK_FLOOD_PER_DAY": "1000000",
             "DESK_EXPERT_MAX_OPEN": "1000",
+            "WEBSITE_AUTH_ENABLED": "true",  # the console, for benchmarks over the history
         }
     )
     return build_desk(settings, store, SilentLine(), clock, sleep=lambda _: None)

@@ -44,7 +44,7 @@ class MemoryStore:
         self.operations: list[str] = []
         self.fail_with: Exception | None = None
         self._failures: dict[str, list[Exception]] = {}
-        self._increments = threading.Lock()
+        self._mutex = threading.RLock()
 
     def fail_next(self, operation: str, error: Exception, times: int = 1) -> None:
         """Make the next `times` calls of `operation` (read, create, ...) raise `error`."""
@@ -89,9 +89,10 @@ class MemoryStore:
     def create(self, container: str, doc: Document) -> Document:
         self._op("create")
         key = self._key(container, doc)
-        if self._live(key) is not None:
-            raise AlreadyExists(None, "store_exists")
-        return self._put(key, doc)
+        with self._mutex:  # check and write at once, as every back end does (threads race)
+            if self._live(key) is not None:
+                raise AlreadyExists(None, "store_exists")
+            return self._put(key, doc)
 
     def upsert(self, container: str, doc: Document) -> Document:
         self._op("upsert")
@@ -100,17 +101,18 @@ class MemoryStore:
     def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
         self._op("increment")
         key = self._key(container, doc)
-        with self._increments:  # atomic, as every back end's is (tests count from threads)
+        with self._mutex:  # atomic, as every back end's is (tests count from threads)
             current = self._live(key) or doc
             return self._put(key, add_counts(current, deltas))
 
     def replace(self, container: str, doc: Document, *, etag: str) -> Document:
         self._op("replace")
         key = self._key(container, doc)
-        current = self._live(key)
-        if current is None or current["_etag"] != etag:
-            raise PreconditionFailed(None, "store_changed")
-        return self._put(key, doc)
+        with self._mutex:  # the ETag compared and the write made at once
+            current = self._live(key)
+            if current is None or current["_etag"] != etag:
+                raise PreconditionFailed(None, "store_changed")
+            return self._put(key, doc)
 
     def delete(self, container: str, partition: str, doc_id: str) -> bool:
         self._op("delete")
