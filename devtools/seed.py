@@ -130,6 +130,9 @@ def seed(
             result.counts["waiting"] += 1
         if progress is not None and n % 1000 == 999:
             progress(n + 1)
+    # What the hourly housekeeping timer does: expired presence beats and receipts leave
+    # SQLite's file (Cosmos DB drops them itself).
+    desk.store.purge_expired()
     result.seconds = time.perf_counter() - started
     return result
 

@@ -46,6 +46,10 @@ CREATE INDEX IF NOT EXISTS documents_reference
     ON documents (container, partition, json_extract(body, '$.reference'), id);
 CREATE INDEX IF NOT EXISTS documents_user_key
     ON documents (container, partition, json_extract(body, '$.userKey'), id);
+-- Who has a conversation open (presence beats: expired ones wait for the housekeeping timer)
+-- and a session's messages and notes.
+CREATE INDEX IF NOT EXISTS documents_session
+    ON documents (container, partition, json_extract(body, '$.sessionId'), id);
 """
 
 

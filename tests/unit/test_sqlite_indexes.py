@@ -16,6 +16,7 @@ from shared.ports import DESK
         ("sessions", "session", {"reference": "251104-012"}, "documents_reference"),
         ("sessions", "session", {"userId": "U" + "0" * 32}, "documents_user"),
         ("audit", "audit", {"userKey": "k" * 64}, "documents_user_key"),
+        ("viewing", "viewing", {"sessionId": "20251104T100000-abcdef"}, "documents_session"),
     ],
 )
 def test_the_query_uses_its_index(tmp_path, partition, doc_type, where, index) -> None:
