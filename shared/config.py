@@ -280,6 +280,16 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=100_000,
     ),
     Setting(
+        "DESK_AUDIT_RETENTION_DAYS",
+        Kind.INT,
+        "1825",
+        "days an audit record is kept in the store (its copy in the log stream is kept as Log "
+        "Analytics keeps logs)",
+        "audit_retention_days",
+        minimum=30,
+        maximum=36_500,
+    ),
+    Setting(
         "DESK_RETENTION_DAYS",
         Kind.INT,
         "365",
@@ -538,6 +548,7 @@ class Settings:
     flag_words: tuple[str, ...]
     purge_grace_days: int
     status_cache_seconds: float
+    audit_retention_days: int
     webhook_budget_ms: int
     admin_budget_ms: int
     stats_k: int

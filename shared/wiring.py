@@ -136,7 +136,8 @@ def build_desk(
     users, consent_log = Users(store), ConsentLog(store)
     entries = StatEntries(store)
     statistics = Statistics(entries, StatMarks(store))
-    auditor = Auditor(AuditLog(store), settings.hash_key, clock)
+    audit = AuditLog(store, timedelta(days=settings.audit_retention_days), clock)
+    auditor = Auditor(audit, settings.hash_key, clock)
     replies = Replies(
         load_catalogue(),
         retention_days=settings.retention_days,

@@ -10,8 +10,9 @@ with the store's TTL a day after it, whether or not anyone opens the list.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.domain.consent import JST
@@ -287,13 +288,27 @@ class AuditLog:
     to what may stay (see `shared/services/audit.py`).
     """
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        retention: timedelta = timedelta(days=1825),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._store = store
+        self._retention = retention
+        self._clock = clock
 
-    def record(self, record: AuditRecord) -> None:
-        """Append one record."""
-        record_id = f"{record.at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-        self._store.create(DESK, _audit_doc(replace(record, record_id=record_id)))
+    def record(self, record: AuditRecord) -> AuditRecord:
+        """Append one record (kept `retention` after its time); returns it with its id."""
+        record = replace(record, record_id=f"{record.at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}")
+        self._store.create(DESK, self._doc(record))
+        return record
+
+    def _doc(self, record: AuditRecord) -> Document:
+        """The record's document, expiring `retention` after the record's time (a rewrite by
+        `scrub` keeps that end: the store's TTL counts from the last write)."""
+        left = self._retention - (self._clock() - record.at)
+        return {**_audit_doc(record), "ttl": max(1, int(left.total_seconds()))}
 
     def page(self, after: str | None, limit: int) -> list[AuditRecord]:
         """Records after the id `after`, oldest first."""
@@ -312,7 +327,7 @@ class AuditLog:
             kept = _audit_record(doc)
             self._store.upsert(
                 DESK,
-                _audit_doc(
+                self._doc(
                     AuditRecord(
                         at=kept.at,
                         who=kept.who,

@@ -16,6 +16,7 @@ so that the erasure finds it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -25,6 +26,21 @@ from shared.repositories.desk_records import AuditLog, AuditRecord
 from shared.repositories.paging import Page, page_of
 
 ERASED_SUBJECT_PREFIX = "erased-"
+# One line per record into the log stream, where Log Analytics keeps an immutable copy.
+log = logging.getLogger("desk.audit")
+
+
+def _copy_to_log(record: AuditRecord) -> None:
+    """The record's action, time and actor, as one structured line. Never whom it was about
+    (not even the keyed hash) nor its details: an erasure cannot scrub an immutable copy, so
+    the copy holds nothing it would have to."""
+    log.info(
+        "audit record=%s action=%s who=%s asserted=%s",
+        record.record_id,
+        record.action,
+        record.who,
+        record.asserted_operator or "-",
+    )
 
 
 def erasure_token() -> str:
@@ -57,7 +73,7 @@ class Auditor:
         """Append who did `action` (to which user), now. An Actor is recorded as its caller,
         with the operator it named as asserted."""
         asserted = str(who) if isinstance(who, Actor) else None
-        self._log.record(
+        kept = self._log.record(
             AuditRecord(
                 at=self._clock(),
                 who=who.caller if isinstance(who, Actor) else who,
@@ -67,11 +83,16 @@ class Auditor:
                 details=details,
             )
         )
+        _copy_to_log(kept)
 
     def record_erased(self, who: str, action: str, subject: str) -> None:
         """Append an action about a user already erased: action, time and actor, naming the
         subject their records were scrubbed to (`scrub`), and no details."""
-        self._log.record(AuditRecord(at=self._clock(), who=who, action=action, user_key=subject))
+        _copy_to_log(
+            self._log.record(
+                AuditRecord(at=self._clock(), who=who, action=action, user_key=subject)
+            )
+        )
 
     def scrub(self, user_id: str, *, keep_hash: bool) -> str:
         """Cut the user's records down to action, time and actor; returns what they now name:

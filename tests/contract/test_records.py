@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
@@ -16,6 +16,7 @@ from shared.domain.sessions import ClosedBy, HandoverAction, Message, Role, Sess
 from shared.domain.users import UserRecord
 from shared.entrypoints.views.admin import policy_command
 from shared.errors import AlreadyExists, PreconditionFailed
+from shared.ports import DESK
 from shared.repositories.desk_records import AuditLog, AuditRecord, FlagLog
 from shared.repositories.user_records import (
     Claim,
@@ -249,3 +250,19 @@ def test_the_audit_of_one_user_is_scrubbed_to_action_time_and_actor(backend: Bac
     assert scrubbed == [("田中", "session.read", {}), ("運用者A", "user.suspend", {})]
     (other,) = [r for r in records if r.user_key == "j" * 64]
     assert other.details == {"session": "s2"}  # someone else's record is untouched
+
+
+def test_audit_records_expire_after_the_retention_and_a_scrub_keeps_the_end(
+    backend: Backend,
+) -> None:
+    """DESK_AUDIT_RETENTION_DAYS: the trail does not grow for ever (issue 21)."""
+    now = [NOW]
+    log = AuditLog(backend.store, timedelta(days=30), lambda: now[0])
+    kept = log.record(AuditRecord(NOW, "田中", "session.read", "k" * 64, {"session": "s1"}))
+    (doc,) = backend.store.query_partition(DESK, "audit", doc_type="audit")
+    assert doc["id"] == kept.record_id
+    assert doc["ttl"] == 30 * 86_400
+    now[0] = NOW + timedelta(days=10)
+    log.scrub("k" * 64, "erased-token")
+    (doc,) = backend.store.query_partition(DESK, "audit", doc_type="audit")
+    assert doc["ttl"] == 20 * 86_400  # the record still ends 30 days after it was made
