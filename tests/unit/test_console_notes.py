@@ -15,7 +15,7 @@ import pytest
 from shared.adapters.sqlite_store import SqliteStore
 from shared.ports import DESK, USERS
 from shared.repositories.notes import MAX_NOTE
-from shared.services.consultations.console import PRESENCE_EXPIRY
+from shared.services.consultations.console import BEAT_WRITE_EVERY, PRESENCE_EXPIRY
 from shared.wiring import Desk, install_desk, reset_desk
 from tests.kit.admin_api import api
 from tests.kit.app import desk_host
@@ -280,6 +280,20 @@ def test_two_experts_on_one_session_see_each_other_until_a_beat_expires(
     _, _, queue = get("/console/queue?tab=waiting", principal=BOB, **{"HX-Request": "true"})
     assert "相談員Aさんが閲覧中" in queue
     assert "相談員Bさん" not in queue
+
+
+def test_a_persons_beats_are_written_at_most_once_per_interval(desk, sim, line, store, clock):
+    """The conversation page and its presence poll, in two tabs: one write per interval
+    (issue 21: polls that cost nothing when nothing changed)."""
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    get(f"/console/sessions/{session_id}")
+    before = store.operations.count("upsert")
+    for _ in range(3):
+        post(f"/console/sessions/{session_id}/presence")
+    assert store.operations.count("upsert") == before  # within BEAT_WRITE_EVERY: no write
+    clock.advance(seconds=BEAT_WRITE_EVERY.total_seconds())
+    post(f"/console/sessions/{session_id}/presence")
+    assert store.operations.count("upsert") == before + 1
 
 
 def test_presence_holds_no_user_data(desk, sim, line, store) -> None:

@@ -52,6 +52,9 @@ _SEEN_TTL = int(timedelta(days=90).total_seconds())
 # hx-trigger); a viewer whose last beat is older than PRESENCE_EXPIRY has left (closed the
 # tab, lost the network).
 PRESENCE_EXPIRY = timedelta(seconds=30)
+# A person's beat on a session is written at most this often by one instance, however many of
+# their pages beat (two tabs, the conversation and its presence poll): well inside the expiry.
+BEAT_WRITE_EVERY = timedelta(seconds=8)
 _VIEWING_PARTITION = "console-viewing"
 _VIEWING_TTL = 120  # seconds: the store forgets beats long after they stopped counting
 # The history panel lists at most this many earlier sessions (newest first).
@@ -260,6 +263,7 @@ class ConsoleDesk:
         self._messenger = messenger
         self._typing: dict[str, datetime] = {}
         self._previewed: dict[tuple[str, str], None] = {}
+        self._beaten: dict[tuple[str, str], datetime] = {}
         self._counts_lock = threading.Lock()
         self._counted: tuple[datetime, dict[str, int]] | None = None
 
@@ -603,6 +607,15 @@ class ConsoleDesk:
 
     def _beat(self, session_id: str, who: str) -> tuple[str, ...]:
         now = self._clock()
+        with self._counts_lock:
+            last = self._beaten.get((session_id, who))
+            fresh = last is not None and timedelta(0) <= now - last < BEAT_WRITE_EVERY
+            if not fresh:
+                self._beaten[(session_id, who)] = now
+                if len(self._beaten) > _PREVIEWED_KEPT:  # bounded: the oldest go first
+                    self._beaten.pop(next(iter(self._beaten)))
+        if fresh:
+            return self.viewers(session_id, who)
         self._store.upsert(
             DESK,
             {
