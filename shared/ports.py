@@ -101,8 +101,10 @@ class DocumentStore(Protocol):
         *,
         doc_type: str | None = None,
         where: Filters | None = None,
+        before_id: str | None = None,
     ) -> int:
-        """How many documents `query_partition` would return (without transferring them)."""
+        """How many documents `query_partition` would return (without transferring them);
+        with `before_id`, only those whose id sorts before it (a place in a queue)."""
         ...
 
     def delete_partition(self, container: str, partition: str, *, keep: str | None = None) -> int:

@@ -190,9 +190,13 @@ class CosmosStore:
         *,
         doc_type: str | None = None,
         where: Filters | None = None,
+        before_id: str | None = None,
     ) -> int:
-        """`SELECT VALUE COUNT(1)` in one partition."""
+        """`SELECT VALUE COUNT(1)` in one partition (ids before `before_id`, when given)."""
         sql, parameters = _select("VALUE COUNT(1)", container, partition, doc_type, where)
+        if before_id is not None:
+            sql += " AND c.id < @before"
+            parameters.append({"name": "@before", "value": before_id})
         proxy = self._container(container)
         counts: list[Any] = self._guard(
             lambda: list(

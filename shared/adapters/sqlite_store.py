@@ -187,9 +187,13 @@ class SqliteStore:
         *,
         doc_type: str | None = None,
         where: Filters | None = None,
+        before_id: str | None = None,
     ) -> int:
-        """How many live documents match."""
+        """How many live documents match (ids before `before_id`, when given)."""
         sql, params = self._select("COUNT(*)", container, partition, doc_type, where)
+        if before_id is not None:
+            sql += " AND id < ?"
+            params += (before_id,)
         row = self._one(sql, params)
         return int(row[0]) if row else 0
 

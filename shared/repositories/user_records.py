@@ -392,6 +392,17 @@ class SessionIndex:
         )
         return [_session(d) for d in docs]
 
+    def count_waiting(self, *, urgent: bool, before: str | None = None) -> int:
+        """Waiting sessions (urgent ones, or the others) opened before the session `before`
+        (all of them without it): one indexed count, whatever the history holds."""
+        return self._store.count_partition(
+            DESK,
+            SESSION_PARTITION,
+            doc_type="session",
+            where={"status": SessionStatus.WAITING.value, "urgent": urgent},
+            before_id=before,
+        )
+
     def urgent(self, status: SessionStatus, limit: int) -> list[Session]:
         """Sessions in `status` marked urgent (a crisis wording), oldest first, at most `limit`."""
         docs = self._store.query_partition(

@@ -131,6 +131,15 @@ def test_increments_from_many_threads_each_see_their_own_total(backend: Backend)
     assert sorted(totals) == list(range(1, 31))
 
 
+def test_a_count_before_an_id_is_a_place_in_a_queue(backend: Backend) -> None:
+    for doc_id, status in (("a", "w"), ("b", "x"), ("c", "w"), ("d", "w")):
+        backend.store.create(USERS, user_doc(doc_id=doc_id, status=status))
+    count = backend.store.count_partition
+    assert count(USERS, "U1", doc_type="note", where={"status": "w"}, before_id="d") == 2
+    assert count(USERS, "U1", doc_type="note", where={"status": "w"}, before_id="a") == 0
+    assert count(USERS, "U1", doc_type="note", before_id="zz") == 4
+
+
 def test_query_partition_returns_one_partition_in_id_order(backend: Backend) -> None:
     for doc_id in ("c", "a", "b"):
         backend.store.create(USERS, user_doc(doc_id=doc_id))

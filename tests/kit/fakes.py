@@ -143,9 +143,11 @@ class MemoryStore:
         *,
         doc_type: str | None = None,
         where: Filters | None = None,
+        before_id: str | None = None,
     ) -> int:
         self._op("count")
-        return len(self._matching(container, partition, doc_type, where))
+        found = self._matching(container, partition, doc_type, where)
+        return sum(1 for d in found if before_id is None or d["id"] < before_id)
 
     def _matching(
         self, container: str, partition: str, doc_type: str | None, where: Filters | None

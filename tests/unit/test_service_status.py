@@ -134,6 +134,7 @@ def test_bad_changes_are_refused(desk, payload) -> None:
 
 def test_the_status_costs_one_read_per_worker_per_interval(desk, sim, line, store) -> None:
     user = open_session(desk, sim, line)
+    deliver(desk, user.text_event("はじめまして"))  # acknowledged: it reads its place too
     desk.status.current()
     reads_before = store.operations.count("read")
     for n in range(5):

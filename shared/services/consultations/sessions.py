@@ -139,13 +139,15 @@ class Sessions:
 
     def queue_place(self, session_id: str) -> int | None:
         """The 1-based place of a waiting session in the queue (urgent ones first, then by
-        opening time); None once an expert has it or it is closed."""
-        waiting = self._index.page(SessionStatus.WAITING, None, 1000)
-        ordered = sorted(waiting, key=lambda s: (not s.urgent, s.session_id))
-        for place, session in enumerate(ordered, start=1):
-            if session.session_id == session_id:
-                return place
-        return None
+        opening time); None once an expert has it or it is closed. A point read and one or
+        two indexed counts, however many sessions wait or were ever opened."""
+        session = self._index.get(session_id)
+        if session is None or session.status is not SessionStatus.WAITING:
+            return None
+        ahead = self._index.count_waiting(urgent=session.urgent, before=session_id)
+        if not session.urgent:
+            ahead += self._index.count_waiting(urgent=True)
+        return ahead + 1
 
     def mark_urgent(self, session_id: str) -> Session | None:
         """Mark an open session urgent: it moves to the top of the queue. Returns the session
