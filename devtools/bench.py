@@ -315,7 +315,7 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
     size. What should cost the same at 100,000 sessions as at 1,000 (issue 21)."""
     import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
     from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
-    from devtools.seed import Clock, seed, seeded_desk  # noqa: PLC0415
+    from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
     host = LocalHost(function_app.app, "", "bench-key", "bench-master")
@@ -338,9 +338,12 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
     try:
         for size in sizes:
             clock = Clock()
-            store = SqliteStore(str(tmp / f"seeded-{size}.sqlite3"), clock=clock)
+            path = tmp / f"seeded-{size}.sqlite3"
+            reused = path.exists()  # BENCH_SEEDED_DIR keeps them between runs
+            store = SqliteStore(str(path), clock=clock)
             desk = seeded_desk(store, clock)
-            made = seed(desk, clock, size)
+            made = seed(desk, clock, 0 if reused else size)
+            clock.now = START + timedelta(days=365)
             install_desk(desk)
             sessions = SessionIndex(store).page(SessionStatus.ACTIVE, None, 1)
             figures = {
@@ -364,7 +367,8 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
                 statistics.median(first_texts),
                 first_texts[int(len(first_texts) * 0.95) - 1],
             )
-            print(f"  {size:>7,} sessions (seeded in {made.seconds:.0f} s):")
+            seeded = "reused" if reused else f"seeded in {made.seconds:.0f} s"
+            print(f"  {size:>7,} sessions ({seeded}):")
             for name, (p50, p95) in figures.items():
                 print(f"    {name:<14} p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
     finally:
@@ -381,7 +385,10 @@ def seeded_history(tmp: Path) -> None:
     """`seeded_pages` at the sizes BENCH_SEEDED names (1,000 and 10,000 by default)."""
     sizes = tuple(int(n) for n in os.environ.get("BENCH_SEEDED", "1000,10000").split(","))
     print("A year of seeded history on SQLite (BENCH_SEEDED=1000,10000,100000 for more):")
-    seeded_pages(tmp, sizes)
+    kept = os.environ.get("BENCH_SEEDED_DIR")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+    seeded_pages(Path(kept) if kept else tmp, sizes)
 
 
 def _deliver_as(desk: Desk, secret: str, *events: dict[str, Any]) -> None:
