@@ -389,6 +389,100 @@ def seeded_history(tmp: Path) -> None:
     if kept:
         Path(kept).mkdir(parents=True, exist_ok=True)
     seeded_pages(Path(kept) if kept else tmp, sizes)
+    ru_section(tmp)
+
+
+# Request units per store operation of a document of about 1 KB, as Cosmos DB bills them
+# (Microsoft's figures: a 1 KB point read is 1 RU; a 1 KB write with the default indexing
+# about 5.5, more with composite indexes: 6 here; a query in one partition at least 2.3,
+# and a little per document returned: 3 here). An estimate, not a bill.
+RU_PER_OPERATION = {
+    "read": 1.0,
+    "create": 6.0,
+    "upsert": 6.0,
+    "replace": 6.0,
+    "increment": 6.0,
+    "delete": 6.0,
+    "query_partition": 3.0,
+    "count_partition": 3.0,
+    "delete_partition": 30.0,
+}
+# The desk of issue 21: 2,000 users, 500 consultations a month, 3 consoles open in business
+# hours (21 days of 8 hours), one of them a supervisor's board; a conversation open half the
+# time (its presence beat).
+CONSOLE_SECONDS = 21 * 8 * 3600
+DESK_LOAD = {"consultations": 500, "consoles": 3, "boards": 1}
+
+
+def ru_section(tmp: Path) -> None:
+    """`ru_estimate`, with its heading."""
+    print("Request units a month, estimated (RU_PER_OPERATION x operations measured):")
+    ru_estimate(tmp)
+
+
+def ru_estimate(tmp: Path) -> None:
+    """Store operations per console poll and per consultation, measured on a seeded desk, and
+    the monthly request units they add up to for the desk above and for 10x and 100x it."""
+    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
+    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
+    from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
+
+    clock = Clock()
+    counting = CountingStore(SqliteStore(str(tmp / "ru.sqlite3"), clock=clock))
+    desk = seeded_desk(counting, clock)  # counts what it wraps
+    made = seed(desk, clock, 300)
+    per_consultation = {k: v / made.counts["sessions"] for k, v in counting.counts.items()}
+    clock.now = START + timedelta(days=365)
+    install_desk(desk)
+    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    expert = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("相談員A", ["Desk.Expert"])}
+    admin = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
+    htmx = {"HX-Request": "true", "Sec-Fetch-Site": "same-origin", "Origin": "http://bench"}
+    session_id = SessionIndex(counting.inner).page(SessionStatus.ACTIVE, None, 1)[0].session_id
+    polls = {  # path, headers, method, seconds between polls, share of the console's time
+        "queue panel": ("/console/queue?tab=waiting", {**expert, **htmx}, "GET", 5, 1.0),
+        "tab counts": ("/console/counts", {**expert, **htmx}, "GET", 10, 1.0),
+        "presence beat": (
+            f"/console/sessions/{session_id}/presence",
+            {**expert, **htmx},
+            "POST",
+            10,
+            0.5,
+        ),
+        "board": ("/console/board/panel", {**admin, **htmx}, "GET", 5, 1.0),
+    }
+    per_poll: dict[str, dict[str, float]] = {}
+    try:
+        for name, (path, headers, method, every, _) in polls.items():
+            counting.counts.clear()
+            for _ in range(10):
+                clock.now += timedelta(seconds=every)
+                status, _, _ = host.handle(method, path, headers, b"")
+                if status != 200:
+                    raise RuntimeError(f"bench poll {path} answered {status}")
+            per_poll[name] = {k: v / 10 for k, v in counting.counts.items()}
+    finally:
+        reset_desk()
+
+    def ru(ops: dict[str, float]) -> float:
+        return sum(RU_PER_OPERATION.get(k, 6.0) * v for k, v in ops.items())
+
+    print(f"  per consultation (webhook, experts, audit; {made.counts['sessions']} seeded):")
+    print(f"    {sum(per_consultation.values()):6.1f} operations, {ru(per_consultation):6.1f} RU")
+    for name, ops in per_poll.items():
+        detail = ", ".join(f"{k} {v:g}" for k, v in sorted(ops.items()))
+        print(f"  per {name:<14} {sum(ops.values()):5.1f} operations, {ru(ops):6.1f} RU ({detail})")
+    for scale in (1, 10, 100):
+        month = {"webhook and experts": ru(per_consultation) * DESK_LOAD["consultations"] * scale}
+        for name, (_, _, _, every, share) in polls.items():
+            viewers = DESK_LOAD["boards" if name == "board" else "consoles"] * scale
+            month[name] = ru(per_poll[name]) * CONSOLE_SECONDS / every * share * viewers
+        total = sum(month.values())
+        biggest = ", ".join(
+            f"{k} {v / 1e6:.2f} M" for k, v in sorted(month.items(), key=lambda kv: -kv[1])
+        )
+        print(f"  {scale:>3}x the desk: {total / 1e6:7.2f} M RU a month ({biggest})")
 
 
 def _deliver_as(desk: Desk, secret: str, *events: dict[str, Any]) -> None:
@@ -849,7 +943,7 @@ def main() -> None:
                 sim,
             )
             console_section(Path(tmp), sim)
-            seeded_history(Path(tmp))
+            seeded_history(Path(tmp))  # and what it costs in request units
             print("Purge of suspended users with 50 messages each:")
             purge_cost(
                 "sqlite",
