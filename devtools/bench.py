@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -227,12 +228,21 @@ def queue_listing(name: str, store: DocumentStore, sim: LineSimulator) -> None:
         )
 
 
+@functools.cache
+def _local_host() -> Any:
+    """The local host over `function_app` (azure-functions indexes an app's functions only
+    once a process: every figure shares it)."""
+    import function_app  # noqa: PLC0415 -- only the console's figures need the app's routes
+    from devtools.host import LocalHost  # noqa: PLC0415
+
+    return LocalHost(function_app.app, "", "bench-key", "bench-master")
+
+
 def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> None:
     """Server time of the console's pages through the local host's routing (sign-in check,
     service, Jinja2 rendering): the queue with 10 and 10,000 sessions waiting, and a
     conversation of 200 messages (each view of it is an audited read)."""
-    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
-    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from devtools.host import dev_principal  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
     settings = settings_from(
@@ -244,7 +254,7 @@ def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> N
         }
     )
     messenger = LineApiClient(TOKEN, sim.base_url, timeout_seconds=5)
-    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    host = _local_host()
     headers = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("bench", ["Desk.Expert"])}
     supervisor = {**headers, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
 
@@ -313,12 +323,11 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
     closed sessions, 50 waiting, 20 held): the queue page, the tab counts, the board, the
     conversation page, and a new session's first text (its place in the queue), at each
     size. What should cost the same at 100,000 sessions as at 1,000 (issue 21)."""
-    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
-    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from devtools.host import dev_principal  # noqa: PLC0415
     from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
-    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    host = _local_host()
     expert = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("相談員A", ["Desk.Expert"])}
     supervisor = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
 
@@ -423,19 +432,18 @@ def ru_section(tmp: Path) -> None:
 def ru_estimate(tmp: Path) -> None:
     """Store operations per console poll and per consultation, measured on a seeded desk, and
     the monthly request units they add up to for the desk above and for 10x and 100x it."""
-    import function_app  # noqa: PLC0415 -- only this figure needs the app's routes
-    from devtools.host import LocalHost, dev_principal  # noqa: PLC0415
+    from devtools.host import dev_principal  # noqa: PLC0415
     from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
     clock = Clock()
-    counting = CountingStore(SqliteStore(str(tmp / "ru.sqlite3"), clock=clock))
+    counting = CountingStore(SqliteStore(str(tmp / f"ru-{uuid.uuid4().hex}.sqlite3"), clock=clock))
     desk = seeded_desk(counting, clock)  # counts what it wraps
     made = seed(desk, clock, 300)
     per_consultation = {k: v / made.counts["sessions"] for k, v in counting.counts.items()}
     clock.now = START + timedelta(days=365)
     install_desk(desk)
-    host = LocalHost(function_app.app, "", "bench-key", "bench-master")
+    host = _local_host()
     expert = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("相談員A", ["Desk.Expert"])}
     admin = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
     htmx = {"HX-Request": "true", "Sec-Fetch-Site": "same-origin", "Origin": "http://bench"}
