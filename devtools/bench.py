@@ -101,11 +101,36 @@ def _desk(store: DocumentStore, sim: LineSimulator) -> Desk:
     return build_desk(settings, store, messenger)
 
 
-def _deliver(desk: Desk, *events: dict[str, Any]) -> None:
+def _deliver(desk: Desk, *events: dict[str, Any], secret: str = SECRET) -> None:
     body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
-    result = desk.webhook.receive(body, sign(SECRET, body))
+    result = desk.webhook.receive(body, sign(secret, body))
     if result.failed:
         raise RuntimeError(f"bench event failed: {dict(result.counts)}")
+
+
+def _time_gets(
+    host: Any,
+    path: str,
+    headers: dict[str, str],
+    runs: int,
+    before: Callable[[], None] = lambda: None,
+) -> list[float]:
+    """Server time of `runs` GETs of `path` through the local host, in order (`before` runs
+    ahead of each); RuntimeError unless each answers 200."""
+    timings = []
+    for _ in range(runs):
+        before()
+        started = time.perf_counter()
+        status, _, _ = host.handle("GET", path, headers, b"")
+        timings.append(time.perf_counter() - started)
+        if status != 200:
+            raise RuntimeError(f"bench page {path} answered {status}")
+    return timings
+
+
+def _p50_p95(timings: list[float]) -> tuple[float, float]:
+    ordered = sorted(timings)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
 
 
 def _consultation(desk: Desk, sim: LineSimulator, name: str, age: float) -> Counter[str]:
@@ -259,16 +284,8 @@ def console_pages(store: DocumentStore, sim: LineSimulator, runs: int = 40) -> N
     supervisor = {**headers, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
 
     def timed(path: str, sent: dict[str, str] = headers) -> tuple[float, float, float]:
-        timings = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            status, _, _ = host.handle("GET", path, sent, b"")
-            timings.append(time.perf_counter() - started)
-            if status != 200:
-                raise RuntimeError(f"bench page {path} answered {status}")
-        first = timings[0]
-        timings.sort()
-        return first, statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+        timings = _time_gets(host, path, sent, runs)
+        return (timings[0], *_p50_p95(timings))
 
     index, messages = SessionIndex(store), MessageLog(store)
     opened = datetime(2025, 11, 4, 1, 0, tzinfo=UTC)
@@ -324,6 +341,7 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
     conversation page, and a new session's first text (its place in the queue), at each
     size. What should cost the same at 100,000 sessions as at 1,000 (issue 21)."""
     from devtools.host import dev_principal  # noqa: PLC0415
+    from devtools.seed import SECRET as SEED_SECRET  # noqa: PLC0415
     from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
@@ -332,17 +350,11 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
     supervisor = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
 
     def timed(path: str, sent: dict[str, str], clock: Clock | None = None) -> tuple[float, float]:
-        timings = []
-        for _ in range(runs):
+        def later() -> None:
             if clock is not None:  # past the tab counts' 10 s: each request counts afresh
                 clock.now += timedelta(seconds=11)
-            started = time.perf_counter()
-            status, _, _ = host.handle("GET", path, sent, b"")
-            timings.append(time.perf_counter() - started)
-            if status != 200:
-                raise RuntimeError(f"bench page {path} answered {status}")
-        timings.sort()
-        return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+        return _p50_p95(_time_gets(host, path, sent, runs, later))
 
     try:
         for size in sizes:
@@ -362,20 +374,16 @@ def seeded_pages(tmp: Path, sizes: tuple[int, ...], runs: int = 30) -> None:
                 "conversation": timed(f"/console/sessions/{sessions[0].session_id}", expert),
             }
             first_texts = []
-            sim = LineSimulator("seed-secret", TOKEN, event_clock=clock.timestamp)
+            sim = LineSimulator(SEED_SECRET, TOKEN, event_clock=clock.timestamp)
             for n in range(runs):
                 user = sim.user(f"bench-first-{size}-{n}")
-                _deliver_as(desk, "seed-secret", user.follow_event())
-                _deliver_as(desk, "seed-secret", user.postback_event(AGREE))
-                _deliver_as(desk, "seed-secret", user.postback_event("action=topic&topic=career"))
+                _deliver(desk, user.follow_event(), secret=SEED_SECRET)
+                _deliver(desk, user.postback_event(AGREE), secret=SEED_SECRET)
+                _deliver(desk, user.postback_event("action=topic&topic=career"), secret=SEED_SECRET)
                 started = time.perf_counter()
-                _deliver_as(desk, "seed-secret", user.text_event("はじめまして"))
+                _deliver(desk, user.text_event("はじめまして"), secret=SEED_SECRET)
                 first_texts.append(time.perf_counter() - started)
-            first_texts.sort()
-            figures["first text"] = (
-                statistics.median(first_texts),
-                first_texts[int(len(first_texts) * 0.95) - 1],
-            )
+            figures["first text"] = _p50_p95(first_texts)
             seeded = "reused" if reused else f"seeded in {made.seconds:.0f} s"
             print(f"  {size:>7,} sessions ({seeded}):")
             for name, (p50, p95) in figures.items():
@@ -491,13 +499,6 @@ def ru_estimate(tmp: Path) -> None:
             f"{k} {v / 1e6:.2f} M" for k, v in sorted(month.items(), key=lambda kv: -kv[1])
         )
         print(f"  {scale:>3}x the desk: {total / 1e6:7.2f} M RU a month ({biggest})")
-
-
-def _deliver_as(desk: Desk, secret: str, *events: dict[str, Any]) -> None:
-    body = json.dumps({"destination": BOT_USER_ID, "events": list(events)}).encode()
-    result = desk.webhook.receive(body, sign(secret, body))
-    if result.failed:
-        raise RuntimeError(f"bench event failed: {dict(result.counts)}")
 
 
 def purge_cost(

@@ -100,6 +100,7 @@ class Suspensions:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._claims = RunClaims(store, SUSPENSIONS)  # purge claims beside the suspensions
 
     def get(self, user_key: str) -> Suspension | None:
         """The suspension of a user, by keyed hash."""
@@ -132,26 +133,13 @@ class Suspensions:
         self._store.upsert(DESK, doc)
 
     def claim_purge(self, user_key: str, lease_seconds: int) -> bool:
-        """Take the purge of one suspended user for this run (False: another run has it).
-
-        The claim is its own document, created once (a second run's create is refused) and
-        gone with the store's TTL after `lease_seconds`, so a run that died half-way is
-        resumed by a later one; the suspension document itself is never rewritten for it."""
-        claim: Document = {
-            "id": _claim_id(user_key),
-            "pk": SUSPENSIONS,
-            "type": "purgeclaim",
-            "ttl": lease_seconds,
-        }
-        try:
-            self._store.create(DESK, claim)
-        except AlreadyExists:
-            return False
-        return True
+        """Take the purge of one suspended user for this run (False: another run has it); the
+        suspension document itself is never rewritten for it (see RunClaims)."""
+        return self._claims.take("purging", user_key, lease_seconds)
 
     def release_purge(self, user_key: str) -> None:
         """Drop a purge claim: the purge is done (the suspension says so now)."""
-        self._store.delete(DESK, SUSPENSIONS, _claim_id(user_key))
+        self._claims.release("purging", user_key)
 
     def remove(self, user_key: str) -> None:
         """Forget a suspension (reinstatement), and any purge claim that names its hash."""
@@ -171,10 +159,6 @@ class Suspensions:
         return [s for d in docs if (s := self.get(d["id"])) is not None]
 
 
-def _claim_id(user_key: str) -> str:
-    return f"purging-{user_key}"
-
-
 CLAIMS = "claims"
 
 
@@ -186,12 +170,13 @@ class RunClaims:
     store's TTL after `lease_seconds`, so a run that died half-way is resumed by a later one.
     """
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, partition: str = CLAIMS) -> None:
         self._store = store
+        self._partition = partition
 
     def take(self, kind: str, key: str, lease_seconds: int) -> bool:
         """Claim item `key` of `kind` for this run (False: another run holds it)."""
-        claim: Document = {"id": f"{kind}-{key}", "pk": CLAIMS, "type": "claim"}
+        claim: Document = {"id": f"{kind}-{key}", "pk": self._partition, "type": "claim"}
         try:
             self._store.create(DESK, {**claim, "ttl": lease_seconds})
         except AlreadyExists:
@@ -200,7 +185,7 @@ class RunClaims:
 
     def release(self, kind: str, key: str) -> None:
         """The item is done (or was not due after all)."""
-        self._store.delete(DESK, CLAIMS, f"{kind}-{key}")
+        self._store.delete(DESK, self._partition, f"{kind}-{key}")
 
 
 RESTRICTION_MARGIN = 86_400  # seconds an ended restriction's entry outlives its end

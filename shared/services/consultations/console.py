@@ -41,7 +41,8 @@ PAGE = 50
 _SCAN = 2000
 # The queue shows this many characters of the user's latest message.
 PREVIEW = 40
-_PREVIEWED_KEPT = 20_000
+# The per-instance memories (previews audited, beats written) keep at most this many entries.
+_KEPT_IN_MEMORY = 20_000
 COUNTS_FOR = timedelta(seconds=10)
 # LINE's loading animation while an expert types: shown this long, asked for at most this often.
 TYPING_SECONDS = 20
@@ -351,7 +352,7 @@ class ConsoleDesk:
             audited = key in self._previewed
             if not audited:
                 self._previewed[key] = None
-                if len(self._previewed) > _PREVIEWED_KEPT:
+                if len(self._previewed) > _KEPT_IN_MEMORY:
                     self._previewed.pop(next(iter(self._previewed)))
         if not audited:
             self._auditor.record(me, "session.preview", session.user_id, session=session.session_id)
@@ -612,7 +613,7 @@ class ConsoleDesk:
             fresh = last is not None and timedelta(0) <= now - last < BEAT_WRITE_EVERY
             if not fresh:
                 self._beaten[(session_id, who)] = now
-                if len(self._beaten) > _PREVIEWED_KEPT:  # bounded: the oldest go first
+                if len(self._beaten) > _KEPT_IN_MEMORY:  # the oldest go first
                     self._beaten.pop(next(iter(self._beaten)))
         if fresh:
             return self.viewers(session_id, who)
