@@ -153,6 +153,9 @@ class Session:
     reference: str | None = None
     """The short 受付番号 the user is told (`251104-012`: the JST day and that day's number);
     sessions opened before it existed are known by their id alone."""
+    stored_in: str | None = None
+    """The store's partition the session was read from (set by the repository, like `etag`):
+    an open session that closes moves to another, and saving it must know it is moving."""
 
     @property
     def receipt_number(self) -> str:

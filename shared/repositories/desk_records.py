@@ -19,13 +19,18 @@ from shared.domain.consent import JST
 from shared.domain.moderation import Flag, FlagAction, FlagStatus
 from shared.domain.screening import Finding
 from shared.errors import AlreadyExists
-from shared.ports import DESK, USERS, Document, DocumentStore
+from shared.ports import DESK, USERS, Document, DocumentStore, Filters
+from shared.repositories.layout import Layout, query_months
 from shared.repositories.timestamps import iso_or_none, time_or_none
 
 FLAGS = "flags"
 SUSPENSIONS = "suspensions"
 RESTRICTIONS = "restrictions"
-AUDIT = "audit"
+
+
+def audit_partition(month: str) -> str:
+    """The audit records of one month (`YYYYMM`, UTC; their ids begin with their time)."""
+    return f"audit:{month}"
 
 
 class FlagLog:
@@ -282,10 +287,12 @@ class AuditLog:
         self._store = store
         self._retention = retention
         self._clock = clock
+        self._layout = Layout(store)
 
     def record(self, record: AuditRecord) -> AuditRecord:
         """Append one record (kept `retention` after its time); returns it with its id."""
         record = replace(record, record_id=f"{record.at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}")
+        self._layout.note(record.record_id[:6])
         self._store.create(DESK, self._doc(record))
         return record
 
@@ -297,17 +304,27 @@ class AuditLog:
 
     def page(self, after: str | None, limit: int) -> list[AuditRecord]:
         """Records after the id `after`, oldest first."""
-        docs = self._store.query_partition(
-            DESK, AUDIT, doc_type="audit", after_id=after, limit=limit
-        )
+        docs = self._months(after=after, limit=limit)
         return [_audit_record(d) for d in docs]
+
+    def _months(
+        self, *, where: Filters | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Document]:
+        return query_months(
+            self._store,
+            self._layout.months(),
+            audit_partition,
+            doc_type="audit",
+            where=where,
+            after=after,
+            after_month=after[:6] if after else None,
+            limit=limit,
+        )
 
     def scrub(self, user_key: str, subject: str | None) -> int:
         """Rewrite every record naming `user_key` with its action, time and actor only, naming
         `subject` instead (idempotent); returns how many were rewritten."""
-        docs = self._store.query_partition(
-            DESK, AUDIT, doc_type="audit", where={"userKey": user_key}
-        )
+        docs = self._months(where={"userKey": user_key})
         for doc in docs:
             kept = _audit_record(doc)
             self._store.upsert(
@@ -329,7 +346,7 @@ class AuditLog:
 def _audit_doc(record: AuditRecord) -> Document:
     return {
         "id": record.record_id,
-        "pk": AUDIT,
+        "pk": audit_partition(record.record_id[:6]),
         "type": "audit",
         "at": record.at.isoformat(),
         "who": record.who,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from shared.domain.consent import ConsentMethod, ConsentRecord
@@ -20,7 +20,8 @@ from shared.domain.sessions import (
 )
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
-from shared.ports import DESK, USERS, Clock, Document, DocumentStore
+from shared.ports import DESK, USERS, Clock, Document, DocumentStore, Filters
+from shared.repositories.layout import Layout, months_from, query_months
 from shared.repositories.timestamps import iso_or_none, time_or_none
 
 USER_DOC_ID = "user"
@@ -112,6 +113,7 @@ class Users:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._layout = Layout(store)
 
     def get(self, user_id: str) -> UserRecord | None:
         """The stored record, or None for a user the desk has not seen."""
@@ -159,6 +161,7 @@ class Users:
         """
         day = activity_day(user.updated_at)
         if user.listed_day != day:
+            self._layout.note(activity_month(day))
             self._store.upsert(DESK, _activity_doc(user.user_id, day))
         doc: Document = {
             "id": USER_DOC_ID,
@@ -199,18 +202,30 @@ class Users:
         else:
             stored = self._store.replace(USERS, doc, etag=user.etag)
         if user.listed_day is not None and user.listed_day != day:
-            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+            self._drop_entry(user.user_id, user.listed_day)
         return replace(user, etag=stored["_etag"], listed_day=day)
 
     def unlist(self, user: UserRecord) -> None:
         """Remove the user's activity entry (erasure)."""
         if user.listed_day is not None:
-            self._store.delete(DESK, ACTIVITY, activity_entry_id(user.user_id, user.listed_day))
+            self._drop_entry(user.user_id, user.listed_day)
+
+    def _drop_entry(self, user_id: str, day: str) -> None:
+        entry = activity_entry_id(user_id, day)
+        self._store.delete(DESK, activity_partition(activity_month(day)), entry)
 
 
-ACTIVITY = "activity"
-"""The activity directory: one entry per user, `{YYYY-MM-DD}:{userId}`, so the retention timer
-pages through users oldest activity first (the users container has no cross-partition query)."""
+def activity_partition(month: str) -> str:
+    """The activity directory's partition of one month (`YYYYMM`, UTC): one entry per user,
+    `{YYYY-MM-DD}:{userId}`, under the day of their last activity, so the retention timer
+    pages through users oldest activity first (the users container has no cross-partition
+    query), and a user active again moves to this month's partition."""
+    return f"activity:{month}"
+
+
+def activity_month(day_or_entry: str) -> str:
+    """The month of a directory day (`YYYY-MM-DD`) or of an entry id, which begins with it."""
+    return day_or_entry[:4] + day_or_entry[5:7]
 
 
 def activity_day(at: datetime) -> str:
@@ -226,7 +241,7 @@ def activity_entry_id(user_id: str, day: str) -> str:
 def _activity_doc(user_id: str, day: str) -> Document:
     return {
         "id": activity_entry_id(user_id, day),
-        "pk": ACTIVITY,
+        "pk": activity_partition(activity_month(day)),
         "type": "activity",
         "userId": user_id,
         "day": day,
@@ -238,17 +253,24 @@ class ActivityDirectory:
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._layout = Layout(store)
 
     def page(self, after: str | None, limit: int) -> list[tuple[str, str, str]]:
         """Entries `(entry id, user id, day)` after the entry `after`, oldest day first."""
-        docs = self._store.query_partition(
-            DESK, ACTIVITY, doc_type="activity", after_id=after, limit=limit
+        docs = query_months(
+            self._store,
+            self._layout.months(),
+            activity_partition,
+            doc_type="activity",
+            after=after,
+            after_month=activity_month(after) if after else None,
+            limit=limit,
         )
         return [(d["id"], d["userId"], d["day"]) for d in docs]
 
     def drop(self, entry_id: str) -> None:
         """Remove one entry (stale, or its user gone)."""
-        self._store.delete(DESK, ACTIVITY, entry_id)
+        self._store.delete(DESK, activity_partition(activity_month(entry_id)), entry_id)
 
 
 class ConsentLog:
@@ -293,103 +315,198 @@ class ConsentLog:
         return sorted(records, key=lambda r: r.at)
 
 
-SESSION_PARTITION = "sessions"
+OPEN_SESSIONS = "sessions:open"
+"""Waiting and active sessions: what experts page through, small whatever the history."""
+
+
+def closed_sessions(month: str) -> str:
+    """The partition of the closed sessions opened in `month` (`YYYYMM`, UTC)."""
+    return f"sessions:{month}"
+
+
+def opening_month(session_id: str) -> str:
+    """The month a session opened in: its id begins with the opening time (UTC)."""
+    return session_id[:6]
+
+
+_OPEN = (SessionStatus.WAITING, SessionStatus.ACTIVE)
 
 
 class SessionIndex:
-    """Sessions, in one desk-wide partition: the experts' queue pages through it by id."""
+    """Sessions: open ones in one small partition, closed ones by the month they opened in.
+
+    Closing moves a session, in steps any of which may be repeated after a crash: (1) the
+    open copy is replaced with its closed state (the ETag-guarded commit, as any change),
+    (2) a copy is created in its month's partition, (3) the open copy is deleted. Between
+    them the session is in one place or in both with the same content, never in neither; a
+    reader that meets a closed session in the open partition finishes the move first, and
+    no one writes to an open copy once it is closed, so both copies never differ.
+    """
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._layout = Layout(store)
 
     def get(self, session_id: str) -> Session | None:
-        """One session by id."""
-        doc = self._store.read(DESK, SESSION_PARTITION, session_id)
+        """One session by id (a second point read when it is closed)."""
+        doc = self._store.read(DESK, OPEN_SESSIONS, session_id)
+        if doc is not None:
+            return self._finish_move(doc) if _closed(doc) else _session(doc)
+        doc = self._store.read(DESK, closed_sessions(opening_month(session_id)), session_id)
         return _session(doc) if doc else None
 
     def create(self, session: Session) -> Session:
         """Store a new session; AlreadyExists if its id is taken (a redelivered opening)."""
-        return _session(self._store.create(DESK, _session_doc(session)))
+        doc = _session_doc(session, self._partition_of(session))
+        return _session(self._store.create(DESK, doc))
 
     def save(self, session: Session) -> Session:
-        """Replace with the session's ETag: PreconditionFailed if it changed since it was read."""
-        if session.etag is None:
+        """Replace with the session's ETag: PreconditionFailed if it changed since it was read.
+        A session that closes moves to its month's partition (the class's steps)."""
+        if session.etag is None or session.stored_in is None:
             raise ValueError("save a session that was read")
-        return _session(self._store.replace(DESK, _session_doc(session), etag=session.etag))
+        target = self._partition_of(session)
+        if target == OPEN_SESSIONS and session.stored_in != OPEN_SESSIONS:
+            raise ValueError("a closed session does not open again")
+        stored = self._store.replace(
+            DESK, _session_doc(session, session.stored_in), etag=session.etag
+        )
+        return self._finish_move(stored) if target != session.stored_in else _session(stored)
+
+    def finish_moves(self) -> int:
+        """Move every closed session still in the open partition (a closing cut short by a
+        crash); returns how many. Normally none: the closing itself moves its session."""
+        docs = self._store.query_partition(
+            DESK, OPEN_SESSIONS, doc_type="session", where={"status": SessionStatus.CLOSED.value}
+        )
+        for doc in docs:
+            self._finish_move(doc)
+        return len(docs)
+
+    def _finish_move(self, doc: Document) -> Session:
+        """Steps 2 and 3 of a move, for an open copy already closed."""
+        month = opening_month(doc["id"])
+        self._layout.note(month)
+        copy = {k: v for k, v in doc.items() if not k.startswith("_")}
+        try:
+            moved = self._store.create(DESK, {**copy, "pk": closed_sessions(month)})
+        except AlreadyExists:  # another instance copied it; it may have changed it since
+            moved = self._store.read(DESK, closed_sessions(month), doc["id"]) or doc
+        self._store.delete(DESK, OPEN_SESSIONS, doc["id"])
+        return _session(moved)
+
+    def _partition_of(self, session: Session) -> str:
+        if session.is_open:
+            return OPEN_SESSIONS
+        month = opening_month(session.session_id)
+        self._layout.note(month)
+        return closed_sessions(month)
+
+    def _closed_months(
+        self,
+        *,
+        where: Filters | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        months: list[str] | None = None,
+    ) -> list[Document]:
+        return query_months(
+            self._store,
+            self._layout.months() if months is None else months,
+            closed_sessions,
+            doc_type="session",
+            where=where,
+            after=after,
+            after_month=opening_month(after) if after else None,
+            limit=limit,
+        )
 
     def opened_between(self, start: datetime, end: datetime, cap: int = 50_000) -> list[Session]:
         """Sessions opened from `start` to before `end` (UTC), whatever their status, oldest
-        first (at most `cap`): their ids begin with the opening time, so it is a range of ids."""
+        first (at most `cap`): their ids begin with the opening time, so it is a range of ids
+        in the months of the range and in the open partition."""
         after, stop = f"{start:%Y%m%dT%H%M%S}", f"{end:%Y%m%dT%H%M%S}"
-        found: list[Session] = []
-        while len(found) < cap:
-            docs = self._store.query_partition(
-                DESK, SESSION_PARTITION, doc_type="session", after_id=after, limit=500
-            )
-            for doc in docs:
-                if doc["id"] >= stop:
-                    return found
-                found.append(_session(doc))
-            if len(docs) < 500:
-                return found
-            after = docs[-1]["id"]
-        return found
+        self.finish_moves()
+        span = months_from(opening_month(after), opening_month(stop))
+        docs = _one_each(
+            self._store.query_partition(DESK, OPEN_SESSIONS, doc_type="session", after_id=after),
+            self._closed_months(after=after, months=span),
+        )
+        inside = sorted((d for d in docs if d["id"] < stop), key=lambda d: str(d["id"]))
+        return [_session(d) for d in inside[:cap]]
 
     def by_reference(self, reference: str) -> Session | None:
-        """The session with this short 受付番号, if any."""
+        """The session with this short 受付番号 (`251104-012`), if any: it names the JST day
+        it opened, so only the open partition and that day's one or two months are read."""
+        where: Filters = {"reference": reference}
         docs = self._store.query_partition(
-            DESK, SESSION_PARTITION, doc_type="session", where={"reference": reference}, limit=1
+            DESK, OPEN_SESSIONS, doc_type="session", where=where, limit=1
         )
+        if docs:
+            return self._finish_move(docs[0]) if _closed(docs[0]) else _session(docs[0])
+        day = _reference_day(reference)
+        if day is None:
+            return None
+        months = sorted({f"{day - timedelta(days=1):%Y%m}", f"{day:%Y%m}"})
+        docs = self._closed_months(where=where, limit=1, months=months)
         return _session(docs[0]) if docs else None
 
     def of_user(self, user_id: str) -> list[Session]:
-        """Every session of one user (erasure)."""
-        docs = self._store.query_partition(
-            DESK, SESSION_PARTITION, doc_type="session", where={"userId": user_id}
+        """Every session of one user (erasure, export): one query per month ever written."""
+        self.finish_moves()
+        where: Filters = {"userId": user_id}
+        docs = _one_each(
+            self._store.query_partition(DESK, OPEN_SESSIONS, doc_type="session", where=where),
+            self._closed_months(where=where),
         )
         return [_session(d) for d in docs]
 
     def delete(self, session_id: str) -> None:
-        """Remove a session's record (erasure; its statistics are kept apart)."""
-        self._store.delete(DESK, SESSION_PARTITION, session_id)
+        """Remove a session's record (erasure; its statistics are kept apart), wherever it is."""
+        self._store.delete(DESK, OPEN_SESSIONS, session_id)
+        self._store.delete(DESK, closed_sessions(opening_month(session_id)), session_id)
 
     def count(self, status: SessionStatus) -> int:
-        """How many sessions are in `status` (the console's tab counts)."""
+        """How many sessions are in an open `status` (the console's tab counts)."""
         return self._store.count_partition(
-            DESK, SESSION_PARTITION, doc_type="session", where={"status": status.value}
+            DESK, OPEN_SESSIONS, doc_type="session", where={"status": _open(status).value}
         )
 
     def count_held(self, expert: str) -> int:
         """How many open (active) sessions `expert` holds (DESK_EXPERT_MAX_OPEN)."""
         return self._store.count_partition(
             DESK,
-            SESSION_PARTITION,
+            OPEN_SESSIONS,
             doc_type="session",
             where={"status": SessionStatus.ACTIVE.value, "assignedTo": expert},
         )
 
     def text_kept(self, after: str | None, limit: int) -> list[Session]:
         """Closed sessions whose text the retention timer has not erased, by id (opening)."""
-        docs = self._store.query_partition(
-            DESK,
-            SESSION_PARTITION,
-            doc_type="session",
+        if after is None:
+            self.finish_moves()
+        docs = self._closed_months(
             where={"status": SessionStatus.CLOSED.value, "textErased": False},
-            after_id=after,
+            after=after,
             limit=limit,
         )
         return [_session(d) for d in docs]
 
     def page(self, status: SessionStatus, after: str | None, limit: int) -> list[Session]:
         """Sessions in `status`, oldest first, `limit` after the id `after`."""
-        docs = self._store.query_partition(
-            DESK,
-            SESSION_PARTITION,
-            doc_type="session",
-            where={"status": status.value},
-            after_id=after,
-            limit=limit,
-        )
+        if status is SessionStatus.CLOSED:
+            if after is None:
+                self.finish_moves()
+            docs = self._closed_months(after=after, limit=limit)
+        else:
+            docs = self._store.query_partition(
+                DESK,
+                OPEN_SESSIONS,
+                doc_type="session",
+                where={"status": status.value},
+                after_id=after,
+                limit=limit,
+            )
         return [_session(d) for d in docs]
 
     def count_waiting(self, *, urgent: bool, before: str | None = None) -> int:
@@ -397,22 +514,46 @@ class SessionIndex:
         (all of them without it): one indexed count, whatever the history holds."""
         return self._store.count_partition(
             DESK,
-            SESSION_PARTITION,
+            OPEN_SESSIONS,
             doc_type="session",
             where={"status": SessionStatus.WAITING.value, "urgent": urgent},
             before_id=before,
         )
 
     def urgent(self, status: SessionStatus, limit: int) -> list[Session]:
-        """Sessions in `status` marked urgent (a crisis wording), oldest first, at most `limit`."""
+        """Sessions in an open `status` marked urgent (a crisis wording), oldest first."""
         docs = self._store.query_partition(
             DESK,
-            SESSION_PARTITION,
+            OPEN_SESSIONS,
             doc_type="session",
-            where={"status": status.value, "urgent": True},
+            where={"status": _open(status).value, "urgent": True},
             limit=limit,
         )
         return [_session(d) for d in docs]
+
+
+def _open(status: SessionStatus) -> SessionStatus:
+    if status not in _OPEN:
+        raise ValueError(f"only open sessions are counted or marked: {status}")
+    return status
+
+
+def _one_each(open_docs: list[Document], closed_docs: list[Document]) -> list[Document]:
+    """Each session once: a copy caught mid-move (in both partitions) counts as the closed one."""
+    by_id = {d["id"]: d for d in open_docs} | {d["id"]: d for d in closed_docs}
+    return list(by_id.values())
+
+
+def _closed(doc: Document) -> bool:
+    return doc.get("status") == SessionStatus.CLOSED.value
+
+
+def _reference_day(reference: str) -> date | None:
+    """The JST day a short reference names (`251104-012`), or None when it is not one."""
+    try:
+        return datetime.strptime(reference.split("-", 1)[0], "%y%m%d").date()
+    except ValueError:
+        return None
 
 
 class MessageLog:
@@ -511,10 +652,10 @@ class MessageLog:
         return _message(docs[0]) if docs else None
 
 
-def _session_doc(session: Session) -> Document:
+def _session_doc(session: Session, partition: str) -> Document:
     return {
         "id": session.session_id,
-        "pk": SESSION_PARTITION,
+        "pk": partition,
         "type": "session",
         "userId": session.user_id,
         "topic": session.topic,
@@ -588,6 +729,7 @@ def _session(doc: Document) -> Session:
         first_answer_at=time_or_none(doc.get("firstAnswerAt")),
         survey_rating=doc.get("surveyRating"),
         etag=doc.get("_etag"),
+        stored_in=doc["pk"],
     )
 
 

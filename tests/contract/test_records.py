@@ -17,7 +17,7 @@ from shared.domain.users import UserRecord
 from shared.entrypoints.views.admin import policy_command
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK
-from shared.repositories.desk_records import AuditLog, AuditRecord, FlagLog
+from shared.repositories.desk_records import AuditLog, AuditRecord, FlagLog, audit_partition
 from shared.repositories.user_records import (
     Claim,
     ConsentLog,
@@ -259,10 +259,10 @@ def test_audit_records_expire_after_the_retention_and_a_scrub_keeps_the_end(
     now = [NOW]
     log = AuditLog(backend.store, timedelta(days=30), lambda: now[0])
     kept = log.record(AuditRecord(NOW, "田中", "session.read", "k" * 64, {"session": "s1"}))
-    (doc,) = backend.store.query_partition(DESK, "audit", doc_type="audit")
+    (doc,) = backend.store.query_partition(DESK, audit_partition(f"{NOW:%Y%m}"), doc_type="audit")
     assert doc["id"] == kept.record_id
     assert doc["ttl"] == 30 * 86_400
     now[0] = NOW + timedelta(days=10)
     log.scrub("k" * 64, "erased-token")
-    (doc,) = backend.store.query_partition(DESK, "audit", doc_type="audit")
+    (doc,) = backend.store.query_partition(DESK, audit_partition(f"{NOW:%Y%m}"), doc_type="audit")
     assert doc["ttl"] == 20 * 86_400  # the record still ends 30 days after it was made

@@ -126,7 +126,7 @@ def test_a_crisis_text_sent_while_the_session_opens_elsewhere_reaches_the_sessio
         deliver(b, redelivered(text))
     pointer = stored(store, USERS, user.user_id, "user")["openSessionId"]
     assert session_texts(store, user.user_id) == {pointer: ["もう死にたいです"]}
-    session = stored(store, DESK, "sessions", pointer)
+    session = stored(store, DESK, "sessions:open", pointer)
     assert session["urgent"] is True
 
 

@@ -70,8 +70,8 @@ def snapshot(store: MemoryStore) -> dict[tuple[str, str, str], str]:
     found = {
         key: json.dumps({k: v for k, v in doc.items() if not k.startswith("_")}, sort_keys=True)
         for key, (doc, _) in store.docs.items()
-        if key[1] != "audit"  # audit ids are random; their content is checked below
-        and doc.get("type") not in ("stat", "statmark")
+        if not key[1].startswith("audit")  # audit ids are random; their content is checked below
+        and doc.get("type") not in ("stat", "statmark", "layout")  # layout: months the run spans
     }
     # Statistics entries' ids are random too (they name nobody): compared as a multiset.
     entries = [doc for doc, _ in store.docs.values() if doc.get("type") == "stat"]
@@ -91,7 +91,7 @@ def audit_actions(store: MemoryStore) -> list[tuple[str, str]]:
     return sorted(
         (d["action"], d.get("userKey") or "")
         for (c, p, _), (d, _) in store.docs.items()
-        if p == "audit"
+        if p.startswith("audit")
     )
 
 

@@ -12,7 +12,8 @@ from devtools.linesim import LineSimulator
 from shared.config import settings_from
 from shared.errors import PreconditionFailed
 from shared.ports import DESK, USERS
-from shared.repositories.user_records import ACTIVITY
+from shared.repositories.layout import Layout
+from shared.repositories.user_records import activity_partition
 from shared.texts.catalogue import load_catalogue
 from shared.wiring import Desk, build_desk
 from tests.kit.admin_api import api
@@ -130,7 +131,9 @@ def test_a_note_written_after_the_erasure_is_not_kept(
     )  # ended by the user: staff may still hand over
     clock.advance(hours=73)
     purge(desk, retention=0)
-    session_id = next(iter(store.docs[k][0]["id"] for k in store.docs if k[1] == "sessions"))
+    session_id = next(
+        iter(store.docs[k][0]["id"] for k in store.docs if k[1].startswith("sessions:"))
+    )
     api(desk).experts.transfer(session_id, "田中", "佐藤", "消えるべきメモ")
     assert "消えるべきメモ" not in stored(store)
 
@@ -174,7 +177,9 @@ def test_activity_moves_a_user_in_the_directory(
     clock.advance(days=3)
     deliver(desk, user.text_event("メニュー"))  # does not write the user record
     deliver(desk, user.postback_event("action=topic&topic=career"))  # writes it
-    entries = [doc for (c, p, _), (doc, _) in store.docs.items() if c == DESK and p == ACTIVITY]
+    entries = [
+        doc for (c, p, _), (doc, _) in store.docs.items() if c == DESK and p.startswith("activity:")
+    ]
     assert [e["day"] for e in entries if e["userId"] == user.user_id] == ["2025-11-06"]
 
 
@@ -192,14 +197,15 @@ def test_a_stale_directory_entry_is_dropped(
     desk: Desk, sim: LineSimulator, line: FakeMessenger, store: MemoryStore, clock: FakeClock
 ) -> None:
     user = consented(desk, sim, line, "alice")
+    Layout(store).note("202001")  # as the save that wrote it would have
     store.upsert(
         DESK,
-        {"id": f"2020-01-01:{user.user_id}", "pk": ACTIVITY, "type": "activity",
+        {"id": f"2020-01-01:{user.user_id}", "pk": activity_partition("202001"), "type": "activity",
          "userId": user.user_id, "day": "2020-01-01"},
     )  # fmt: skip
     assert "stale=1" in purge(desk)
     assert desk.retention._users.get(user.user_id) is not None
-    assert store.read(DESK, ACTIVITY, f"2020-01-01:{user.user_id}") is None
+    assert store.read(DESK, activity_partition("202001"), f"2020-01-01:{user.user_id}") is None
 
 
 def test_the_consent_summary_states_the_periods_from_the_settings(

@@ -14,7 +14,9 @@ TUESDAY_10_JST = datetime(2025, 11, 4, 1, 0, tzinfo=UTC)
 
 
 def sessions(store) -> list[dict]:
-    return [doc for (c, p, _), (doc, _) in store.docs.items() if c == DESK and p == "sessions"]
+    return [
+        doc for (c, p, _), (doc, _) in store.docs.items() if c == DESK and p.startswith("sessions:")
+    ]
 
 
 def messages(store, user) -> list[dict]:

@@ -11,11 +11,16 @@ from shared.ports import DESK
 @pytest.mark.parametrize(
     ("partition", "doc_type", "where", "index"),
     [
-        ("sessions", "session", {"status": "waiting"}, "documents_status"),
-        ("sessions", "session", {"status": "active", "assignedTo": "田中"}, "documents_status"),
-        ("sessions", "session", {"reference": "251104-012"}, "documents_reference"),
-        ("sessions", "session", {"userId": "U" + "0" * 32}, "documents_user"),
-        ("audit", "audit", {"userKey": "k" * 64}, "documents_user_key"),
+        ("sessions:open", "session", {"status": "waiting"}, "documents_status"),
+        (
+            "sessions:open",
+            "session",
+            {"status": "active", "assignedTo": "田中"},
+            "documents_status",
+        ),
+        ("sessions:202511", "session", {"reference": "251104-012"}, "documents_reference"),
+        ("sessions:202511", "session", {"userId": "U" + "0" * 32}, "documents_user"),
+        ("audit:202511", "audit", {"userKey": "k" * 64}, "documents_user_key"),
         ("viewing", "viewing", {"sessionId": "20251104T100000-abcdef"}, "documents_session"),
     ],
 )

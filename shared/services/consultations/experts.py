@@ -353,9 +353,11 @@ class ExpertDesk:
         """Close sessions without user activity for the idle period (bounded per run).
 
         Skipped: `recent` (user activity inside the idle period), `busy` (someone changed the
-        session meanwhile; the next sweep looks again).
+        session meanwhile; the next sweep looks again). `moved`: closed sessions a crash left
+        in the open partition, moved to their month's first.
         """
         cutoff = self._clock() - self._idle
+        moved = self._index.finish_moves()  # closings a crash cut short
         closed = examined = recent = busy = 0
         for status in (SessionStatus.WAITING, SessionStatus.ACTIVE):
             cursor: str | None = None
@@ -373,7 +375,11 @@ class ExpertDesk:
                         busy += 1
                 cursor = page[-1].session_id
         return RunSummary(
-            "close_idle_sessions", "closed", examined, closed, {"recent": recent, "busy": busy}
+            "close_idle_sessions",
+            "closed",
+            examined,
+            closed,
+            {"recent": recent, "busy": busy, "moved": moved},
         )
 
     # -- internals ----------------------------------------------------------------------------
