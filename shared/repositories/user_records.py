@@ -551,7 +551,8 @@ def _closed(doc: Document) -> bool:
 def _reference_day(reference: str) -> date | None:
     """The JST day a short reference names (`251104-012`), or None when it is not one."""
     try:
-        return datetime.strptime(reference.split("-", 1)[0], "%y%m%d").date()
+        digits = reference.split("-", 1)[0]
+        return datetime.strptime(digits, "%y%m%d").replace(tzinfo=UTC).date()
     except ValueError:
         return None
 
