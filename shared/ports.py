@@ -30,10 +30,12 @@ PARTITION_KEYS: dict[str, str] = {USERS: "userId", DESK: "pk"}
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 
-def add_counts(doc: Document, deltas: Mapping[str, int]) -> Document:
-    """`doc` with `deltas` added to its numeric fields (missing ones count as 0): what
-    `DocumentStore.increment` stores, for the back ends that compute it themselves."""
-    changed = dict(doc)
+def add_counts(
+    doc: Document, deltas: Mapping[str, int], sets: Mapping[str, Any] | None = None
+) -> Document:
+    """`doc` with `deltas` added to its numeric fields (missing ones count as 0) and the fields
+    of `sets` set: what `DocumentStore.increment` stores, for the back ends that compute it."""
+    changed = {**doc, **(sets or {})}
     for name, delta in deltas.items():
         changed[name] = int(changed.get(name) or 0) + delta
     return changed
@@ -73,10 +75,16 @@ class DocumentStore(Protocol):
         """Remove one document; False when it was not there."""
         ...
 
-    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+    def increment(
+        self,
+        container: str,
+        doc: Document,
+        deltas: Mapping[str, int],
+        sets: Mapping[str, Any] | None = None,
+    ) -> Document:
         """Add `deltas` to numeric top-level fields of the document with `doc`'s id (a missing
-        field counts as 0), atomically, in one operation; the document is created from `doc`
-        when absent. Returns the document as stored after the change, so that of two
+        field counts as 0) and set the top-level fields of `sets`, atomically, in one
+        operation (at most 10 fields in all); the document is created from `doc` when absent. Returns the document as stored after the change, so that of two
         increments at once each sees its own total (Cosmos DB: a patch with `incr`)."""
         ...
 

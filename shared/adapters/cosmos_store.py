@@ -115,9 +115,15 @@ class CosmosStore:
         except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
             raise PreconditionFailed(None, "store_changed") from None
 
-    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
-        """One patch with `incr` operations (atomic on the service); a 404 creates `doc` with
-        the deltas added, and a 409 from a create that lost the race patches after all."""
+    def increment(
+        self,
+        container: str,
+        doc: Document,
+        deltas: Mapping[str, int],
+        sets: Mapping[str, Any] | None = None,
+    ) -> Document:
+        """One patch with `incr` and `set` operations (atomic on the service); a 404 creates
+        `doc` with them applied, and a 409 from a create that lost the race patches after all."""
         from azure.cosmos.exceptions import (  # noqa: PLC0415
             CosmosResourceExistsError,
             CosmosResourceNotFoundError,
@@ -125,7 +131,10 @@ class CosmosStore:
 
         proxy = self._container(container)
         partition = _check_key(container, doc)
-        operations = [{"op": "incr", "path": f"/{name}", "value": d} for name, d in deltas.items()]
+        operations = [
+            *({"op": "set", "path": f"/{name}", "value": v} for name, v in (sets or {}).items()),
+            *({"op": "incr", "path": f"/{name}", "value": d} for name, d in deltas.items()),
+        ]
 
         def patch() -> Document:
             return dict(
@@ -138,7 +147,7 @@ class CosmosStore:
             pass
         try:
             return self._guard(
-                lambda: dict(proxy.create_item(_strip(add_counts(doc, deltas)), **_limits()))
+                lambda: dict(proxy.create_item(_strip(add_counts(doc, deltas, sets)), **_limits()))
             )
         except CosmosResourceExistsError:
             return self._guard(patch)

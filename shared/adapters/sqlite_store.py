@@ -118,7 +118,13 @@ class SqliteStore:
                 raise AlreadyExists(None, "store_exists")
             return self._write(db, "INSERT", container, doc)
 
-    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+    def increment(
+        self,
+        container: str,
+        doc: Document,
+        deltas: Mapping[str, int],
+        sets: Mapping[str, Any] | None = None,
+    ) -> Document:
         """Read, add and write back in one transaction (the file's write lock holds it)."""
         partition, doc_id = _key(container, doc)
         with self._transaction() as db:
@@ -128,7 +134,8 @@ class SqliteStore:
                 (container, partition, doc_id, self._now()),
             ).fetchone()
             current = _document(row) if row is not None else dict(doc)
-            return self._write(db, "INSERT OR REPLACE", container, add_counts(current, deltas))
+            changed = add_counts(current, deltas, sets)
+            return self._write(db, "INSERT OR REPLACE", container, changed)
 
     def upsert(self, container: str, doc: Document) -> Document:
         """Insert or overwrite."""

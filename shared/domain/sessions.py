@@ -22,6 +22,10 @@ SURVEY_RATINGS = ("good", "fair", "poor")
 """The closing survey's answers: 満足 / ふつう / 不満."""
 
 
+DRAFT_SESSION_ID = "draft"
+"""The session id of a user's messages kept while no session is open (filed into the next)."""
+
+
 class SessionStatus(StrEnum):
     """Waiting for an expert, taken by one, or over."""
 

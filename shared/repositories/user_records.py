@@ -10,6 +10,7 @@ from shared.domain.consent import ConsentMethod, ConsentRecord
 from shared.domain.events import EventMeta
 from shared.domain.moderation import Restriction, RestrictionMode
 from shared.domain.sessions import (
+    DRAFT_SESSION_ID,
     ClosedBy,
     Handover,
     HandoverAction,
@@ -22,6 +23,7 @@ from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK, USERS, Clock, Document, DocumentStore, Filters
 from shared.repositories.layout import Layout, months_from, query_months
+from shared.repositories.tally import SessionTally
 from shared.repositories.timestamps import iso_or_none, time_or_none
 
 USER_DOC_ID = "user"
@@ -341,11 +343,14 @@ class SessionIndex:
     them the session is in one place or in both with the same content, never in neither; a
     reader that meets a closed session in the open partition finishes the move first, and
     no one writes to an open copy once it is closed, so both copies never differ.
+
+    Every write raises the open sessions' tally, so the consoles' polls see it.
     """
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._layout = Layout(store)
+        self._tally = SessionTally(store)
 
     def get(self, session_id: str) -> Session | None:
         """One session by id (a second point read when it is closed)."""
@@ -358,7 +363,9 @@ class SessionIndex:
     def create(self, session: Session) -> Session:
         """Store a new session; AlreadyExists if its id is taken (a redelivered opening)."""
         doc = _session_doc(session, self._partition_of(session))
-        return _session(self._store.create(DESK, doc))
+        created = _session(self._store.create(DESK, doc))
+        self._touch(created)
+        return created
 
     def save(self, session: Session) -> Session:
         """Replace with the session's ETag: PreconditionFailed if it changed since it was read.
@@ -371,7 +378,14 @@ class SessionIndex:
         stored = self._store.replace(
             DESK, _session_doc(session, session.stored_in), etag=session.etag
         )
+        self._touch(session)
         return self._finish_move(stored) if target != session.stored_in else _session(stored)
+
+    def _touch(self, session: Session) -> None:
+        """The tally counts changes per open (or closing) session; a closed one's change (an
+        outcome, its text erased) only raises the version, so no field is left behind."""
+        moving = session.stored_in in (None, OPEN_SESSIONS)
+        self._tally.touch(session.session_id if moving else None)
 
     def finish_moves(self) -> int:
         """Move every closed session still in the open partition (a closing cut short by a
@@ -558,10 +572,12 @@ def _reference_day(reference: str) -> date | None:
 
 
 class MessageLog:
-    """A user's messages with the desk, in their partition, each tagged with its session."""
+    """A user's messages with the desk, in their partition, each tagged with its session.
+    Each write into a session raises the open sessions' tally (the consoles' polls)."""
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._tally = SessionTally(store)
 
     def add(self, message: Message, *, ttl_seconds: int | None = None) -> bool:
         """Store a message; False if its id is already there (a redelivered event). With
@@ -573,7 +589,15 @@ class MessageLog:
             self._store.create(USERS, doc)
         except AlreadyExists:
             return False
+        # A failure here leaves the count one short (the redelivery finds the message stored):
+        # never over what is stored, and opening the conversation makes it up.
+        self._changed(message, filed=True)
         return True
+
+    def _changed(self, message: Message, *, filed: bool) -> None:
+        if message.session_id != DRAFT_SESSION_ID:
+            new = int(filed and message.role is Role.USER)
+            self._tally.touch(message.session_id, user_messages=new)
 
     def get(self, user_id: str, message_id: str) -> Message | None:
         """One message by id."""
@@ -584,9 +608,13 @@ class MessageLog:
         """Is a message stored under this id?"""
         return self.get(user_id, message_id) is not None
 
-    def save(self, message: Message) -> None:
-        """Overwrite a message (its delivery status, or an unsend)."""
+    def save(self, message: Message, *, filed: bool = False, shown: bool = True) -> None:
+        """Overwrite a message (its delivery status, an unsend; `filed`: a draft moved into
+        its session). `shown=False`: a change no console poll shows (the retention timer
+        erasing a closed session's text), which leaves the tally alone."""
         self._store.upsert(USERS, _message_doc(message))
+        if shown:
+            self._changed(message, filed=filed)
 
     def delete(self, user_id: str, message_id: str) -> None:
         """Remove one message (a draft too old to be filed)."""

@@ -114,6 +114,19 @@ def test_increment_creates_the_document_then_adds_to_its_counts(backend: Backend
     assert back["_etag"] == stored["_etag"]
 
 
+def test_increment_sets_fields_in_the_same_operation(backend: Backend) -> None:
+    """Per-session fields named by a session id (`u_20251104T100000-abcdef`): what the
+    change tally of the open sessions stores (issue 21)."""
+    name = "u_20251104T100000-abcdef"
+    first = backend.store.increment(USERS, user_doc(), {"version": 1, name: 1}, {"s_x": 0})
+    assert (first["version"], first[name], first["s_x"]) == (1, 1, 0)
+    second = backend.store.increment(USERS, user_doc(), {"version": 1}, {"s_x": 4, name: 7})
+    assert (second["version"], second[name], second["s_x"]) == (2, 7, 4)
+    stored = backend.store.read(USERS, "U1", "a")
+    assert stored is not None
+    assert (stored[name], stored["s_x"]) == (7, 4)
+
+
 def test_increments_from_many_threads_each_see_their_own_total(backend: Backend) -> None:
     """Two or three instances counting one user's messages at once: none is lost, and no two
     callers are told the same total (what makes "one notice per window" hold)."""

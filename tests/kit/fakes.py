@@ -6,6 +6,7 @@ import copy
 import threading
 import uuid
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -98,12 +99,18 @@ class MemoryStore:
         self._op("upsert")
         return self._put(self._key(container, doc), doc)
 
-    def increment(self, container: str, doc: Document, deltas: Mapping[str, int]) -> Document:
+    def increment(
+        self,
+        container: str,
+        doc: Document,
+        deltas: Mapping[str, int],
+        sets: Mapping[str, Any] | None = None,
+    ) -> Document:
         self._op("increment")
         key = self._key(container, doc)
         with self._mutex:  # atomic, as every back end's is (tests count from threads)
             current = self._live(key) or doc
-            return self._put(key, add_counts(current, deltas))
+            return self._put(key, add_counts(current, deltas, sets))
 
     def replace(self, container: str, doc: Document, *, etag: str) -> Document:
         self._op("replace")

@@ -187,7 +187,7 @@ def test_idle_sessions_close_themselves_once(desk, sim, line, store, clock) -> N
     statuses = {
         d["userId"]: d["status"]
         for (c, p, _), (d, _) in store.docs.items()
-        if c == DESK and p.startswith("sessions:")
+        if d.get("type") == "session"
     }
     assert statuses == {quiet.user_id: "closed", busy.user_id: "waiting", blocked.user_id: "closed"}
 

@@ -120,8 +120,22 @@ def state(store: Any) -> dict[tuple[str, str, str], str]:
         )
         for key, doc in docs.items()
         if not key[2].startswith("event:")
-        and doc.get("type") not in ("stat", "statmark", "references", "flood")
+        and doc.get("type") not in ("stat", "statmark", "references", "flood", "tally")
     }
+    # The open sessions' tally counts changes (attempts, like the flood counters) and the
+    # users' messages: a fault between a message and its count leaves the count short
+    # (opening the conversation makes it up), never over what is stored.
+    tally = next((d for d in docs.values() if d.get("type") == "tally"), {})
+    for session in (d for d in docs.values() if d.get("type") == "session"):
+        stored = sum(
+            1
+            for d in docs.values()
+            if d.get("type") == "message"
+            and d["sessionId"] == session["id"]
+            and d["role"] == "user"
+        )
+        counted = tally.get(f"u_{session['id']}", 0)
+        assert counted <= stored, (counted, stored)
     # Statistics entries have random ids (they name nobody): compare them as a multiset, and
     # check that each mark points at an entry that exists.
     stats = {doc["id"]: doc for doc in docs.values() if doc.get("type") == "stat"}

@@ -93,7 +93,7 @@ def test_a_suspended_user_gets_one_notice_then_silence_and_nothing_is_stored(
     )
     assert line.texts() == [TEXTS.text("suspended_notice", contact=DEFAULT_CONTACT)]
     assert store.query_partition(USERS, user.user_id, doc_type="message") == []
-    (session,) = [d for (c, p, _), (d, _) in store.docs.items() if p.startswith("sessions:")]
+    (session,) = [d for (c, p, _), (d, _) in store.docs.items() if d.get("type") == "session"]
     assert session["status"] == "closed"
     assert api(desk).admin.user(user.user_id, "test")["status"] == "suspended"
 

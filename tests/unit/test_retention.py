@@ -132,7 +132,9 @@ def test_a_note_written_after_the_erasure_is_not_kept(
     clock.advance(hours=73)
     purge(desk, retention=0)
     session_id = next(
-        iter(store.docs[k][0]["id"] for k in store.docs if k[1].startswith("sessions:"))
+        iter(
+            store.docs[k][0]["id"] for k in store.docs if store.docs[k][0].get("type") == "session"
+        )
     )
     api(desk).experts.transfer(session_id, "田中", "佐藤", "消えるべきメモ")
     assert "消えるべきメモ" not in stored(store)

@@ -171,13 +171,14 @@ def test_the_tombstone_names_no_one_and_expires_with_the_window(
     assert store.read(DESK, "erasures", tombstone["id"]) is None
 
 
-def test_a_text_in_an_open_session_costs_three_store_operations(desk, sim, line, store) -> None:
-    """The user record, the flood counter shared by every instance, the message (issue 20)."""
+def test_a_text_in_an_open_session_costs_four_store_operations(desk, sim, line, store) -> None:
+    """The user record, the flood counter shared by every instance (issue 20), the message,
+    and the open sessions' tally the consoles' polls read (issue 21)."""
     user = open_session(desk, sim, line)
     deliver(desk, user.text_event("はじめまして"))  # the first one is acknowledged (a receipt more)
     before = len(store.operations)
     deliver(desk, user.text_event("こんにちは"))
-    assert store.operations[before:] == ["read", "increment", "create"]
+    assert store.operations[before:] == ["read", "increment", "create", "increment"]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from shared.domain.consent import JST
 from shared.domain.events import EventMeta
 from shared.domain.sessions import (
+    DRAFT_SESSION_ID,
     ClosedBy,
     Message,
     Role,
@@ -39,7 +40,7 @@ from shared.services.statistics.entries import Statistics
 
 # Messages a consented user wrote before choosing a topic wait under this session id, in their
 # own partition (erased with them), and are filed into the session they open within DRAFT_TTL.
-DRAFT = "draft"
+DRAFT = DRAFT_SESSION_ID
 DRAFT_TTL = timedelta(minutes=30)
 # A draft never filed leaves the store by itself (filing saves it again, without the expiry).
 DRAFT_EXPIRY_SECONDS = 2 * int(DRAFT_TTL.total_seconds())
@@ -133,7 +134,7 @@ class Sessions:
         """File the drafts of the last DRAFT_TTL into `session`; older ones are dropped."""
         for draft in self._messages.of_session(user_id, DRAFT):
             if draft.at >= opened_at - DRAFT_TTL:
-                self._messages.save(replace(draft, session_id=session.session_id))
+                self._messages.save(replace(draft, session_id=session.session_id), filed=True)
             else:
                 self._messages.delete(user_id, draft.message_id)
 
@@ -202,7 +203,7 @@ class Sessions:
         kept = self._messages.get(meta.source.partition, f"msg:{meta.event_id}")
         if kept is None or kept.session_id != DRAFT:
             return False
-        self._messages.save(replace(kept, session_id=session_id))
+        self._messages.save(replace(kept, session_id=session_id), filed=True)
         return True
 
     def filed(self, meta: EventMeta) -> bool:

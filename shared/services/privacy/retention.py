@@ -104,7 +104,7 @@ class Retention:
         """Erase one closed session's text: its messages first, then its notes and the mark."""
         for message in self._messages.of_session(session.user_id, session.session_id):
             if message.text is not None or message.line_message_id is not None:
-                self._messages.save(replace(message, text=None, line_message_id=None))
+                self._messages.save(replace(message, text=None, line_message_id=None), shown=False)
         self._notes.erase_text(session.user_id, session.session_id)
         return self._index.save(session.without_text(self._clock()))
 

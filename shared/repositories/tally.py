@@ -1,0 +1,96 @@
+"""The open sessions' tally: one small document the consoles' polls read instead of the rows.
+
+It lives in `sessions:open` and holds a desk-wide `version`, raised by every change a console
+shows (a session opened, taken, closed or marked; a message filed; a flag; a new viewer), and,
+per open session, its change count (`t_{id}`), how many messages the user wrote in it
+(`u_{id}`) and how many of those staff have seen (`s_{id}`). Every change is one `increment`
+(a Cosmos DB patch): two instances changing it at once both count, and nobody reads it first.
+A poll that brings the version it last saw is answered "unchanged" after one point read; a
+changed queue takes its message counts and unread marks from here, not a count per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from shared.errors import PreconditionFailed
+from shared.ports import DESK, Document, DocumentStore
+
+TALLY_PARTITION = "sessions:open"
+_DOC: Document = {"id": "tally", "pk": TALLY_PARTITION, "type": "tally"}
+_PREFIXES = ("t_", "u_", "s_")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the tally document said when it was read."""
+
+    version: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
+    user_messages: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def unread(self, session_id: str) -> bool:
+        """The user wrote something in the session that no one on the staff has seen."""
+        return self.user_messages.get(session_id, 0) > self.seen.get(session_id, 0)
+
+
+class SessionTally:
+    """Reads and raises the tally (one store operation each)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def read(self) -> Tally:
+        """The tally now (an empty one before the first change)."""
+        doc = self._store.read(DESK, TALLY_PARTITION, str(_DOC["id"]))
+        return _tally(doc) if doc else Tally()
+
+    def touch(self, session_id: str | None = None, *, user_messages: int = 0) -> None:
+        """Something consoles show changed (in `session_id`, which got `user_messages` more
+        messages from its user)."""
+        deltas = {"version": 1}
+        if session_id is not None:
+            deltas[f"t_{session_id}"] = 1
+            if user_messages:
+                deltas[f"u_{session_id}"] = user_messages
+        self._store.increment(DESK, _DOC, deltas)
+
+    def seen(self, session_id: str, user_messages: int, tally: Tally) -> None:
+        """Staff have read the session's `user_messages` messages from the user (its
+        transcript as just read, after `tally` was). A count short of the transcript (a
+        store failure between a message and its count) is made up here."""
+        missing = max(0, user_messages - tally.user_messages.get(session_id, 0))
+        counted = tally.user_messages.get(session_id, 0) + missing
+        if not missing and tally.seen.get(session_id) == counted:
+            return
+        deltas = {"version": 1, f"u_{session_id}": missing}
+        self._store.increment(DESK, _DOC, deltas, {f"s_{session_id}": counted})
+
+    def forget(self, open_ids: Collection[str]) -> int:
+        """Drop the fields of sessions no longer open (the idle timer); returns how many
+        sessions were dropped. A lost race with a change is left for the next run."""
+        doc = self._store.read(DESK, TALLY_PARTITION, str(_DOC["id"]))
+        if doc is None:
+            return 0
+        stale = {
+            name
+            for name in doc
+            if name.startswith(_PREFIXES) and name[2:] not in open_ids
+        }
+        if not stale:
+            return 0
+        kept = {k: v for k, v in doc.items() if k not in stale}
+        try:
+            self._store.replace(DESK, kept, etag=str(doc["_etag"]))
+        except PreconditionFailed:
+            return 0
+        return len({name[2:] for name in stale})
+
+
+def _tally(doc: Document) -> Tally:
+    def of(prefix: str) -> dict[str, int]:
+        return {k[2:]: int(v) for k, v in doc.items() if k.startswith(prefix)}
+
+    return Tally(int(doc.get("version") or 0), of("t_"), of("u_"), of("s_"))
