@@ -84,8 +84,9 @@ class DocumentStore(Protocol):
     ) -> Document:
         """Add `deltas` to numeric top-level fields of the document with `doc`'s id (a missing
         field counts as 0) and set the top-level fields of `sets`, atomically, in one
-        operation (at most 10 fields in all); the document is created from `doc` when absent. Returns the document as stored after the change, so that of two
-        increments at once each sees its own total (Cosmos DB: a patch with `incr`)."""
+        operation (at most 10 fields in all); the document is created from `doc` when
+        absent. Returns the document as stored after the change, so that of two increments
+        at once each sees its own total (Cosmos DB: a patch with `incr` and `set`)."""
         ...
 
     def query_partition(

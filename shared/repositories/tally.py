@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from shared.errors import PreconditionFailed
 from shared.ports import DESK, Document, DocumentStore
@@ -30,6 +31,18 @@ class Tally:
     changes: dict[str, int] = field(default_factory=dict)
     user_messages: dict[str, int] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+
+    def token(self, now: datetime) -> str:
+        """What a poll sends back to learn whether anything changed: the version, and the
+        minute (waits, viewers and staff presence age with the clock, not with writes)."""
+        return f"{self.version}.{now:%Y%m%d%H%M}"
+
+    def counted(self, session_id: str) -> int | None:
+        """How many messages the user wrote in an open session (None: not in the tally, such
+        as a closed session: count them)."""
+        if session_id not in self.changes:
+            return None
+        return self.user_messages.get(session_id, 0)
 
     def unread(self, session_id: str) -> bool:
         """The user wrote something in the session that no one on the staff has seen."""
@@ -74,11 +87,7 @@ class SessionTally:
         doc = self._store.read(DESK, TALLY_PARTITION, str(_DOC["id"]))
         if doc is None:
             return 0
-        stale = {
-            name
-            for name in doc
-            if name.startswith(_PREFIXES) and name[2:] not in open_ids
-        }
+        stale = {name for name in doc if name.startswith(_PREFIXES) and name[2:] not in open_ids}
         if not stale:
             return 0
         kept = {k: v for k, v in doc.items() if k not in stale}

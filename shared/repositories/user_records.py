@@ -23,7 +23,7 @@ from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK, USERS, Clock, Document, DocumentStore, Filters
 from shared.repositories.layout import Layout, months_from, query_months
-from shared.repositories.tally import SessionTally
+from shared.repositories.tally import SessionTally, Tally
 from shared.repositories.timestamps import iso_or_none, time_or_none
 
 USER_DOC_ID = "user"
@@ -380,6 +380,16 @@ class SessionIndex:
         )
         self._touch(session)
         return self._finish_move(stored) if target != session.stored_in else _session(stored)
+
+    def tally(self) -> Tally:
+        """The open sessions' tally (one point read): the polls' version, message counts."""
+        return self._tally.read()
+
+    def prune_tally(self) -> int:
+        """Drop the tally's fields of sessions that are no longer open (the idle timer);
+        returns how many sessions' fields went. One query of the open partition's ids."""
+        docs = self._store.query_partition(DESK, OPEN_SESSIONS, doc_type="session")
+        return self._tally.forget({d["id"] for d in docs if not _closed(d)})
 
     def _touch(self, session: Session) -> None:
         """The tally counts changes per open (or closing) session; a closed one's change (an

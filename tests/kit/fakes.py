@@ -6,9 +6,9 @@ import copy
 import threading
 import uuid
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from devtools.linesim import BOT_USER_ID
 from shared.domain.messages import OutboundMessage, check_batch

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -264,15 +264,24 @@ def test_the_conversation_shows_the_transcript_under_a_pseudonym_and_is_audited(
     assert any(r["action"] == "session.read" and r["who"] == "相談員A" for r in audit)
 
 
+def transcript_poll(page: str, swapped: str | None = None) -> str:
+    """The URL the transcript's poll asks for: its hx-get and the state inputs it includes
+    (as a fragment `swapped` in after the page replaced them)."""
+    poll = re.search(r'id="transcript" hx-get="([^"]+)"', page)
+    assert poll is not None
+    state = re.search(r'<span id="transcript-state"[^>]*>(.*?)</span>', swapped or page)
+    assert state is not None
+    fields = re.findall(r'name="(\w+)" value="([^"]*)"', state.group(1))
+    return poll.group(1) + "?" + urlencode(fields)
+
+
 def test_polling_an_unchanged_transcript_is_204_and_not_audited_again(desk, sim, line) -> None:
     user = open_session(desk, sim, line, "alice")
     deliver(desk, user.text_event("一通目"))
     (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     session_id = summary["sessionId"]
     _, _, page = get(f"/console/sessions/{session_id}")
-    poll = re.search(r'hx-get="(/console/sessions/[^"]+/transcript[^"]+)"', page)
-    assert poll is not None
-    url = poll.group(1).replace("&amp;", "&")
+    url = transcript_poll(page)
     reads = len(api(desk).auditor.page(None, 200)["records"])
     status, _, _ = get(url, **{"HX-Request": "true"})
     assert status == 204
@@ -282,6 +291,63 @@ def test_polling_an_unchanged_transcript_is_204_and_not_audited_again(desk, sim,
     assert status == 200
     assert "二通目です" in fragment
     assert len(api(desk).auditor.page(None, 200)["records"]) == reads + 1
+
+
+def test_an_unchanged_open_transcript_costs_one_point_read(desk, sim, line, store) -> None:
+    """Issue 21: the poll's change count is compared with the tally's, nothing else read."""
+    user = open_session(desk, sim, line, "alice")
+    deliver(desk, user.text_event("一通目"))
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
+    _, _, page = get(f"/console/sessions/{summary['sessionId']}")
+    url = transcript_poll(page)
+    get(url, **{"HX-Request": "true"})  # the presence beat of this minute is written
+    before = len(store.operations)
+    assert get(url, **{"HX-Request": "true"})[0] == 204
+    assert store.operations[before:] == ["read"]
+
+
+def test_a_changed_transcript_sends_only_the_new_lines(desk, sim, line, clock) -> None:
+    user = open_session(desk, sim, line, "alice")
+    deliver(desk, user.text_event("一通目です"))
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
+    _, _, page = get(f"/console/sessions/{summary['sessionId']}")
+    url = transcript_poll(page)
+    clock.advance(seconds=1)  # later than the first (a message of the same moment: see below)
+    deliver(desk, user.text_event("二通目です"), user.text_event("三通目です"))
+    status, headers, fragment = get(url, **{"HX-Request": "true"})
+    assert status == 200
+    assert headers["HX-Reswap"] == "none"
+    assert "一通目です" not in fragment
+    assert fragment.index("二通目です") < fragment.index("三通目です")
+    assert 'hx-swap-oob="beforeend:#transcript-lines"' in fragment
+    ids = re.findall(r'<li class="msg[^"]*" id="(m-\d+)"', fragment)
+    first = re.findall(r'<li class="msg[^"]*" id="(m-\d+)"', page)
+    assert ids == [f"m-{len(first) + 1}", f"m-{len(first) + 2}"]
+    again = transcript_poll(page, fragment)  # the new state replaces the old, out of band
+    assert get(again, **{"HX-Request": "true"})[0] == 204
+
+
+def test_a_transcript_whose_shown_lines_changed_is_sent_whole(desk, sim, line) -> None:
+    """An unsend (or a delivery status) changes a line already shown: the whole transcript."""
+    user = open_session(desk, sim, line, "alice")
+    first = user.text_event("取り消す文です")
+    deliver(desk, first)
+    (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
+    _, _, page = get(f"/console/sessions/{summary['sessionId']}")
+    url = transcript_poll(page)
+    deliver(desk, user.unsend_event(first["message"]["id"]))
+    status, headers, fragment = get(url, **{"HX-Request": "true"})
+    assert status == 200
+    assert "HX-Reswap" not in headers
+    assert fragment.startswith('<div id="transcript"')
+    assert "取り消す文です" not in fragment
+
+
+@pytest.mark.parametrize("state", ["t=abc&n=-1", "t=99999999999999999999&n=x", "n=1000"])
+def test_a_malformed_poll_state_is_read_as_none(desk, sim, line, state) -> None:
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    status, _, _ = get(f"/console/sessions/{session_id}/transcript?v=x&s=y&{state}")
+    assert status in (200, 204)
 
 
 def test_an_unknown_session_is_404_in_japanese(desk) -> None:
@@ -443,8 +509,9 @@ def test_seen_markers_hold_no_user_id(desk, sim, line, store) -> None:
     deliver(desk, user.text_event("相談"))
     (summary,) = api(desk).experts.queue("waiting", None, 10)["sessions"]
     get(f"/console/sessions/{summary['sessionId']}")
-    markers = store.read(DESK, "console-seen", summary["sessionId"])
+    markers = store.read(DESK, "sessions:open", "tally")
     assert markers is not None
+    assert markers[f"s_{summary['sessionId']}"] == markers[f"u_{summary['sessionId']}"] == 1
     assert user.user_id not in json.dumps(markers)
 
 

@@ -125,7 +125,7 @@ def state(store: Any) -> dict[tuple[str, str, str], str]:
     # The open sessions' tally counts changes (attempts, like the flood counters) and the
     # users' messages: a fault between a message and its count leaves the count short
     # (opening the conversation makes it up), never over what is stored.
-    tally = next((d for d in docs.values() if d.get("type") == "tally"), {})
+    tally: dict[str, Any] = next((d for d in docs.values() if d.get("type") == "tally"), {})
     for session in (d for d in docs.values() if d.get("type") == "session"):
         stored = sum(
             1

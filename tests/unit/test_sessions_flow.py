@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.domain.messages import ConfirmMessage
-from shared.ports import DESK, USERS
+from shared.ports import USERS
 from shared.texts.catalogue import load_catalogue
 from tests.unit.conftest import consented, deliver, open_session
 

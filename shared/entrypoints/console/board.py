@@ -53,17 +53,24 @@ def console_board(req: func.HttpRequest) -> func.HttpResponse:
     """The supervisor's board: staff, escalations, open sessions (urgent first)."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        return html("board.html", staff=staff, board=_board().view())
+        token = get_desk().console.poll_token()
+        return html("board.html", staff=staff, board=_board().view(), token=token)
 
     return _serve(req, _admin_only(req, page))
 
 
 @bp.route(route="console/board/panel", methods=["GET"], auth_level=ANONYMOUS)
 def console_board_panel(req: func.HttpRequest) -> func.HttpResponse:
-    """The board's contents (what the page polls every 5 s)."""
+    """The board's contents (what the page polls every 5 s): 204 after one point read when
+    nothing changed since `?since=`."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        return html("_board_panel.html", staff=staff, board=_board().view())
+        console = get_desk().console
+        tally = console.tally()  # before the view: a change after it shows at the next poll
+        if console.poll_token(tally) == req.params.get("since"):
+            return bare(204)
+        token = console.poll_token(tally)
+        return html("_board_panel.html", staff=staff, board=_board().view(), token=token)
 
     return _serve(req, _admin_only(req, page))
 

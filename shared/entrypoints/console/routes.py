@@ -63,6 +63,11 @@ def colleague_refusal(to: str) -> func.HttpResponse | None:
     return None
 
 
+def _number(raw: str | None) -> int | None:
+    """A poll's count as it sent it back (None for none, or for anything but digits)."""
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 12 else None
+
+
 def _is_htmx(req: func.HttpRequest) -> bool:
     return (req.headers.get("hx-request") or "").lower() == "true"
 
@@ -188,9 +193,12 @@ def console_queue(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="console/queue", methods=["GET"], auth_level=ANONYMOUS)
 def console_queue_panel(req: func.HttpRequest) -> func.HttpResponse:
-    """The queue's tabs and rows (what the page polls)."""
+    """The queue's tabs and rows (what the page polls): 204 after one point read when
+    nothing changed since the poll's `?since=` token."""
 
     def page(staff: Staff) -> func.HttpResponse:
+        if _console().unchanged(req.params.get("since", "")):
+            return bare(204)
         view = _console().queue(_tab(req), staff.name, _cursor(req), _filters(req))
         return html("_queue_panel.html", staff=staff, view=view)
 
@@ -210,12 +218,23 @@ def console_find(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="console/counts", methods=["GET"], auth_level=ANONYMOUS)
 def console_counts(req: func.HttpRequest) -> func.HttpResponse:
-    """Waiting and crisis/要注意 counts: every page polls them (tab title, sound, notification)."""
+    """Waiting and crisis/要注意 counts: every page polls them (tab title, sound, notification);
+    204 after one point read when nothing changed since `?since=`."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        counts = _console().counts()
+        console = _console()
+        tally = console.tally()
+        if console.poll_token(tally) == req.params.get("since"):
+            return bare(204)
+        counts = console.counts(tally)
         marked = counts.get("waiting_marked", 0) + counts.get("active_marked", 0)
-        return html("_counts.html", staff=staff, waiting=counts.get("waiting", 0), marked=marked)
+        return html(
+            "_counts.html",
+            staff=staff,
+            waiting=counts.get("waiting", 0),
+            marked=marked,
+            token=console.poll_token(tally),
+        )
 
     return _serve(req, page)
 
@@ -242,16 +261,24 @@ def console_conversation(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="console/sessions/{sessionId}/transcript", methods=["GET"], auth_level=ANONYMOUS)
 def console_transcript(req: func.HttpRequest) -> func.HttpResponse:
-    """The transcript if it changed since `?v=` (204 otherwise); a new owner or state reloads."""
+    """The transcript if it changed since the poll's state (`v` its fingerprint, `t` the
+    session's change count, `n` its lines): 204 otherwise, only the new lines when the shown
+    ones are unchanged; a new owner or state reloads the page."""
 
     def page(staff: Staff) -> func.HttpResponse:
         view = _console().changed(
-            req.route_params["sessionId"], staff.name, req.params.get("v", "")
+            req.route_params["sessionId"],
+            staff.name,
+            req.params.get("v", ""),
+            change=_number(req.params.get("t")),
+            shown=_number(req.params.get("n")) or 0,
         )
         if view is None:
             return bare(204)
         if f"{view.status}:{view.assigned_to}" != req.params.get("s", ""):
             return bare(200, {"HX-Refresh": "true"})
+        if view.first_new:
+            return html("_transcript_more.html", headers={"HX-Reswap": "none"}, view=view)
         return html("_transcript.html", staff=staff, view=view)
 
     return _serve(req, page)

@@ -20,6 +20,7 @@ from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.sessions import Session, SessionStatus
 from shared.errors import AlreadyExists, ConflictError, PreconditionFailed, ValidationError
 from shared.ports import DESK, Clock, DocumentStore
+from shared.repositories.tally import SessionTally
 from shared.repositories.user_records import SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import load_topics
@@ -174,6 +175,7 @@ class SupervisorBoard:
         self.max_open = max_open
         self.alert_minutes = alert_minutes
         self._topics = {t.topic_id: t.label for t in load_topics()}
+        self._tally = SessionTally(store)
         self._lock = threading.Lock()
         self._written: dict[str, datetime] = {}
         self._counted: tuple[datetime, int] | None = None
@@ -222,6 +224,7 @@ class SupervisorBoard:
             raise PreconditionFailed(None, "record_race")
         with self._lock:
             self._written[name] = now
+        self._tally.touch()  # the board shows who takes consultations
         self._auditor.record(name, "staff.availability", accepting=accepting)
 
     def colleagues(self, me: str) -> tuple[Colleague, ...]:
@@ -281,14 +284,14 @@ class SupervisorBoard:
         self._open(session)
         doc = self._flag_doc(session.session_id)
         doc.update(urgent=True, reason=text, flaggedBy=who, flaggedAt=self._clock().isoformat())
-        self._store.upsert(DESK, doc)
+        self._save_flag(doc)
         self._auditor.record(who, "session.flag", session.user_id, session=session.session_id)
 
     def unflag(self, session: Session, who: str) -> None:
         """要注意 withdrawn."""
         doc = self._flag_doc(session.session_id)
         doc.update(urgent=False, reason=None)
-        self._store.upsert(DESK, doc)
+        self._save_flag(doc)
         self._auditor.record(who, "session.unflag", session.user_id, session=session.session_id)
 
     def escalate(self, session: Session, who: str, note: str | None) -> None:
@@ -300,7 +303,7 @@ class SupervisorBoard:
         if not doc.get("escalated"):
             doc["escalatedAt"] = self._clock().isoformat()
         doc.update(escalated=True, escalatedBy=who, escalationNote=text)
-        self._store.upsert(DESK, doc)
+        self._save_flag(doc)
         self._auditor.record(
             who, "session.escalate", session.user_id, session=session.session_id, note=bool(text)
         )
@@ -312,7 +315,7 @@ class SupervisorBoard:
             raise ConflictError(None, "no_escalation")
         waited = self._minutes_since(doc.get("escalatedAt"))
         doc.update(escalated=False, escalationNote=None, escalatedAt=None, escalatedBy=None)
-        self._store.upsert(DESK, doc)
+        self._save_flag(doc)
         self._auditor.record(
             who,
             "session.escalation_resolved",
@@ -320,6 +323,10 @@ class SupervisorBoard:
             session=session.session_id,
             waitedMinutes=waited,
         )
+
+    def _save_flag(self, doc: dict[str, Any]) -> None:
+        self._store.upsert(DESK, doc)
+        self._tally.touch(str(doc["id"]))  # the queue lists flagged sessions first
 
     def _flag_doc(self, session_id: str) -> dict[str, Any]:
         found = self._store.read(DESK, FLAG_PARTITION, session_id)

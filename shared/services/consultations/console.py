@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from shared.errors import ConflictError, DeskError, ValidationError
 from shared.logsafe import describe
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger
 from shared.repositories.notes import NoteLog, SessionNote, UserNote, new_note_id, note_text
+from shared.repositories.tally import SessionTally, Tally
 from shared.repositories.user_records import MessageLog, SessionIndex
 from shared.services.audit import Auditor
 from shared.services.catalog import (
@@ -43,12 +44,9 @@ _SCAN = 2000
 PREVIEW = 40
 # The per-instance memories (previews audited, beats written) keep at most this many entries.
 _KEPT_IN_MEMORY = 20_000
-COUNTS_FOR = timedelta(seconds=10)
 # LINE's loading animation while an expert types: shown this long, asked for at most this often.
 TYPING_SECONDS = 20
 TYPING_EVERY = timedelta(seconds=TYPING_SECONDS)
-_SEEN_PARTITION = "console-seen"
-_SEEN_TTL = int(timedelta(days=90).total_seconds())
 # Presence (「○○さんが閲覧中」): an open conversation page beats every 10 s (_presence.html's
 # hx-trigger); a viewer whose last beat is older than PRESENCE_EXPIRY has left (closed the
 # tab, lost the network).
@@ -126,6 +124,8 @@ class QueueView:
     counts: dict[str, int]
     cursor: str | None = None
     filters: QueueFilter = QueueFilter()
+    token: str = ""
+    """The tally's token when the view was read: the panel's poll sends it back."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,11 @@ class ConversationView:
     outcome: str | None
     lines: tuple[Line, ...]
     fingerprint: str
+    change: int | None = None
+    """The session's change count in the tally, read before the transcript (None: a closed
+    session, which the tally no longer counts)."""
+    first_new: int = 0
+    """`lines[first_new:]` are what a poll had not shown yet (0: the whole transcript)."""
     handovers: tuple[HandoverLine, ...] = ()
     notes: tuple[NoteLine, ...] = ()
     user_note: UserNoteView | None = None
@@ -266,7 +271,10 @@ class ConsoleDesk:
         self._previewed: dict[tuple[str, str], None] = {}
         self._beaten: dict[tuple[str, str], datetime] = {}
         self._counts_lock = threading.Lock()
-        self._counted: tuple[datetime, dict[str, int]] | None = None
+        self._counted: tuple[int, dict[str, int]] | None = None
+        self._tally = SessionTally(store)
+        # The latest user message's preview per (session, its change count in the tally).
+        self._latest: dict[tuple[str, int], tuple[str, str] | None] = {}
 
     # -- the queue ----------------------------------------------------------------------------
 
@@ -279,33 +287,46 @@ class ConsoleDesk:
             raise ValidationError("tab", "one_of", choices=", ".join(TABS))
         chosen = filters or QueueFilter()
         status = _TAB_STATUS.get(tab, SessionStatus.CLOSED)
+        tally = self._index.tally()  # first: a change after it is seen by the next poll
         flagged = self._board.flagged() if status is not SessionStatus.CLOSED else {}
         now = self._clock()
-        keep = self._keeping(chosen, me if tab == "mine" else None, flagged, now)
+        keep = self._keeping(chosen, me if tab == "mine" else None, flagged, now, tally)
         if keep is None:
-            page = self.experts.queue(status, cursor, PAGE)
+            page = self.experts.queue(status, cursor, PAGE, tally)
             sessions, next_cursor = page.items, page.next_cursor
         else:
-            sessions, next_cursor = self._scan(status, cursor, keep)
+            sessions, next_cursor = self._scan(status, cursor, keep, tally)
         if cursor is None and flagged:
-            sessions = self._flagged_first(sessions, flagged, status, keep)
+            sessions = self._flagged_first(sessions, flagged, status, keep, tally)
         elif flagged:  # listed on the first page already
             sessions = [s for s in sessions if s.session.session_id not in flagged]
-        seen = self._seen_counts([s.session.session_id for s in sessions])
         viewing = self._viewing() if sessions else {}
         rows = tuple(
             self._row(
                 s,
                 me,
                 now,
-                seen.get(s.session.session_id, 0),
+                tally.unread(s.session.session_id),
                 viewers=_others(viewing, s.session.session_id, me, now),
                 flag=flagged.get(s.session.session_id),
-                preview=self._preview(s.session, me) if s.session.is_open else None,
+                preview=self._preview(s.session, me, tally) if s.session.is_open else None,
             )
             for s in sessions
         )
-        return QueueView(tab, rows, next_cursor, self._counts(now), cursor, chosen)
+        counts = self._counts(tally)
+        return QueueView(tab, rows, next_cursor, counts, cursor, chosen, tally.token(now))
+
+    def tally(self) -> Tally:
+        """The open sessions' tally (one point read): what the polls compare."""
+        return self._index.tally()
+
+    def unchanged(self, since: str) -> bool:
+        """Has nothing the consoles show changed since a poll's token `since`? One point read."""
+        return bool(since) and self.poll_token() == since
+
+    def poll_token(self, tally: Tally | None = None) -> str:
+        """The token a poll sends back (`Tally.token` now)."""
+        return (tally or self._index.tally()).token(self._clock())
 
     def _keeping(
         self,
@@ -313,6 +334,7 @@ class ConsoleDesk:
         holder: str | None,
         flagged: dict[str, Flag],
         now: datetime,
+        tally: Tally,
     ) -> Callable[[Summary], bool] | None:
         """The test a session must pass to be listed (None: every session, unscanned)."""
         if holder is None and not chosen.active:
@@ -332,22 +354,31 @@ class ConsoleDesk:
             ):
                 return False
             if chosen.unread:
-                seen = self._seen_counts([session.session_id]).get(session.session_id, 0)
-                return summary.message_count > seen
+                return session.is_open and tally.unread(session.session_id)
             return True
 
         return keep
 
-    def _preview(self, session: Session, me: str) -> str | None:
+    def _preview(self, session: Session, me: str, tally: Tally) -> str | None:
         """The first PREVIEW characters of the user's latest message. Reading a user's words
         is audited: once per reader and message (`session.preview`; in this process, so an
-        instance that has not shown it yet records it again)."""
-        latest = self._messages.latest_from_user(session.user_id, session.session_id)
-        if latest is None or latest.text is None or latest.unsent:
+        instance that has not shown it yet records it again). Read again only when the
+        session changed in the tally since this instance last read it."""
+        change = (session.session_id, tally.changes.get(session.session_id, -1))
+        with self._counts_lock:
+            known = change in self._latest
+            latest = self._latest.get(change)
+        if not known:
+            found = self._messages.latest_from_user(session.user_id, session.session_id)
+            latest = _preview_of(found)
+            with self._counts_lock:
+                self._latest[change] = latest
+                if len(self._latest) > _KEPT_IN_MEMORY:
+                    self._latest.pop(next(iter(self._latest)))
+        if latest is None:
             return None
-        text = " ".join(latest.text.split())
-        shown = text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
-        key = (me, latest.message_id)
+        message_id, shown = latest
+        key = (me, message_id)
         with self._counts_lock:
             audited = key in self._previewed
             if not audited:
@@ -364,6 +395,7 @@ class ConsoleDesk:
         flagged: dict[str, Flag],
         status: SessionStatus,
         keep: Callable[[Summary], bool] | None,
+        tally: Tally,
     ) -> list[Summary]:
         """Crisis cases (already first) and then 要注意 ones, wherever they wait, before the
         rest: a flagged session far down the queue is fetched to the first page (if it passes
@@ -374,7 +406,7 @@ class ConsoleDesk:
             session = self._index.get(session_id)
             if session is None or session.status is not status:
                 continue
-            summary = self.experts.summary(session)
+            summary = self.experts.summary(session, tally.counted(session_id))
             if keep is None or keep(summary):
                 fetched.append(summary)
 
@@ -387,24 +419,26 @@ class ConsoleDesk:
         )
         return [*first, *(s for s in sessions if not marked(s))]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, tally: Tally | None = None) -> dict[str, int]:
         """The tabs' counts (`waiting`, `active`, `waiting_marked`, `active_marked`), as every
         console page polls them for its title and alerts."""
-        return self._counts(self._clock())
+        return self._counts(tally or self._index.tally())
 
-    def _counts(self, now: datetime) -> dict[str, int]:
-        """The tabs' counts, kept for COUNTS_SECONDS: counting scans the sessions partition
-        (tens of milliseconds at 10,000 sessions), and every open queue polls every 5 s.
-        `waiting_marked` and `active_marked`: crisis cases and 要注意 among them."""
+    def _counts(self, tally: Tally) -> dict[str, int]:
+        """The tabs' counts, counted again only when the tally's version moved (every change
+        of a session or a flag raises it). `waiting_marked` and `active_marked`: crisis cases
+        and 要注意 among them."""
         with self._counts_lock:
-            if self._counted is None or now - self._counted[0] >= COUNTS_FOR:
-                counts = {
-                    "waiting": self._index.count(SessionStatus.WAITING),
-                    "active": self._index.count(SessionStatus.ACTIVE),
-                    **self._marked_counts(),
-                }
-                self._counted = (now, counts)
-            return dict(self._counted[1])
+            if self._counted is not None and self._counted[0] == tally.version:
+                return dict(self._counted[1])
+        counts = {
+            "waiting": self._index.count(SessionStatus.WAITING),
+            "active": self._index.count(SessionStatus.ACTIVE),
+            **self._marked_counts(),
+        }
+        with self._counts_lock:
+            self._counted = (tally.version, counts)
+        return dict(counts)
 
     def _marked_counts(self) -> dict[str, int]:
         marked: dict[SessionStatus, set[str]] = {
@@ -418,13 +452,17 @@ class ConsoleDesk:
         return {f"{status.value}_marked": len(ids) for status, ids in marked.items()}
 
     def _scan(
-        self, status: SessionStatus, cursor: str | None, keep: Callable[[Summary], bool]
+        self,
+        status: SessionStatus,
+        cursor: str | None,
+        keep: Callable[[Summary], bool],
+        tally: Tally,
     ) -> tuple[list[Summary], str | None]:
         """A page of the sessions in `status` that `keep` accepts, examining at most _SCAN."""
         kept: list[Summary] = []
         examined = 0
         while examined < _SCAN:
-            page = self.experts.queue(status, cursor, 200)
+            page = self.experts.queue(status, cursor, 200, tally)
             examined += len(page.items)
             for summary in page.items:
                 if keep(summary):
@@ -441,7 +479,7 @@ class ConsoleDesk:
         summary: Summary,
         me: str,
         now: datetime,
-        seen: int,
+        unread: bool,
         *,
         viewers: tuple[str, ...] = (),
         flag: Flag | None = None,
@@ -464,7 +502,7 @@ class ConsoleDesk:
             wait_minutes=wait,
             overdue=status == "waiting" and wait is not None and wait >= self.alert_minutes,
             message_count=count,
-            unread=status != "closed" and count > seen,
+            unread=status != "closed" and unread,
             assigned_to=session.assigned_to,
             mine=session.assigned_to == me,
             outcome=session.outcome,
@@ -477,12 +515,17 @@ class ConsoleDesk:
 
     # -- a conversation -----------------------------------------------------------------------
 
-    def conversation(self, session_id: str, who: str) -> ConversationView:
+    def conversation(
+        self, session_id: str, who: str, tally: Tally | None = None
+    ) -> ConversationView:
         """The session and its transcript (an audited read); its user messages become read."""
+        tally = tally or self._index.tally()  # before the transcript: see SessionTally.seen
         detail = self.experts.detail(session_id, who)
         session = detail.summary.session
         lines = tuple(_line(m) for m in detail.messages)
-        self._mark_seen(session_id, sum(line.role == Role.USER.value for line in lines))
+        if session.is_open:
+            read = sum(line.role == Role.USER.value for line in lines)
+            self._tally.seen(session_id, read, tally)
         closed = session.closed_at
         user_id = session.user_id
         sessions = self._index.of_user(user_id)
@@ -501,6 +544,7 @@ class ConsoleDesk:
             outcome=session.outcome,
             lines=lines,
             fingerprint=_fingerprint(lines, session.status.value, session.assigned_to),
+            change=tally.changes.get(session_id),
             handovers=tuple(
                 HandoverLine(
                     action=h.action.value,
@@ -523,17 +567,32 @@ class ConsoleDesk:
             reference=session.receipt_number,
         )
 
-    def changed(self, session_id: str, who: str, fingerprint: str) -> ConversationView | None:
-        """The conversation if it changed since `fingerprint` (then audited), else None.
-
-        The page polls this: an unchanged transcript is not shown again, so not audited again.
+    def changed(
+        self,
+        session_id: str,
+        who: str,
+        fingerprint: str,
+        change: int | None = None,
+        shown: int = 0,
+    ) -> ConversationView | None:
+        """The conversation if it changed since the poll's `fingerprint` (then audited), else
+        None. The page polls this: an unchanged transcript is not shown again, so not audited
+        again. With the tally's `change` count the poll last saw, an open session that did
+        not change costs one point read. When the `shown` lines the poll has are unchanged,
+        the view's `first_new` says where the new ones begin (the page appends only those).
         """
+        tally = self._index.tally()
+        if change is not None and tally.changes.get(session_id) == change:
+            return None
         session = self.session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
         lines = tuple(_line(m) for m in messages)
-        if _fingerprint(lines, session.status.value, session.assigned_to) == fingerprint:
+        state = (session.status.value, session.assigned_to)
+        if _fingerprint(lines, *state) == fingerprint:
             return None
-        return self.conversation(session_id, who)
+        view = self.conversation(session_id, who, tally)
+        kept = 0 < shown <= len(view.lines) and _fingerprint(view.lines[:shown], *state)
+        return replace(view, first_new=shown) if kept == fingerprint else view
 
     # -- notes and history --------------------------------------------------------------------
 
@@ -610,6 +669,7 @@ class ConsoleDesk:
         now = self._clock()
         with self._counts_lock:
             last = self._beaten.get((session_id, who))
+            joined = last is None or now - last >= PRESENCE_EXPIRY
             fresh = last is not None and timedelta(0) <= now - last < BEAT_WRITE_EVERY
             if not fresh:
                 self._beaten[(session_id, who)] = now
@@ -629,6 +689,8 @@ class ConsoleDesk:
                 "ttl": _VIEWING_TTL,
             },
         )
+        if joined:  # the queue's rows say who has a session open
+            self._tally.touch()
         return self.viewers(session_id, who)
 
     def viewers(self, session_id: str, me: str) -> tuple[str, ...]:
@@ -702,27 +764,13 @@ class ConsoleDesk:
         """(id, label) of the referrals (紹介先): the stored list the operators edit."""
         return [(r["id"], r["label"]) for r in self._lists.referrals()]
 
-    # -- what has been read -------------------------------------------------------------------
 
-    def _seen_counts(self, session_ids: list[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for session_id in session_ids:
-            doc = self._store.read(DESK, _SEEN_PARTITION, session_id)
-            if doc is not None:
-                counts[session_id] = int(doc.get("userMessages", 0))
-        return counts
-
-    def _mark_seen(self, session_id: str, user_messages: int) -> None:
-        self._store.upsert(
-            DESK,
-            {
-                "id": session_id,
-                "pk": _SEEN_PARTITION,
-                "type": "seen",
-                "userMessages": user_messages,
-                "ttl": _SEEN_TTL,
-            },
-        )
+def _preview_of(latest: Message | None) -> tuple[str, str] | None:
+    """The queue's preview of a user's latest message: its id and first PREVIEW characters."""
+    if latest is None or latest.text is None or latest.unsent:
+        return None
+    text = " ".join(latest.text.split())
+    return latest.message_id, text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
 
 
 def _crisis_at(session: Session) -> str | None:

@@ -41,6 +41,7 @@ from shared.errors import (
 )
 from shared.ports import Clock
 from shared.repositories.paging import Page, is_id, page_of
+from shared.repositories.tally import Tally
 from shared.repositories.user_records import MessageLog, SessionIndex, Users
 from shared.services.audit import Auditor
 from shared.services.catalog import (
@@ -159,9 +160,14 @@ class ExpertDesk:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def queue(self, wanted: SessionStatus, cursor: str | None, limit: int) -> Page[Summary]:
+    def queue(
+        self, wanted: SessionStatus, cursor: str | None, limit: int, tally: Tally | None = None
+    ) -> Page[Summary]:
         """One page of sessions in a status, oldest first, without any message text. Open
-        sessions marked urgent come first, on the first page (and are not repeated later)."""
+        sessions marked urgent come first, on the first page (and are not repeated later).
+        Open sessions' message counts come from the tally (`tally`, else read once)."""
+        if wanted is not SessionStatus.CLOSED:
+            tally = tally or self._index.tally()
         page = page_of(
             lambda after, n: self._index.page(wanted, after, n),
             cursor,
@@ -174,7 +180,9 @@ class ExpertDesk:
             if cursor is None:
                 urgent = self._index.urgent(wanted, MAX_URGENT_LISTED)
             shown = [s for s in shown if not s.urgent]
-        return Page([self._summary(s) for s in (*urgent, *shown)], page.next_cursor)
+        listed = (*urgent, *shown)
+        rows = [self._summary(s, tally.counted(s.session_id) if tally else None) for s in listed]
+        return Page(rows, page.next_cursor)
 
     def detail(self, session_id: str, who: str) -> Detail:
         """A session and its messages in order (a read of a user's messages: audited)."""
@@ -354,7 +362,8 @@ class ExpertDesk:
 
         Skipped: `recent` (user activity inside the idle period), `busy` (someone changed the
         session meanwhile; the next sweep looks again). `moved`: closed sessions a crash left
-        in the open partition, moved to their month's first.
+        in the open partition, moved to their month's first. `pruned`: closed sessions whose
+        fields left the open sessions' tally.
         """
         cutoff = self._clock() - self._idle
         moved = self._index.finish_moves()  # closings a crash cut short
@@ -374,12 +383,13 @@ class ExpertDesk:
                     else:
                         busy += 1
                 cursor = page[-1].session_id
+        pruned = self._index.prune_tally()  # the fields of sessions closed meanwhile
         return RunSummary(
             "close_idle_sessions",
             "closed",
             examined,
             closed,
-            {"recent": recent, "busy": busy, "moved": moved},
+            {"recent": recent, "busy": busy, "moved": moved, "pruned": pruned},
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -566,9 +576,9 @@ class ExpertDesk:
         """The session a 受付番号 names (the short one, or a session id), as typed."""
         return self._sessions.by_reference(raw)
 
-    def summary(self, session: Session) -> Summary:
-        """A session as the queue lists it (its user's message count read)."""
-        return self._summary(session)
+    def summary(self, session: Session, count: int | None = None) -> Summary:
+        """A session as the queue lists it (its user's message count read, unless given)."""
+        return self._summary(session, count)
 
     def _summary(self, session: Session, count: int | None = None) -> Summary:
         if count is None:

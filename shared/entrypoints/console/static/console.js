@@ -119,6 +119,10 @@
     if (document.body.dataset.page === "conversation") { scrollTranscript(); }
     markSelected();
   });
+  // A poll that brings only new lines appends them out of band (_transcript_more.html).
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "transcript-lines") { scrollTranscript(); }
+  });
 
   // -- alerts: counts in the tab title, an optional sound and browser notification ----------
   // Every page polls /console/counts. A rise in waiting consultations, or in crisis/要注意
