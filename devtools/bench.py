@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -35,9 +36,11 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from devtools.cosmos_testserver import EMULATOR_KEY, start_cosmos_test_server
 from devtools.linesim import BOT_USER_ID, LineSimulator, SimUser, sign
@@ -426,9 +429,10 @@ RU_PER_OPERATION = {
 }
 # The desk of issue 21: 2,000 users, 500 consultations a month, 3 consoles open in business
 # hours (21 days of 8 hours), one of them a supervisor's board; a conversation open half the
-# time (its presence beat).
+# time (its presence beat and transcript poll), for about 30 minutes a consultation.
 CONSOLE_SECONDS = 21 * 8 * 3600
 DESK_LOAD = {"consultations": 500, "consoles": 3, "boards": 1}
+CONVERSATION_SECONDS = 1800
 
 
 def ru_section(tmp: Path) -> None:
@@ -437,68 +441,162 @@ def ru_section(tmp: Path) -> None:
     ru_estimate(tmp)
 
 
+@dataclass(frozen=True)
+class Poll:
+    """A console poll as the estimate models it."""
+
+    path: str
+    headers: dict[str, str]
+    method: str
+    every: int  # seconds between polls
+    share: float  # of the console's open time
+    changes_with: str  # what makes it answer in full: "desk" (the tally's version), "session"
+
+
+def _token(body: str) -> str | None:
+    """The `since=` token a polled panel carries (None: the poll has none)."""
+    found = re.search(r"since=([0-9.]+)", body)
+    return found.group(1) if found else None
+
+
+def _transcript_state(body: str) -> str:
+    """The query the transcript's poll sends (its state inputs)."""
+    found = re.search(r'<span id="transcript-state"[^>]*>(.*?)</span>', body)
+    fields = re.findall(r'name="(\w+)" value="([^"]*)"', found.group(1)) if found else []
+    return urlencode(fields)
+
+
 def ru_estimate(tmp: Path) -> None:
-    """Store operations per console poll and per consultation, measured on a seeded desk, and
-    the monthly request units they add up to for the desk above and for 10x and 100x it."""
+    """Store operations per console poll, unchanged (204) and changed, and per consultation,
+    measured on a seeded desk; the monthly request units they add up to for the desk above
+    and for 10x and 100x it. How often a poll finds a change is modelled from the tally's
+    version changes per consultation (measured) and the minute that ages waits."""
     from devtools.host import dev_principal  # noqa: PLC0415
     from devtools.seed import START, Clock, seed, seeded_desk  # noqa: PLC0415
+    from shared.repositories.tally import SessionTally  # noqa: PLC0415
     from shared.wiring import install_desk, reset_desk  # noqa: PLC0415
 
     clock = Clock()
     counting = CountingStore(SqliteStore(str(tmp / f"ru-{uuid.uuid4().hex}.sqlite3"), clock=clock))
     desk = seeded_desk(counting, clock)  # counts what it wraps
     made = seed(desk, clock, 300)
-    per_consultation = {k: v / made.counts["sessions"] for k, v in counting.counts.items()}
+    sessions = made.counts["sessions"]
+    per_consultation = {k: v / sessions for k, v in counting.counts.items()}
+    tally = SessionTally(counting.inner)
+    bumps = tally.read().version / sessions  # desk-wide changes a consultation makes
     clock.now = START + timedelta(days=365)
     install_desk(desk)
     host = _local_host()
     expert = {"Host": "bench", "X-MS-CLIENT-PRINCIPAL": dev_principal("相談員A", ["Desk.Expert"])}
     admin = {**expert, "X-MS-CLIENT-PRINCIPAL": dev_principal("sv", ["Desk.Admin"])}
     htmx = {"HX-Request": "true", "Sec-Fetch-Site": "same-origin", "Origin": "http://bench"}
-    session_id = SessionIndex(counting.inner).page(SessionStatus.ACTIVE, None, 1)[0].session_id
-    polls = {  # path, headers, method, seconds between polls, share of the console's time
-        "queue panel": ("/console/queue?tab=waiting", {**expert, **htmx}, "GET", 5, 1.0),
-        "tab counts": ("/console/counts", {**expert, **htmx}, "GET", 10, 1.0),
-        "presence beat": (
-            f"/console/sessions/{session_id}/presence",
-            {**expert, **htmx},
-            "POST",
-            10,
-            0.5,
-        ),
-        "board": ("/console/board/panel", {**admin, **htmx}, "GET", 5, 1.0),
+    index = SessionIndex(counting.inner)
+    waiting = index.page(SessionStatus.WAITING, None, 1)[0].session_id
+    session_id = index.page(SessionStatus.ACTIVE, None, 1)[0].session_id
+    view = f"/console/sessions/{session_id}"
+    polls = {
+        "queue panel": Poll("/console/queue?tab=waiting", {**expert, **htmx}, "GET", 5, 1, "desk"),
+        "tab counts": Poll("/console/counts", {**expert, **htmx}, "GET", 10, 1, "desk"),
+        "presence beat": Poll(f"{view}/presence", {**expert, **htmx}, "POST", 10, 0.5, "none"),
+        "transcript": Poll(f"{view}/transcript", {**expert, **htmx}, "GET", 4, 0.5, "session"),
+        "board": Poll("/console/board/panel", {**admin, **htmx}, "GET", 5, 1, "desk"),
     }
-    per_poll: dict[str, dict[str, float]] = {}
+    _, _, page = host.handle("GET", view, expert, b"")
     try:
-        for name, (path, headers, method, every, _) in polls.items():
-            counting.counts.clear()
-            for _ in range(10):
-                clock.now += timedelta(seconds=every)
-                status, _, _ = host.handle(method, path, headers, b"")
-                if status != 200:
-                    raise RuntimeError(f"bench poll {path} answered {status}")
-            per_poll[name] = {k: v / 10 for k, v in counting.counts.items()}
+        touch = {"session": session_id, "desk": waiting, "none": waiting}
+        measured = {
+            name: _measure_poll(
+                host,
+                poll,
+                counting,
+                clock,
+                lambda p=poll: tally.touch(touch[p.changes_with]),
+                _transcript_state(page.decode()) if poll.changes_with == "session" else "",
+            )
+            for name, poll in polls.items()
+        }
     finally:
         reset_desk()
+    _print_estimate(per_consultation, sessions, bumps, polls, measured)
 
-    def ru(ops: dict[str, float]) -> float:
-        return sum(RU_PER_OPERATION.get(k, 6.0) * v for k, v in ops.items())
 
-    print(f"  per consultation (webhook, experts, audit; {made.counts['sessions']} seeded):")
-    print(f"    {sum(per_consultation.values()):6.1f} operations, {ru(per_consultation):6.1f} RU")
-    for name, ops in per_poll.items():
-        detail = ", ".join(f"{k} {v:g}" for k, v in sorted(ops.items()))
-        print(f"  per {name:<14} {sum(ops.values()):5.1f} operations, {ru(ops):6.1f} RU ({detail})")
+def _measure_poll(
+    host: Any,
+    poll: Poll,
+    counting: CountingStore,
+    clock: Any,
+    change: Callable[[], None],
+    query: str,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Operations of one poll, unchanged and changed (`change` before every other poll),
+    sending back what each answer says to send (`since=`, the transcript's state). The
+    first poll, which has nothing to send back, is not counted."""
+    unchanged, changed = Counter[str](), Counter[str]()
+    for n in range(-1, 20):
+        touched = n % 2 == 1
+        if touched:
+            change()
+        clock.now += timedelta(seconds=poll.every)
+        clock.now = clock.now.replace(second=min(clock.now.second, 50))  # inside one minute
+        joiner = "&" if "?" in poll.path else "?"
+        path = f"{poll.path}{joiner}{query}" if query else poll.path
+        counting.counts.clear()
+        status, _, body = host.handle(poll.method, path, poll.headers, b"")
+        if status not in (200, 204):
+            raise RuntimeError(f"bench poll {path} answered {status}")
+        if n >= 0:
+            (changed if touched else unchanged).update(counting.counts)
+        text = body.decode()
+        if (token := _token(text)) is not None:
+            query = f"since={token}"
+        elif "transcript-state" in text:
+            query = _transcript_state(text)
+    return {k: v / 10 for k, v in unchanged.items()}, {k: v / 10 for k, v in changed.items()}
+
+
+def _ru(ops: dict[str, float]) -> float:
+    return sum(RU_PER_OPERATION.get(k, 6.0) * v for k, v in ops.items())
+
+
+def _print_estimate(
+    per_consultation: dict[str, float],
+    sessions: int,
+    bumps: float,
+    polls: dict[str, Poll],
+    measured: dict[str, tuple[dict[str, float], dict[str, float]]],
+) -> None:
+    """The measured operations and the months they add up to at 1x, 10x and 100x."""
+    print(f"  per consultation (webhook, experts, audit; {sessions} seeded):")
+    print(f"    {sum(per_consultation.values()):6.1f} operations, {_ru(per_consultation):6.1f} RU")
+    print(f"    {bumps:6.1f} changes of the tally's version a consultation")
+    for name, (quiet, busy) in measured.items():
+        print(
+            f"  per {name:<14} unchanged {sum(quiet.values()):4.1f} operations"
+            f" ({_ru(quiet):5.1f} RU), changed {sum(busy.values()):5.1f} ({_ru(busy):6.1f} RU):"
+            f" {', '.join(f'{k} {v:g}' for k, v in sorted(busy.items()))}"
+        )
     for scale in (1, 10, 100):
-        month = {"webhook and experts": ru(per_consultation) * DESK_LOAD["consultations"] * scale}
-        for name, (_, _, _, every, share) in polls.items():
+        consultations = DESK_LOAD["consultations"] * scale
+        month = {"webhook and experts": _ru(per_consultation) * consultations}
+        desk_changes = bumps * consultations / CONSOLE_SECONDS + 1 / 60  # a second; the minute
+        shares = []
+        for name, poll in polls.items():
+            quiet, busy = measured[name]
+            found = {
+                "desk": min(1.0, poll.every * desk_changes),
+                "session": min(1.0, poll.every * bumps / CONVERSATION_SECONDS),
+                "none": 1.0,
+            }[poll.changes_with]
+            shares.append(f"{name} {found:.0%}")
             viewers = DESK_LOAD["boards" if name == "board" else "consoles"] * scale
-            month[name] = ru(per_poll[name]) * CONSOLE_SECONDS / every * share * viewers
+            cost = found * _ru(busy) + (1 - found) * _ru(quiet)
+            month[name] = cost * CONSOLE_SECONDS / poll.every * poll.share * viewers
         total = sum(month.values())
         biggest = ", ".join(
             f"{k} {v / 1e6:.2f} M" for k, v in sorted(month.items(), key=lambda kv: -kv[1])
         )
         print(f"  {scale:>3}x the desk: {total / 1e6:7.2f} M RU a month ({biggest})")
+        print(f"        polls that find a change: {', '.join(shares)}")
 
 
 def purge_cost(

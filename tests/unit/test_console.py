@@ -343,6 +343,28 @@ def test_a_transcript_whose_shown_lines_changed_is_sent_whole(desk, sim, line) -
     assert "取り消す文です" not in fragment
 
 
+def test_a_change_the_transcript_does_not_show_sends_only_the_new_state(
+    desk, sim, line, store
+) -> None:
+    """A 要注意 mark changes the session's count in the tally, not its transcript: the poll
+    gets the count to send back (and no audited read), then costs one read again."""
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    _, _, page = get(f"/console/sessions/{session_id}")
+    url = transcript_poll(page)
+    assert post(f"/console/sessions/{session_id}/flag", {"reason": "様子が心配"})[0] < 400
+    reads = len(api(desk).auditor.page(None, 200)["records"])
+    status, headers, fragment = get(url, **{"HX-Request": "true"})
+    assert (status, headers["HX-Reswap"]) == (200, "none")
+    assert "<li" not in fragment
+    assert len(api(desk).auditor.page(None, 200)["records"]) == reads
+    again = transcript_poll(page, fragment)
+    assert again != url
+    get(again, **{"HX-Request": "true"})
+    before = len(store.operations)
+    assert get(again, **{"HX-Request": "true"})[0] == 204
+    assert store.operations[before:] == ["read"]
+
+
 @pytest.mark.parametrize("state", ["t=abc&n=-1", "t=99999999999999999999&n=x", "n=1000"])
 def test_a_malformed_poll_state_is_read_as_none(desk, sim, line, state) -> None:
     session_id = a_session(desk, sim, line, "alice", "相談です")

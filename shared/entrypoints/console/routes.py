@@ -36,7 +36,12 @@ from shared.errors import (
 )
 from shared.logsafe import describe
 from shared.repositories.notes import MAX_NOTE
-from shared.services.consultations.console import TABS, ConsoleDesk, QueueFilter
+from shared.services.consultations.console import (
+    TABS,
+    ConsoleDesk,
+    QueueFilter,
+    TranscriptState,
+)
 from shared.services.consultations.experts import CloseSession, ExpertAnswer
 from shared.wiring import get_desk
 
@@ -275,6 +280,8 @@ def console_transcript(req: func.HttpRequest) -> func.HttpResponse:
         )
         if view is None:
             return bare(204)
+        if isinstance(view, TranscriptState):  # nothing new to show: what to send back
+            return html("_transcript_state.html", headers={"HX-Reswap": "none"}, state=view)
         if f"{view.status}:{view.assigned_to}" != req.params.get("s", ""):
             return bare(200, {"HX-Refresh": "true"})
         if view.first_new:

@@ -190,6 +190,18 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class TranscriptState:
+    """What the transcript's poll sends back: the shown lines' fingerprint, the session's
+    state and change count in the tally, and how many lines are shown."""
+
+    fingerprint: str
+    status: str
+    assigned_to: str | None
+    change: int | None
+    lines: int
+
+
+@dataclass(frozen=True)
 class ConversationView:
     """A session as the conversation page shows it."""
 
@@ -220,6 +232,13 @@ class ConversationView:
     crisis_at: str | None = None
     attention: Flag = NO_FLAG
     reference: str = ""
+
+    @property
+    def state(self) -> TranscriptState:
+        """The transcript's poll state for this view."""
+        return TranscriptState(
+            self.fingerprint, self.status, self.assigned_to, self.change, len(self.lines)
+        )
 
 
 def wait_label(minutes: int) -> tuple[int, int]:
@@ -574,22 +593,27 @@ class ConsoleDesk:
         fingerprint: str,
         change: int | None = None,
         shown: int = 0,
-    ) -> ConversationView | None:
+    ) -> ConversationView | TranscriptState | None:
         """The conversation if it changed since the poll's `fingerprint` (then audited), else
         None. The page polls this: an unchanged transcript is not shown again, so not audited
         again. With the tally's `change` count the poll last saw, an open session that did
-        not change costs one point read. When the `shown` lines the poll has are unchanged,
-        the view's `first_new` says where the new ones begin (the page appends only those).
+        not change costs one point read; one that changed in nothing the transcript shows
+        (a 要注意 mark, say) answers only the new state to send back. When the `shown` lines
+        the poll has are unchanged, the view's `first_new` says where the new ones begin
+        (the page appends only those).
         """
         tally = self._index.tally()
-        if change is not None and tally.changes.get(session_id) == change:
+        now = tally.changes.get(session_id)
+        if change is not None and now == change:
             return None
         session = self.session(session_id)
         messages = self._messages.of_session(session.user_id, session.session_id)
         lines = tuple(_line(m) for m in messages)
         state = (session.status.value, session.assigned_to)
         if _fingerprint(lines, *state) == fingerprint:
-            return None
+            if now is None or now == change:
+                return None
+            return TranscriptState(fingerprint, *state, now, len(lines))
         view = self.conversation(session_id, who, tally)
         kept = 0 < shown <= len(view.lines) and _fingerprint(view.lines[:shown], *state)
         return replace(view, first_new=shown) if kept == fingerprint else view
