@@ -510,7 +510,7 @@ def ru_estimate(tmp: Path) -> None:
                 poll,
                 counting,
                 clock,
-                lambda p=poll: tally.touch(touch[p.changes_with]),
+                functools.partial(tally.touch, touch[poll.changes_with]),
                 _transcript_state(page.decode()) if poll.changes_with == "session" else "",
             )
             for name, poll in polls.items()
