@@ -33,7 +33,6 @@ PRESENCE_WRITE_EVERY = timedelta(seconds=60)
 # The board reads at most this many active sessions per refresh (experts × their limit).
 SCAN = 2000
 SHOWN = 100  # open sessions listed, urgent ones always
-COUNT_FOR = timedelta(seconds=10)
 MAX_REASON = 500
 _STAFF_TTL = int(timedelta(days=90).total_seconds())
 _FLAG_TTL = int(timedelta(days=90).total_seconds())
@@ -178,7 +177,6 @@ class SupervisorBoard:
         self._tally = SessionTally(store)
         self._lock = threading.Lock()
         self._written: dict[str, datetime] = {}
-        self._counted: tuple[datetime, int] | None = None
 
     # -- presence and availability ------------------------------------------------------------
 
@@ -398,19 +396,12 @@ class SupervisorBoard:
             staff=tuple(staff),
             escalations=tuple(escalations),
             sessions=(*urgent, *waits[:SHOWN]),
-            waiting=self._waiting_count(now),
+            waiting=self._index.count(SessionStatus.WAITING),  # one count of sessions:open
             active=len(active),
             max_open=self.max_open,
             alert_minutes=self.alert_minutes,
             updated=japan_day_and_time(now),
         )
-
-    def _waiting_count(self, now: datetime) -> int:
-        """How many sessions wait, kept for COUNT_FOR (counting scans the partition)."""
-        with self._lock:
-            if self._counted is None or now - self._counted[0] >= COUNT_FOR:
-                self._counted = (now, self._index.count(SessionStatus.WAITING))
-            return self._counted[1]
 
     def _session_row(
         self, session: Session, flag: dict[str, Any] | None, now: datetime
