@@ -5,13 +5,14 @@ shows (a session opened, taken, closed or marked; a message filed; a flag; a new
 per open session, its change count (`t_{id}`), how many messages the user wrote in it
 (`u_{id}`) and how many of those staff have seen (`s_{id}`). Every change is one `increment`
 (a Cosmos DB patch): two instances changing it at once both count, and nobody reads it first.
+A session's fields go when it closes, so the document is the size of the open sessions.
 A poll that brings the version it last saw is answered "unchanged" after one point read; a
 changed queue takes its message counts and unread marks from here, not a count per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from shared.ports import DESK, Document, DocumentStore
 TALLY_PARTITION = "sessions:open"
 _DOC: Document = {"id": "tally", "pk": TALLY_PARTITION, "type": "tally"}
 _PREFIXES = ("t_", "u_", "s_")
+_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -81,21 +83,32 @@ class SessionTally:
         deltas = {"version": 1, f"u_{session_id}": missing}
         self._store.increment(DESK, _DOC, deltas, {f"s_{session_id}": counted})
 
+    def drop(self, session_id: str) -> None:
+        """A session closed: its fields go, so the document stays the size of the open
+        sessions. Best effort (a read and an ETag-guarded replace, tried a few times against
+        the webhook's increments): what a busy moment leaves, `forget` takes later."""
+        self._without(lambda sid: sid == session_id)
+
     def forget(self, open_ids: Collection[str]) -> int:
-        """Drop the fields of sessions no longer open (the idle timer); returns how many
-        sessions were dropped. A lost race with a change is left for the next run."""
-        doc = self._store.read(DESK, TALLY_PARTITION, str(_DOC["id"]))
-        if doc is None:
-            return 0
-        stale = {name for name in doc if name.startswith(_PREFIXES) and name[2:] not in open_ids}
-        if not stale:
-            return 0
-        kept = {k: v for k, v in doc.items() if k not in stale}
-        try:
-            self._store.replace(DESK, kept, etag=str(doc["_etag"]))
-        except PreconditionFailed:
-            return 0
-        return len({name[2:] for name in stale})
+        """Drop the fields of every session not in `open_ids` (the idle timer); returns how
+        many sessions' fields went (0 after losing every race: the next run tries again)."""
+        return self._without(lambda sid: sid not in open_ids)
+
+    def _without(self, stale: Callable[[str], bool]) -> int:
+        for _ in range(_ATTEMPTS):
+            doc = self._store.read(DESK, TALLY_PARTITION, str(_DOC["id"]))
+            if doc is None:
+                return 0
+            names = {n for n in doc if n.startswith(_PREFIXES) and stale(n[2:])}
+            if not names:
+                return 0
+            kept = {k: v for k, v in doc.items() if k not in names}
+            try:
+                self._store.replace(DESK, kept, etag=str(doc["_etag"]))
+            except PreconditionFailed:
+                continue
+            return len({n[2:] for n in names})
+        return 0
 
 
 def _tally(doc: Document) -> Tally:

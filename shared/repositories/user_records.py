@@ -417,6 +417,7 @@ class SessionIndex:
         except AlreadyExists:  # another instance copied it; it may have changed it since
             moved = self._store.read(DESK, closed_sessions(month), doc["id"]) or doc
         self._store.delete(DESK, OPEN_SESSIONS, doc["id"])
+        self._tally.drop(doc["id"])
         return _session(moved)
 
     def _partition_of(self, session: Session) -> str:

@@ -52,7 +52,9 @@ def test_touches_from_many_threads_are_all_counted(backend: Backend) -> None:
     assert (tally.read().version, tally.read().counted("s1")) == (30, 30)
 
 
-def test_closed_sessions_leave_the_tally_when_it_is_pruned(backend: Backend) -> None:
+def test_a_closed_session_leaves_the_tally_and_the_timer_prunes_what_is_left(
+    backend: Backend,
+) -> None:
     index = SessionIndex(backend.store)
     kept = index.create(
         Session("20251104T100000-000001", "U1", "career", SessionStatus.WAITING, AT)
@@ -60,8 +62,10 @@ def test_closed_sessions_leave_the_tally_when_it_is_pruned(backend: Backend) -> 
     gone = index.create(
         Session("20251104T100001-000002", "U2", "career", SessionStatus.WAITING, AT)
     )
-    index.save(replace(gone, status=SessionStatus.CLOSED, closed_at=AT, closed_by=ClosedBy.USER))
     assert gone.session_id in index.tally().changes
+    index.save(replace(gone, status=SessionStatus.CLOSED, closed_at=AT, closed_by=ClosedBy.USER))
+    assert set(index.tally().changes) == {kept.session_id}
+    SessionTally(backend.store).touch(gone.session_id)  # a change that came after the drop
     assert index.prune_tally() == 1
     assert set(index.tally().changes) == {kept.session_id}
     assert index.prune_tally() == 0
