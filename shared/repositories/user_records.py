@@ -590,9 +590,13 @@ class MessageLog:
         self._store = store
         self._tally = SessionTally(store)
 
-    def add(self, message: Message, *, ttl_seconds: int | None = None) -> bool:
+    def add(
+        self, message: Message, *, ttl_seconds: int | None = None, open_session: bool = True
+    ) -> bool:
         """Store a message; False if its id is already there (a redelivered event). With
-        `ttl_seconds` the store removes it then unless it is saved again (a draft)."""
+        `ttl_seconds` the store removes it then unless it is saved again (a draft).
+        `open_session=False`: its session has closed (the closing message), so the tally
+        only raises its version and keeps no fields for it."""
         doc = _message_doc(message)
         if ttl_seconds is not None:
             doc["ttl"] = ttl_seconds
@@ -602,13 +606,17 @@ class MessageLog:
             return False
         # A failure here leaves the count one short (the redelivery finds the message stored):
         # never over what is stored, and opening the conversation makes it up.
-        self._changed(message, filed=True)
+        self._changed(message, filed=True, open_session=open_session)
         return True
 
-    def _changed(self, message: Message, *, filed: bool) -> None:
-        if message.session_id != DRAFT_SESSION_ID:
-            new = int(filed and message.role is Role.USER)
-            self._tally.touch(message.session_id, user_messages=new)
+    def _changed(self, message: Message, *, filed: bool, open_session: bool) -> None:
+        if message.session_id == DRAFT_SESSION_ID:
+            return
+        if not open_session:
+            self._tally.touch()
+            return
+        new = int(filed and message.role is Role.USER)
+        self._tally.touch(message.session_id, user_messages=new)
 
     def get(self, user_id: str, message_id: str) -> Message | None:
         """One message by id."""
@@ -619,13 +627,20 @@ class MessageLog:
         """Is a message stored under this id?"""
         return self.get(user_id, message_id) is not None
 
-    def save(self, message: Message, *, filed: bool = False, shown: bool = True) -> None:
+    def save(
+        self,
+        message: Message,
+        *,
+        filed: bool = False,
+        shown: bool = True,
+        open_session: bool = True,
+    ) -> None:
         """Overwrite a message (its delivery status, an unsend; `filed`: a draft moved into
-        its session). `shown=False`: a change no console poll shows (the retention timer
-        erasing a closed session's text), which leaves the tally alone."""
+        its session; `open_session` as for `add`). `shown=False`: a change no console poll
+        shows (the retention timer erasing a closed session's text): the tally is left alone."""
         self._store.upsert(USERS, _message_doc(message))
         if shown:
-            self._changed(message, filed=filed)
+            self._changed(message, filed=filed, open_session=open_session)
 
     def delete(self, user_id: str, message_id: str) -> None:
         """Remove one message (a draft too old to be filed)."""

@@ -135,3 +135,17 @@ def test_a_forged_or_missing_token_is_answered_in_full(desk, sim, line) -> None:
         assert get(f"/console/queue?tab=waiting&since={since}", **HX)[0] == 200
         assert get(f"/console/counts?since={since}", **HX)[0] == 200
     assert get("/console/queue?tab=waiting&since=1.1", principal=None, **HX)[0] == 401
+
+
+def test_a_closed_consultation_leaves_nothing_in_the_tally(desk, sim, line, store) -> None:
+    """Answered, closed with the closing message and the survey: the document keeps the
+    open sessions' fields only (it is read by every poll)."""
+    session_id = a_session(desk, sim, line, "alice", "相談です")
+    other = a_session(desk, sim, line, "bob", "こんにちは")
+    api(desk).experts.claim(session_id, "相談員A")
+    api(desk).experts.send(session_id, "相談員A", {"text": "お返事です"})
+    deliver(desk, sim.user("alice").text_event("ありがとうございます"))
+    api(desk).experts.close(session_id, "相談員A", {"outcome": "助言"})
+    tally = store.read("desk", "sessions:open", "tally")
+    assert tally is not None
+    assert {name[2:] for name in tally if name[1] == "_"} == {other}

@@ -302,8 +302,8 @@ class ExpertDesk:
             at=self._clock(),
             delivery="accepted" if accepted else "failed",
         )
-        if not self._messages.add(message):
-            self._messages.save(message)  # a retried close: its latest delivery
+        if not self._messages.add(message, open_session=False):
+            self._messages.save(message, open_session=False)  # a retried close: its delivery
 
     def release(
         self, session_id: str, operator: str, note: str | None = None, *, admin: bool = False
@@ -434,7 +434,8 @@ class ExpertDesk:
         candidate = reply_candidate(history, self._clock())
         if candidate is not None:
             token = candidate.reply_token
-            self._messages.save(replace(candidate, reply_token=None))  # single use
+            used = replace(candidate, reply_token=None)  # single use
+            self._messages.save(used, open_session=session.is_open)
         # The key names what this call is about (the new answer, or the closing), whatever it
         # carries: a repeat of the same call is refused by LINE even if the pending set changed.
         subject = exclude if new is not None else key or ""
@@ -444,7 +445,8 @@ class ExpertDesk:
         for earlier in pending:
             if result.accepted:
                 self._messages.save(
-                    replace(earlier, delivery="accepted", delivery_detail=result.detail)
+                    replace(earlier, delivery="accepted", delivery_detail=result.detail),
+                    open_session=session.is_open,
                 )
             else:
                 self._messages.release_pending(earlier)
