@@ -615,8 +615,9 @@ class ConsoleDesk:
                 return None
             return TranscriptState(fingerprint, *state, now, len(lines))
         view = self.conversation(session_id, who, tally)
-        kept = 0 < shown <= len(view.lines) and _fingerprint(view.lines[:shown], *state)
-        return replace(view, first_new=shown) if kept == fingerprint else view
+        if 0 < shown <= len(view.lines) and _fingerprint(view.lines[:shown], *state) == fingerprint:
+            return replace(view, first_new=shown)  # the lines shown are as they were
+        return view
 
     # -- notes and history --------------------------------------------------------------------
 
