@@ -6,7 +6,8 @@
     │   ├── MalformedPayload       400 malformed_payload body is not a LINE webhook payload
     │   ├── PayloadTooLarge        413 payload_too_large body over the size LINE ever sends
     │   ├── UnsupportedMediaType   415 unsupported_media_type body is not declared JSON
-    │   └── ValidationError *      400 invalid_request   a field is wrong (admin API)
+    │   ├── ValidationError *      400 invalid_request   a field is wrong (admin API)
+    │   └── JsonRequired *         415 unsupported_media_type an admin body not declared JSON
     ├── AuthorizationError *       403 forbidden          authenticated, but not allowed
     ├── NotFoundError *            404 not_found
     ├── ConflictError *            409 conflict
@@ -101,6 +102,13 @@ class ValidationError(StaffError, RequestError):
     """A request field is missing or has a wrong value."""
 
     code = "invalid_request"
+
+
+class JsonRequired(StaffError, RequestError):
+    """An admin API request whose body is not declared `application/json`."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class AuthorizationError(StaffError):

@@ -18,8 +18,9 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.entrypoints.http import json_body, json_response, respond
+from shared.entrypoints.http import from_another_site, json_body, json_response, respond
 from shared.entrypoints.identity import HttpFunction, holds_admin, operator_from, requires, who_from
+from shared.errors import AuthorizationError, JsonRequired
 
 
 class Body(StrEnum):
@@ -72,6 +73,26 @@ class Call:
 Handler = Callable[[Call], object]
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
+def refuse_browser_world(req: func.HttpRequest, method: str) -> None:
+    """A state-changing admin call comes from a script, not from a page a browser was led to:
+    the function key in the `x-functions-key` header (a `?code=` travels in links, logs and
+    Referer headers), not from another site, and a body declared `application/json` (a form
+    or `text/plain` body is what a foreign page can send without asking). The App Service
+    sign-in cookie would otherwise supply the principal."""
+    if method in _READS:
+        return
+    if "code" in req.params:
+        raise AuthorizationError(None, "key_in_query")
+    if from_another_site(req):
+        raise AuthorizationError(None, "cross_site")
+    declared = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if (declared or req.get_body()) and declared != "application/json":
+        raise JsonRequired("Content-Type", "json_only")
+
+
 def endpoint(
     bp: func.Blueprint,
     method: str,
@@ -86,6 +107,7 @@ def endpoint(
     def decorate(handler: Handler) -> HttpFunction:
         def function(req: func.HttpRequest) -> func.HttpResponse:
             def work() -> func.HttpResponse:
+                refuse_browser_world(req, method)
                 payload = (
                     {} if body is Body.NONE else json_body(req, optional=body is Body.OPTIONAL)
                 )

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -48,6 +49,23 @@ _PUBLIC_MESSAGES = {
     500: "the desk is not configured correctly; operators have the details in the log",
     503: "a service the desk depends on is unavailable; retry later",
 }
+
+
+_SAME_SITE = frozenset({"same-origin", "none"})  # Sec-Fetch-Site of this site's page, or typed
+
+
+def from_another_site(req: func.HttpRequest) -> bool:
+    """Does a browser say this request comes from another site: a `Sec-Fetch-Site` other
+    than same-origin/none, or an `Origin` whose host is not the one asked (`null` too)?
+    A request with neither header (a script) is not."""
+    fetch_site = (req.headers.get("sec-fetch-site") or "").strip().lower()
+    if fetch_site and fetch_site not in _SAME_SITE:
+        return True
+    if req.headers.get("origin") is None:
+        return False
+    origin = str(req.headers["origin"]).strip()
+    host = str(req.headers.get("x-forwarded-host") or req.headers.get("host") or "")
+    return origin == "null" or urlsplit(origin).netloc.lower() != host.lower()
 
 
 DEFAULT_PAGE = 50

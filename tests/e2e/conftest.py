@@ -62,9 +62,11 @@ class RunningDesk:
     def http(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
-        """One request to the host; HTTP errors are answers, not exceptions."""
+        """One request to the host; HTTP errors are answers, not exceptions. A body goes
+        as JSON unless `headers` say otherwise (as `curl --json` sends it)."""
+        sent = {**({"Content-Type": "application/json"} if body else {}), **(headers or {})}
         request = urllib.request.Request(
-            self.base_url + path, data=body or None, method=method, headers=headers or {}
+            self.base_url + path, data=body or None, method=method, headers=sent
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

@@ -57,8 +57,12 @@ class Host:
         self, method: str, path: str, payload: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
         body = json.dumps(payload).encode() if payload is not None else None
+        declared = {"Content-Type": "application/json"} if body is not None else {}
         request = urllib.request.Request(
-            self.base_url + path, data=body, method=method, headers={**KEY, **(headers or {})}
+            self.base_url + path,
+            data=body,
+            method=method,
+            headers={**KEY, **declared, **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

@@ -129,7 +129,7 @@ def test_admin_health_needs_the_function_key(desk: RunningDesk) -> None:
 def test_the_housekeeping_timer_runs_on_the_admin_endpoint(desk: RunningDesk) -> None:
     json_type = {"Content-Type": "application/json"}
     assert desk.http("POST", "/admin/functions/housekeeping", b"{}", json_type)[0] == 401
-    key = {"x-functions-key": MASTER_KEY}
+    key = {"x-functions-key": MASTER_KEY, "Content-Type": "application/x-www-form-urlencoded"}
     # As on the real host, the admin API takes JSON only.
     assert desk.http("POST", "/admin/functions/housekeeping", b"{}", key)[0] == 415
     status, summary = desk.run_timer("housekeeping")

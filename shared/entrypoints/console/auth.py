@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import azure.functions as func
 
 from shared.config import Settings
+from shared.entrypoints.http import from_another_site
 from shared.entrypoints.identity import ADMIN, EXPERT, Principal, trusted_principal
 from shared.errors import AuthorizationError, ValidationError
 
@@ -66,17 +67,9 @@ def same_site_htmx(req: func.HttpRequest) -> bool:
     headers = req.headers
     if (headers.get("hx-request") or "").lower() != "true":
         return False
-    fetch_site = (headers.get("sec-fetch-site") or "").lower()
-    origin = headers.get("origin")
-    if not fetch_site and not origin:
+    if not headers.get("sec-fetch-site") and not headers.get("origin"):
         return False  # every browser of the last years sends one of them on a POST
-    if fetch_site and fetch_site not in ("same-origin", "none"):
-        return False
-    if origin is not None:
-        host = headers.get("x-forwarded-host") or headers.get("host") or ""
-        if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
-            return False
-    return True
+    return not from_another_site(req)
 
 
 def login_url(req: func.HttpRequest) -> str:
