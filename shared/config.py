@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import string
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -636,6 +637,34 @@ def parse(setting: Setting, raw: str) -> Any:
     return value
 
 
+HASH_KEY_BITS = 256
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BASE64 = frozenset(string.ascii_letters + string.digits + "+/-_=")
+
+
+def hash_key_problem(key: str) -> str | None:
+    """Why DESK_HASH_KEY is too weak outside development, or None. The keyed hashes of the
+    suspension list and the pseudonyms are only as strong as the key: it must carry 32 bytes
+    (256 bits) of randomness, estimated from its length and alphabet (hex 4 bits a character,
+    base64 6, other printable text 6.5), and not repeat a few characters."""
+    alphabet = 16 if set(key) <= _HEX else 64 if set(key) <= _BASE64 else 94
+    bits = len(key) * math.log2(alphabet)
+    if bits < HASH_KEY_BITS or len(set(key)) < 12:
+        return (
+            "DESK_HASH_KEY must carry 32 bytes of randomness outside development, such as"
+            " `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return None
+
+
+def _check_hash_key(values: dict[str, Any], problems: dict[str, str], *, local: bool) -> None:
+    key = values.get("DESK_HASH_KEY")
+    if local or not key or "DESK_HASH_KEY" in problems:
+        return
+    if weak := hash_key_problem(key):
+        problems["DESK_HASH_KEY"] = weak
+
+
 def settings_from(env: Mapping[str, str]) -> Settings:
     """Build and validate Settings from a mapping of variables (the environment in production).
 
@@ -670,6 +699,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
                 f"{setting.name} is missing or a placeholder (placeholders are for local "
                 "development against the LINE simulator only)"
             )
+    _check_hash_key(values, problems, local=environment_is_local)
     _check_app_roles(values, problems, environment, given=raw("DESK_REQUIRE_APP_ROLES"))
     endpoint = values.get("COSMOS_ENDPOINT")
     if endpoint and values.get("COSMOS_VERIFY_TLS") is False and not _is_loopback(endpoint):

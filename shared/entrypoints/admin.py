@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import azure.functions as func
-
 from shared.entrypoints.endpoint import Body, Call, blueprint, endpoint
-from shared.entrypoints.http import configuration_response, page_size
+from shared.entrypoints.http import configuration_response, page_size, text_response
 from shared.entrypoints.identity import ADMIN
 from shared.entrypoints.views import admin as views
 from shared.errors import ConfigurationError, ValidationError
@@ -46,9 +44,7 @@ def admin_export_user(call: Call) -> object:
         raise ValidationError("format", "one_of", choices="json, text")
     export = get_desk().exports.export(call.route["userId"], call.who)
     if shape == "text":
-        return func.HttpResponse(
-            export["text"], status_code=200, mimetype="text/plain", charset="utf-8"
-        )
+        return text_response(export["text"])
     return export
 
 

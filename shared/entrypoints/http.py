@@ -19,13 +19,26 @@ from shared.wiring import get_desk
 log = logging.getLogger("desk.http")
 
 
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+"""On every answer of the API: most carry personal data (a session, an export), and no
+browser or proxy may keep one, nor read it as anything but what it says it is."""
+
+
 def json_response(payload: Any, status: int = 200) -> func.HttpResponse:
-    """A JSON response (UTF-8, Japanese kept readable)."""
+    """A JSON response (UTF-8, Japanese kept readable), never stored by a cache."""
     return func.HttpResponse(
         json.dumps(payload, ensure_ascii=False),
         status_code=status,
+        headers=dict(PRIVATE_HEADERS),
         mimetype="application/json",
         charset="utf-8",
+    )
+
+
+def text_response(body: str) -> func.HttpResponse:
+    """A plain-text answer (a printable export), with the same headers as JSON."""
+    return func.HttpResponse(
+        body, status_code=200, headers=dict(PRIVATE_HEADERS), mimetype="text/plain", charset="utf-8"
     )
 
 

@@ -170,7 +170,7 @@ def host_env(sim: LineSimulator, *extra: dict[str, str]) -> dict[str, str]:
         "LINE_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_MASTER_KEY": MASTER_KEY,
-        "DESK_HASH_KEY": "e2e-hash-key",
+        "DESK_HASH_KEY": "j9hca07LChMJQn0ZlhsCKu494phKc6Ekj7rZI4emOIY",
         "HOUSEKEEPING_SCHEDULE": "0 17 * * * *",
         "SESSION_SWEEP_SCHEDULE": "0 5 * * * *",
         "PURGE_SCHEDULE": "0 0 18 * * *",

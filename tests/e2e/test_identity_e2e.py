@@ -85,7 +85,7 @@ def production_host(tmp_path_factory: pytest.TempPathFactory, **extra: str) -> I
         "LINE_API_BASE_URL": sim.base_url,
         "LINE_DATA_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
-        "DESK_HASH_KEY": "identity-e2e-hash-key",
+        "DESK_HASH_KEY": "Dok1BrFsHKEQOJ-DvuXLtkSbGdx0GkFGejeyp63R_IE",
         "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
         "DESK_POLICY_URL": POLICY_URL,
         "COSMOS_ENDPOINT": "",
@@ -112,6 +112,20 @@ def authenticated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     yield from production_host(
         tmp_path_factory, WEBSITE_AUTH_ENABLED="true", DESK_KEY_CALLER_ROLE="Desk.Expert"
     )
+
+
+@pytest.fixture(scope="module")
+def weak_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    """Production with the one-letter DESK_HASH_KEY a pen test found accepted."""
+    yield from production_host(tmp_path_factory, DESK_HASH_KEY="a")
+
+
+def test_a_weak_hash_key_is_refused_at_start_in_production(weak_key: Host) -> None:
+    """Issue 22, item 7: the health check names the setting, and nothing is served."""
+    status, body = weak_key.call("GET", "/api/admin/health")
+    assert (status, body["status"]) == (503, "misconfigured")
+    assert body["settings"] == ["DESK_HASH_KEY"]
+    assert weak_key.call("GET", "/api/admin/sessions")[0] == 503
 
 
 ADMIN_READS = ["/api/admin/health", "/api/admin/flags", "/api/admin/audit", "/api/admin/service"]

@@ -17,7 +17,7 @@ from tests.e2e.conftest import RunningDesk
 
 pytestmark = pytest.mark.e2e
 TEXTS = load_catalogue()
-HASH_KEY = "e2e-hash-key"  # the host's DESK_HASH_KEY (conftest)
+HASH_KEY = "j9hca07LChMJQn0ZlhsCKu494phKc6Ekj7rZI4emOIY"  # the host's DESK_HASH_KEY (conftest)
 
 
 def in_session(desk: RunningDesk, name: str):

@@ -45,7 +45,7 @@ def _env(sim: LineSimulator, workdir: Path, **overrides: str) -> dict[str, str]:
         "LINE_API_BASE_URL": sim.base_url,
         "DESK_FUNCTION_KEY": FUNCTION_KEY,
         "DESK_MASTER_KEY": MASTER_KEY,
-        "DESK_HASH_KEY": "e2e-hash-key",
+        "DESK_HASH_KEY": "j9hca07LChMJQn0ZlhsCKu494phKc6Ekj7rZI4emOIY",
         "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
         "DESK_POLICY_URL": POLICY_URL,
         "COSMOS_ENDPOINT": "",

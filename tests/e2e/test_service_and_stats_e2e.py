@@ -147,7 +147,7 @@ def test_erasure_leaves_no_statistics_entry_that_leads_back(desk: RunningDesk) -
     assert {"user_new", "consent", "session_open", "first_answer", "session_close"} <= kinds
     assert "erasure" in kinds
     stored = json.dumps(entries, ensure_ascii=False).encode()
-    key = user_key("e2e-hash-key", user.user_id)
+    key = user_key("j9hca07LChMJQn0ZlhsCKu494phKc6Ekj7rZI4emOIY", user.user_id)
     day = datetime.now(UTC).date().isoformat()
     old_erasure_id = hashlib.sha256(f"{key}|{day}".encode()).hexdigest()[:20]
     for reference in (user.user_id, session_id, key, old_erasure_id):

@@ -40,7 +40,7 @@ HEADER = "x-ms-client-principal"
 BASE = {
     "LINE_CHANNEL_SECRET": "a-real-looking-secret",
     "LINE_CHANNEL_ACCESS_TOKEN": "a-real-looking-token",
-    "DESK_HASH_KEY": "a-real-looking-hash-key",
+    "DESK_HASH_KEY": "Dok1BrFsHKEQOJ-DvuXLtkSbGdx0GkFGejeyp63R_IE",
     "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
 }
 

@@ -70,7 +70,7 @@ def test_an_unreachable_webhook_raises_alert_unavailable() -> None:
 BASE = {
     "LINE_CHANNEL_SECRET": "a-real-looking-secret-value",
     "LINE_CHANNEL_ACCESS_TOKEN": "a-real-looking-token-value",
-    "DESK_HASH_KEY": "a-real-looking-hash-key-value-0123456789",
+    "DESK_HASH_KEY": "Dok1BrFsHKEQOJ-DvuXLtkSbGdx0GkFGejeyp63R_IE",
     "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
 }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
+import secrets
 
 import pytest
 
@@ -15,7 +18,7 @@ PRODUCTION = {
     "AZURE_FUNCTIONS_ENVIRONMENT": "Production",
     "LINE_CHANNEL_SECRET": "a-real-looking-secret",
     "LINE_CHANNEL_ACCESS_TOKEN": "a-real-looking-token",
-    "DESK_HASH_KEY": "a-real-looking-hash-key",
+    "DESK_HASH_KEY": "Dok1BrFsHKEQOJ-DvuXLtkSbGdx0GkFGejeyp63R_IE",
     "DESK_CONTACT": "テスト運営事務局（電話 043-000-0000）",
 }
 
@@ -34,6 +37,35 @@ def test_production_settings_with_real_values_load_with_defaults() -> None:
 def test_production_refuses_missing_or_placeholder_secrets(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         settings_from({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a",  # accepted in Production before issue 22
+        "a-real-looking-hash-key",
+        "0123456789abcdef" * 3,  # 48 hex digits: 192 bits
+        "ab" * 40,  # long, but two characters
+        secrets.token_urlsafe(24),  # 192 bits
+    ],
+)
+def test_production_refuses_a_hash_key_without_32_bytes_of_randomness(weak: str) -> None:
+    with pytest.raises(ConfigurationError, match="DESK_HASH_KEY") as refused:
+        settings_from({**PRODUCTION, "DESK_HASH_KEY": weak})
+    assert len(weak) < 2 or weak not in str(refused.value)
+    assert "secrets.token_urlsafe(32)" in str(refused.value)  # how to make one
+
+
+@pytest.mark.parametrize(
+    "strong",
+    [secrets.token_urlsafe(32), secrets.token_hex(32), base64.b64encode(os.urandom(32)).decode()],
+)
+def test_production_takes_a_generated_hash_key(strong: str) -> None:
+    assert settings_from({**PRODUCTION, "DESK_HASH_KEY": strong}).hash_key == strong
+
+
+def test_local_development_keeps_its_short_hash_key() -> None:
+    assert settings_from({**SIMULATED, "DESK_HASH_KEY": "a"}).hash_key == "a"
 
 
 def test_the_refusal_names_settings_but_never_their_values() -> None:

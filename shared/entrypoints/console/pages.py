@@ -28,6 +28,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
+    # The console is HTTPS only in Azure (httpsOnly); browsers ignore this over plain HTTP.
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 STATIC_TYPES = {
     "htmx.min.js": "text/javascript",
