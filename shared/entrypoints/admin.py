@@ -65,8 +65,10 @@ def admin_register_policy(call: Call) -> object:
 
 @endpoint(bp, "GET", "api/admin/audit", role=ADMIN)
 def admin_audit(call: Call) -> object:
-    """The audit trail, oldest first: `?limit=&cursor=`."""
-    page = get_desk().auditor.page(call.params.get("cursor"), page_size(call.params.get("limit")))
+    """The audit trail, oldest first: `?limit=&cursor=` (a read of it is audited too)."""
+    auditor = get_desk().auditor
+    page = auditor.page(call.params.get("cursor"), page_size(call.params.get("limit")))
+    auditor.record(call.who, "audit.read", count=len(page.items))
     return views.audit_page_json(page)
 
 

@@ -25,8 +25,14 @@ def admin_list_sessions(call: Call) -> object:
 
 @endpoint(bp, "GET", SESSION, role=EXPERT)
 def admin_get_session(call: Call) -> object:
-    """A session and its messages in order (audited read)."""
-    return views.detail_json(get_desk().experts.detail(call.route["sessionId"], call.who))
+    """A session and its messages in order (audited read). The user appears under the desk's
+    pseudonym; a Desk.Admin also gets the raw LINE user id, and that read is audited too."""
+    desk = get_desk()
+    detail = desk.experts.detail(call.route["sessionId"], call.who)
+    if call.admin:
+        session = detail.summary.session
+        desk.auditor.record(call.who, "user.id_read", session.user_id, session=session.session_id)
+    return views.detail_json(detail, desk.settings.hash_key, with_user_id=call.admin)
 
 
 @endpoint(bp, "POST", SESSION + "/claim", role=EXPERT, body=Body.OPTIONAL)

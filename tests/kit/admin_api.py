@@ -86,8 +86,9 @@ class _Experts:
         wanted = session_views.session_status(status)
         return session_views.queue_json(self._desk.experts.queue(wanted, cursor, limit))
 
-    def detail(self, session_id: str, who: str) -> Json:
-        return session_views.detail_json(self._desk.experts.detail(session_id, who))
+    def detail(self, session_id: str, who: str, *, admin: bool = True) -> Json:
+        detail = self._desk.experts.detail(session_id, who)
+        return session_views.detail_json(detail, self._desk.settings.hash_key, with_user_id=admin)
 
     def claim(self, session_id: str, who: str, *, admin: bool = False) -> Json:
         return session_views.summary_json(self._desk.experts.claim(session_id, who, admin=admin))

@@ -235,6 +235,7 @@ def console_admin_flags(req: func.HttpRequest) -> func.HttpResponse:
         ]
         for shown in flags:
             del shown["userId"]  # the screen names users by pseudonym only
+        desk.auditor.record(staff.name, "flags.read", status="open", count=len(flags))
         return html(
             "admin_flags.html", staff=staff, flags=flags, clauses=CLAUSES, modes=RESTRICTIONS
         )
@@ -444,6 +445,7 @@ def console_admin_audit(req: func.HttpRequest) -> func.HttpResponse:
             if not cursor:
                 break
         records.reverse()
+        get_desk().auditor.record(staff.name, "audit.read", count=min(len(records), AUDIT_SHOWN))
         return html(
             "admin_audit.html",
             staff=staff,
@@ -529,6 +531,9 @@ def console_admin_erase_find(req: func.HttpRequest) -> func.HttpResponse:
         found: dict[str, Any] | None = None
         if ref:
             session = desk.eraser.by_reference(ref)
+            desk.auditor.record(
+                staff.name, "session.lookup", session.user_id, session=session.session_id
+            )
             topics = {t.topic_id: t.label for t in load_topics()}
             found = {
                 "ref": session.receipt_number,

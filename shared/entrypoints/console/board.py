@@ -129,8 +129,18 @@ def _flag_action(
 
 @bp.route(route="console/sessions/{sessionId}/attention", methods=["GET"], auth_level=ANONYMOUS)
 def console_attention(req: func.HttpRequest) -> func.HttpResponse:
-    """The 要注意 / 「SVに相談」 panel of a conversation (and a supervisor's actions)."""
-    return _serve(req, lambda staff: _flag_panel(staff, req.route_params["sessionId"]))
+    """The 要注意 / 「SVに相談」 panel of a conversation (and a supervisor's actions): what
+    staff wrote about the user, so an audited read."""
+
+    def page(staff: Staff) -> func.HttpResponse:
+        session_id = req.route_params["sessionId"]
+        session = get_desk().console.session(session_id)
+        get_desk().auditor.record(
+            staff.name, "session.attention", session.user_id, session=session_id
+        )
+        return _flag_panel(staff, session_id)
+
+    return _serve(req, page)
 
 
 @bp.route(route="console/sessions/{sessionId}/flag", methods=["POST"], auth_level=ANONYMOUS)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.domain.messages import MAX_TEXT_LENGTH
+from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Message, Session, SessionStatus
 from shared.errors import ValidationError
 from shared.repositories.paging import Page
@@ -83,11 +84,14 @@ def with_handovers_json(summary: Summary) -> dict[str, Any]:
     return {**summary_json(summary), "handovers": handovers_json(summary.session)}
 
 
-def detail_json(detail: Detail) -> dict[str, Any]:
-    """`GET /api/admin/sessions/{sessionId}`."""
+def detail_json(detail: Detail, hash_key: str, *, with_user_id: bool) -> dict[str, Any]:
+    """`GET /api/admin/sessions/{sessionId}`: the user under the desk's pseudonym (as the
+    console shows it); the raw LINE user id only `with_user_id` (a Desk.Admin, audited)."""
+    user_id = detail.summary.session.user_id
     return {
         **summary_json(detail.summary),
-        "userId": detail.summary.session.user_id,
+        "user": pseudonym(hash_key, user_id)[:8],
+        **({"userId": user_id} if with_user_id else {}),
         "handovers": handovers_json(detail.summary.session),
         "messages": [message_json(m) for m in detail.messages],
     }
