@@ -428,7 +428,9 @@ resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssign
   properties: {
     roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributor}'
     principalId: appPrincipalId
-    scope: account.id
+    // The desk's database only, not the account (least privilege: another database on the
+    // account stays out of the app's reach).
+    scope: '${account.id}/dbs/${database.name}'
   }
 }
 

@@ -139,6 +139,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     PYTHON_ENABLE_WORKER_EXTENSIONS: '1'
     PYTHON_THREADPOOL_THREAD_COUNT: '16'
+    // The host refuses a larger body (413) before reading it into the worker: LINE's webhook
+    // and the admin API never send more than 1 MB, which the app checks again.
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '2097152'
     OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
     DESK_ENVIRONMENT: 'Production'
     LINE_CHANNEL_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/LINE-CHANNEL-SECRET/)'

@@ -363,7 +363,20 @@ PLATFORM_SETTINGS = {
     "PYTHON_ENABLE_WORKER_EXTENSIONS",
     "PYTHON_THREADPOOL_THREAD_COUNT",
     "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID",
+    "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
 }
+
+
+def test_the_host_refuses_a_body_over_2_mb_before_reading_it() -> None:
+    """Issue 22, item 13: a 60 MB unsigned body was read whole before the app's 1 MB check."""
+    assert _app_settings()["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"] == str(2 * 1024 * 1024)
+
+
+def test_the_apps_cosmos_data_role_reaches_the_desk_database_only() -> None:
+    """Issue 22, item 12: least privilege, not the whole account."""
+    scope = resource(COSMOS, "appDataContributor")["properties"]["scope"]
+    assert "/dbs/" in scope
+    assert "database.name" in scope
 
 
 def test_every_setting_the_app_requires_is_provided() -> None:
