@@ -11,8 +11,10 @@ Privacy: the desk's own log lines carry no personal data (a project rule), but t
 instrumentations record URLs, and some URLs carry a LINE user id (the admin routes
 `/api/admin/users/{userId}/...`, LINE's `/v2/bot/profile/{userId}`, a Cosmos DB document
 link). Every span is scrubbed before export by `scrubbing_span_processor`: query strings
-dropped (function keys travel in `?code=`), user-id path segments and document ids replaced
-by placeholders, LINE ids and the desk's secrets replaced wherever they occur.
+dropped wherever they occur (function keys travel in `?code=`), user-id and session path
+segments and document ids replaced by placeholders, LINE ids, e-mail addresses, phone numbers,
+受付番号, the desk's secrets and every function key a request brought replaced wherever they
+occur, and a status description cut to its exception type.
 
 Request spans: the Functions host's own request records carry raw URLs, so host.json turns
 them off (`Host.Results`: None) and `RequestSpans`, a worker extension, records each
@@ -47,31 +49,63 @@ log = logging.getLogger("desk.telemetry")
 
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _PATH_RULES = (
-    (re.compile(r"(?<!/colls)(/users/)[^/?#]+"), r"\1{userId}"),  # not the container `users`
-    (re.compile(r"(/profile/)[^/?#]+"), r"\1{userId}"),
-    (re.compile(r"(/docs/)[^/?#]+"), r"\1{id}"),
+    (re.compile(r"(?<!/colls)(/users/)[^/?#\s]+"), r"\1{userId}"),  # not the container `users`
+    (re.compile(r"(/profile/)[^/?#\s]+"), r"\1{userId}"),
+    (re.compile(r"(/docs/)[^/?#\s]+"), r"\1{id}"),
     (re.compile(r"(/message/)(\d+)(/content)"), r"\1{messageId}\3"),
+    (re.compile(r"(/sessions/)[^/?#\s]+"), r"\1{sessionId}"),  # console and admin API alike
+)
+# A query string wherever it is (a URL, a span name `GET /path?code=...`, a message).
+_QUERY = re.compile(r"\?[A-Za-z0-9_.~%-]+=[^\s\"']*")
+_TEXT_RULES = (
+    (_LINE_ID, "{lineId}"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "{email}"),
+    # Japanese numbers as people write them: 090-1234-5678, 03 1234 5678, 0120-123-456,
+    # +81-90-..., or 10-11 digits in a row.
+    (re.compile(r"(?<![\w+])(?:\+81[-\s]?|0)\d{1,4}[-\s]?\d{1,4}[-\s]?\d{3,4}(?!\d)"), "{phone}"),
+    (re.compile(r"(?<!\d)\d{6}-\d{3}(?!\d)"), "{reference}"),  # a short 受付番号
 )
 _MIN_SECRET_LENGTH = 6
+_KEYS_KEPT = 32
 
 _lock = threading.Lock()
 _state: dict[str, bool] = {}
 
 
 def scrub(value: str, secrets: tuple[str, ...] = ()) -> str:
-    """`value` without query strings, user-id path segments, LINE ids or known secrets."""
-    for pattern, replacement in _PATH_RULES:
-        value = pattern.sub(replacement, value)
-    value = re.sub(r"\?[^\s\"']*", "", value) if "://" in value or value.startswith("/") else value
-    value = _LINE_ID.sub("{lineId}", value)
+    """`value` without query strings, user-id and session path segments, LINE ids, e-mail
+    addresses, phone numbers, 受付番号 or known secrets."""
     for secret in secrets:
         if len(secret) >= _MIN_SECRET_LENGTH:
             value = value.replace(secret, "[secret]")
+    for pattern, replacement in _PATH_RULES:
+        value = pattern.sub(replacement, value)
+    value = re.sub(r"\?[^\s\"']*", "", value) if "://" in value or value.startswith("/") else value
+    value = _QUERY.sub("", value)
+    for pattern, replacement in _TEXT_RULES:
+        value = pattern.sub(replacement, value)
     return value
 
 
+# Function keys the host checked on this instance's requests (the host's own keys live in its
+# storage, not in the settings): scrubbed like the settings' secrets from then on.
+_seen_keys: dict[str, None] = {}
+
+
+def remember_key(request: HttpRequest) -> None:
+    """Keep the function key a request carried (header or `?code=`), to scrub it anywhere."""
+    for key in (request.headers.get("x-functions-key"), request.params.get("code")):
+        if key and len(key) >= _MIN_SECRET_LENGTH:
+            with _lock:
+                _seen_keys[key.strip()] = None
+                while len(_seen_keys) > _KEYS_KEPT:
+                    _seen_keys.pop(next(iter(_seen_keys)))
+
+
 def _secrets() -> tuple[str, ...]:
-    return tuple(v for name in SECRET_SETTINGS if (v := os.environ.get(name, "").strip()))
+    settings = (v for name in SECRET_SETTINGS if (v := os.environ.get(name, "").strip()))
+    with _lock:
+        return (*settings, *_seen_keys)
 
 
 def _scrubbed(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -152,7 +186,9 @@ def scrub_span(span: Any) -> None:
         span._events = [_scrub_event(e, secrets) for e in span._events]
         status = span._status
         if status is not None and status.description:
-            span._status = type(status)(status.status_code, scrub(status.description, secrets))
+            # `{type}: {message}`: the message may quote anything the exception was handed.
+            kind = re.match(r"[A-Za-z_][\w.]*", status.description)
+            span._status = type(status)(status.status_code, kind.group(0) if kind else "error")
 
 
 def scrubbing_span_processor() -> Any:
@@ -207,6 +243,7 @@ class RequestSpans(AppExtensionBase):
             )
             tracer = trace.get_tracer("desk.requests")
             if request is not None:
+                remember_key(request)
                 url = scrub(request.url, _secrets())
                 path = re.sub(r"^[a-z]+://[^/]+", "", url)
                 span = tracer.start_span(

@@ -25,6 +25,11 @@ SECRET = "planted-channel-secret-91"
 TOKEN = "planted-access-token-82"
 HASH_KEY = "planted-hash-key-73"
 FUNCTION_KEY = "planted-function-key-64"
+HOST_KEY = "planted-host-key-55"  # a key the host holds, in no setting (issue 22, item 8)
+EMAIL = "planted.person@example.jp"
+PHONE = "090-7654-3210"
+SESSION_ID = "20251104T100000-abcdef"
+REFERENCE = "251104-012"
 
 _SCENARIO = """
 import json, logging, sys, uuid
@@ -37,7 +42,7 @@ import azure.functions as func
 import function_app
 from shared.adapters import telemetry
 from shared.entrypoints.webhook import line_webhook
-from shared.entrypoints.admin import admin_get_user
+from shared.entrypoints.admin import admin_get_user, admin_health
 
 class Context:
     def __init__(self, name):
@@ -72,6 +77,22 @@ req = func.HttpRequest(
     route_params={"userId": user.user_id},
 )
 print("admin", invoke(admin_get_user, "admin_get_user", req))
+host_key, email, phone, session, reference = sys.argv[3:8]
+req = func.HttpRequest(
+    "GET", f"https://desk.example/api/admin/health?code={host_key}", body=b"",
+    headers={"x-functions-key": host_key},
+)
+print("health", invoke(admin_health, "admin_health", req))
+# What instrumentations and exceptions put on spans: a key in a span name's query string,
+# personal data in an attribute, a console URL with a session id, a status quoting a message.
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+tracer = trace.get_tracer("planted")
+with tracer.start_as_current_span(f"GET /api/admin/health?code={host_key}") as span:
+    span.set_attribute("marker", "the-planted-span")
+    span.set_attribute("note", f"mail {email} tel {phone} ref {reference} key {host_key}")
+    span.set_attribute("url.full", f"https://desk.example/console/sessions/{session}")
+    span.set_status(Status(StatusCode.ERROR, f"ValueError: {sys.argv[2]} {email}"))
 telemetry.flush()
 print("tokens", json.dumps(tokens))
 print("delivered", len(sim.delivered))
@@ -136,7 +157,18 @@ def test_nothing_personal_or_secret_reaches_application_insights(
         "TMPDIR": str(tmp_path),
     }
     completed = subprocess.run(  # noqa: S603 -- fixed interpreter and code
-        [sys.executable, "-c", _SCENARIO, USER_ID, TEXT],
+        [
+            sys.executable,
+            "-c",
+            _SCENARIO,
+            USER_ID,
+            TEXT,
+            HOST_KEY,
+            EMAIL,
+            PHONE,
+            SESSION_ID,
+            REFERENCE,
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -160,11 +192,17 @@ def test_nothing_personal_or_secret_reaches_application_insights(
         if item["data"]["baseType"] == "RequestData"
     )
     # Every invocation is exported: no sampler drops a request (three webhooks, one admin call).
-    assert requests == ["GET /api/admin/users/{userId}", *["POST /api/line/webhook"] * 3]
+    assert requests == [
+        "GET /api/admin/health",
+        "GET /api/admin/users/{userId}",
+        *["POST /api/line/webhook"] * 3,
+    ]
 
     sent = "\n".join(b.decode("utf-8") for b in _Ingestion.received)
     sent_unescaped = json.dumps(items, ensure_ascii=False)
     planted = [USER_ID, TEXT, "PLANTEDTEXT", SECRET, TOKEN, HASH_KEY, FUNCTION_KEY, *reply_tokens]
+    planted += [HOST_KEY, EMAIL, PHONE, SESSION_ID, REFERENCE]
+    assert "the-planted-span" in sent_unescaped  # the planted span itself was exported
     for value in planted:
         assert value not in sent, f"{value!r} was sent to Application Insights"
         assert value not in sent_unescaped, f"{value!r} was sent to Application Insights"
@@ -206,6 +244,15 @@ def test_without_a_connection_string_nothing_is_loaded() -> None:
         ),
         (f"push to {USER_ID} failed", "push to {lineId} failed"),
         ("token planted-access-token-82 here", "token [secret] here"),
+        ("GET /api/admin/health?code=abc123", "GET /api/admin/health"),
+        (
+            "https://d/console/sessions/20251104T100000-abcdef/transcript",
+            "https://d/console/sessions/{sessionId}/transcript",
+        ),
+        ("mail a.b+c@example.co.jp now", "mail {email} now"),
+        ("tel 090-1234-5678 / 03 1234 5678 / +81-90-1234-5678", "tel {phone} / {phone} / {phone}"),
+        ("受付番号 251104-012 です", "受付番号 {reference} です"),
+        ("took 1234.5 ms at 2025-11-04T10:00:00", "took 1234.5 ms at 2025-11-04T10:00:00"),
     ],
 )
 def test_scrub(raw: str, clean: str) -> None:
