@@ -2,12 +2,15 @@
 
 1. The webhook URL https://<app>.azurewebsites.net/api/line/webhook is set on the channel
    and LINE's webhook test runs (`ops.line_setup`), with the access token read from Key Vault.
-2. Smoke test: an unsigned webhook call must get 401, an admin call without a key 401.
+2. Smoke test: an unsigned webhook call must get 401, an admin call without a key 401, and a
+   console page asked with a forged `X-MS-CLIENT-PRINCIPAL` must be sent to sign in (App
+   Service authentication strips the header: without that, anyone could claim Desk.Admin).
 Standard library only; the token is never printed.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -19,6 +22,29 @@ from ops import line_setup
 
 WEBHOOK_PATH = "/api/line/webhook"
 ADMIN_PROBE = "/api/admin/health"
+CONSOLE_PROBE = "/console/"
+SIGN_IN = "/.auth/login/"
+# What a forger would send: a principal holding every desk role, in App Service's format.
+FORGED_PRINCIPAL = base64.b64encode(
+    json.dumps(
+        {
+            "auth_typ": "aad",
+            "name_typ": "name",
+            "role_typ": "roles",
+            "claims": [
+                {"typ": "name", "val": "smoke-test-forger"},
+                {"typ": "roles", "val": "Desk.Admin"},
+                {"typ": "roles", "val": "Desk.Expert"},
+            ],
+        }
+    ).encode()
+).decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        """Answer the redirect itself: the smoke test reads where it points."""
+        return
 
 
 def webhook_url(app_name: str) -> str:
@@ -26,15 +52,26 @@ def webhook_url(app_name: str) -> str:
     return f"https://{app_name}.azurewebsites.net{WEBHOOK_PATH}"
 
 
-def _status(method: str, url: str, body: bytes | None = None) -> int:
+def _answer(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Status and `Location` of one request, redirects not followed."""
     request = urllib.request.Request(  # noqa: S310 -- the app azd deployed
-        url, data=body, method=method, headers={"Content-Type": "application/json"}
+        url,
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
+    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return int(response.status)
+        with opener.open(request, timeout=60) as response:
+            return int(response.status), str(response.headers.get("Location") or "")
     except urllib.error.HTTPError as error:
-        return int(error.code)
+        return int(error.code), str(error.headers.get("Location") or "")
+
+
+def _status(method: str, url: str, body: bytes | None = None) -> int:
+    return _answer(method, url, body)[0]
 
 
 def smoke_test(base_url: str) -> list[str]:
@@ -46,6 +83,13 @@ def smoke_test(base_url: str) -> list[str]:
     keyless = _status("GET", base_url.rstrip("/") + ADMIN_PROBE)
     if keyless != 401:
         problems.append(f"admin call without a key answered {keyless}, expected 401")
+    forged = {"X-MS-CLIENT-PRINCIPAL": FORGED_PRINCIPAL}
+    status, location = _answer("GET", base_url.rstrip("/") + CONSOLE_PROBE, headers=forged)
+    if status != 302 or SIGN_IN not in location:
+        problems.append(
+            f"a forged principal on {CONSOLE_PROBE} answered {status}, expected a redirect to"
+            f" sign in ({SIGN_IN}): App Service authentication must strip the header"
+        )
     return problems
 
 
