@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -464,9 +465,26 @@ PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 DEV_ROLES = ("Desk.Expert", "Desk.Admin")
 
 
-def dev_principal(name: str, roles: list[str]) -> str:
-    """A principal header value as App Service builds it (base64 JSON with claims)."""
-    claims = [{"typ": "name", "val": name}, *({"typ": "roles", "val": r} for r in roles)]
+OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+TENANT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/tenantid"
+DEV_TENANT = "00000000-0000-0000-0000-000000000000"
+
+
+def dev_object_id(name: str) -> str:
+    """The object id the development sign-in gives a name left without one (stable: the same
+    name signs in as the same person)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"desk-dev-staff:{name}"))
+
+
+def dev_principal(name: str, roles: list[str], object_id: str | None = None) -> str:
+    """A principal header value as App Service builds it (base64 JSON with claims), with the
+    Entra object id (`object_id`, else one made from the name) and a development tenant."""
+    claims = [
+        {"typ": "name", "val": name},
+        {"typ": OBJECT_ID_CLAIM, "val": object_id or dev_object_id(name)},
+        {"typ": TENANT_ID_CLAIM, "val": DEV_TENANT},
+        *({"typ": "roles", "val": r} for r in roles),
+    ]
     document = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
     return base64.b64encode(json.dumps(document, ensure_ascii=False).encode("utf-8")).decode()
 
@@ -504,6 +522,8 @@ _SIGN_IN_PAGE = """<!doctype html>
 <form method="post" action="/.auth/login/aad">
 <input type="hidden" name="post_login_redirect_uri" value="{back}">
 <p><label for="name">Name</label> <input id="name" name="name" required maxlength="100"></p>
+<p><label for="oid">Entra object id (optional: left empty, one is derived)</label>
+ <input id="oid" name="oid" maxlength="64"></p>
 <fieldset><legend>App roles</legend>{roles}</fieldset>
 <p><button type="submit">Sign in</button></p>
 </form>
@@ -534,8 +554,10 @@ def local_auth(
         if not name:
             return _text(400, "name: required")
         chosen = [r for r in form.get("roles", []) if r]
+        object_id = (form.get("oid") or [""])[0].strip()[:64] or None
         back = _local_path((form.get("post_login_redirect_uri") or [""])[0], "/console/")
-        cookie = f"{AUTH_COOKIE}={dev_principal(name, chosen)}; Path=/; HttpOnly; SameSite=Lax"
+        signed = dev_principal(name, chosen, object_id)
+        cookie = f"{AUTH_COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax"
         return 302, {"Location": back, "Set-Cookie": cookie}, b""
     if url.path == "/.auth/me":
         value = with_local_principal(dict(headers)).get(PRINCIPAL_HEADER) or next(

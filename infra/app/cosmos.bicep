@@ -78,7 +78,7 @@ var deskComposites = [
       order: 'ascending'
     }
     {
-      path: '/assignedTo'
+      path: '/holder'
       order: 'ascending'
     }
     {

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from shared.domain.staff import NAME_KEY, staff_key
+
 SURVEY_COMMENT_WINDOW = timedelta(minutes=30)
 """How long after rating the closing survey the user's next message counts as their comment."""
 MAX_SURVEY_COMMENT = 500
@@ -84,13 +86,27 @@ class HolderDecision:
     takeover: bool = False
 
 
-def holder_rule(holder: str | None, operator: str, *, admin: bool) -> HolderDecision:
-    """May `operator` act on a session `holder` has (None: nobody has it)?
+def holds(holder_key: str | None, assigned_to: str | None, operator: str) -> bool:
+    """Is `operator` the one a session is assigned to? Compared by key (`StaffRef`): a
+    signed-in person's Entra object id, so two people of one name are two people. A session
+    assigned by name alone (handed to a name, or stored before keys) is anyone's who bears it."""
+    if assigned_to is None:
+        return False
+    if holder_key is None or holder_key.startswith(NAME_KEY):
+        return assigned_to == str(operator)
+    return holder_key == staff_key(operator)
+
+
+def holder_rule(
+    holder: str | None, operator: str, *, admin: bool, holder_key: str | None = None
+) -> HolderDecision:
+    """May `operator` act on a session `holder` has (None: nobody has it; `holder_key`: who
+    that is, see `holds`)?
 
     The holder may, and anyone may act on an unclaimed session; a Desk.Admin may take a
     claimed session over; everyone else is refused.
     """
-    if holder is None or holder == operator:
+    if holder is None or holds(holder_key, holder, operator):
         return HolderDecision(True, holder)
     if admin:
         return HolderDecision(True, holder, takeover=True)
@@ -157,6 +173,9 @@ class Session:
     reference: str | None = None
     """The short 受付番号 the user is told (`251104-012`: the JST day and that day's number);
     sessions opened before it existed are known by their id alone."""
+    holder_key: str | None = None
+    """Who `assigned_to` is (`shared/domain/staff.py`): a signed-in person's Entra key, or a
+    key made from a bare name."""
     stored_in: str | None = None
     """The store's partition the session was read from (set by the repository, like `etag`):
     an open session that closes moves to another, and saving it must know it is moving."""
@@ -192,13 +211,23 @@ class Session:
 
     def holder_rule(self, operator: str, *, admin: bool) -> HolderDecision:
         """The holder rule for this session (see `holder_rule`)."""
-        return holder_rule(self.assigned_to, operator, admin=admin)
+        return holder_rule(self.assigned_to, operator, admin=admin, holder_key=self.holder_key)
+
+    def held_by(self, operator: str) -> bool:
+        """Is the session assigned to `operator` (see `holds`)?"""
+        return holds(self.holder_key, self.assigned_to, operator)
 
     def claim(self, operator: str, now: datetime) -> Session:
         """Assigned to `operator` (a session the user ended stays closed). Check the holder
         rule first: taking a claimed session is `take_over`."""
         status = SessionStatus.ACTIVE if self.is_open else self.status
-        return replace(self, status=status, assigned_to=operator, claimed_at=now)
+        return replace(
+            self,
+            status=status,
+            assigned_to=str(operator),
+            holder_key=staff_key(operator),
+            claimed_at=now,
+        )
 
     def take_over(self, admin: str, now: datetime) -> Session:
         """A Desk.Admin takes the session from its holder (recorded with it)."""
@@ -207,7 +236,8 @@ class Session:
         return replace(
             self,
             status=status,
-            assigned_to=admin,
+            assigned_to=str(admin),
+            holder_key=staff_key(admin),
             claimed_at=now,
             handovers=(*self.handovers, moved),
         )
@@ -221,19 +251,22 @@ class Session:
             self,
             status=status,
             assigned_to=None,
+            holder_key=None,
             claimed_at=None,
             handovers=(*self.handovers, moved),
         )
 
     def transfer(self, by: str, to: str, note: str | None, now: datetime) -> Session:
-        """Handed to the expert `to`, with a note."""
+        """Handed to the expert `to` (a StaffRef when the staff directory knows who bears the
+        name; a bare name otherwise), with a note."""
         note = self._kept(note)
         moved = Handover(HandoverAction.TRANSFER, by, now, from_=self.assigned_to, to=to, note=note)
         status = SessionStatus.ACTIVE if self.is_open else self.status
         return replace(
             self,
             status=status,
-            assigned_to=to,
+            assigned_to=str(to),
+            holder_key=staff_key(to),
             claimed_at=now,
             handovers=(*self.handovers, moved),
         )
@@ -335,6 +368,9 @@ class Message:
     reply_token: str | None = field(default=None, repr=False)
     """The unused reply token of the user's webhook event (single use, about a minute): an
     expert answering within the reply window answers with it, for free. Never logged."""
+    script: bool = False
+    """An answer a function key's caller sent under an `operator` name nobody verified: the
+    console and the API say it came from a script, not from the person it names."""
 
 
 def awaits_answer(messages: Iterable[Message]) -> bool:

@@ -71,11 +71,10 @@ def admin_release_session(call: Call) -> object:
 @endpoint(bp, "POST", SESSION + "/transfer", role=EXPERT, body=Body.REQUIRED)
 def admin_transfer_session(call: Call) -> object:
     """Hand over to another expert: `{"to", "operator"?, "note"?}` (audited)."""
-    moved = get_desk().experts.transfer(
-        call.route["sessionId"],
-        call.operator,
-        call.body.get("to", ""),  # checked by the service: a name of 1-100 characters
-        call.body.get("note"),
-        admin=call.admin,
+    desk, to = get_desk(), call.body.get("to", "")  # checked by the service: 1-100 characters
+    if isinstance(to, str) and to.strip():
+        to = desk.board.colleague(to) or to  # the person the directory knows by that name
+    moved = desk.experts.transfer(
+        call.route["sessionId"], call.operator, to, call.body.get("note"), admin=call.admin
     )
     return views.with_handovers_json(moved)

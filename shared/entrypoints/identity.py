@@ -26,6 +26,7 @@ from typing import Any
 import azure.functions as func
 
 from shared.config import Settings, get_settings
+from shared.domain.staff import StaffRef, principal_key, staff_key
 from shared.entrypoints.http import configuration_response, refuse
 from shared.errors import AuthorizationError, ConfigurationError, DeskError, ValidationError
 from shared.services.audit import Actor
@@ -42,12 +43,26 @@ EXPERT = "Desk.Expert"
 ADMIN = "Desk.Admin"
 
 
+OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+TENANT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
+
+
 @dataclass(frozen=True)
 class Principal:
-    """A caller signed in through App Service authentication."""
+    """A caller signed in through App Service authentication: the name shown, and the
+    immutable Entra object id and tenant that say who they are."""
 
     name: str
     roles: frozenset[str]
+    object_id: str = ""
+    tenant_id: str = ""
+
+    @property
+    def staff(self) -> StaffRef:
+        """The principal as the services know staff: the name, keyed by the object id (a
+        principal without one, from another identity provider, by the name alone)."""
+        key = principal_key(self.tenant_id, self.object_id) if self.object_id else None
+        return StaffRef(self.name, key) if key else StaffRef(self.name, staff_key(self.name))
 
 
 def _strings(value: object, field: str) -> list[str]:
@@ -102,7 +117,14 @@ def parse_principal(header: str) -> Principal:
     printable = _printable_name(name)
     if printable is None:
         raise ValidationError(PRINCIPAL_HEADER, "principal_no_name")
-    return Principal(name=printable[:MAX_OPERATOR], roles=frozenset(roles))
+    object_id = next((c["val"] for t in OBJECT_ID_CLAIMS for c in claims if c["typ"] == t), "")
+    tenant_id = next((c["val"] for t in TENANT_ID_CLAIMS for c in claims if c["typ"] == t), "")
+    return Principal(
+        name=printable[:MAX_OPERATOR],
+        roles=frozenset(roles),
+        object_id=object_id.strip()[:64],
+        tenant_id=tenant_id.strip()[:64],
+    )
 
 
 def trusted_principal(req: func.HttpRequest, settings: Settings) -> Principal | None:
@@ -130,7 +152,7 @@ def operator_from(req: func.HttpRequest, body: dict[str, Any]) -> str:
     function key's caller asserting that name)."""
     principal = trusted_principal(req, get_settings())
     if principal is not None:
-        return principal.name
+        return principal.staff
     operator = _asserted(body.get("operator"))
     if operator is None:
         raise ValidationError("operator", "operator_required", max=MAX_OPERATOR)
@@ -142,7 +164,7 @@ def who_from(req: func.HttpRequest) -> str:
     parameter, if given, as asserted)."""
     principal = trusted_principal(req, get_settings())
     if principal is not None:
-        return principal.name
+        return principal.staff
     raw = req.params.get("operator")
     if raw is None:
         return KEY_CALLER

@@ -269,6 +269,8 @@ class AuditRecord:
     record_id: str = ""
     # The operator a key-only caller named (not verified); `who` is then the key's caller.
     asserted_operator: str | None = None
+    # Who `who` is: a signed-in person's Entra key (shared/domain/staff.py); None for a key.
+    who_key: str | None = None
 
 
 class AuditLog:
@@ -337,6 +339,7 @@ class AuditLog:
                         user_key=subject,
                         record_id=kept.record_id,
                         asserted_operator=kept.asserted_operator,  # the actor, not the user
+                        who_key=kept.who_key,
                     )
                 ),
             )
@@ -354,6 +357,7 @@ def _audit_doc(record: AuditRecord) -> Document:
         "userKey": record.user_key,
         "details": record.details,
         "assertedOperator": record.asserted_operator,
+        "whoKey": record.who_key,
     }
 
 
@@ -366,6 +370,7 @@ def _audit_record(doc: Document) -> AuditRecord:
         details=doc.get("details") or {},
         record_id=doc["id"],
         asserted_operator=doc.get("assertedOperator"),
+        who_key=doc.get("whoKey"),
     )
 
 

@@ -19,6 +19,7 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
 )
+from shared.domain.staff import staff_key
 from shared.domain.users import UserRecord
 from shared.errors import AlreadyExists, PreconditionFailed
 from shared.ports import DESK, USERS, Clock, Document, DocumentStore, Filters
@@ -498,12 +499,13 @@ class SessionIndex:
         )
 
     def count_held(self, expert: str) -> int:
-        """How many open (active) sessions `expert` holds (DESK_EXPERT_MAX_OPEN)."""
+        """How many open (active) sessions `expert` holds (DESK_EXPERT_MAX_OPEN), by who they
+        are (their key), not by their name."""
         return self._store.count_partition(
             DESK,
             OPEN_SESSIONS,
             doc_type="session",
-            where={"status": SessionStatus.ACTIVE.value, "assignedTo": expert},
+            where={"status": SessionStatus.ACTIVE.value, "holder": staff_key(expert)},
         )
 
     def text_kept(self, after: str | None, limit: int) -> list[Session]:
@@ -717,6 +719,7 @@ def _session_doc(session: Session, partition: str) -> Document:
         "status": session.status.value,
         "openedAt": session.opened_at.isoformat(),
         "assignedTo": session.assigned_to,
+        "holder": session.holder_key,
         "claimedAt": iso_or_none(session.claimed_at),
         "closedAt": iso_or_none(session.closed_at),
         "closedBy": session.closed_by.value if session.closed_by else None,
@@ -768,6 +771,7 @@ def _session(doc: Document) -> Session:
         status=SessionStatus(doc["status"]),
         opened_at=datetime.fromisoformat(doc["openedAt"]),
         assigned_to=doc.get("assignedTo"),
+        holder_key=doc.get("holder"),
         claimed_at=time_or_none(doc.get("claimedAt")),
         closed_at=time_or_none(doc.get("closedAt")),
         closed_by=closed_by,
@@ -800,6 +804,7 @@ def _message_doc(message: Message) -> Document:
         "at": message.at.isoformat(),
         "lineMessageId": message.line_message_id,
         "author": message.author,
+        "script": message.script,
         "delivery": message.delivery,
         "deliveryDetail": message.delivery_detail,
         "unsent": message.unsent,
@@ -821,6 +826,7 @@ def _message(doc: Document) -> Message:
         at=datetime.fromisoformat(doc["at"]),
         line_message_id=doc.get("lineMessageId"),
         author=doc.get("author"),
+        script=bool(doc.get("script")),
         delivery=doc.get("delivery"),
         delivery_detail=doc.get("deliveryDetail"),
         unsent=bool(doc.get("unsent")),

@@ -21,6 +21,7 @@ import secrets
 from typing import Any
 
 from shared.domain.privacy import user_key
+from shared.domain.staff import KEY_CALLER_KEY, StaffRef
 from shared.ports import Clock
 from shared.repositories.desk_records import AuditLog, AuditRecord
 from shared.repositories.paging import Page, page_of
@@ -48,15 +49,17 @@ def erasure_token() -> str:
     return ERASED_SUBJECT_PREFIX + secrets.token_hex(16)
 
 
-class Actor(str):
+class Actor(StaffRef):
     """An operator's name that a caller asserted but nobody verified (a function key's caller
     naming `operator`). It serves as the name wherever one is needed (a session's assignee, a
-    message's author); the audit records `caller` as who acted and this name as asserted."""
+    message's author), keyed as a script's (`key:` and the name: never a signed-in person's,
+    so it cannot act in a session a person holds), and its messages are marked as a
+    script's; the audit records `caller` as who acted and this name as asserted."""
 
     caller: str
 
     def __new__(cls, asserted: str, caller: str) -> Actor:
-        actor = super().__new__(cls, asserted)
+        actor = super().__new__(cls, asserted, f"{KEY_CALLER_KEY}{asserted}", script=True)
         actor.caller = caller
         return actor
 
@@ -76,7 +79,8 @@ class Auditor:
         kept = self._log.record(
             AuditRecord(
                 at=self._clock(),
-                who=who.caller if isinstance(who, Actor) else who,
+                who=who.caller if isinstance(who, Actor) else str(who),
+                who_key=None if isinstance(who, Actor) else getattr(who, "key", None),
                 asserted_operator=asserted,
                 action=action,
                 user_key=user_key(self._hash_key, user_id) if user_id else None,

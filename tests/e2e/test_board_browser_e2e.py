@@ -12,13 +12,13 @@ sent to sign in. Screenshots go to a temporary folder, or to `DESK_SCREENSHOTS`
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from devtools.host import dev_principal
 from tests.e2e.browser_kit import (
     POLL,
     TABLET,
@@ -40,9 +40,9 @@ SAME_SITE = {"HX-Request": "true", "Sec-Fetch-Site": "same-origin"}
 
 
 def api_principal(name: str, *roles: str) -> str:
-    claims = [{"typ": "name", "val": name}] + [{"typ": "roles", "val": r} for r in roles]
-    data = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
-    return base64.b64encode(json.dumps(data).encode()).decode()
+    """The person the browser signed in as (the development sign-in's object id), calling the
+    JSON API: the same person, so the same limit."""
+    return dev_principal(name, list(roles))
 
 
 @pytest.mark.parametrize("running_desk", ["sqlite"], indirect=True)

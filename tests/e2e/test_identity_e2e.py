@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from devtools.host import dev_principal
 from devtools.linesim import LineSimulator
 from tests.e2e.conftest import (
     AGREE,
@@ -69,7 +70,10 @@ class Host:
                 status, answer = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, answer = error.code, error.read()
-        return status, json.loads(answer) if answer else None
+        try:
+            return status, json.loads(answer) if answer else None
+        except ValueError:  # a console page
+            return status, answer.decode("utf-8")
 
 
 def production_host(tmp_path_factory: pytest.TempPathFactory, **extra: str) -> Iterator[Host]:
@@ -242,6 +246,64 @@ def test_a_principal_is_audited_as_itself_and_the_body_operator_is_ignored(
     reads = audit_of(authenticated, "session.read")
     assert reads[-1]["who"] == "山田 花子"
     assert reads[-1]["assertedOperator"] is None
+
+
+# -- who a member of staff is (issue 22, items 1 and 2) -------------------------------------
+
+
+def person(name: str, object_id: str, *roles: str) -> dict[str, str]:
+    """A signed-in person as App Service vouches for them: name, roles, Entra object id."""
+    return {
+        "x-ms-client-principal": dev_principal(name, list(roles or ("Desk.Expert",)), object_id)
+    }
+
+
+TANAKA_1 = person("田中", "11111111-1111-4111-8111-111111111111")
+TANAKA_2 = person("田中", "22222222-2222-4222-8222-222222222222")
+
+
+def test_two_people_of_one_name_are_two_people(authenticated: Host) -> None:
+    """The pen test: a second principal with the same name sent a message in the first's
+    session (201). The holder is who someone is, not what they are called."""
+    session_id = open_session(authenticated, "identity-namesakes")
+    path = f"/api/admin/sessions/{session_id}"
+    assert authenticated.call("POST", f"{path}/claim", {}, TANAKA_1)[0] == 200
+    status, refused = authenticated.call("POST", f"{path}/messages", {"text": "横から"}, TANAKA_2)
+    assert status == 409
+    assert "田中" in refused["error"]["message"]
+    assert authenticated.call("POST", f"{path}/close", {"outcome": "助言"}, TANAKA_2)[0] == 409
+    status, sent = authenticated.call("POST", f"{path}/messages", {"text": "担当です"}, TANAKA_1)
+    assert status == 201
+    assert sent["message"]["sentBy"] == "staff"
+    claims = [
+        r for r in audit_of(authenticated, "session.claim") if r["details"]["session"] == session_id
+    ]
+    assert claims[-1]["who"] == "田中"
+    assert claims[-1]["whoId"].endswith(":11111111-1111-4111-8111-111111111111")
+
+
+def test_a_function_key_never_acts_as_the_person_it_names(authenticated: Host) -> None:
+    """With DESK_KEY_CALLER_ROLE=Desk.Expert, a key-only call naming 田中 answered and closed
+    the session 田中 held in the console; now it may not, and what a key sends says so."""
+    session_id = open_session(authenticated, "identity-key-as-person")
+    path = f"/api/admin/sessions/{session_id}"
+    assert authenticated.call("POST", f"{path}/claim", {}, TANAKA_1)[0] == 200
+    as_tanaka = {"operator": "田中", "text": "鍵から"}
+    assert authenticated.call("POST", f"{path}/messages", as_tanaka)[0] == 409
+    closing = {"operator": "田中", "outcome": "助言"}
+    assert authenticated.call("POST", f"{path}/close", closing)[0] == 409
+    status, seen = authenticated.call("GET", path, headers=TANAKA_1)
+    assert (status, seen["status"], seen["assignedTo"]) == (200, "active", "田中")
+    assert [m for m in seen["messages"] if m["role"] == "expert"] == []
+    # On a session nobody holds, a key may act, and its answer is marked as a script's.
+    other = open_session(authenticated, "identity-key-unheld")
+    other_path = f"/api/admin/sessions/{other}"
+    status, sent = authenticated.call("POST", f"{other_path}/messages", as_tanaka)
+    assert status == 201
+    assert sent["message"]["sentBy"] == "script"
+    status, page = authenticated.call("GET", f"/console/sessions/{other}", headers=TANAKA_1)
+    assert status == 200
+    assert "スクリプトから送信" in page
 
 
 MALFORMED_PRINCIPALS = [

@@ -18,6 +18,7 @@ from shared.repositories.user_records import SessionIndex
 from shared.wiring import Desk, build_desk, install_desk, reset_desk
 from tests.kit.admin_api import api
 from tests.kit.fakes import FakeClock, FakeMessenger, MemoryStore
+from tests.kit.staff import signed_in
 from tests.unit.conftest import SECRET
 from tests.unit.test_console import ADMIN, ALICE, BOB, NOBODY, a_session, get, post
 
@@ -247,7 +248,7 @@ def test_a_claim_over_the_limit_is_refused_with_the_reason(desk, sim, line) -> N
     assert "担当できる相談の上限に達しています（1件担当中、上限1件）" in body
     assert desk.console.session(second).assigned_to is None
     with pytest.raises(OverLimit, match="上限（DESK_EXPERT_MAX_OPEN）の1件"):
-        api(desk).experts.claim(second, "相談員A")
+        api(desk).experts.claim(second, signed_in("相談員A"))  # the same person, by the API
     assert "session.claim_refused" in actions(desk)
     # A supervisor's takeover is their decision, not limited; a colleague may claim it.
     assert post(f"/console/sessions/{second}/claim", principal=BOB)[0] == 204

@@ -41,7 +41,8 @@ class Refusal(Enum):
 
 @dataclass(frozen=True)
 class Staff:
-    """A signed-in consultant or supervisor."""
+    """A signed-in consultant or supervisor. `name` is shown; it is a StaffRef carrying who
+    they are (their Entra object id), which the services compare."""
 
     name: str
     is_admin: bool
@@ -59,7 +60,7 @@ def staff_from(req: func.HttpRequest, settings: Settings) -> Staff | Refusal:
         return Refusal.SIGN_IN
     if not principal.roles & CONSOLE_ROLES:
         return Refusal.ROLE
-    return Staff(name=principal.name, is_admin=ADMIN in principal.roles)
+    return Staff(name=principal.staff, is_admin=ADMIN in principal.roles)
 
 
 def same_site_htmx(req: func.HttpRequest) -> bool:

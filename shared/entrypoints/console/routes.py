@@ -354,7 +354,8 @@ def console_transfer(staff: Staff, session_id: str, form: dict[str, str]) -> fun
     refusal = colleague_refusal(form.get("to", ""))
     if refusal is not None:
         return refusal
-    _console().experts.transfer(session_id, staff.name, form["to"], form.get("note") or None)
+    to = get_desk().board.colleague(form["to"]) or form["to"]  # the person, not a namesake
+    _console().experts.transfer(session_id, staff.name, to, form.get("note") or None)
     return bare(204, {"HX-Redirect": f"/console/sessions/{session_id}"})
 
 
@@ -524,7 +525,7 @@ def _state_reason(session_id: str, staff: Staff) -> tuple[str, dict[str, str]] |
         return "error_closed", {}
     if session.assigned_to is None:
         return "not_claimed", {}
-    if session.assigned_to != staff.name:
+    if not session.held_by(staff.name):
         return "not_yours", {"who": session.assigned_to}
     return None
 

@@ -117,6 +117,7 @@ def audit_page_json(page: Page[AuditRecord]) -> dict[str, Any]:
                 "id": r.record_id,
                 "at": r.at.isoformat(),
                 "who": r.who,
+                "whoId": r.who_key,  # who that is (a person's Entra key; None for the key)
                 "assertedOperator": r.asserted_operator,
                 "action": r.action,
                 "userKey": r.user_key,

@@ -124,6 +124,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "text": message.text,
         "at": message.at.isoformat(),
         "author": message.author,
+        "sentBy": ("script" if message.script else "staff") if message.author else None,
         "delivery": message.delivery,
         "deliveryDetail": message.delivery_detail,
         "unsent": message.unsent,

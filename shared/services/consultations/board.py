@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.sessions import Session, SessionStatus
+from shared.domain.staff import StaffRef, staff_key
 from shared.errors import AlreadyExists, ConflictError, PreconditionFailed, ValidationError
 from shared.ports import DESK, Clock, DocumentStore
 from shared.repositories.tally import SessionTally
@@ -141,8 +142,9 @@ def _shown(iso: object) -> str | None:
     return japan_day_and_time(datetime.fromisoformat(iso)) if isinstance(iso, str) else None
 
 
-def _staff_id(name: str) -> str:
-    return "staff-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+def _staff_id(who: str) -> str:
+    """The staff document of whoever `who` is (by key: two people of one name, two docs)."""
+    return "staff-" + hashlib.sha256(staff_key(who).encode("utf-8")).hexdigest()[:32]
 
 
 def _text(raw: str | None, field: str) -> str | None:
@@ -184,10 +186,10 @@ class SupervisorBoard:
         """A console request from `name`: their presence, written at most once a minute."""
         now = self._clock()
         with self._lock:
-            last = self._written.get(name)
+            last = self._written.get(staff_key(name))
             if last is not None and now - last < PRESENCE_WRITE_EVERY:
                 return
-            self._written[name] = now
+            self._written[staff_key(name)] = now
         # Presence is best effort: a beat that loses a race to another instance's write (a
         # 受付可/受付停止 toggle, say) is dropped, never written over it.
         with contextlib.suppress(PreconditionFailed, AlreadyExists):
@@ -197,10 +199,11 @@ class SupervisorBoard:
         """Change the fields of `name`'s staff document with its ETag (a new one is created):
         PreconditionFailed / AlreadyExists when another writer got there in between."""
         found = self._store.read(DESK, STAFF_PARTITION, _staff_id(name))
+        named = {"name": str(name), "key": staff_key(name)}
         if found is None:
-            self._store.create(DESK, {**self._new_staff_doc(name), "name": name, **fields})
+            self._store.create(DESK, {**self._new_staff_doc(name), **named, **fields})
         else:
-            changed = {**found, "name": name, **fields}
+            changed = {**found, **named, **fields}
             self._store.replace(DESK, changed, etag=str(found["_etag"]))
 
     def accepting(self, name: str) -> bool:
@@ -221,7 +224,7 @@ class SupervisorBoard:
         else:
             raise PreconditionFailed(None, "record_race")
         with self._lock:
-            self._written[name] = now
+            self._written[staff_key(name)] = now
         self._tally.touch()  # the board shows who takes consultations
         self._auditor.record(name, "staff.availability", accepting=accepting)
 
@@ -236,13 +239,28 @@ class SupervisorBoard:
                 accepting=bool(doc.get("accepting", True)),
             )
             for doc in self._store.query_partition(DESK, STAFF_PARTITION, doc_type="staff")
-            if doc.get("name") and doc.get("name") != me
+            if doc.get("name") and doc.get("key") != staff_key(me)
         ]
         return tuple(sorted(found, key=lambda c: (not c.online, not c.accepting, c.name)))
 
     def is_colleague(self, name: str) -> bool:
         """Is `name` in the staff directory (signed in to the console within 90 days)?"""
-        return self._store.read(DESK, STAFF_PARTITION, _staff_id(name.strip())) is not None
+        return self.colleague(name) is not None
+
+    def colleague(self, name: str) -> str | None:
+        """Who in the staff directory bears `name`: that person (a StaffRef), so a hand-over
+        goes to them and not to a namesake; the bare name when several bear it (any of them
+        may then take it); None for nobody."""
+        wanted = name.strip()
+        docs = [
+            doc
+            for doc in self._store.query_partition(DESK, STAFF_PARTITION, doc_type="staff")
+            if doc.get("name") == wanted
+        ]
+        if not docs:
+            return None
+        keys = {str(doc.get("key") or "") for doc in docs}
+        return StaffRef(wanted, keys.pop()) if len(keys) == 1 and "" not in keys else wanted
 
     def _staff_doc(self, name: str) -> dict[str, Any]:
         found = self._store.read(DESK, STAFF_PARTITION, _staff_id(name))

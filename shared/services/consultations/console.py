@@ -19,6 +19,7 @@ from shared.domain.consent import JST, japan_time
 from shared.domain.hours import BusinessHours, japan_day_and_time
 from shared.domain.privacy import pseudonym
 from shared.domain.sessions import Message, Role, Session, SessionStatus
+from shared.domain.staff import NAME_KEY, staff_key
 from shared.errors import ConflictError, DeskError, ValidationError
 from shared.logsafe import describe
 from shared.ports import DESK, Clock, DocumentStore, LineMessenger
@@ -141,6 +142,8 @@ class Line:
     author: str | None
     delivery: str | None
     unsent: bool
+    script: bool = False
+    """Sent by a function key's caller under the author's name (not by that person)."""
 
 
 @dataclass(frozen=True)
@@ -361,7 +364,7 @@ class ConsoleDesk:
 
         def keep(summary: Summary) -> bool:
             session = summary.session
-            if holder is not None and session.assigned_to != holder:
+            if holder is not None and not session.held_by(holder):
                 return False
             if chosen.topic and session.topic != chosen.topic:
                 return False
@@ -523,7 +526,7 @@ class ConsoleDesk:
             message_count=count,
             unread=status != "closed" and unread,
             assigned_to=session.assigned_to,
-            mine=session.assigned_to == me,
+            mine=session.held_by(me),
             outcome=session.outcome,
             viewers=viewers,
             crisis_at=_crisis_at(session),
@@ -557,7 +560,7 @@ class ConsoleDesk:
             topic=detail.summary.topic_label,
             status=session.status.value,
             assigned_to=session.assigned_to,
-            mine=session.assigned_to == who,
+            mine=session.held_by(who),
             opened=japan_day_and_time(session.opened_at),
             closed=japan_day_and_time(closed) if closed else None,
             outcome=session.outcome,
@@ -709,7 +712,8 @@ class ConsoleDesk:
                 "pk": _VIEWING_PARTITION,
                 "type": "viewing",
                 "sessionId": session_id,
-                "name": who,
+                "name": str(who),
+                "key": staff_key(who),
                 "at": now.isoformat(),
                 "ttl": _VIEWING_TTL,
             },
@@ -738,7 +742,7 @@ class ConsoleDesk:
         process. True when it was asked for. Best effort: LINE's refusal is logged, not raised.
         """
         session = self.session(session_id)
-        if not session.is_open or session.assigned_to != who:
+        if not session.is_open or not session.held_by(who):
             raise ConflictError(None, "typing_not_owner")
         if not session.user_id.startswith("U"):
             return False  # one-to-one chats only
@@ -806,8 +810,9 @@ def _crisis_at(session: Session) -> str | None:
     return japan_day_and_time(session.urgent_at) if session.urgent_at else ""
 
 
-def _staff_key(name: str) -> str:
-    return hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+def _staff_key(who: str) -> str:
+    """A viewer's part of a beat's id: who they are (by key), hashed."""
+    return hashlib.sha256(staff_key(who).encode("utf-8")).hexdigest()[:32]
 
 
 def _live_names(docs: list[dict[str, Any]], now: datetime, me: str) -> tuple[str, ...]:
@@ -816,7 +821,9 @@ def _live_names(docs: list[dict[str, Any]], now: datetime, me: str) -> tuple[str
     for doc in docs:
         at = doc.get("at")
         name = doc.get("name")
-        if not isinstance(at, str) or not isinstance(name, str) or name == me:
+        if not isinstance(at, str) or not isinstance(name, str):
+            continue
+        if doc.get("key", f"{NAME_KEY}{name}") == staff_key(me):  # me, not a namesake
             continue
         if now - datetime.fromisoformat(at) <= PRESENCE_EXPIRY:
             names.add(name)
@@ -866,6 +873,7 @@ def _line(message: Message) -> Line:
         at=japan_day_and_time(message.at),
         at_iso=message.at.astimezone(JST).isoformat(timespec="seconds"),
         author=message.author,
+        script=message.script,
         delivery=message.delivery,
         unsent=message.unsent,
     )

@@ -32,6 +32,7 @@ from shared.domain.sessions import (
     Session,
     SessionStatus,
 )
+from shared.domain.staff import StaffRef, is_script
 from shared.errors import (
     ConflictError,
     NotFoundError,
@@ -229,6 +230,7 @@ class ExpertDesk:
             at=self._clock(),
             author=operator,
             delivery="sending",
+            script=is_script(operator),
         )
         if not self._messages.add(message):
             existing = self._messages.get(session.user_id, message_id)
@@ -342,7 +344,7 @@ class ExpertDesk:
         note = _note(note)
         session = self._workable(session_id)
         decision = self._holder(session, operator, admin=admin)
-        if session.assigned_to == to:
+        if session.held_by(to):
             return self._summary(session)  # already theirs: a repeated request
         moved = self._save(session.transfer(operator, to, note, self._clock()))
         self._takeover_audit(moved, operator, decision, "transfer")
@@ -521,7 +523,7 @@ class ExpertDesk:
         if not session.workable and not session.answerable(self._clock()):
             raise ConflictError(None, "session_closed")
         decision = self._holder(session, operator, admin=admin)
-        if session.assigned_to == operator:
+        if session.held_by(operator):
             return session
         if not admin and session.is_open:
             self._within_limit(operator)
@@ -624,6 +626,8 @@ def _expert_name(raw: object) -> str:
     """Whom a session is transferred to: an expert's name as they sign in."""
     if not isinstance(raw, str) or not 0 < len(raw.strip()) <= MAX_EXPERT_NAME:
         raise ValidationError("to", "expert_name", max=MAX_EXPERT_NAME)
+    if isinstance(raw, StaffRef) and raw == raw.strip():
+        return raw  # a person the staff directory named: keep who they are
     return raw.strip()
 
 
