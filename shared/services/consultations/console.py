@@ -400,7 +400,7 @@ class ConsoleDesk:
         if latest is None:
             return None
         message_id, shown = latest
-        key = (me, message_id)
+        key = (staff_key(me), message_id)  # per person: a namesake's sight is audited too
         with self._counts_lock:
             audited = key in self._previewed
             if not audited:
@@ -696,11 +696,11 @@ class ConsoleDesk:
     def _beat(self, session_id: str, who: str) -> tuple[str, ...]:
         now = self._clock()
         with self._counts_lock:
-            last = self._beaten.get((session_id, who))
+            last = self._beaten.get((session_id, staff_key(who)))
             joined = last is None or now - last >= PRESENCE_EXPIRY
             fresh = last is not None and timedelta(0) <= now - last < BEAT_WRITE_EVERY
             if not fresh:
-                self._beaten[(session_id, who)] = now
+                self._beaten[(session_id, staff_key(who))] = now
                 if len(self._beaten) > _KEPT_IN_MEMORY:  # the oldest go first
                     self._beaten.pop(next(iter(self._beaten)))
         if fresh:
