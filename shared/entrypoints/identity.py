@@ -10,6 +10,9 @@ The rules (README, "Who may call the admin API"):
   DESK_KEY_CALLER_ROLE grants it, none by default; in development without them, every role.
 - The `operator` a key-only caller names is asserted, not verified: it names the assignee or
   author, and the audit records the key as who acted and the operator as asserted.
+- A principal is who its Entra object id and tenant say (`Principal.staff`, a StaffRef): the
+  name is shown, the key is compared. An asserted operator is keyed as a script's, so it never
+  passes for the person it names (shared/domain/staff.py).
 """
 
 from __future__ import annotations
