@@ -12,6 +12,18 @@ param environmentName string
 @description('Azure region of every resource (one with Flex Consumption, e.g. japaneast).')
 param location string
 
+@allowed([
+  'prod'
+  'sandbox'
+])
+@description('prod (the default): what a prefecture runs, Key Vault purge protection on. sandbox: a developer\'s, which can be deleted and its names reused.')
+param environmentKind string = 'prod'
+
+@minValue(30)
+@maxValue(730)
+@description('Days Log Analytics keeps resource logs (Key Vault, Cosmos DB, the Function App) and telemetry.')
+param logRetentionDays int = 365
+
 @description('Object id of the deployer (azd sets it): Key Vault Secrets Officer, so the postprovision hook can put the secrets in.')
 param principalId string = ''
 
@@ -77,6 +89,7 @@ param alertEmail string = ''
 var tags = {
   'azd-env-name': environmentName
 }
+var production = environmentKind == 'prod'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var functionAppName = 'func-desk-${resourceToken}'
 
@@ -105,6 +118,7 @@ module monitoring 'app/monitoring.bicep' = {
     location: location
     tags: tags
     appPrincipalId: identity.outputs.principalId
+    retentionInDays: logRetentionDays
   }
 }
 
@@ -130,6 +144,7 @@ module cosmos 'app/cosmos.bicep' = {
     capacityMode: cosmosCapacityMode
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
     appPrincipalId: identity.outputs.principalId
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -143,6 +158,8 @@ module vault 'app/keyvault.bicep' = {
     appPrincipalId: identity.outputs.principalId
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
+    purgeProtection: production
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -171,6 +188,7 @@ module function 'app/function.bicep' = {
     deskPolicyUrl: deskPolicyUrl
     deskAlertWebhook: deskAlertWebhook
     deskContact: deskContact
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -184,6 +202,8 @@ module alerts 'app/alerts.bicep' = {
     appInsightsId: monitoring.outputs.appInsightsId
     cosmosAccountId: cosmos.outputs.id
     alertEmail: alertEmail
+    workspaceId: monitoring.outputs.workspaceId
+    appPrincipalId: identity.outputs.principalId
   }
 }
 

@@ -8,6 +8,12 @@ param appInsightsId string
 param cosmosAccountId string
 param alertEmail string = ''
 
+@description('Log Analytics workspace holding the resource logs (Key Vault AuditEvent).')
+param workspaceId string
+
+@description('Object id of the app\'s identity: the only reader of secrets not alerted on.')
+param appPrincipalId string
+
 @description('Share of webhook calls answered 5xx (503: left for LINE to redeliver) that fires the alert.')
 param webhookFailureRatio string = '0.05'
 
@@ -117,6 +123,45 @@ resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for ru
     }
   }
 }]
+
+// Anyone but the app reading a secret (a person with Secrets Officer, a leaked credential):
+// the vault's AuditEvent logs, in the workspace, name the caller's object id.
+resource secretReads 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-${namePrefix}-secret-read'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'desk: secret-read'
+    description: 'A Key Vault secret was read by someone other than the app\'s identity.'
+    severity: 1
+    enabled: true
+    scopes: [
+      workspaceId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and OperationName == "SecretGet" | extend caller = coalesce(tostring(column_ifexists("identity_claim_oid_g", "")), tostring(column_ifexists("identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g", ""))) | where caller != "${appPrincipalId}"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        operators.id
+      ]
+    }
+  }
+}
 
 resource cosmosThrottling 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   name: 'alert-${namePrefix}-cosmos-429'

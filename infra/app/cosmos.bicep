@@ -15,6 +15,9 @@ param capacityMode string = 'serverless'
 param autoscaleMaxThroughput int = 1000
 
 param appPrincipalId string
+
+@description('Log Analytics workspace that receives the data-plane and control-plane logs.')
+param workspaceId string
 param databaseName string = 'desk'
 
 // Cosmos DB Built-in Data Contributor (data plane: read and write items, no account changes).
@@ -431,6 +434,25 @@ resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssign
     // The desk's database only, not the account (least privilege: another database on the
     // account stays out of the app's reach).
     scope: '${account.id}/dbs/${database.name}'
+  }
+}
+
+// Resource logs to the Log Analytics workspace (kept as long as the workspace keeps them).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        category: 'DataPlaneRequests'
+        enabled: true
+      }
+      {
+        category: 'ControlPlaneRequests'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -39,6 +39,9 @@ param deskPolicyUrl string
 @description('How users reach the operator (DESK_CONTACT): printed on every 開示 and told to users who ask for their data.')
 param deskContact string
 
+@description('Log Analytics workspace that receives the Function App\'s logs.')
+param workspaceId string
+
 @description('Post crisis alerts to the incoming webhook kept in Key Vault as DESK-ALERT-WEBHOOK-URL.')
 param deskAlertWebhook bool = false
 
@@ -225,6 +228,21 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Resource logs to the Log Analytics workspace (kept as long as the workspace keeps them).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

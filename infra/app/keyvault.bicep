@@ -7,6 +7,12 @@ param tags object
 param appPrincipalId string
 param deployerPrincipalId string = ''
 
+@description('Purge protection (irreversible; the name is then blocked for the retention period): on for production, where losing DESK-HASH-KEY would silently release every suspended user.')
+param purgeProtection bool = true
+
+@description('Log Analytics workspace that receives the vault\'s AuditEvent logs.')
+param workspaceId string
+
 @allowed([
   'User'
   'ServicePrincipal'
@@ -29,9 +35,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    // Purge protection is irreversible and blocks reusing the name for 90 days; turn it on
-    // for production after the first successful deployment (README "Deploy").
-    enablePurgeProtection: null
+    // Irreversible, and Key Vault accepts only true or nothing: a sandbox sends nothing.
+    enablePurgeProtection: purgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
@@ -57,6 +62,21 @@ resource deployerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsOfficer)
     principalId: deployerPrincipalId
     principalType: deployerPrincipalType
+  }
+}
+
+// Resource logs to the Log Analytics workspace (kept as long as the workspace keeps them).
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -7,7 +7,9 @@ param tags object
 param appPrincipalId string
 
 @minValue(30)
-param retentionInDays int = 30
+@maxValue(730)
+@description('Days the workspace keeps resource logs and telemetry.')
+param retentionInDays int = 365
 
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 

@@ -81,7 +81,47 @@ EXPECTED_TYPES = {
     "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
     "Microsoft.Insights/metricAlerts": "2018-03-01",
     "Microsoft.Resources/resourceGroups": "2024-03-01",
+    "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
 }
+
+
+@pytest.mark.parametrize(
+    ("path", "categories"),
+    [
+        ("app/keyvault.bicep", {"AuditEvent"}),
+        (COSMOS, {"DataPlaneRequests", "ControlPlaneRequests"}),
+        (FUNCTION, {"FunctionAppLogs"}),
+    ],
+)
+def test_resource_logs_go_to_the_workspace(path: str, categories: set[str]) -> None:
+    """Issue 22, item 11: Key Vault, Cosmos DB and the Function App log to Log Analytics."""
+    setting = resource(path, "diagnostics")["properties"]
+    assert setting["workspaceId"] == "workspaceId"
+    assert {c["category"] for c in setting["logs"] if c["enabled"] is True} == categories
+
+
+def test_logs_are_kept_as_long_as_the_retention_parameter_says() -> None:
+    assert parameter_defaults("main.bicep")["logRetentionDays"] == 365
+    assert parameter_defaults("app/monitoring.bicep")["retentionInDays"] == 365
+    workspace = resource("app/monitoring.bicep", "workspace")["properties"]
+    assert workspace["retentionInDays"] == "retentionInDays"
+
+
+def test_a_secret_read_by_anyone_but_the_app_is_alerted() -> None:
+    rule = resource("app/alerts.bicep", "secretReads")["properties"]
+    (criterion,) = rule["criteria"]["allOf"]
+    assert '"SecretGet"' in criterion["query"]
+    assert "${appPrincipalId}" in criterion["query"]
+    assert rule["scopes"] == ["workspaceId"]
+
+
+def test_key_vault_purge_protection_is_on_for_production() -> None:
+    """Issue 22, item 10: prod (the default kind) protects the vault holding DESK-HASH-KEY."""
+    assert parameter_defaults("main.bicep")["environmentKind"] == "prod"
+    assert parameter_defaults("app/keyvault.bicep")["purgeProtection"] is True
+    vault = resource("app/keyvault.bicep", "vault")["properties"]
+    assert vault["enableSoftDelete"] is True
+    assert "purgeProtection" in str(vault["enablePurgeProtection"])
 
 
 def test_resource_types_and_api_versions_are_the_known_ones() -> None:

@@ -6,7 +6,9 @@ pycep-parser than the structural tests use, so it lives in its own virtualenv
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +28,6 @@ SKIPS = {
     "CKV_AZURE_109": "Key Vault firewall needs a VNet or fixed egress IPs, which Flex lacks",
     "CKV_AZURE_35": "host storage is reached without a VNet; shared keys are disabled",
     "CKV_AZURE_59": "host storage is reached without a VNet; no anonymous blob access",
-    # Key Vault purge protection is irreversible and blocks reusing the name for 90 days;
-    # the README's go-live checklist turns it on for production.
-    "CKV_AZURE_110": "purge protection is a go-live step (irreversible), see README",
-    "CKV_AZURE_42": "recoverable = soft delete (on) + purge protection (go-live step)",
     # Flex Consumption: one app per plan, no zone-redundant FC1 at this scale, no health-check
     # path, scale-out by the platform (always-ready instances instead of a minimum count).
     "CKV_AZURE_225": "FC1 plan at the desk's scale; zone redundancy is a cost decision",
@@ -48,17 +46,41 @@ SKIPS = {
 }
 
 
+# The production parameter set: what `environmentKind=prod` (the default) gives the modules.
+# checkov reads parameter defaults but not a ternary over them, so the scan reads the Bicep as
+# deployed with these values (`name ? a : b` resolved), as Azure Resource Manager would.
+PRODUCTION = {"purgeProtection": True}
+
+
+def production_rendering(target: Path) -> Path:
+    """A copy of infra/ with the production parameters' ternaries resolved."""
+    for source in INFRA.rglob("*.bicep"):
+        text = source.read_text(encoding="utf-8")
+        for name, value in PRODUCTION.items():
+            text = re.sub(rf"\b{name} \? (\S+) : (\S+)", (r"\1" if value else r"\2"), text)
+        copy = target / source.relative_to(INFRA)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(text, encoding="utf-8")
+    return target
+
+
+def test_the_production_rendering_resolves_purge_protection(tmp_path: Path) -> None:
+    rendered = production_rendering(tmp_path) / "app" / "keyvault.bicep"
+    assert "enablePurgeProtection: true" in rendered.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if not CHECKOV.exists():
         pytest.fail("checkov is not installed: run `make test` (it creates .venv-checkov)")
+    rendered = production_rendering(tmp_path_factory.mktemp("infra-prod"))
     completed = subprocess.run(  # noqa: S603 -- fixed executable and arguments
         [
             str(CHECKOV),
             "--framework",
             "bicep",
             "--directory",
-            str(INFRA),
+            str(rendered),
             "--skip-download",
             "--output",
             "json",
