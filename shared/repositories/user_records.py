@@ -393,8 +393,10 @@ class SessionIndex:
         return self._tally.forget({d["id"] for d in docs if not _closed(d)})
 
     def _touch(self, session: Session) -> None:
-        """The tally counts changes per open (or closing) session; a closed one's change (an
-        outcome, its text erased) only raises the version, so no field is left behind."""
+        """The tally counts changes per open (or closing) session: a closing raises its count
+        before the move drops its fields, so a transcript poll notices even if the drop loses
+        its race. A closed one's change (an outcome, its text erased) only raises the version,
+        so no field is left behind."""
         moving = session.stored_in in (None, OPEN_SESSIONS)
         self._tally.touch(session.session_id if moving else None)
 

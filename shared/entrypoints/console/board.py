@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import azure.functions as func
 
+from shared.domain.sessions import Session
 from shared.entrypoints.console.auth import Refusal, Staff
 from shared.entrypoints.console.pages import bare, html
 from shared.entrypoints.console.routes import (
@@ -67,9 +68,9 @@ def console_board_panel(req: func.HttpRequest) -> func.HttpResponse:
     def page(staff: Staff) -> func.HttpResponse:
         console = get_desk().console
         tally = console.tally()  # before the view: a change after it shows at the next poll
-        if console.poll_token(tally) == req.params.get("since"):
-            return bare(204)
         token = console.poll_token(tally)
+        if token == req.params.get("since"):
+            return bare(204)
         return html("_board_panel.html", staff=staff, board=_board().view(), token=token)
 
     return _serve(req, _admin_only(req, page))
@@ -98,9 +99,10 @@ def console_availability(req: func.HttpRequest) -> func.HttpResponse:
 # -- 要注意 and 「SVに相談」 on a session ------------------------------------------------------
 
 
-def _flag_panel(staff: Staff, session_id: str, status: int = 200) -> func.HttpResponse:
-    desk = get_desk()
-    session = desk.console.session(session_id)
+def _flag_panel(
+    staff: Staff, session_id: str, status: int = 200, session: Session | None = None
+) -> func.HttpResponse:
+    session = session or get_desk().console.session(session_id)
     return html(
         "_flag_panel.html",
         status,
@@ -138,7 +140,7 @@ def console_attention(req: func.HttpRequest) -> func.HttpResponse:
         get_desk().auditor.record(
             staff.name, "session.attention", session.user_id, session=session_id
         )
-        return _flag_panel(staff, session_id)
+        return _flag_panel(staff, session_id, session=session)
 
     return _serve(req, page)
 

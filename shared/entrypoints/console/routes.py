@@ -202,9 +202,11 @@ def console_queue_panel(req: func.HttpRequest) -> func.HttpResponse:
     nothing changed since the poll's `?since=` token."""
 
     def page(staff: Staff) -> func.HttpResponse:
-        if _console().unchanged(req.params.get("since", "")):
+        console = _console()
+        tally = console.tally()
+        if console.poll_token(tally) == req.params.get("since"):
             return bare(204)
-        view = _console().queue(_tab(req), staff.name, _cursor(req), _filters(req))
+        view = console.queue(_tab(req), staff.name, _cursor(req), _filters(req), tally)
         return html("_queue_panel.html", staff=staff, view=view)
 
     return _serve(req, page)
@@ -229,17 +231,13 @@ def console_counts(req: func.HttpRequest) -> func.HttpResponse:
     def page(staff: Staff) -> func.HttpResponse:
         console = _console()
         tally = console.tally()
-        if console.poll_token(tally) == req.params.get("since"):
+        token = console.poll_token(tally)
+        if token == req.params.get("since"):
             return bare(204)
         counts = console.counts(tally)
         marked = counts.get("waiting_marked", 0) + counts.get("active_marked", 0)
-        return html(
-            "_counts.html",
-            staff=staff,
-            waiting=counts.get("waiting", 0),
-            marked=marked,
-            token=console.poll_token(tally),
-        )
+        waiting = counts.get("waiting", 0)
+        return html("_counts.html", staff=staff, waiting=waiting, marked=marked, token=token)
 
     return _serve(req, page)
 

@@ -301,15 +301,22 @@ class ConsoleDesk:
     # -- the queue ----------------------------------------------------------------------------
 
     def queue(
-        self, tab: str, me: str, cursor: str | None, filters: QueueFilter | None = None
+        self,
+        tab: str,
+        me: str,
+        cursor: str | None,
+        filters: QueueFilter | None = None,
+        tally: Tally | None = None,
     ) -> QueueView:
         """One page of a tab, oldest first (crisis and 要注意 first), with each row's wait,
-        unread marker and the latest user message's first words; `filters` narrow it."""
+        unread marker and the latest user message's first words; `filters` narrow it. `tally`:
+        the one the poll just compared (else read here, first: a change after it is seen by
+        the next poll)."""
         if tab not in TABS:
             raise ValidationError("tab", "one_of", choices=", ".join(TABS))
         chosen = filters or QueueFilter()
         status = _TAB_STATUS.get(tab, SessionStatus.CLOSED)
-        tally = self._index.tally()  # first: a change after it is seen by the next poll
+        tally = tally or self._index.tally()
         flagged = self._board.flagged() if status is not SessionStatus.CLOSED else {}
         now = self._clock()
         keep = self._keeping(chosen, me if tab == "mine" else None, flagged, now, tally)
@@ -335,16 +342,12 @@ class ConsoleDesk:
             )
             for s in sessions
         )
-        counts = self._counts(tally)
+        counts = self._counts(tally, flagged if status is not SessionStatus.CLOSED else None)
         return QueueView(tab, rows, next_cursor, counts, cursor, chosen, tally.token(now))
 
     def tally(self) -> Tally:
         """The open sessions' tally (one point read): what the polls compare."""
         return self._index.tally()
-
-    def unchanged(self, since: str) -> bool:
-        """Has nothing the consoles show changed since a poll's token `since`? One point read."""
-        return bool(since) and self.poll_token() == since
 
     def poll_token(self, tally: Tally | None = None) -> str:
         """The token a poll sends back (`Tally.token` now)."""
@@ -446,7 +449,7 @@ class ConsoleDesk:
         console page polls them for its title and alerts."""
         return self._counts(tally or self._index.tally())
 
-    def _counts(self, tally: Tally) -> dict[str, int]:
+    def _counts(self, tally: Tally, flagged: dict[str, Flag] | None = None) -> dict[str, int]:
         """The tabs' counts, counted again only when the tally's version moved (every change
         of a session or a flag raises it). `waiting_marked` and `active_marked`: crisis cases
         and 要注意 among them."""
@@ -456,18 +459,18 @@ class ConsoleDesk:
         counts = {
             "waiting": self._index.count(SessionStatus.WAITING),
             "active": self._index.count(SessionStatus.ACTIVE),
-            **self._marked_counts(),
+            **self._marked_counts(self._board.flagged() if flagged is None else flagged),
         }
         with self._counts_lock:
             self._counted = (tally.version, counts)
         return dict(counts)
 
-    def _marked_counts(self) -> dict[str, int]:
+    def _marked_counts(self, flagged: dict[str, Flag]) -> dict[str, int]:
         marked: dict[SessionStatus, set[str]] = {
             status: {s.session_id for s in self._index.urgent(status, MARKED_COUNTED)}
             for status in (SessionStatus.WAITING, SessionStatus.ACTIVE)
         }
-        for session_id in self._board.flagged():
+        for session_id in flagged:
             session = self._index.get(session_id)
             if session is not None and session.status in marked:
                 marked[session.status].add(session_id)
